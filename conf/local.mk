@@ -1,0 +1,1 @@
+# conf: see Makefile.am for the conventions

@@ -1,0 +1,1 @@
+# schemas: see Makefile.am for the conventions

@@ -1,0 +1,1 @@
+# src/api: see Makefile.am for the conventions

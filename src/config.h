@@ -1,0 +1,102 @@
+/* Configuration: an INI-style file ("[section]", "key = value", '#' comments,
+ * named sections such as "[directory corp]"). Every key lives in one table with
+ * its type, default, bounds and whether SIGHUP may change it at runtime.
+ *
+ * Loading parses into a fresh struct and validates it as a whole; a reload
+ * swaps it in only when that succeeded, so a bad edit never disturbs a running
+ * daemon. Secrets are never written in the file: keys ending in _file name a
+ * file to read them from, and environment variables can override them. */
+#ifndef OB_CONFIG_H
+#define OB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "log.h"
+
+enum mail_transport { MAIL_TRANSPORT_FILE = 0, MAIL_TRANSPORT_SMTP };
+enum smtp_tls { SMTP_TLS_NONE = 0, SMTP_TLS_STARTTLS, SMTP_TLS_IMPLICIT };
+
+struct config {
+	char *path; /* file it was read from ("<string>" for config_parse) */
+
+	/* [server] */
+	char *listen_address;         /* listen = 127.0.0.1 */
+	unsigned port;                /* port = 8080 */
+	size_t max_body_bytes;        /* max_body_bytes = 1048576 (reloadable) */
+	unsigned connection_timeout_s;/* connection_timeout = 30 */
+	unsigned max_connections;     /* max_connections = 512 */
+	char *tls_cert_file;          /* tls_cert_file = (none: plain HTTP) */
+	char *tls_key_file;           /* tls_key_file = (none) */
+	char *public_base_url;        /* public_base_url = http://127.0.0.1:8080 (reloadable) */
+	char *pid_file;               /* pid_file = (none) */
+
+	/* [log] */
+	enum log_level log_level;     /* level = info (reloadable) */
+	enum log_format log_format;   /* format = text (reloadable) */
+
+	/* [database] */
+	char *db_conninfo;            /* conninfo = "host=/var/run/postgresql dbname=orgbridge" */
+	char *db_password;            /* read from password_file, or $ORGBRIDGE_DB_PASSWORD */
+	unsigned db_pool_size;        /* pool_size = 8 */
+	unsigned db_connect_timeout_s;/* connect_timeout = 5 */
+	unsigned db_acquire_timeout_ms;/* acquire_timeout_ms = 5000 */
+	char *schema_dir;             /* schema_dir = OB_PKGDATADIR/schemas */
+	bool db_auto_migrate;         /* auto_migrate = false: apply pending migrations at start */
+
+	/* [mail] */
+	enum mail_transport mail_transport; /* transport = file (reloadable) */
+	char *mail_file_dir;          /* file_dir = OB_LOCALSTATEDIR/lib/orgbridge/mail (reloadable) */
+	char *mail_from;              /* from = orgbridge@localhost (reloadable) */
+	char *smtp_url;               /* smtp_url = smtp://127.0.0.1:25 (smtps:// for implicit TLS) */
+	enum smtp_tls smtp_tls;       /* smtp_tls = none|starttls|implicit */
+	char *smtp_ca_file;           /* smtp_ca_file = (system store) */
+	char *smtp_username;          /* smtp_username = (none: no AUTH) */
+	char *smtp_password;          /* read from smtp_password_file, or $ORGBRIDGE_SMTP_PASSWORD */
+	unsigned mail_max_attempts;   /* max_attempts = 12 */
+	unsigned mail_retry_base_s;   /* retry_base = 30 (doubles per attempt, capped at 1 h) */
+	unsigned mail_poll_interval_ms; /* poll_interval_ms = 1000 */
+
+	/* [auth] */
+	unsigned session_ttl_s;       /* session_ttl = 43200 (reloadable) */
+	unsigned password_min_length; /* password_min_length = 10 (reloadable) */
+
+	/* [invitations] */
+	unsigned invitation_ttl_s;    /* ttl = 604800 (7 days; reloadable) */
+	/* [ownership_transfer] */
+	unsigned transfer_ttl_s;      /* ttl = 259200 (3 days; reloadable) */
+};
+
+/* Where a parse or validation error happened, for "file:line: message". */
+struct config_error {
+	char file[256];
+	unsigned line; /* 0 when the error is not tied to a line (validation) */
+	char message[512];
+};
+
+/* Read and validate path. On failure returns -1 and fills *err; *out is only
+ * set on success and owned by the caller (config_free). */
+int config_load(const char *path, struct config **out, struct config_error *err) OB_MUST_USE;
+
+/* Same for text already in memory (tests, fuzzing); name is used in errors.
+ * Keys ending in _file are still read from disk. */
+int config_parse(const char *text, size_t len, const char *name, struct config **out,
+		 struct config_error *err) OB_MUST_USE;
+
+/* A config holding only defaults; NULL on allocation failure. */
+struct config *config_new_defaults(void) OB_MUST_USE;
+
+void config_free(struct config *cfg);
+
+/* Compare two configs: call fn once for every key whose value differs and that
+ * cannot change without a restart. Returns how many such keys there were. */
+unsigned config_restart_keys(const struct config *old, const struct config *new_cfg,
+			     void (*fn)(const char *section, const char *key, void *arg),
+			     void *arg);
+
+/* Print every key with its default and whether it is reloadable, as a
+ * commented sample file (orgbridged --print-defaults, docs). */
+void config_print_defaults(FILE *out);
+
+#endif

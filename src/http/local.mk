@@ -1,0 +1,1 @@
+# src/http: see Makefile.am for the conventions

@@ -1,0 +1,1 @@
+# src/mail: see Makefile.am for the conventions

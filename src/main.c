@@ -1,0 +1,6 @@
+#include "log.h"
+int main(void)
+{
+	log_info("orgbridged: not yet");
+	return 0;
+}

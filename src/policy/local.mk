@@ -1,0 +1,1 @@
+# src/policy: see Makefile.am for the conventions

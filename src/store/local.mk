@@ -1,0 +1,1 @@
+# src/store: see Makefile.am for the conventions

@@ -1,0 +1,1 @@
+# systemd: see Makefile.am for the conventions

@@ -1,0 +1,1 @@
+# tests/fuzz: see Makefile.am for the conventions

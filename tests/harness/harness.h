@@ -1,0 +1,131 @@
+/* Integration-test harness: real PostgreSQL, slapd and SMTP servers, and the
+ * orgbridged daemon, each started in a private temporary directory on a free
+ * loopback port and stopped by pid -- also when a test fails or crashes (every
+ * child is registered for an atexit/fatal-signal sweep and gets
+ * PR_SET_PDEATHSIG). Plus a small libcurl HTTP client.
+ *
+ * Environment (set by `make check`): OB_SRCDIR, OB_BUILDDIR, OB_PG_BINDIR.
+ * Every function returns 0 on success and -1 (with a message on stderr) on
+ * failure unless said otherwise. */
+#ifndef OB_TESTS_HARNESS_H
+#define OB_TESTS_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- paths and ports ---- */
+const char *harness_srcdir(void);   /* $OB_SRCDIR, or "." */
+const char *harness_builddir(void); /* $OB_BUILDDIR, or "." */
+/* A fresh private directory under $TMPDIR (or /tmp), removed at exit unless
+ * $OB_KEEP_TMP is set. Caller must not free it. NULL on failure. */
+const char *harness_tmpdir(const char *tag);
+/* A TCP port on 127.0.0.1 that was free a moment ago. 0 on failure. */
+unsigned harness_free_port(void);
+
+/* ---- PostgreSQL ---- */
+struct pg_server {
+	char dir[512];      /* data directory lives in dir/data, socket in dir */
+	unsigned port;
+	pid_t pid;          /* postmaster */
+	char conninfo[600]; /* for database "orgbridge", over TCP on 127.0.0.1 */
+};
+/* Create a cluster (run as the postgres system user when we are root, fsync
+ * off, trust auth on loopback), start it, create database "orgbridge". */
+int pg_server_start(struct pg_server *pg);
+/* Stop (fast shutdown), wait for the pid. Keeps the data directory. */
+int pg_server_stop(struct pg_server *pg);
+/* Start again on the same directory and port after pg_server_stop. */
+int pg_server_restart(struct pg_server *pg);
+/* A new empty database in the cluster; writes its conninfo. */
+int pg_create_database(struct pg_server *pg, const char *name, char *conninfo, size_t cap);
+/* Run SQL through libpq on conninfo; 0 when it succeeds. Result rows of the
+ * last statement are not returned: use pg_query_value for a single value. */
+int pg_exec(const char *conninfo, const char *sql);
+/* First column of the first row as a malloc'd string (NULL for no row / SQL
+ * NULL / error). */
+char *pg_query_value(const char *conninfo, const char *sql);
+
+/* ---- slapd ---- */
+struct slapd_server {
+	char dir[512];
+	unsigned port;
+	pid_t pid;
+	char uri[128];      /* ldap://127.0.0.1:PORT */
+	char suffix[128];   /* dc=example,dc=org */
+	char root_dn[160];  /* cn=admin,dc=example,dc=org */
+	char root_pw[64];
+};
+/* slapd with back_mdb and the core/cosine/inetorgperson/nis schemas; ldif (may
+ * be NULL) is loaded with `slapadd -q` before start. */
+int slapd_server_start(struct slapd_server *ldap, const char *ldif_path);
+int slapd_server_stop(struct slapd_server *ldap);
+
+/* ---- SMTP (python3-aiosmtpd under /usr/bin/python3) ---- */
+struct smtp_server {
+	char dir[512];
+	char maildir[600];  /* each received message is one file here */
+	unsigned port;
+	pid_t pid;
+};
+int smtp_server_start(struct smtp_server *smtp);
+int smtp_server_stop(struct smtp_server *smtp);
+/* Start again on the same port and maildir. */
+int smtp_server_restart(struct smtp_server *smtp);
+/* Wait until at least n messages arrived; returns the count seen (may be < n
+ * on timeout). */
+int smtp_wait_messages(struct smtp_server *smtp, int n, int timeout_ms);
+/* Content of the i-th received message (arrival order), malloc'd; NULL if none. */
+char *smtp_message(struct smtp_server *smtp, int i);
+
+/* ---- orgbridged ---- */
+struct daemon_proc {
+	char dir[512];
+	char conf_path[600];
+	char log_path[600];  /* the daemon's stderr */
+	unsigned port;
+	pid_t pid;
+	char base_url[128];  /* http://127.0.0.1:PORT */
+};
+/* Write dir/orgbridge.conf with [server] listen/port/public_base_url and
+ * [database] conninfo/schema_dir (the source tree's schemas/) filled in, then
+ * conf_extra appended verbatim (may be NULL; later keys override earlier ones
+ * is NOT supported by the config parser, so conf_extra must only add
+ * sections/keys not already written -- see harness.c for the list). Start
+ * src/orgbridged and wait until /healthz answers (10 s). */
+int daemon_start(struct daemon_proc *d, const char *db_conninfo, const char *conf_extra);
+/* Like daemon_start but with a complete config text written as-is; the caller
+ * picks the port with harness_free_port() and puts it in d->port first. */
+int daemon_start_with_config(struct daemon_proc *d, const char *conf_text);
+int daemon_signal(struct daemon_proc *d, int sig);
+/* SIGTERM, wait up to 10 s; returns the exit status (0..255), or -1 if it
+ * had to be killed or died by a signal. */
+int daemon_stop(struct daemon_proc *d);
+/* Wait for exit without signalling; exit status or -1 (timeout / signal). */
+int daemon_wait(struct daemon_proc *d, int timeout_ms);
+/* Run orgbridged or orgbridgectl from the build tree with argv (NULL-ended,
+ * argv[0] is the program name "orgbridged"/"orgbridgectl"); captures stdout and
+ * stderr into malloc'd strings (either out may be NULL). Returns exit status,
+ * -1 on failure to run. */
+int harness_run_tool(const char *const *argv, char **out, char **err);
+
+/* ---- HTTP client ---- */
+struct http_result {
+	long status;         /* 0 when the request failed at the transport level */
+	char *body;          /* NUL-terminated */
+	size_t body_len;
+	char *headers;       /* raw response header block */
+};
+/* headers: NULL-terminated array of "Name: value" strings, may be NULL.
+ * body may be NULL. Fills *res (free with http_result_free). Returns 0 if a
+ * response arrived (whatever its status), -1 on transport failure. */
+int http_request(const char *method, const char *url, const char *const *headers,
+		 const char *body, size_t body_len, struct http_result *res);
+void http_result_free(struct http_result *res);
+/* Parse res->body as JSON; NULL if it is not JSON. Caller json_decref()s. */
+json_t *http_result_json(const struct http_result *res);
+/* Value of a response header (case-insensitive name) as malloc'd string, or NULL. */
+char *http_result_header(const struct http_result *res, const char *name);
+
+#endif
