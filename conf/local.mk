@@ -1,1 +1,3 @@
-# conf: see Makefile.am for the conventions
+# conf: the documented sample configuration, installed as the default config.
+orgbridgeconfdir = $(sysconfdir)/orgbridge
+dist_orgbridgeconf_DATA = conf/orgbridge.conf

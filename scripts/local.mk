@@ -1,1 +1,1 @@
-# scripts: see Makefile.am for the conventions
+EXTRA_DIST += scripts/install-deps scripts/demo scripts/test scripts/demo-data/directory.ldif

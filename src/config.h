@@ -39,6 +39,7 @@ struct config {
 	/* [database] */
 	char *db_conninfo;            /* conninfo = "host=/var/run/postgresql dbname=orgbridge" */
 	char *db_password;            /* read from password_file, or $ORGBRIDGE_DB_PASSWORD */
+	char *db_password_file;       /* password_file = (none) */
 	unsigned db_pool_size;        /* pool_size = 8 */
 	unsigned db_connect_timeout_s;/* connect_timeout = 5 */
 	unsigned db_acquire_timeout_ms;/* acquire_timeout_ms = 5000 */
@@ -54,6 +55,7 @@ struct config {
 	char *smtp_ca_file;           /* smtp_ca_file = (system store) */
 	char *smtp_username;          /* smtp_username = (none: no AUTH) */
 	char *smtp_password;          /* read from smtp_password_file, or $ORGBRIDGE_SMTP_PASSWORD */
+	char *smtp_password_file;     /* smtp_password_file = (none) */
 	unsigned mail_max_attempts;   /* max_attempts = 12 */
 	unsigned mail_retry_base_s;   /* retry_base = 30 (doubles per attempt, capped at 1 h) */
 	unsigned mail_poll_interval_ms; /* poll_interval_ms = 1000 */

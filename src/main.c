@@ -1,6 +1,230 @@
+/* orgbridged: arguments, start-up, signals turned into actions, shutdown.
+ *
+ * Signals are blocked in every thread and taken synchronously by the main
+ * thread with sigtimedwait, so no work ever happens inside a signal handler. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "config.h"
+
+#include "api/api.h"
+#include "app.h"
+#include "daemon.h"
 #include "log.h"
-int main(void)
+#include "store/migrate.h"
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *out)
 {
-	log_info("orgbridged: not yet");
-	return 0;
+	fprintf(out,
+		"usage: orgbridged [-c FILE] [--check-config | --migrate | --print-defaults]\n"
+		"  -c, --config FILE   configuration file (default %s/orgbridge/orgbridge.conf)\n"
+		"      --check-config  parse and validate the configuration, then exit\n"
+		"      --migrate       apply pending database migrations, then exit\n"
+		"      --print-defaults print every configuration key with its default\n"
+		"  -V, --version       print the version\n",
+		OB_SYSCONFDIR);
+}
+
+static struct config *load_config(const char *path)
+{
+	struct config *cfg = NULL;
+	struct config_error err;
+
+	if (config_load(path, &cfg, &err) != 0) {
+		if (err.line > 0)
+			fprintf(stderr, "orgbridged: %s:%u: %s\n", err.file, err.line, err.message);
+		else
+			fprintf(stderr, "orgbridged: %s: %s\n", err.file, err.message);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int run_migrations(struct app *app)
+{
+	struct db_conn *conn = db_acquire(app->db);
+	struct app_config *ac = app_config_hold(app);
+	int applied = 0, rc;
+
+	if (conn == NULL) {
+		log_error("migrate: cannot connect to the database");
+		app_config_release(app, ac);
+		return -1;
+	}
+	rc = migrate_apply(conn, ac->cfg->schema_dir, &applied);
+	if (rc == 0)
+		log_info("migrate: %d migration(s) applied, schema at version %d", applied,
+			 atomic_load(&app->schema_latest));
+	db_release(conn);
+	app_config_release(app, ac);
+	return rc;
+}
+
+static void reload(struct app *app, const char *path)
+{
+	struct config *fresh;
+
+	daemon_notify("RELOADING=1");
+	log_info("reloading configuration from %s", path);
+	fresh = load_config(path);
+	if (fresh == NULL)
+		log_warnx("reload failed; keeping the running configuration");
+	else
+		app_config_swap(app, fresh);
+	daemon_notify("READY=1");
+}
+
+static int serve(struct app *app, const char *config_path)
+{
+	const struct config *cfg = app->config->cfg;
+	sigset_t signals;
+	struct http_server_options hopt = {
+		.address = cfg->listen_address,
+		.port = cfg->port,
+		.max_body_bytes = cfg->max_body_bytes,
+		.connection_timeout_s = cfg->connection_timeout_s,
+		.max_connections = cfg->max_connections,
+		.tls_cert_file = cfg->tls_cert_file,
+		.tls_key_file = cfg->tls_key_file,
+		.routes = api_routes,
+		.n_routes = api_routes_count,
+		.app = app,
+	};
+	char *pid_file = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
+	int rc = 1;
+
+	if (pid_file != NULL && daemon_pidfile_write(pid_file) != 0) {
+		free(pid_file);
+		return 1;
+	}
+	app->http = http_server_start(&hopt);
+	if (app->http == NULL)
+		goto out;
+	log_info("orgbridged %s listening on %s://%s:%u", PACKAGE_VERSION,
+		 cfg->tls_cert_file ? "https" : "http", cfg->listen_address,
+		 http_server_port(app->http));
+	daemon_notifyf("READY=1\nSTATUS=serving on port %u", http_server_port(app->http));
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	for (;;) {
+		struct timespec tick = { .tv_sec = 1 };
+		int sig = sigtimedwait(&signals, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("signal %s: shutting down", sig == SIGTERM ? "TERM" : "INT");
+			break;
+		}
+		if (sig == SIGHUP)
+			reload(app, config_path);
+	}
+	daemon_notify("STOPPING=1");
+	http_server_stop(app->http);
+	app->http = NULL;
+	rc = 0;
+out:
+	if (pid_file != NULL)
+		daemon_pidfile_remove(pid_file);
+	free(pid_file);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "migrate", no_argument, NULL, 'm' },
+		{ "print-defaults", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = OB_SYSCONFDIR "/orgbridge/orgbridge.conf";
+	bool check_only = false, migrate_only = false;
+	struct config *cfg;
+	struct app app;
+	sigset_t blocked;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'm':
+			migrate_only = true;
+			break;
+		case 'p':
+			config_print_defaults(stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("orgbridged %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	cfg = load_config(config_path);
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	if (check_only) {
+		printf("orgbridged: %s: configuration OK\n", config_path);
+		config_free(cfg);
+		return 0;
+	}
+	log_configure(cfg->log_level, cfg->log_format);
+
+	/* Block the signals we act on before any thread starts, so they all
+	 * inherit the mask and only sigtimedwait in this thread sees them. */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libsodium or libcurl");
+		config_free(cfg);
+		return 1;
+	}
+	if (app_init(&app, cfg) != 0) {
+		log_error("start-up failed");
+		app_destroy(&app);
+		curl_global_cleanup();
+		return 1;
+	}
+	if (migrate_only) {
+		rc = run_migrations(&app) == 0 ? 0 : 1;
+	} else if (app.config->cfg->db_auto_migrate && run_migrations(&app) != 0) {
+		rc = 1;
+	} else {
+		rc = serve(&app, config_path);
+	}
+	app_destroy(&app);
+	curl_global_cleanup();
+	log_info("orgbridged exiting with status %d", rc);
+	return rc;
 }

@@ -1,1 +1,4 @@
-# src/api: see Makefile.am for the conventions
+src_liborgbridge_a_SOURCES += \
+	src/api/api.h \
+	src/api/routes.c \
+	src/api/health.c

@@ -1,1 +1,3 @@
-# src/http: see Makefile.am for the conventions
+src_liborgbridge_a_SOURCES += \
+	src/http/router.c src/http/router.h \
+	src/http/server.c src/http/server.h

@@ -1,1 +1,3 @@
 # src/store: see Makefile.am for the conventions
+src_liborgbridge_a_SOURCES += src/store/db.c src/store/db.h \
+	src/store/migrate.c src/store/migrate.h

@@ -4,7 +4,13 @@
  * child is registered for an atexit/fatal-signal sweep and gets
  * PR_SET_PDEATHSIG). Plus a small libcurl HTTP client.
  *
- * Environment (set by `make check`): OB_SRCDIR, OB_BUILDDIR, OB_PG_BINDIR.
+ * PR_SET_PDEATHSIG fires when the *thread* that started a child exits, so
+ * start servers from the main thread (cmocka setups and tests run there).
+ * Fatal signals (SIGINT, SIGTERM, SIGSEGV, SIGABRT, SIGBUS) stop the children
+ * and remove the temporary directories, then chain to the previous handler.
+ *
+ * Environment (set by `make check`): OB_SRCDIR, OB_BUILDDIR, OB_PG_BINDIR;
+ * OB_KEEP_TMP=1 keeps the temporary directories (their paths are printed).
  * Every function returns 0 on success and -1 (with a message on stderr) on
  * failure unless said otherwise. */
 #ifndef OB_TESTS_HARNESS_H
@@ -92,8 +98,13 @@ struct daemon_proc {
  * [database] conninfo/schema_dir (the source tree's schemas/) filled in, then
  * conf_extra appended verbatim (may be NULL; later keys override earlier ones
  * is NOT supported by the config parser, so conf_extra must only add
- * sections/keys not already written -- see harness.c for the list). Start
- * src/orgbridged and wait until /healthz answers (10 s). */
+ * sections/keys not already written: [server] listen, port, public_base_url;
+ * [database] conninfo, schema_dir; [log] level = debug; [mail] transport =
+ * file, file_dir = dir/mail. Sections may be reopened to add other keys).
+ * Start src/orgbridged -c dir/orgbridge.conf (stdout and stderr to log_path)
+ * and wait until /healthz answers 200 (10 s). A daemon that exits during
+ * start-up for another reason than a config error (status 2) is retried on a
+ * new port. */
 int daemon_start(struct daemon_proc *d, const char *db_conninfo, const char *conf_extra);
 /* Like daemon_start but with a complete config text written as-is; the caller
  * picks the port with harness_free_port() and puts it in d->port first. */
@@ -104,6 +115,9 @@ int daemon_signal(struct daemon_proc *d, int sig);
 int daemon_stop(struct daemon_proc *d);
 /* Wait for exit without signalling; exit status or -1 (timeout / signal). */
 int daemon_wait(struct daemon_proc *d, int timeout_ms);
+/* Print the last lines of the daemon's log to stderr (done automatically when
+ * a start, stop or wait fails, and at exit for a daemon still running). */
+void daemon_dump_log(struct daemon_proc *d);
 /* Run orgbridged or orgbridgectl from the build tree with argv (NULL-ended,
  * argv[0] is the program name "orgbridged"/"orgbridgectl"); captures stdout and
  * stderr into malloc'd strings (either out may be NULL). Returns exit status,
@@ -117,7 +131,10 @@ struct http_result {
 	size_t body_len;
 	char *headers;       /* raw response header block */
 };
-/* headers: NULL-terminated array of "Name: value" strings, may be NULL.
+/* Loopback-friendly: no proxy, no redirects followed, 30 s timeout, and no
+ * "Expect: 100-continue" unless the caller passes an Expect header. Each call
+ * uses its own handle, so threads may call it concurrently.
+ * headers: NULL-terminated array of "Name: value" strings, may be NULL.
  * body may be NULL. Fills *res (free with http_result_free). Returns 0 if a
  * response arrived (whatever its status), -1 on transport failure. */
 int http_request(const char *method, const char *url, const char *const *headers,

@@ -1,0 +1,120 @@
+#include "app.h"
+
+#include <stdlib.h>
+
+#include "store/migrate.h"
+
+static struct app_config *app_config_new(struct config *cfg)
+{
+	struct app_config *ac = calloc(1, sizeof(*ac));
+	if (ac == NULL)
+		return NULL;
+	ac->cfg = cfg;
+	ac->current = true;
+	return ac;
+}
+
+static void app_config_free(struct app_config *ac)
+{
+	if (ac == NULL)
+		return;
+	config_free(ac->cfg);
+	free(ac);
+}
+
+int app_init(struct app *app, struct config *cfg)
+{
+	struct db_pool_options dbo;
+
+	*app = (struct app){ 0 };
+	pthread_mutex_init(&app->lock, NULL);
+	app->config = app_config_new(cfg);
+	if (app->config == NULL) {
+		config_free(cfg);
+		return -1;
+	}
+	dbo = (struct db_pool_options){
+		.conninfo = cfg->db_conninfo,
+		.password = cfg->db_password,
+		.size = cfg->db_pool_size,
+		.connect_timeout_s = cfg->db_connect_timeout_s,
+		.acquire_timeout_ms = cfg->db_acquire_timeout_ms,
+		.application_name = "orgbridged",
+	};
+	app->db = db_pool_new(&dbo);
+	if (app->db == NULL)
+		return -1;
+	int latest = migrate_latest_available(cfg->schema_dir);
+	if (latest < 0)
+		return -1;
+	atomic_store(&app->schema_latest, latest);
+	return 0;
+}
+
+void app_destroy(struct app *app)
+{
+	db_pool_free(app->db);
+	app->db = NULL;
+	app_config_free(app->config);
+	app->config = NULL;
+	pthread_mutex_destroy(&app->lock);
+}
+
+struct app_config *app_config_hold(struct app *app)
+{
+	struct app_config *ac;
+
+	pthread_mutex_lock(&app->lock);
+	ac = app->config;
+	ac->refs++;
+	pthread_mutex_unlock(&app->lock);
+	return ac;
+}
+
+void app_config_release(struct app *app, struct app_config *held)
+{
+	bool drop;
+
+	if (held == NULL)
+		return;
+	pthread_mutex_lock(&app->lock);
+	held->refs--;
+	drop = held->refs == 0 && !held->current;
+	pthread_mutex_unlock(&app->lock);
+	if (drop)
+		app_config_free(held);
+}
+
+static void log_restart_key(const char *section, const char *key, void *arg)
+{
+	log_warnx("config: [%s] %s changed; the new value takes effect after a restart", section,
+		  key);
+}
+
+void app_config_swap(struct app *app, struct config *cfg)
+{
+	struct app_config *fresh = app_config_new(cfg), *old;
+	bool drop;
+
+	if (fresh == NULL) {
+		log_warnx("config: out of memory, keeping the running configuration");
+		config_free(cfg);
+		return;
+	}
+	config_restart_keys(app->config->cfg, cfg, log_restart_key, NULL);
+	log_configure(cfg->log_level, cfg->log_format);
+	if (app->http != NULL)
+		http_server_set_max_body(app->http, cfg->max_body_bytes);
+	int latest = migrate_latest_available(cfg->schema_dir);
+
+	pthread_mutex_lock(&app->lock);
+	old = app->config;
+	old->current = false;
+	drop = old->refs == 0;
+	app->config = fresh;
+	if (latest >= 0)
+		atomic_store(&app->schema_latest, latest);
+	pthread_mutex_unlock(&app->lock);
+	if (drop)
+		app_config_free(old);
+}

@@ -1,0 +1,43 @@
+/* The server context: the one place that holds the daemon's mutable state
+ * (current configuration, database pool, HTTP server). Handlers reach it
+ * through http_app(); nothing else is global except the log settings. */
+#ifndef OB_APP_H
+#define OB_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "http/server.h"
+#include "store/db.h"
+
+/* A configuration generation. Requests hold one for their whole duration so a
+ * SIGHUP reload never changes settings under a running request. */
+struct app_config {
+	struct config *cfg; /* read-only once installed */
+	unsigned refs;  /* guarded by app.lock */
+	bool current;   /* false once replaced; freed when refs drops to 0 */
+};
+
+struct app {
+	pthread_mutex_t lock;
+	struct app_config *config;
+	struct db_pool *db;
+	struct http_server *http;
+	atomic_int schema_latest; /* highest migration shipped in schema_dir */
+};
+
+/* Take ownership of cfg and open the database pool (lazily connecting).
+ * -1 on failure (logged); app_destroy is still safe then. */
+int app_init(struct app *app, struct config *cfg) OB_MUST_USE;
+void app_destroy(struct app *app);
+
+/* Pin the current configuration; release it when done. */
+struct app_config *app_config_hold(struct app *app);
+void app_config_release(struct app *app, struct app_config *held);
+
+/* Install cfg (owned) as the current configuration: applies the reloadable
+ * settings and logs every changed key that needs a restart. */
+void app_config_swap(struct app *app, struct config *cfg);
+
+#endif

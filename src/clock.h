@@ -1,0 +1,14 @@
+/* Wall-clock time for every expiry decision (invitations, transfers,
+ * sessions). Tests move it: when $ORGBRIDGE_TEST_CLOCK_FILE names a file, its
+ * content (an integer number of seconds, may be negative) is added to the real
+ * time on every call. The variable is read once at start-up; production never
+ * sets it. */
+#ifndef OB_CLOCK_H
+#define OB_CLOCK_H
+
+#include <stdint.h>
+
+/* Seconds since the Unix epoch, test offset included. */
+int64_t clock_now(void);
+
+#endif

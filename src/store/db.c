@@ -1,0 +1,437 @@
+#include "store/db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct db_conn {
+	struct db_pool *pool;
+	PGconn *pg;         /* NULL until the first connect */
+	bool in_use;        /* guarded by pool->mu */
+	bool lost;          /* last failure was the connection itself */
+	char sqlstate[6];
+	char errmsg[512];
+	char constraint[128];
+};
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;  /* signalled when a slot is released */
+	char *conninfo;
+	char *password;
+	char *application_name;
+	unsigned size;
+	unsigned connect_timeout_s;
+	unsigned acquire_timeout_ms;
+	struct db_conn *slots;
+};
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*failed = true;
+	return d;
+}
+
+struct db_pool *db_pool_new(const struct db_pool_options *opt)
+{
+	struct db_pool *pool;
+	pthread_condattr_t ca;
+	bool failed = false;
+
+	if (opt == NULL || opt->conninfo == NULL || opt->size < 1) {
+		log_warnx("db: pool needs a conninfo and a size >= 1");
+		return NULL;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		return NULL;
+	pool->conninfo = dup_or_null(opt->conninfo, &failed);
+	pool->password = dup_or_null(opt->password, &failed);
+	pool->application_name = dup_or_null(
+		opt->application_name != NULL ? opt->application_name : "orgbridged", &failed);
+	pool->size = opt->size;
+	pool->connect_timeout_s = opt->connect_timeout_s;
+	pool->acquire_timeout_ms = opt->acquire_timeout_ms;
+	pool->slots = calloc(opt->size, sizeof(*pool->slots));
+	if (failed || pool->slots == NULL)
+		goto fail_alloc;
+	for (unsigned i = 0; i < pool->size; i++)
+		pool->slots[i].pool = pool;
+
+	/* Waits are measured on the monotonic clock so a wall-clock jump does
+	 * not shorten or stretch acquire_timeout_ms. */
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail_alloc;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pool->cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto fail_alloc;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_mutex_init(&pool->mu, NULL) != 0) {
+		pthread_cond_destroy(&pool->cv);
+		goto fail_alloc;
+	}
+	return pool;
+
+fail_alloc:
+	free(pool->slots);
+	free(pool->conninfo);
+	free(pool->password);
+	free(pool->application_name);
+	free(pool);
+	return NULL;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (unsigned i = 0; i < pool->size; i++) {
+		if (pool->slots[i].in_use)
+			log_warnx("db: pool freed while connection %u is still borrowed", i);
+		if (pool->slots[i].pg != NULL)
+			PQfinish(pool->slots[i].pg);
+	}
+	pthread_cond_destroy(&pool->cv);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool->slots);
+	if (pool->password != NULL)
+		memset(pool->password, 0, strlen(pool->password));
+	free(pool->conninfo);
+	free(pool->password);
+	free(pool->application_name);
+	free(pool);
+}
+
+static void clear_error(struct db_conn *c)
+{
+	c->lost = false;
+	c->sqlstate[0] = '\0';
+	c->errmsg[0] = '\0';
+	c->constraint[0] = '\0';
+}
+
+/* Drop libpq's trailing newline so messages fit on one log line. */
+static void copy_message(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	snprintf(dst, cap, "%s", src != NULL ? src : "");
+	n = strlen(dst);
+	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
+		dst[--n] = '\0';
+}
+
+/* Record why a command failed. A broken connection has no SQLSTATE worth
+ * acting on (the contract says ""), so callers test db_conn_lost instead. */
+static void record_error(struct db_conn *c, const PGresult *res)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *cons = res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+	clear_error(c);
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		c->lost = true;
+		copy_message(c->errmsg, sizeof(c->errmsg), PQerrorMessage(c->pg));
+		log_warnx("db: connection lost: %s", c->errmsg);
+		return;
+	}
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state != NULL ? state : "");
+	copy_message(c->errmsg, sizeof(c->errmsg),
+		     msg != NULL ? msg : (res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(c->pg)));
+	snprintf(c->constraint, sizeof(c->constraint), "%s", cons != NULL ? cons : "");
+	if (c->constraint[0] != '\0')
+		log_warnx("db: SQLSTATE %s: %s (constraint %s)", c->sqlstate, c->errmsg,
+			  c->constraint);
+	else
+		log_warnx("db: SQLSTATE %s: %s", c->sqlstate[0] != '\0' ? c->sqlstate : "?????",
+			  c->errmsg);
+}
+
+/* NOTICEs (e.g. "relation already exists, skipping") would otherwise go to
+ * stderr unformatted; they are only interesting when debugging. */
+static void notice_to_log(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	copy_message(line, sizeof(line), message);
+	log_debug("db: %s", line);
+}
+
+static int open_connection(struct db_conn *c)
+{
+	const struct db_pool *p = c->pool;
+	const char *keys[6], *vals[6];
+	char timeout[16];
+	int n = 0;
+
+	/* dbname first with expand_dbname=1: the conninfo string is expanded in
+	 * its place, and the keywords after it (ours) take precedence. */
+	keys[n] = "dbname";
+	vals[n++] = p->conninfo;
+	if (p->password != NULL) {
+		keys[n] = "password";
+		vals[n++] = p->password;
+	}
+	if (p->connect_timeout_s > 0) {
+		snprintf(timeout, sizeof(timeout), "%u", p->connect_timeout_s);
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	keys[n] = "application_name";
+	vals[n++] = p->application_name;
+	keys[n] = NULL;
+	vals[n] = NULL;
+
+	c->pg = PQconnectdbParams(keys, vals, 1);
+	if (c->pg == NULL) {
+		log_warnx("db: out of memory opening a connection");
+		return -1;
+	}
+	PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+	return PQstatus(c->pg) == CONNECTION_OK ? 0 : -1;
+}
+
+/* libpq only notices a server restart when it next reads the socket, so an
+ * idle connection still says CONNECTION_OK. A readable idle socket means the
+ * server sent something unasked (a FATAL termination notice, or EOF): let
+ * libpq consume it, which flags the connection bad if it is gone. */
+static bool looks_alive(PGconn *pg)
+{
+	struct pollfd pfd;
+
+	if (PQstatus(pg) != CONNECTION_OK)
+		return false;
+	pfd.fd = PQsocket(pg);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return false;
+	if (poll(&pfd, 1, 0) > 0) {
+		if (PQconsumeInput(pg) == 0)
+			return false;
+	}
+	return PQstatus(pg) == CONNECTION_OK;
+}
+
+/* Make the borrowed slot usable: first connect, or reset a broken one. Runs
+ * outside the pool lock since it may block for connect_timeout_s. */
+static int ensure_connected(struct db_conn *c)
+{
+	if (c->pg == NULL) {
+		if (open_connection(c) == 0)
+			return 0;
+	} else {
+		if (looks_alive(c->pg))
+			return 0;
+		log_info("db: connection broken, reconnecting");
+		PQreset(c->pg);
+		if (PQstatus(c->pg) == CONNECTION_OK)
+			return 0;
+	}
+	copy_message(c->errmsg, sizeof(c->errmsg),
+		     c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
+	c->lost = true;
+	log_warnx("db: cannot connect: %s", c->errmsg);
+	return -1;
+}
+
+static void deadline_after_ms(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* A free slot, preferring one that is already connected. Called locked. */
+static struct db_conn *take_free_slot(struct db_pool *pool)
+{
+	struct db_conn *unconnected = NULL;
+
+	for (unsigned i = 0; i < pool->size; i++) {
+		struct db_conn *c = &pool->slots[i];
+		if (c->in_use)
+			continue;
+		if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK) {
+			c->in_use = true;
+			return c;
+		}
+		if (unconnected == NULL)
+			unconnected = c;
+	}
+	if (unconnected != NULL)
+		unconnected->in_use = true;
+	return unconnected;
+}
+
+static void give_back(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+
+	pthread_mutex_lock(&pool->mu);
+	c->in_use = false;
+	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mu);
+}
+
+struct db_conn *db_acquire(struct db_pool *pool)
+{
+	struct db_conn *c;
+	struct timespec deadline;
+	int rc = 0;
+
+	if (pool == NULL)
+		return NULL;
+	deadline_after_ms(&deadline, pool->acquire_timeout_ms);
+	pthread_mutex_lock(&pool->mu);
+	while ((c = take_free_slot(pool)) == NULL && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
+	pthread_mutex_unlock(&pool->mu);
+	if (c == NULL) {
+		log_warnx("db: no free connection within %u ms (pool size %u)",
+			  pool->acquire_timeout_ms, pool->size);
+		return NULL;
+	}
+	clear_error(c);
+	if (ensure_connected(c) != 0) {
+		give_back(c);
+		return NULL;
+	}
+	return c;
+}
+
+void db_release(struct db_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	/* The next borrower must start outside any transaction; a broken
+	 * connection is left for the next db_acquire to reset. */
+	if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+		db_rollback(conn);
+	give_back(conn);
+}
+
+PGconn *db_pgconn(struct db_conn *conn)
+{
+	return conn->pg;
+}
+
+PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
+		  const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	clear_error(conn);
+	res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	record_error(conn, res);
+	PQclear(res);
+	return NULL;
+}
+
+int db_command(struct db_conn *conn, const char *sql, int nparams,
+	       const char *const *params)
+{
+	PGresult *res = db_exec(conn, sql, nparams, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int db_begin(struct db_conn *conn)
+{
+	return db_command(conn, "BEGIN", 0, NULL);
+}
+
+int db_commit(struct db_conn *conn)
+{
+	PGresult *res = db_exec(conn, "COMMIT", 0, NULL);
+	int rc = 0;
+
+	if (res == NULL)
+		return -1;
+	/* COMMIT of a transaction that already failed succeeds as a command
+	 * but reports ROLLBACK: the caller's work was not kept. */
+	if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		clear_error(conn);
+		snprintf(conn->sqlstate, sizeof(conn->sqlstate), "25P02");
+		snprintf(conn->errmsg, sizeof(conn->errmsg),
+			 "transaction was aborted earlier; COMMIT rolled back");
+		log_warnx("db: SQLSTATE %s: %s", conn->sqlstate, conn->errmsg);
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+void db_rollback(struct db_conn *conn)
+{
+	PGresult *res;
+
+	if (conn == NULL || conn->pg == NULL || PQstatus(conn->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		return;
+	/* Not through db_exec: keep the error that made the caller roll back. */
+	res = PQexec(conn->pg, "ROLLBACK");
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		char msg[512];
+		copy_message(msg, sizeof(msg), PQerrorMessage(conn->pg));
+		log_warnx("db: ROLLBACK failed: %s", msg);
+	}
+	PQclear(res);
+}
+
+const char *db_sqlstate(const struct db_conn *conn)
+{
+	return conn->sqlstate;
+}
+
+const char *db_errmsg(const struct db_conn *conn)
+{
+	return conn->errmsg;
+}
+
+const char *db_constraint(const struct db_conn *conn)
+{
+	return conn->constraint;
+}
+
+bool db_conn_lost(const struct db_conn *conn)
+{
+	return conn->lost;
+}
+
+int db_ping(struct db_pool *pool)
+{
+	struct db_conn *c = db_acquire(pool);
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	rc = db_command(c, "SELECT 1", 0, NULL);
+	db_release(c);
+	return rc;
+}

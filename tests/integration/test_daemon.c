@@ -1,0 +1,455 @@
+/* orgbridged as a process: configuration errors, health and readiness
+ * (including a PostgreSQL outage), body limits, JSON errors, signals and the
+ * systemd notification protocol -- against a real PostgreSQL. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness/harness.h"
+
+static struct pg_server pg;
+static int db_counter;
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* A fresh database per test so no test sees another's data. */
+static void fresh_db(char *conninfo, size_t cap)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "daemon_%d", ++db_counter);
+	assert_int_equal(pg_create_database(&pg, name, conninfo, cap), 0);
+}
+
+static int run_tool(const char *const *argv, char **out, char **err)
+{
+	return harness_run_tool(argv, out, err);
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = NULL;
+	FILE *f;
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static long get_status(struct daemon_proc *d, const char *path, json_t **json)
+{
+	struct http_result r;
+	char url[256];
+	long status;
+
+	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
+	if (http_request("GET", url, NULL, NULL, 0, &r) != 0)
+		return 0;
+	status = r.status;
+	if (json != NULL)
+		*json = http_result_json(&r);
+	http_result_free(&r);
+	return status;
+}
+
+/* Start a migrated daemon on a fresh database. */
+static void start_migrated(struct daemon_proc *d, char *conninfo, size_t cap, const char *extra)
+{
+	fresh_db(conninfo, cap);
+	assert_int_equal(daemon_start(d, conninfo, extra), 0);
+	const char *argv[] = { "orgbridged", "-c", d->conf_path, "--migrate", NULL };
+	assert_int_equal(run_tool(argv, NULL, NULL), 0);
+}
+
+static int group_setup(void **state)
+{
+	return pg_server_start(&pg);
+}
+
+static int group_teardown(void **state)
+{
+	return pg_server_stop(&pg);
+}
+
+static void test_bad_config_exits_2_naming_file_and_line(void **state)
+{
+	const char *dir = harness_tmpdir("badconf");
+	char *path = write_file(dir, "bad.conf", "[server]\nport = 80\nbogus_key = 1\n");
+	char *err = NULL;
+	const char *argv[] = { "orgbridged", "-c", path, NULL };
+
+	assert_int_equal(run_tool(argv, NULL, &err), 2);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "bad.conf:3"));
+	assert_non_null(strstr(err, "bogus_key"));
+	free(err);
+	free(path);
+}
+
+static void test_missing_config_file_exits_2(void **state)
+{
+	char *err = NULL;
+	const char *argv[] = { "orgbridged", "-c", "/nonexistent/orgbridge.conf", NULL };
+	assert_int_equal(run_tool(argv, NULL, &err), 2);
+	assert_non_null(strstr(err, "/nonexistent/orgbridge.conf"));
+	free(err);
+}
+
+static void test_check_config_accepts_good_file(void **state)
+{
+	const char *dir = harness_tmpdir("goodconf");
+	char *path = write_file(dir, "good.conf", "[server]\nport = 8081\n[log]\nlevel = debug\n");
+	char *out = NULL;
+	const char *argv[] = { "orgbridged", "-c", path, "--check-config", NULL };
+	assert_int_equal(run_tool(argv, &out, NULL), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+	free(path);
+}
+
+static void test_unknown_option_exits_2(void **state)
+{
+	const char *argv[] = { "orgbridged", "--no-such-option", NULL };
+	assert_int_equal(run_tool(argv, NULL, NULL), 2);
+}
+
+static void test_readyz_503_until_migrated_then_200(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600];
+	json_t *body = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	assert_int_equal(daemon_start(&d, conninfo, NULL), 0);
+	assert_int_equal(get_status(&d, "/healthz", NULL), 200);
+	assert_int_equal(get_status(&d, "/readyz", &body), 503);
+	assert_non_null(body);
+	assert_non_null(strstr(json_string_value(json_object_get(body, "reason")), "schema"));
+	json_decref(body);
+
+	const char *argv[] = { "orgbridged", "-c", d.conf_path, "--migrate", NULL };
+	assert_int_equal(run_tool(argv, NULL, NULL), 0);
+	assert_int_equal(get_status(&d, "/readyz", NULL), 200);
+	/* Re-running the migrations is a no-op. */
+	assert_int_equal(run_tool(argv, NULL, NULL), 0);
+	assert_int_equal(get_status(&d, "/readyz", NULL), 200);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_readyz_follows_postgres_outage_without_restart(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600];
+	json_t *body = NULL;
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	assert_int_equal(get_status(&d, "/readyz", NULL), 200);
+
+	assert_int_equal(pg_server_stop(&pg), 0);
+	assert_int_equal(get_status(&d, "/readyz", &body), 503);
+	assert_string_equal(json_string_value(json_object_get(body, "reason")), "database unreachable");
+	json_decref(body);
+	assert_int_equal(get_status(&d, "/healthz", NULL), 200); /* alive all along */
+
+	assert_int_equal(pg_server_restart(&pg), 0);
+	long status = 0;
+	for (int i = 0; i < 50 && status != 200; i++) {
+		status = get_status(&d, "/readyz", NULL);
+		if (status != 200)
+			sleep_ms(100);
+	}
+	assert_int_equal(status, 200);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_oversized_body_gets_413_json_and_daemon_keeps_serving(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600], url[256];
+	struct http_result r;
+	size_t big = 4096;
+	char *body = malloc(big);
+	const char *hdr[] = { "Content-Type: application/json", NULL };
+
+	memset(body, 'x', big);
+	start_migrated(&d, conninfo, sizeof(conninfo), "[server]\nmax_body_bytes = 1024\n");
+	snprintf(url, sizeof(url), "%s/api/v1/anything", d.base_url);
+	assert_int_equal(http_request("POST", url, hdr, body, big, &r), 0);
+	assert_int_equal(r.status, 413);
+	json_t *j = http_result_json(&r);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "status")), 413);
+	json_decref(j);
+	http_result_free(&r);
+	assert_int_equal(get_status(&d, "/healthz", NULL), 200);
+	free(body);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_unknown_route_404_and_wrong_method_405_are_json(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600], url[256];
+	struct http_result r;
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	json_t *j = NULL;
+	assert_int_equal(get_status(&d, "/no/such/thing", &j), 404);
+	assert_non_null(json_object_get(j, "error"));
+	json_decref(j);
+
+	snprintf(url, sizeof(url), "%s/healthz", d.base_url);
+	assert_int_equal(http_request("DELETE", url, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 405);
+	char *allow = http_result_header(&r, "Allow");
+	assert_non_null(allow);
+	assert_non_null(strstr(allow, "GET"));
+	free(allow);
+	char *rid = http_result_header(&r, "X-Request-Id");
+	assert_non_null(rid);
+	free(rid);
+	http_result_free(&r);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_client_request_id_is_echoed(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600], url[256];
+	struct http_result r;
+	const char *hdr[] = { "X-Request-Id: trace-abc-123", NULL };
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	snprintf(url, sizeof(url), "%s/healthz", d.base_url);
+	assert_int_equal(http_request("GET", url, hdr, NULL, 0, &r), 0);
+	char *rid = http_result_header(&r, "X-Request-Id");
+	assert_string_equal(rid, "trace-abc-123");
+	free(rid);
+	http_result_free(&r);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+/* Open a raw connection and send the start of a request whose body is not
+ * complete yet, so it is in flight when the signal arrives. */
+static int start_partial_request(unsigned port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *head = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345";
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	return fd;
+}
+
+static void test_sigterm_finishes_in_flight_request_then_exits_0(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600], buf[512] = { 0 };
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	int fd = start_partial_request(d.port);
+	sleep_ms(200);
+	assert_int_equal(daemon_signal(&d, SIGTERM), 0);
+	sleep_ms(300);
+	assert_int_equal(write(fd, "67890", 5), 5);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	/* The request completed: POST on a GET-only route is answered 405. */
+	assert_non_null(strstr(buf, "405"));
+	close(fd);
+	assert_int_equal(daemon_wait(&d, 10000), 0);
+}
+
+static void test_sigint_exits_0(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600];
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	assert_int_equal(daemon_signal(&d, SIGINT), 0);
+	assert_int_equal(daemon_wait(&d, 10000), 0);
+}
+
+static char *read_log(struct daemon_proc *d)
+{
+	FILE *f = fopen(d->log_path, "r");
+	char *text = calloc(1, 1 << 20);
+	if (f != NULL) {
+		size_t n = fread(text, 1, (1 << 20) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+	}
+	return text;
+}
+
+static int wait_log(struct daemon_proc *d, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		char *text = read_log(d);
+		int found = strstr(text, needle) != NULL;
+		free(text);
+		if (found)
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+static void append_conf(struct daemon_proc *d, const char *text)
+{
+	FILE *f = fopen(d->conf_path, "a");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_sighup_with_broken_config_keeps_running(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600];
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	append_conf(&d, "\n[nonsense]\nx = 1\n");
+	assert_int_equal(daemon_signal(&d, SIGHUP), 0);
+	assert_true(wait_log(&d, "reload failed"));
+	assert_int_equal(get_status(&d, "/healthz", NULL), 200);
+	assert_int_equal(get_status(&d, "/readyz", NULL), 200);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_sighup_applies_reloadable_and_reports_restart_keys(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600];
+
+	start_migrated(&d, conninfo, sizeof(conninfo), "[log]\nformat = text\n");
+	/* Rewrite the file with a new port (restart-only) and JSON logs (reloadable). */
+	char *text = NULL;
+	FILE *f = fopen(d.conf_path, "r");
+	assert_non_null(f);
+	text = calloc(1, 65536);
+	size_t n = fread(text, 1, 65535, f);
+	text[n] = '\0';
+	fclose(f);
+	char *fmt = strstr(text, "format = text");
+	assert_non_null(fmt);
+	memcpy(fmt, "format = json", 13);
+	char portline[64];
+	snprintf(portline, sizeof(portline), "port = %u", d.port);
+	char *p = strstr(text, portline);
+	assert_non_null(p);
+	char *rest = strdup(p + strlen(portline));
+	snprintf(p, 65536 - (size_t)(p - text), "port = %u%s", d.port == 65000 ? 65001 : 65000, rest);
+	free(rest);
+	f = fopen(d.conf_path, "w");
+	fputs(text, f);
+	fclose(f);
+	free(text);
+
+	assert_int_equal(daemon_signal(&d, SIGHUP), 0);
+	assert_true(wait_log(&d, "port changed"));
+	/* Still on the old port; the log switched to JSON lines. */
+	assert_int_equal(get_status(&d, "/healthz", NULL), 200);
+	assert_true(wait_log(&d, "{\"ts\":"));
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_systemd_notify_ready_reloading_stopping(void **state)
+{
+	const char *dir = harness_tmpdir("notify");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct daemon_proc d;
+	char conninfo[600], buf[256], seen[1024] = "";
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify.sock", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	unsetenv("NOTIFY_SOCKET");
+
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "READY=1"));
+
+	assert_int_equal(daemon_signal(&d, SIGHUP), 0);
+	for (int i = 0; i < 2; i++) {
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		strncat(seen, buf, sizeof(seen) - strlen(seen) - 2);
+		strcat(seen, "|");
+	}
+	assert_non_null(strstr(seen, "RELOADING=1|READY=1"));
+
+	assert_int_equal(daemon_signal(&d, SIGTERM), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "STOPPING=1"));
+	assert_int_equal(daemon_wait(&d, 10000), 0);
+	close(fd);
+}
+
+static void test_pid_file_written_and_removed(void **state)
+{
+	const char *dir = harness_tmpdir("pid");
+	struct daemon_proc d;
+	char conninfo[600], extra[700], pidpath[600];
+
+	snprintf(pidpath, sizeof(pidpath), "%s/orgbridged.pid", dir);
+	snprintf(extra, sizeof(extra), "[server]\npid_file = %s\n", pidpath);
+	start_migrated(&d, conninfo, sizeof(conninfo), extra);
+	FILE *f = fopen(pidpath, "r");
+	assert_non_null(f);
+	long pid = 0;
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_int_equal(pid, (long)d.pid);
+	assert_int_equal(daemon_stop(&d), 0);
+	assert_int_equal(access(pidpath, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_config_exits_2_naming_file_and_line),
+		cmocka_unit_test(test_missing_config_file_exits_2),
+		cmocka_unit_test(test_check_config_accepts_good_file),
+		cmocka_unit_test(test_unknown_option_exits_2),
+		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
+		cmocka_unit_test(test_readyz_follows_postgres_outage_without_restart),
+		cmocka_unit_test(test_oversized_body_gets_413_json_and_daemon_keeps_serving),
+		cmocka_unit_test(test_unknown_route_404_and_wrong_method_405_are_json),
+		cmocka_unit_test(test_client_request_id_is_echoed),
+		cmocka_unit_test(test_sigterm_finishes_in_flight_request_then_exits_0),
+		cmocka_unit_test(test_sigint_exits_0),
+		cmocka_unit_test(test_sighup_with_broken_config_keeps_running),
+		cmocka_unit_test(test_sighup_applies_reloadable_and_reports_restart_keys),
+		cmocka_unit_test(test_systemd_notify_ready_reloading_stopping),
+		cmocka_unit_test(test_pid_file_written_and_removed),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# The shipped unit must pass `systemd-analyze verify` and keep its hardening.
+# TAP output for automake's driver.
+set -u
+src=${OB_SRCDIR:-.}
+build=${OB_BUILDDIR:-.}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..3"
+
+# Point ExecStart at the freshly built daemon: verify checks the binary exists.
+sed -e "s|@sbindir@|$build/src|g" -e 's|@sysconfdir@|/etc|g' \
+	-e 's|@docdir@|/usr/share/doc/orgbridge|g' \
+	"$src/systemd/orgbridged.service.in" > "$tmp/orgbridged.service"
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "ok 1 # SKIP systemd-analyze not installed"
+elif out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$tmp/orgbridged.service" 2>&1) && [ -z "$out" ]; then
+	echo "ok 1 - systemd-analyze verify accepts the unit"
+else
+	echo "not ok 1 - systemd-analyze verify accepts the unit"
+	echo "$out" | sed 's/^/# /'
+fi
+
+missing=""
+for line in "Type=notify" "ExecReload=" "NoNewPrivileges=yes" "ProtectSystem=strict" \
+	"PrivateTmp=yes" "CapabilityBoundingSet=" "User=orgbridge"; do
+	grep -q "^$line" "$tmp/orgbridged.service" || missing="$missing $line"
+done
+if [ -z "$missing" ]; then
+	echo "ok 2 - unit is Type=notify with reload and hardening"
+else
+	echo "not ok 2 - unit is Type=notify with reload and hardening (missing:$missing)"
+fi
+
+if grep -q "^ExecStartPre=.*--check-config" "$tmp/orgbridged.service"; then
+	echo "ok 3 - unit refuses to start on a bad config"
+else
+	echo "not ok 3 - unit refuses to start on a bad config"
+fi
