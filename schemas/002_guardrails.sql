@@ -16,8 +16,10 @@
 --   OB007  an accepted or revoked invitation is final
 --   OB008  a confirmed, cancelled or expired ownership transfer is final
 --   OB009  audit_events is append-only (003_audit)
--- A username taken by a pending invitation (or the reverse) is reported as a
--- unique violation, 23505, at COMMIT.
+-- A username taken by a pending invitation (or the reverse), or an invited
+-- email that belongs to a member, is a unique violation (23505) at COMMIT,
+-- with constraint name members_username_invited, invitations_username_taken
+-- or invitations_email_taken.
 
 -- Serializes the commit-time checks of one organization and makes them see
 -- every concurrently committed change. Returns false when the org no longer
@@ -30,6 +32,12 @@
 -- and only a conflicting *write* turns that into a serialization failure
 -- (40001) instead of a silent write skew. Once per transaction: age(xmin) = 0
 -- means this transaction already wrote the row and holds its lock.
+--
+-- The SET names a non-key column on purpose: the lock strength is chosen
+-- from the SET list, and naming id (or slug) would ask for FOR UPDATE, which
+-- waits for (and deadlocks with) the FOR KEY SHARE locks that every foreign
+-- key check on a member, invitation... of this org holds. FOR NO KEY UPDATE
+-- does not conflict with those.
 CREATE FUNCTION ob_lock_org(p_org uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -37,7 +45,7 @@ BEGIN
 	IF FOUND THEN
 		RETURN true;
 	END IF;
-	UPDATE organizations SET id = id WHERE id = p_org;
+	UPDATE organizations SET version = version WHERE id = p_org;
 	RETURN FOUND;
 END;
 $$;
@@ -211,28 +219,32 @@ CREATE TRIGGER ownership_transfers_final_states BEFORE UPDATE ON ownership_trans
 -- the cross-table half. Deferred, so accepting an invitation may insert the
 -- member before or after marking the invitation accepted; the org lock makes
 -- two concurrent transactions (one inviting, one provisioning) serialize.
--- The deferred event's NEW is the row as it was then, so the current row is
--- read again.
+-- A deferred event's NEW is the row as it was at the event, so a hit is
+-- confirmed against the current row.
 
 CREATE FUNCTION ob_check_member_username() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-	v_username text;
 BEGIN
 	IF NOT ob_lock_org(NEW.org_id) THEN
 		RETURN NULL;
 	END IF;
-	SELECT username INTO v_username FROM members WHERE id = NEW.id AND status <> 'removed';
+	-- Fires for every provisioned member, so the common path is one probe of
+	-- the (small) pending set with the name as it was at the event.
+	PERFORM 1 FROM invitations
+	 WHERE org_id = NEW.org_id AND lower(username) = lower(NEW.username) AND status = 'pending';
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
-	PERFORM 1 FROM invitations
-	 WHERE org_id = NEW.org_id AND lower(username) = lower(v_username) AND status = 'pending';
+	-- A hit counts only if the member still has that name and is not removed;
+	-- a later rename queued its own check.
+	PERFORM 1 FROM members
+	 WHERE org_id = NEW.org_id AND id = NEW.id AND status <> 'removed'
+	   AND lower(username) = lower(NEW.username);
 	IF FOUND THEN
 		RAISE EXCEPTION 'username "%" is taken by a pending invitation of organization %',
-			v_username, NEW.org_id
+			NEW.username, NEW.org_id
 			USING ERRCODE = 'unique_violation', DETAIL = 'org_id=' || NEW.org_id,
-			      CONSTRAINT = 'members_username_pending_invitation', COLUMN = 'username',
+			      CONSTRAINT = 'members_username_invited', COLUMN = 'username',
 			      TABLE = 'members', SCHEMA = TG_TABLE_SCHEMA;
 	END IF;
 	RETURN NULL;
@@ -270,7 +282,7 @@ BEGIN
 		RAISE EXCEPTION 'username "%" is taken by a member of organization %',
 			v_username, NEW.org_id
 			USING ERRCODE = 'unique_violation', DETAIL = 'org_id=' || NEW.org_id,
-			      CONSTRAINT = 'invitations_username_member', COLUMN = 'username',
+			      CONSTRAINT = 'invitations_username_taken', COLUMN = 'username',
 			      TABLE = 'invitations', SCHEMA = TG_TABLE_SCHEMA;
 	END IF;
 	PERFORM 1 FROM members m JOIN accounts a ON a.id = m.account_id
@@ -278,7 +290,7 @@ BEGIN
 	IF FOUND THEN
 		RAISE EXCEPTION 'email "%" belongs to a member of organization %', v_email, NEW.org_id
 			USING ERRCODE = 'unique_violation', DETAIL = 'org_id=' || NEW.org_id,
-			      CONSTRAINT = 'invitations_email_member', COLUMN = 'email',
+			      CONSTRAINT = 'invitations_email_taken', COLUMN = 'email',
 			      TABLE = 'invitations', SCHEMA = TG_TABLE_SCHEMA;
 	END IF;
 	RETURN NULL;

@@ -11,6 +11,8 @@
 #include "http/server.h"
 #include "store/db.h"
 
+struct mail_sender;
+
 /* A configuration generation. Requests hold one for their whole duration so a
  * SIGHUP reload never changes settings under a running request. */
 struct app_config {
@@ -24,6 +26,7 @@ struct app {
 	struct app_config *config;
 	struct db_pool *db;
 	struct http_server *http;
+	struct mail_sender *mail; /* the outbox sender thread (mail/sender.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };
 

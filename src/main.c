@@ -17,6 +17,7 @@
 #include "app.h"
 #include "daemon.h"
 #include "log.h"
+#include "mail/sender.h"
 #include "store/migrate.h"
 
 #define EXIT_CONFIG 2
@@ -111,6 +112,12 @@ static int serve(struct app *app, const char *config_path)
 	log_info("orgbridged %s listening on %s://%s:%u", PACKAGE_VERSION,
 		 cfg->tls_cert_file ? "https" : "http", cfg->listen_address,
 		 http_server_port(app->http));
+	app->mail = mail_sender_start(app);
+	if (app->mail == NULL) {
+		http_server_stop(app->http);
+		app->http = NULL;
+		goto out;
+	}
 	daemon_notifyf("READY=1\nSTATUS=serving on port %u", http_server_port(app->http));
 
 	sigemptyset(&signals);
@@ -130,6 +137,8 @@ static int serve(struct app *app, const char *config_path)
 	daemon_notify("STOPPING=1");
 	http_server_stop(app->http);
 	app->http = NULL;
+	mail_sender_stop(app->mail);
+	app->mail = NULL;
 	rc = 0;
 out:
 	if (pid_file != NULL)

@@ -41,3 +41,7 @@ clean-local: clean-pg-template
 clean-pg-template:
 	-rm -rf tests/.pg-template tests/.pg-template.partial tests/.pg-template.lock
 .PHONY: clean-pg-template
+include $(srcdir)/tests/integration/schema.local.mk
+include $(srcdir)/tests/integration/auth.local.mk
+include $(srcdir)/tests/integration/mail.local.mk
+include $(srcdir)/tests/integration/orgs.local.mk

@@ -1,5 +1,6 @@
-/* The HTTP surface: one route table for the whole daemon, and the handlers of
- * each area. Handlers are thin: parse the request, call src/core, render. */
+/* The HTTP surface: one route table for the whole daemon (routes.c), and the
+ * handlers of each area. Handlers are thin: api_begin, parse, call src/core,
+ * render, api_end. The management API is documented in docs/openapi.yaml. */
 #ifndef OB_API_API_H
 #define OB_API_API_H
 
@@ -14,5 +15,55 @@ extern const size_t api_routes_count;
 /* health.c */
 void api_healthz(struct http_request *req);
 void api_readyz(struct http_request *req);
+
+/* accounts.c: sign-up, sessions, the caller */
+void api_signup(struct http_request *req);
+void api_login(struct http_request *req);
+void api_logout(struct http_request *req);
+void api_me(struct http_request *req);
+
+/* tokens.c: org-scoped API tokens */
+void api_tokens_list(struct http_request *req);
+void api_token_create(struct http_request *req);
+void api_token_revoke(struct http_request *req);
+
+/* orgs.c: organizations, leaving, audit */
+void api_orgs_list(struct http_request *req);
+void api_org_create(struct http_request *req);
+void api_org_get(struct http_request *req);
+void api_org_update(struct http_request *req);
+void api_org_delete(struct http_request *req);
+void api_org_leave(struct http_request *req);
+void api_audit_list(struct http_request *req);
+
+/* members.c: members, roles, removal, permissions */
+void api_members_list(struct http_request *req);
+void api_member_get(struct http_request *req);
+void api_member_update(struct http_request *req);
+void api_member_remove(struct http_request *req);
+void api_member_permissions(struct http_request *req);
+
+/* teams.c */
+void api_teams_list(struct http_request *req);
+void api_team_create(struct http_request *req);
+void api_team_get(struct http_request *req);
+void api_team_update(struct http_request *req);
+void api_team_delete(struct http_request *req);
+void api_team_members_list(struct http_request *req);
+void api_team_member_add(struct http_request *req);
+void api_team_member_remove(struct http_request *req);
+
+/* invitations.c */
+void api_invitations_list(struct http_request *req);
+void api_invitation_create(struct http_request *req);
+void api_invitation_resend(struct http_request *req);
+void api_invitation_revoke(struct http_request *req);
+void api_invitation_accept(struct http_request *req);
+
+/* transfer.c: ownership transfer */
+void api_transfer_get(struct http_request *req);
+void api_transfer_start(struct http_request *req);
+void api_transfer_cancel(struct http_request *req);
+void api_transfer_confirm(struct http_request *req);
 
 #endif

@@ -262,6 +262,8 @@ static int org_enter(struct core_ctx *ctx, const char *sql, const char *key, enu
 	scope->policy.source = ctx->actor.source;
 	scope->policy.idp_name = ctx->actor.kind == ACTOR_IDP ? ctx->actor.idp_name : NULL;
 	switch (ctx->actor.kind) {
+	case ACTOR_ANONYMOUS:
+		return core_fail(err, 404, "not_found", "organization not found");
 	case ACTOR_ACCOUNT:
 		if (scope_load_account(ctx, scope, err) != 0)
 			return -1;

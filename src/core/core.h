@@ -23,7 +23,8 @@
 #define UUID_TEXT_LEN 37 /* 36 characters + NUL */
 
 enum actor_kind {
-	ACTOR_ACCOUNT = 0, /* a person with a session */
+	ACTOR_ANONYMOUS = 0, /* no credentials (sign-up, login, invitation links) */
+	ACTOR_ACCOUNT,     /* a person with a session */
 	ACTOR_API_TOKEN,   /* an org-scoped automation token */
 	ACTOR_CLI,         /* the operator through orgbridgectl */
 	ACTOR_IDP,         /* a SCIM connection or an LDAP directory */

@@ -64,27 +64,27 @@ struct db_pool *db_pool_new(const struct db_pool_options *opt)
 	pool->acquire_timeout_ms = opt->acquire_timeout_ms;
 	pool->slots = calloc(opt->size, sizeof(*pool->slots));
 	if (failed || pool->slots == NULL)
-		goto fail_alloc;
+		goto fail;
 	for (unsigned i = 0; i < pool->size; i++)
 		pool->slots[i].pool = pool;
 
 	/* Waits are measured on the monotonic clock so a wall-clock jump does
 	 * not shorten or stretch acquire_timeout_ms. */
 	if (pthread_condattr_init(&ca) != 0)
-		goto fail_alloc;
+		goto fail;
 	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&pool->cv, &ca) != 0) {
 		pthread_condattr_destroy(&ca);
-		goto fail_alloc;
+		goto fail;
 	}
 	pthread_condattr_destroy(&ca);
 	if (pthread_mutex_init(&pool->mu, NULL) != 0) {
 		pthread_cond_destroy(&pool->cv);
-		goto fail_alloc;
+		goto fail;
 	}
 	return pool;
 
-fail_alloc:
+fail:
 	free(pool->slots);
 	free(pool->conninfo);
 	free(pool->password);
@@ -144,8 +144,9 @@ static void record_error(struct db_conn *c, const PGresult *res)
 	clear_error(c);
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		c->lost = true;
-		copy_message(c->errmsg, sizeof(c->errmsg), PQerrorMessage(c->pg));
-		log_warnx("db: connection lost: %s", c->errmsg);
+		copy_message(c->errmsg, sizeof(c->errmsg), msg != NULL ? msg : PQerrorMessage(c->pg));
+		log_warnx("db: connection lost (SQLSTATE %s): %s", state != NULL ? state : "none",
+			  c->errmsg);
 		return;
 	}
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state != NULL ? state : "");
@@ -207,22 +208,27 @@ static int open_connection(struct db_conn *c)
 
 /* libpq only notices a server restart when it next reads the socket, so an
  * idle connection still says CONNECTION_OK. A readable idle socket means the
- * server sent something unasked (a FATAL termination notice, or EOF): let
- * libpq consume it, which flags the connection bad if it is gone. */
+ * server sent something unasked -- typically a FATAL termination notice
+ * followed by EOF: consume and parse it (the notice goes to the notice
+ * processor) until libpq reads the EOF and flags the connection bad. */
 static bool looks_alive(PGconn *pg)
 {
 	struct pollfd pfd;
+	PGnotify *note;
 
-	if (PQstatus(pg) != CONNECTION_OK)
-		return false;
-	pfd.fd = PQsocket(pg);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (pfd.fd < 0)
-		return false;
-	if (poll(&pfd, 1, 0) > 0) {
+	for (int round = 0; round < 4 && PQstatus(pg) == CONNECTION_OK; round++) {
+		pfd.fd = PQsocket(pg);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			return false;
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
 		if (PQconsumeInput(pg) == 0)
 			return false;
+		(void)PQisBusy(pg);
+		while ((note = PQnotifies(pg)) != NULL)
+			PQfreemem(note);
 	}
 	return PQstatus(pg) == CONNECTION_OK;
 }

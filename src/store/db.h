@@ -53,8 +53,11 @@ int db_begin(struct db_conn *conn) OB_MUST_USE;
 int db_commit(struct db_conn *conn) OB_MUST_USE; /* -1 if the commit failed (deferred constraint...) */
 void db_rollback(struct db_conn *conn);
 
-/* The last error of this connection: SQLSTATE ("23505", "" if none or a
- * connection failure), server message, violated constraint name (or ""). */
+/* The error of the last failed call on this connection (each db_exec,
+ * db_command, db_begin and db_commit starts by clearing it): SQLSTATE ("23505",
+ * "" if none or a connection failure), server message, violated constraint
+ * name (or ""). A COMMIT that only rolled back an already-failed transaction
+ * reports "25P02". Every failure is also logged with log_warnx. */
 const char *db_sqlstate(const struct db_conn *conn);
 const char *db_errmsg(const struct db_conn *conn);
 const char *db_constraint(const struct db_conn *conn);

@@ -111,8 +111,10 @@ static int scan_dir(const char *dir, struct migration_set *out)
 		if (out->n == out->cap) {
 			size_t cap = out->cap != 0 ? out->cap * 2 : 16;
 			struct migration *grown = realloc(out->items, cap * sizeof(*grown));
-			if (grown == NULL)
-				goto fail_oom;
+			if (grown == NULL) {
+				log_warnx("migrate: out of memory scanning %s", dir);
+				goto fail;
+			}
 			out->items = grown;
 			out->cap = cap;
 		}
@@ -121,7 +123,8 @@ static int scan_dir(const char *dir, struct migration_set *out)
 		m->name = strndup(name, name_len);
 		if (m->name == NULL || asprintf(&m->path, "%s/%s", dir, e->d_name) < 0) {
 			free(m->name);
-			goto fail_oom;
+			log_warnx("migrate: out of memory scanning %s", dir);
+			goto fail;
 		}
 		out->n++;
 	}
@@ -132,7 +135,8 @@ static int scan_dir(const char *dir, struct migration_set *out)
 	closedir(d);
 	d = NULL;
 
-	qsort(out->items, out->n, sizeof(*out->items), cmp_version);
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof(*out->items), cmp_version);
 	for (size_t i = 1; i < out->n; i++) {
 		if (out->items[i].version == out->items[i - 1].version) {
 			log_warnx("migrate: %s and %s have the same number %d", out->items[i - 1].path,
@@ -142,8 +146,6 @@ static int scan_dir(const char *dir, struct migration_set *out)
 	}
 	return 0;
 
-fail_oom:
-	log_warnx("migrate: out of memory scanning %s", dir);
 fail:
 	if (d != NULL)
 		closedir(d);
@@ -306,9 +308,9 @@ int migrate_apply(struct db_conn *conn, const char *dir, int *applied)
 {
 	const char *lock_param[1] = { MIGRATE_LOCK_KEY };
 	struct migration_set set;
-	PGresult *done = NULL;
+	PGresult *recorded = NULL;
 	bool locked = false;
-	int count = 0;
+	int count = 0, rc = -1;
 
 	if (applied != NULL)
 		*applied = 0;
@@ -319,7 +321,7 @@ int migrate_apply(struct db_conn *conn, const char *dir, int *applied)
 	 * file commits separately, so a transaction-scoped lock would not
 	 * cover the run. Waits for a concurrent run to finish. */
 	if (db_command(conn, "SELECT pg_advisory_lock($1::bigint)", 1, lock_param) != 0)
-		goto fail;
+		goto done;
 	locked = true;
 	if (db_command(conn,
 		       "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -327,43 +329,36 @@ int migrate_apply(struct db_conn *conn, const char *dir, int *applied)
 		       " name text NOT NULL,"
 		       " applied_at timestamptz NOT NULL DEFAULT now())",
 		       0, NULL) != 0)
-		goto fail;
+		goto done;
 	/* Read after taking the lock, so a run that just finished is seen. */
-	done = db_exec(conn, "SELECT version FROM schema_migrations ORDER BY version", 0, NULL);
-	if (done == NULL)
-		goto fail;
+	recorded = db_exec(conn, "SELECT version FROM schema_migrations ORDER BY version", 0, NULL);
+	if (recorded == NULL)
+		goto done;
 
 	for (size_t i = 0; i < set.n; i++) {
-		if (is_applied(done, set.items[i].version))
+		if (is_applied(recorded, set.items[i].version))
 			continue;
 		if (apply_one(conn, &set.items[i]) != 0)
-			goto fail;
+			goto done;
 		count++;
 	}
 	if (count == 0)
 		log_debug("migrate: schema is up to date");
+	rc = 0;
 
-	PQclear(done);
-	done = NULL;
-	if (db_command(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock_param) != 0)
-		goto fail_unlocked;
-	set_free(&set);
-	if (applied != NULL)
-		*applied = count;
-	return 0;
-
-fail:
-	PQclear(done);
+done:
+	PQclear(recorded);
 	if (locked) {
 		db_rollback(conn);
 		/* The connection goes back to a pool: never leave the lock on it.
 		 * If the connection is gone, the server already released it. */
-		if (db_command(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock_param) != 0)
+		if (db_command(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock_param) != 0) {
 			log_warnx("migrate: could not release the advisory lock");
+			rc = -1;
+		}
 	}
-fail_unlocked:
 	set_free(&set);
 	if (applied != NULL)
 		*applied = count;
-	return -1;
+	return rc;
 }

@@ -5,6 +5,7 @@
 #include "harness/internal.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -329,6 +330,20 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 	raise(sig);
 }
 
+/* The sanitizer runtimes end the process with _exit() after a report
+ * (halt_on_error, leaks), skipping atexit: their death callback lets us clean
+ * up first. Weak, so builds without sanitizers link too. */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+typedef void (*death_callback_setter)(void (*callback)(void));
+
+static void on_sanitizer_death(void)
+{
+	if (getpid() != hx.owner)
+		return;
+	sweep_children();
+	remove_tmpdirs();
+}
+
 static void init_once(void)
 {
 	struct sigaction sa;
@@ -338,6 +353,18 @@ static void init_once(void)
 	hx.keep_tmp = keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0;
 	hx.rand_state = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
 	atexit(at_exit);
+	if (__sanitizer_set_death_callback != NULL)
+		__sanitizer_set_death_callback(on_sanitizer_death);
+	/* gcc links UBSan as a separate libubsan.so with its own copy of the
+	 * callback; clang's runtime is one piece and the weak symbol covers it. */
+	void *ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (ubsan != NULL) {
+		death_callback_setter set;
+		*(void **)&set = dlsym(ubsan, "__sanitizer_set_death_callback");
+		if (set != NULL)
+			set(on_sanitizer_death);
+		dlclose(ubsan);
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fatal_signal;

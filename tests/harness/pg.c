@@ -59,7 +59,10 @@ static int ensure_template(char *tmpl, size_t cap)
 		fprintf(stderr, "harness: mkdir %s: %s\n", tests_dir, strerror(errno));
 		return -1;
 	}
-	snprintf(tmpl, cap, "%s/.pg-template", tests_dir);
+	if ((size_t)snprintf(tmpl, cap, "%s/.pg-template", tests_dir) >= cap) {
+		fprintf(stderr, "harness: build directory path too long\n");
+		return -1;
+	}
 	snprintf(lock_path, sizeof(lock_path), "%s/.pg-template.lock", tests_dir);
 	snprintf(version, sizeof(version), "%s/PG_VERSION", tmpl);
 

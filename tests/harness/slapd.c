@@ -55,7 +55,7 @@ static int write_config(const struct slapd_server *s, const char *path)
 		     "index uid,mail,cn eq,sub\n"
 		     "index entryUUID eq\n"
 		     "index member,uniqueMember,memberUid eq\n"
-		     "index modifyTimestamp eq,ge\n",
+		     "index modifyTimestamp eq\n",
 		     s->dir, s->dir, s->suffix, s->root_dn, s->root_pw, s->dir) < 0)
 		return -1;
 	rc = hx_write_file(path, text);

@@ -1,0 +1,22 @@
+/* orgbridgectl: the operator's tool. It talks to the database directly (no
+ * daemon needed), acting as the "cli" source in audit events. Each command
+ * lives in its own function taking the opened context and its arguments. */
+#ifndef OB_CLI_CLI_H
+#define OB_CLI_CLI_H
+
+#include "config.h"
+#include "store/db.h"
+
+struct cli {
+	struct config *cfg;
+	struct db_pool *db;
+	struct db_conn *conn;
+};
+
+/* A command: returns the process exit status (0 ok, 1 failure, 2 usage). */
+typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+int cli_migrate(struct cli *cli, int argc, char **argv);
+int cli_status(struct cli *cli, int argc, char **argv);
+
+#endif

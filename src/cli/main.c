@@ -1,0 +1,101 @@
+/* orgbridgectl: argument parsing and command dispatch. */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	cli_command_fn fn;
+	const char *help;
+} commands[] = {
+	{ "migrate", cli_migrate, "apply pending database migrations" },
+	{ "status", cli_status, "schema version and counts" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: orgbridgectl [-c FILE] COMMAND [ARGS]\n"
+		     "  -c, --config FILE  configuration file (default %s/orgbridge/orgbridge.conf)\n"
+		     "commands:\n",
+		OB_SYSCONFDIR);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-28s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = OB_SYSCONFDIR "/orgbridge/orgbridge.conf";
+	struct config_error cerr;
+	struct cli cli = { 0 };
+	cli_command_fn fn = NULL;
+	int opt, rc = 1;
+
+	/* '+': stop at the command so its own options are left for it. */
+	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			fn = commands[i].fn;
+	if (fn == NULL) {
+		fprintf(stderr, "orgbridgectl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(config_path, &cli.cfg, &cerr) != 0) {
+		if (cerr.line > 0)
+			fprintf(stderr, "orgbridgectl: %s:%u: %s\n", cerr.file, cerr.line, cerr.message);
+		else
+			fprintf(stderr, "orgbridgectl: %s: %s\n", cerr.file, cerr.message);
+		return 2;
+	}
+	log_configure(LOG_LVL_WARN, LOG_FMT_TEXT);
+	if (sodium_init() < 0)
+		goto out;
+	struct db_pool_options dbo = {
+		.conninfo = cli.cfg->db_conninfo,
+		.password = cli.cfg->db_password,
+		.size = 1,
+		.connect_timeout_s = cli.cfg->db_connect_timeout_s,
+		.acquire_timeout_ms = cli.cfg->db_acquire_timeout_ms,
+		.application_name = "orgbridgectl",
+	};
+	cli.db = db_pool_new(&dbo);
+	if (cli.db == NULL)
+		goto out;
+	cli.conn = db_acquire(cli.db);
+	if (cli.conn == NULL) {
+		fprintf(stderr, "orgbridgectl: cannot connect to the database\n");
+		goto out;
+	}
+	optind++;
+	rc = fn(&cli, argc - optind + 1, argv + optind - 1);
+out:
+	db_release(cli.conn);
+	db_pool_free(cli.db);
+	config_free(cli.cfg);
+	return rc;
+}

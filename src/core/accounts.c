@@ -1,0 +1,436 @@
+#include "core/accounts.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/token.h"
+#include "policy/identifiers.h"
+
+/* What an unknown email is verified against, so a login for it costs one
+ * argon2id verification like a real one. Made with the same parameters
+ * crypto_pwhash_str uses for OPSLIMIT/MEMLIMIT_INTERACTIVE (m=64 MiB, t=2,
+ * p=1): verification cost follows the parameters stored in the string. */
+static const char dummy_hash[crypto_pwhash_STRBYTES] =
+	"$argon2id$v=19$m=65536,t=2,p=1$Gbh2QV/J/y5UdWkukJsAEw$"
+	"pAN8xfvW8ozt3g4FQDOkCR6jnoOn7TDMRNYwwaMF5hc";
+
+#define DISPLAY_NAME_MAX_CHARS 256
+
+/* Unicode code points in valid UTF-8 (jansson hands us nothing else). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+int core_password_check(const struct config *cfg, const char *password, struct core_error *err)
+{
+	if (password == NULL)
+		return core_fail(err, 400, "invalid_value", "'password' is required");
+	if (strlen(password) > PASSWORD_MAX_BYTES)
+		return core_fail(err, 400, "invalid_value", "'password' must be at most %d bytes",
+				 PASSWORD_MAX_BYTES);
+	if (utf8_chars(password) < cfg->password_min_length)
+		return core_fail(err, 400, "invalid_value",
+				 "'password' must be at least %u characters long",
+				 cfg->password_min_length);
+	return 0;
+}
+
+static int email_check(const char *email, struct core_error *err)
+{
+	if (!email_is_valid(email))
+		return core_fail(err, 400, "invalid_value", "'email' is not a valid email address");
+	return 0;
+}
+
+static int display_name_check(const char *name, struct core_error *err)
+{
+	if (name != NULL && (utf8_chars(name) > DISPLAY_NAME_MAX_CHARS || has_control(name)))
+		return core_fail(err, 400, "invalid_value",
+				 "'display_name' must be at most %d characters without control characters",
+				 DISPLAY_NAME_MAX_CHARS);
+	return 0;
+}
+
+/* Outside any transaction when possible: hashing takes tens of milliseconds. */
+static int password_hash(const char *password, char out[crypto_pwhash_STRBYTES],
+			 struct core_error *err)
+{
+	if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		log_warnx("accounts: crypto_pwhash_str failed (out of memory?)");
+		return core_fail(err, 500, "internal", "internal error");
+	}
+	return 0;
+}
+
+/* From here on the request acts as the account (audit actor). */
+static void act_as_account(struct core_ctx *ctx, const char *account_id, const char *email)
+{
+	ctx->actor.kind = ACTOR_ACCOUNT;
+	snprintf(ctx->actor.account_id, sizeof(ctx->actor.account_id), "%s",
+		 account_id ? account_id : "");
+	snprintf(ctx->actor.label, sizeof(ctx->actor.label), "%s", email ? email : "");
+}
+
+int core_session_open(struct core_ctx *ctx, const char *account_id, json_t **out,
+		      struct core_error *err)
+{
+	static const char sql_prune[] =
+		"DELETE FROM sessions WHERE account_id = $1"
+		" AND (revoked_at IS NOT NULL OR expires_at <= to_timestamp($2))";
+	static const char sql_insert[] =
+		"INSERT INTO sessions (account_id, token_hash, created_at, expires_at)"
+		" VALUES ($1, $2::bytea, to_timestamp($3), to_timestamp($4))"
+		" RETURNING json_build_object('expires_at', ob_ts(expires_at))";
+	char text[TOKEN_TEXT_MAX], hash[TOKEN_HASH_HEX_LEN], now[32], expires[32];
+	json_t *row = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	core_time_param(ctx->now, now, sizeof(now));
+	core_time_param(ctx->now + (int64_t)ctx->cfg->session_ttl_s, expires, sizeof(expires));
+	if (token_new(TOKEN_SESSION, text, sizeof(text), hash, sizeof(hash)) != 0)
+		return core_fail(err, 500, "internal", "internal error");
+	const char *prune_params[] = { account_id, now };
+	if (db_command(ctx->conn, sql_prune, 2, prune_params) != 0) {
+		core_fail_db(err, ctx->conn);
+		goto fail;
+	}
+	const char *params[] = { account_id, hash, now, expires };
+	row = core_query_json_row(ctx, sql_insert, 4, params, "account", err);
+	if (row == NULL)
+		goto fail;
+	*out = json_pack("{s:s, s:O}", "token", text, "expires_at",
+			 json_object_get(row, "expires_at"));
+	if (*out == NULL) {
+		core_fail(err, 500, "internal", "internal error");
+		goto fail;
+	}
+	rc = 0;
+fail:
+	sodium_memzero(text, sizeof(text));
+	json_decref(row);
+	return rc;
+}
+
+/* {"token","expires_at","account":account} for sign-up and login (account stolen). */
+static int session_answer(struct core_ctx *ctx, json_t *account, json_t **out,
+			  struct core_error *err)
+{
+	const char *id = json_string_value(json_object_get(account, "id"));
+	json_t *session = NULL;
+
+	if (id == NULL || core_session_open(ctx, id, &session, err) != 0) {
+		if (id == NULL)
+			core_fail(err, 500, "internal", "internal error");
+		json_decref(account);
+		return -1;
+	}
+	json_object_set_new(session, "account", account);
+	*out = session;
+	return 0;
+}
+
+int core_signup(struct core_ctx *ctx, const char *email, const char *password,
+		const char *display_name, json_t **out, struct core_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO accounts (email, password_hash, display_name, created_at, updated_at)"
+		" VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($4))"
+		" RETURNING json_build_object('id', id, 'email', email, 'display_name', display_name,"
+		" 'created_at', ob_ts(created_at))";
+	char hash[crypto_pwhash_STRBYTES], now[32];
+	json_t *account = NULL;
+
+	*out = NULL;
+	if (email_check(email, err) != 0 || core_password_check(ctx->cfg, password, err) != 0 ||
+	    display_name_check(display_name, err) != 0)
+		return -1;
+	if (password_hash(password, hash, err) != 0)
+		return -1;
+	core_time_param(ctx->now, now, sizeof(now));
+	if (core_begin(ctx, err) != 0)
+		return -1;
+	const char *params[] = { email, hash, display_name ? display_name : "", now };
+	account = core_query_json_row(ctx, sql, 4, params, "account", err);
+	if (account == NULL)
+		goto fail;
+	act_as_account(ctx, json_string_value(json_object_get(account, "id")), email);
+	if (core_audit(ctx, NULL, "account.created", "account", ctx->actor.account_id, NULL, account,
+		       err) != 0)
+		goto fail;
+	if (session_answer(ctx, account, out, err) != 0) {
+		account = NULL; /* freed by session_answer */
+		goto fail;
+	}
+	account = NULL; /* now inside *out */
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_decref(account);
+	json_decref(*out);
+	*out = NULL;
+	core_rollback(ctx);
+	return -1;
+}
+
+int core_login(struct core_ctx *ctx, const char *email, const char *password, json_t **out,
+	       struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT id, password_hash, json_build_object('id', id, 'email', email,"
+		" 'display_name', display_name, 'created_at', ob_ts(created_at))::text"
+		" FROM accounts WHERE lower(email) = lower($1)";
+	const char *params[] = { email };
+	/* libsodium takes a full crypto_pwhash_STRBYTES buffer. */
+	char stored[crypto_pwhash_STRBYTES] = "";
+	bool have_hash = false;
+	PGresult *res;
+	json_t *account = NULL;
+	bool ok;
+
+	*out = NULL;
+	if (email == NULL || password == NULL)
+		return core_fail(err, 401, "invalid_credentials", "invalid email or password");
+	res = db_exec(ctx->conn, sql, 1, params);
+	if (res == NULL)
+		return core_fail_db(err, ctx->conn);
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) &&
+	    (size_t)PQgetlength(res, 0, 1) < sizeof(stored)) {
+		memcpy(stored, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+		have_hash = true;
+	}
+	/* One verification on every path; an over-long password is checked
+	 * (and refused) as the empty one, so its length costs nothing extra. */
+	if (strlen(password) > PASSWORD_MAX_BYTES) {
+		(void)!crypto_pwhash_str_verify(dummy_hash, "", 0);
+		ok = false;
+	} else {
+		ok = crypto_pwhash_str_verify(have_hash ? stored : dummy_hash, password,
+					      strlen(password)) == 0 &&
+		     have_hash;
+	}
+	if (ok)
+		account = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+	PQclear(res);
+	if (!ok)
+		return core_fail(err, 401, "invalid_credentials", "invalid email or password");
+	if (account == NULL)
+		return core_fail(err, 500, "internal", "cannot decode a database result");
+	act_as_account(ctx, json_string_value(json_object_get(account, "id")),
+		       json_string_value(json_object_get(account, "email")));
+	if (core_begin(ctx, err) != 0) {
+		json_decref(account);
+		return -1;
+	}
+	if (session_answer(ctx, account, out, err) != 0)
+		goto fail;
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_decref(*out);
+	*out = NULL;
+	core_rollback(ctx);
+	return -1;
+}
+
+static int account_required(const struct core_ctx *ctx, struct core_error *err)
+{
+	if (ctx->actor.kind == ACTOR_ACCOUNT)
+		return 0;
+	if (ctx->actor.kind == ACTOR_API_TOKEN)
+		return core_fail(err, 403, "account_required",
+				 "this needs a person's session; API tokens are not accounts");
+	return core_fail(err, 401, "unauthenticated", "authentication required");
+}
+
+int core_logout(struct core_ctx *ctx, const char *token, struct core_error *err)
+{
+	static const char sql[] =
+		"UPDATE sessions SET revoked_at = to_timestamp($3)"
+		" WHERE token_hash = $1::bytea AND account_id = $2 AND revoked_at IS NULL";
+	char hash[TOKEN_HASH_HEX_LEN], now[32];
+
+	if (account_required(ctx, err) != 0)
+		return -1;
+	if (token_hash_hex(token, hash, sizeof(hash)) != 0)
+		return core_fail(err, 401, "unauthenticated", "invalid or expired token");
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { hash, ctx->actor.account_id, now };
+	if (db_command(ctx->conn, sql, 3, params) != 0)
+		return core_fail_db(err, ctx->conn);
+	return 0;
+}
+
+/* The team grants arrive as a JSON array of role names; the effective role is
+ * policy's decision (role_effective), not SQL's. */
+static int membership_finish(json_t *org)
+{
+	json_t *grants = json_object_get(org, "team_roles");
+	enum role roles[16];
+	size_t n = 0, i;
+	json_t *v;
+
+	json_array_foreach(grants, i, v) {
+		if (n < sizeof(roles) / sizeof(roles[0]))
+			roles[n++] = core_role_of(json_string_value(v));
+	}
+	enum role own = core_role_of(json_string_value(json_object_get(org, "role")));
+	if (json_object_set_new(org, "effective_role", json_string(role_name(role_effective(own, roles, n)))) != 0)
+		return -1;
+	return json_object_del(org, "team_roles");
+}
+
+int core_me(struct core_ctx *ctx, json_t **out, struct core_error *err)
+{
+	static const char sql_account[] =
+		"SELECT json_build_object('id', id, 'email', email, 'display_name', display_name,"
+		" 'created_at', ob_ts(created_at)) FROM accounts WHERE id = $1";
+	static const char sql_orgs[] =
+		"SELECT json_build_object('id', o.id, 'slug', o.slug, 'name', o.name,"
+		" 'member_id', m.id, 'role', m.role, 'status', m.status,"
+		" 'team_roles', coalesce((SELECT json_agg(t.role) FROM team_members tm"
+		"   JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"
+		"   WHERE tm.org_id = m.org_id AND tm.member_id = m.id AND t.role IS NOT NULL),"
+		"   '[]'::json))"
+		" FROM members m JOIN organizations o ON o.id = m.org_id"
+		" WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY o.slug";
+	const char *params[] = { ctx->actor.account_id };
+	json_t *account = NULL, *orgs = NULL, *org;
+	size_t i;
+
+	*out = NULL;
+	if (account_required(ctx, err) != 0)
+		return -1;
+	account = core_query_json_row(ctx, sql_account, 1, params, "account", err);
+	if (account == NULL)
+		return -1;
+	orgs = core_query_json_rows(ctx, sql_orgs, 1, params, err);
+	if (orgs == NULL)
+		goto fail;
+	json_array_foreach(orgs, i, org) {
+		if (membership_finish(org) != 0) {
+			core_fail(err, 500, "internal", "internal error");
+			goto fail;
+		}
+	}
+	*out = json_object();
+	if (*out == NULL)
+		goto oom;
+	if (json_object_set_new(*out, "account", account) != 0) {
+		account = NULL; /* set_new consumes it even on failure */
+		goto oom;
+	}
+	account = NULL;
+	if (json_object_set_new(*out, "orgs", orgs) != 0) {
+		orgs = NULL;
+		goto oom;
+	}
+	return 0;
+oom:
+	core_fail(err, 500, "internal", "internal error");
+	json_decref(*out);
+	*out = NULL;
+fail:
+	json_decref(account);
+	json_decref(orgs);
+	return -1;
+}
+
+int core_account_find_or_create(struct core_ctx *ctx, const char *email, const char *display_name,
+				char account_id[UUID_TEXT_LEN], bool *created,
+				struct core_error *err)
+{
+	static const char sql_find[] = "SELECT id FROM accounts WHERE lower(email) = lower($1)";
+	/* DO NOTHING waits for a concurrent insert of the same email; the
+	 * following SELECT (a new snapshot under READ COMMITTED) then sees it. */
+	static const char sql_insert[] =
+		"INSERT INTO accounts (email, display_name, created_at, updated_at)"
+		" VALUES ($1, $2, to_timestamp($3), to_timestamp($3))"
+		" ON CONFLICT ((lower(email))) DO NOTHING"
+		" RETURNING id, json_build_object('id', id, 'email', email,"
+		" 'display_name', display_name, 'created_at', ob_ts(created_at))::text";
+	char now[32];
+	PGresult *res = NULL;
+	json_t *after = NULL;
+
+	*created = false;
+	account_id[0] = '\0';
+	if (email_check(email, err) != 0 || display_name_check(display_name, err) != 0)
+		return -1;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *find_params[] = { email };
+	const char *insert_params[] = { email, display_name ? display_name : "", now };
+	for (int attempt = 0; attempt < 2; attempt++) {
+		res = db_exec(ctx->conn, sql_find, 1, find_params);
+		if (res == NULL)
+			return core_fail_db(err, ctx->conn);
+		if (PQntuples(res) == 1) {
+			snprintf(account_id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		if (attempt > 0)
+			break;
+		res = db_exec(ctx->conn, sql_insert, 3, insert_params);
+		if (res == NULL)
+			return core_fail_db(err, ctx->conn);
+		if (PQntuples(res) == 1) {
+			snprintf(account_id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
+			after = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+			PQclear(res);
+			*created = true;
+			int rc = core_audit(ctx, NULL, "account.created", "account", account_id, NULL,
+					    after, err);
+			json_decref(after);
+			return rc;
+		}
+		PQclear(res);
+	}
+	/* Inserted and gone again in between: nothing sensible to return. */
+	return core_fail(err, 503, "retry", "concurrent update; retry the request");
+}
+
+int core_account_set_password(struct core_ctx *ctx, const char *account_id, const char *password,
+			      struct core_error *err)
+{
+	static const char sql[] =
+		"UPDATE accounts SET password_hash = $2, updated_at = to_timestamp($3)"
+		" WHERE id = $1 RETURNING id";
+	char hash[crypto_pwhash_STRBYTES], now[32];
+	PGresult *res;
+	int found;
+
+	if (!core_is_uuid(account_id))
+		return core_fail(err, 404, "not_found", "account not found");
+	if (core_password_check(ctx->cfg, password, err) != 0 || password_hash(password, hash, err) != 0)
+		return -1;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { account_id, hash, now };
+	res = db_exec(ctx->conn, sql, 3, params);
+	if (res == NULL)
+		return core_fail_db(err, ctx->conn);
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return core_fail(err, 404, "not_found", "account not found");
+	return core_audit(ctx, NULL, "account.password_set", "account", account_id, NULL, NULL, err);
+}

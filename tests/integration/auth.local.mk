@@ -1,0 +1,7 @@
+# Accounts, sessions and org API tokens through HTTP (tests/integration/test_auth.c).
+check_PROGRAMS += tests/integration/test_auth
+TESTS += tests/integration/test_auth
+tests_integration_test_auth_SOURCES = tests/integration/test_auth.c
+tests_integration_test_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/tests/integration
+tests_integration_test_auth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_auth_LDADD = $(API_TEST_LIBS)
