@@ -66,4 +66,53 @@ void api_transfer_start(struct http_request *req);
 void api_transfer_cancel(struct http_request *req);
 void api_transfer_confirm(struct http_request *req);
 
+/* metrics.c: Prometheus text exposition */
+void api_metrics(struct http_request *req);
+
+/* scim_connections.c: SCIM connections, their tokens and group mappings */
+void api_scim_connections_list(struct http_request *req);
+void api_scim_connection_create(struct http_request *req);
+void api_scim_connection_get(struct http_request *req);
+void api_scim_connection_revoke(struct http_request *req);
+void api_scim_connection_rotate(struct http_request *req);
+void api_scim_mappings_list(struct http_request *req);
+void api_scim_mapping_create(struct http_request *req);
+void api_scim_mapping_delete(struct http_request *req);
+
+/* directories.c: LDAP directories, sync runs, and org mappings of groups */
+void api_directory_mappings_list(struct http_request *req);
+void api_directory_mapping_create(struct http_request *req);
+void api_directory_mapping_delete(struct http_request *req);
+void api_directories_list(struct http_request *req);
+void api_directory_get(struct http_request *req);
+void api_directory_sync(struct http_request *req);
+void api_directory_runs_list(struct http_request *req);
+void api_directory_run_get(struct http_request *req);
+
+/* src/scim/discovery.c: ServiceProviderConfig, ResourceTypes, Schemas */
+void scim_service_provider_config(struct http_request *req);
+void scim_resource_types_list(struct http_request *req);
+void scim_resource_type_get(struct http_request *req);
+void scim_schemas_list(struct http_request *req);
+void scim_schema_get(struct http_request *req);
+
+/* src/scim/endpoints.c: Users, Groups, search, Bulk, Me */
+void scim_search_root(struct http_request *req);
+void scim_bulk(struct http_request *req);
+void scim_me(struct http_request *req);
+void scim_users_search(struct http_request *req);
+void scim_users_list(struct http_request *req);
+void scim_user_create(struct http_request *req);
+void scim_user_get(struct http_request *req);
+void scim_user_replace(struct http_request *req);
+void scim_user_patch(struct http_request *req);
+void scim_user_delete(struct http_request *req);
+void scim_groups_search(struct http_request *req);
+void scim_groups_list(struct http_request *req);
+void scim_group_create(struct http_request *req);
+void scim_group_get(struct http_request *req);
+void scim_group_replace(struct http_request *req);
+void scim_group_patch(struct http_request *req);
+void scim_group_delete(struct http_request *req);
+
 #endif

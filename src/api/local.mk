@@ -9,3 +9,4 @@ src_liborgbridge_a_SOURCES += \
 	src/api/teams.c \
 	src/api/invitations.c \
 	src/api/transfer.c
+src_liborgbridge_a_SOURCES += src/api/metrics.c src/api/scim_connections.c src/api/directories.c

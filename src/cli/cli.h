@@ -18,5 +18,13 @@ typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 
 int cli_migrate(struct cli *cli, int argc, char **argv);
 int cli_status(struct cli *cli, int argc, char **argv);
+/* org.c: org create|list, member list, token create */
+int cli_org(struct cli *cli, int argc, char **argv);
+int cli_member(struct cli *cli, int argc, char **argv);
+int cli_token(struct cli *cli, int argc, char **argv);
+/* scim.c: scim connection create|list|rotate|revoke */
+int cli_scim(struct cli *cli, int argc, char **argv);
+/* sync.c: sync run|status, directory mappings */
+int cli_sync(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -14,6 +14,11 @@ static const struct {
 } commands[] = {
 	{ "migrate", cli_migrate, "apply pending database migrations" },
 	{ "status", cli_status, "schema version and counts" },
+	{ "org", cli_org, "org create|list: organizations" },
+	{ "member", cli_member, "member list: an org's members" },
+	{ "token", cli_token, "token create: an org API token" },
+	{ "scim", cli_scim, "scim connection ...: SCIM connections" },
+	{ "sync", cli_sync, "sync run|status|mapping ...: LDAP directory sync" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,1 @@
+# LDAP client: connections, paged and ranged searches, escaping.

@@ -1,0 +1,1 @@
+# LDAP sync: planning (pure), applying, scheduling.
