@@ -71,10 +71,13 @@ static const char *const log_level_names[] = { "error", "warn", "info", "debug",
 static const char *const log_format_names[] = { "text", "json", NULL };
 static const char *const transport_names[] = { "file", "smtp", NULL };
 static const char *const smtp_tls_names[] = { "none", "starttls", "implicit", NULL };
+static const char *const scim_match_names[] = { "external_id_then_email", "external_id", NULL };
 _Static_assert(LOG_LVL_ERROR == 0 && LOG_LVL_DEBUG == 3, "log_level_names out of step");
 _Static_assert(LOG_FMT_TEXT == 0 && LOG_FMT_JSON == 1, "log_format_names out of step");
 _Static_assert(MAIL_TRANSPORT_FILE == 0 && MAIL_TRANSPORT_SMTP == 1, "transport_names out of step");
 _Static_assert(SMTP_TLS_NONE == 0 && SMTP_TLS_IMPLICIT == 2, "smtp_tls_names out of step");
+_Static_assert(SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL == 0 && SCIM_MATCH_EXTERNAL_ID == 1,
+	       "scim_match_names out of step");
 
 #define DAY_S 86400ULL
 #define YEAR_S (365ULL * DAY_S)
@@ -188,6 +191,28 @@ static const struct key_def transfer_keys[] = {
 	  .help = "How long an ownership transfer waits for confirmation (3 days)" },
 };
 
+static const struct key_def scim_keys[] = {
+	{ .name = "max_results", .type = KT_UINT, .offset = CFG_FIELD(scim_max_results),
+	  .def = "100", .reloadable = true, .min = 1, .max = 10000,
+	  .help = "Largest page a SCIM list or search returns (count is capped to it)" },
+	{ .name = "max_filter_depth", .type = KT_UINT, .offset = CFG_FIELD(scim_max_filter_depth),
+	  .def = "16", .reloadable = true, .min = 1, .max = 64,
+	  .help = "Deepest nesting of and/or/not/brackets accepted in a SCIM filter" },
+	{ .name = "bulk_max_operations", .type = KT_UINT,
+	  .offset = CFG_FIELD(scim_bulk_max_operations), .def = "1000", .reloadable = true,
+	  .min = 1, .max = 100000, .help = "Most operations in one SCIM Bulk request" },
+	{ .name = "bulk_max_payload", .type = KT_SIZE, .offset = CFG_FIELD(scim_bulk_max_payload),
+	  .def = "1048576", .reloadable = true, .min = 1024, .max = 1024ULL * 1024 * 1024,
+	  .help = "Largest SCIM Bulk request body (also bounded by [server] max_body_bytes)" },
+	{ .name = "token_rotation_overlap", .type = KT_DURATION,
+	  .offset = CFG_FIELD(scim_token_overlap_s), .def = "86400", .reloadable = true,
+	  .min = 0, .max = YEAR_S,
+	  .help = "How long a rotated SCIM token keeps working next to its successor (1 day)" },
+	{ .name = "match_existing", .type = KT_ENUM, .offset = CFG_FIELD(scim_match),
+	  .def = "external_id_then_email", .reloadable = true, .names = scim_match_names,
+	  .help = "How a pushed user claims an existing member: by externalId, then email" },
+};
+
 /* One kind of section. Plain sections ("[server]") keep their keys in struct
  * config itself. A named type ("[directory corp]", named = true) gets its own
  * key table whose offsets refer to its own struct: its instance() appends a
@@ -219,6 +244,7 @@ static const struct section_type section_types[] = {
 	{ "auth", false, KEYS(auth_keys), plain_section },
 	{ "invitations", false, KEYS(invitation_keys), plain_section },
 	{ "ownership_transfer", false, KEYS(transfer_keys), plain_section },
+	{ "scim", false, KEYS(scim_keys), plain_section },
 };
 #undef KEYS
 #define N_SECTION_TYPES (sizeof(section_types) / sizeof(section_types[0]))

@@ -17,6 +17,7 @@
 
 enum mail_transport { MAIL_TRANSPORT_FILE = 0, MAIL_TRANSPORT_SMTP };
 enum smtp_tls { SMTP_TLS_NONE = 0, SMTP_TLS_STARTTLS, SMTP_TLS_IMPLICIT };
+enum scim_match { SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL = 0, SCIM_MATCH_EXTERNAL_ID };
 
 struct config {
 	char *path; /* file it was read from ("<string>" for config_parse) */
@@ -68,6 +69,14 @@ struct config {
 	unsigned invitation_ttl_s;    /* ttl = 604800 (7 days; reloadable) */
 	/* [ownership_transfer] */
 	unsigned transfer_ttl_s;      /* ttl = 259200 (3 days; reloadable) */
+
+	/* [scim] (all reloadable) */
+	unsigned scim_max_results;    /* max_results = 100 */
+	unsigned scim_max_filter_depth; /* max_filter_depth = 16 */
+	unsigned scim_bulk_max_operations; /* bulk_max_operations = 1000 */
+	size_t scim_bulk_max_payload; /* bulk_max_payload = 1048576 */
+	unsigned scim_token_overlap_s;/* token_rotation_overlap = 86400 */
+	enum scim_match scim_match;   /* match_existing = external_id_then_email */
 };
 
 /* Where a parse or validation error happened, for "file:line: message". */
