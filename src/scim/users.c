@@ -1,12 +1,7 @@
-/* Placeholder: SCIM resource endpoints. */
+/* Placeholder: SCIM Users, root search and /Me. */
 #include "api/api.h"
 
 void scim_search_root(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_bulk(struct http_request *req)
 {
 	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
 }
@@ -47,41 +42,6 @@ void scim_user_patch(struct http_request *req)
 }
 
 void scim_user_delete(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_groups_search(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_groups_list(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_group_create(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_group_get(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_group_replace(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_group_patch(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
-}
-
-void scim_group_delete(struct http_request *req)
 {
 	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
 }
