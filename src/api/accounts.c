@@ -7,20 +7,6 @@
 
 /* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
  * see only their prefix, so "secret\u0000anything" would log in as "secret". */
-static const char *text_field(struct api_call *call, json_t *body, const char *field,
-			      bool required, bool *bad)
-{
-	const char *s = api_string_field(call, body, field, required, bad);
-
-	if (s != NULL && strlen(s) != json_string_length(json_object_get(body, field))) {
-		http_respond_error(call->req, 400, "invalid_value", "'%s' must not contain NUL",
-				   field);
-		*bad = true;
-		return NULL;
-	}
-	return s;
-}
-
 /* Sign-up and login share everything but the core call and the status. */
 static void credentials(struct http_request *req, bool signup)
 {
@@ -35,10 +21,10 @@ static void credentials(struct http_request *req, bool signup)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	const char *email = text_field(&call, body, "email", true, &bad);
-	const char *password = bad ? NULL : text_field(&call, body, "password", true, &bad);
+	const char *email = api_string_field(&call, body, "email", true, &bad);
+	const char *password = bad ? NULL : api_string_field(&call, body, "password", true, &bad);
 	const char *display_name =
-		bad || !signup ? NULL : text_field(&call, body, "display_name", false, &bad);
+		bad || !signup ? NULL : api_string_field(&call, body, "display_name", false, &bad);
 	if (bad)
 		goto done;
 	if (signup)

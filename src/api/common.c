@@ -166,6 +166,13 @@ const char *api_string_field(struct api_call *call, json_t *body, const char *fi
 		*bad = true;
 		return NULL;
 	}
+	/* JSON strings may hold "\u0000"; everything downstream is C strings,
+	 * so such a value would be silently cut short. */
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		http_respond_error(call->req, 400, "invalid_value", "'%s' must not contain NUL", field);
+		*bad = true;
+		return NULL;
+	}
 	return json_string_value(v);
 }
 

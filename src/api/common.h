@@ -38,8 +38,8 @@ void api_reply(struct api_call *call, unsigned status, json_t *body);
 /* Body helpers: the request's JSON object (NULL: already answered 400). */
 json_t *api_body(struct api_call *call);
 /* A string member: NULL when absent; *bad set (and the request answered 400
- * naming the field) when present but not a string, or when required and
- * absent. */
+ * naming the field) when present but not a string, holding a NUL, or when
+ * required and absent. */
 const char *api_string_field(struct api_call *call, json_t *body, const char *field, bool required,
 			     bool *bad);
 /* Paging from ?limit= (1..200, default 50) and ?offset= (>= 0). -1 when

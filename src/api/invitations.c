@@ -8,20 +8,6 @@
 
 /* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
  * see only their prefix. */
-static const char *text_field(struct api_call *call, json_t *body, const char *field,
-			      bool required, bool *bad)
-{
-	const char *s = api_string_field(call, body, field, required, bad);
-
-	if (s != NULL && strlen(s) != json_string_length(json_object_get(body, field))) {
-		http_respond_error(call->req, 400, "invalid_value", "'%s' must not contain NUL",
-				   field);
-		*bad = true;
-		return NULL;
-	}
-	return s;
-}
-
 void api_invitations_list(struct http_request *req)
 {
 	struct api_call call;
@@ -52,9 +38,9 @@ void api_invitation_create(struct http_request *req)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	const char *email = text_field(&call, body, "email", true, &bad);
-	const char *username = bad ? NULL : text_field(&call, body, "username", true, &bad);
-	const char *role = bad ? NULL : text_field(&call, body, "role", true, &bad);
+	const char *email = api_string_field(&call, body, "email", true, &bad);
+	const char *username = bad ? NULL : api_string_field(&call, body, "username", true, &bad);
+	const char *role = bad ? NULL : api_string_field(&call, body, "role", true, &bad);
 	if (bad)
 		goto done;
 	if (core_invitation_create(&call.ctx, http_param(req, 0), email, username, role, &out,
@@ -113,9 +99,9 @@ void api_invitation_accept(struct http_request *req)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	const char *token = text_field(&call, body, "token", true, &bad);
-	const char *password = bad ? NULL : text_field(&call, body, "password", false, &bad);
-	const char *display_name = bad ? NULL : text_field(&call, body, "display_name", false, &bad);
+	const char *token = api_string_field(&call, body, "token", true, &bad);
+	const char *password = bad ? NULL : api_string_field(&call, body, "password", false, &bad);
+	const char *display_name = bad ? NULL : api_string_field(&call, body, "display_name", false, &bad);
 	if (bad)
 		goto done;
 	if (core_invitation_accept(&call.ctx, token, password, display_name, &out, &err) != 0)

@@ -9,20 +9,6 @@
 
 /* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
  * see only their prefix. */
-static const char *text_field(struct api_call *call, json_t *body, const char *field,
-			      bool required, bool *bad)
-{
-	const char *s = api_string_field(call, body, field, required, bad);
-
-	if (s != NULL && strlen(s) != json_string_length(json_object_get(body, field))) {
-		http_respond_error(call->req, 400, "invalid_value", "'%s' must not contain NUL",
-				   field);
-		*bad = true;
-		return NULL;
-	}
-	return s;
-}
-
 void api_orgs_list(struct http_request *req)
 {
 	struct api_call call;
@@ -52,9 +38,9 @@ void api_org_create(struct http_request *req)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	const char *name = text_field(&call, body, "name", false, &bad);
-	const char *slug = bad ? NULL : text_field(&call, body, "slug", false, &bad);
-	const char *username = bad ? NULL : text_field(&call, body, "username", false, &bad);
+	const char *name = api_string_field(&call, body, "name", false, &bad);
+	const char *slug = bad ? NULL : api_string_field(&call, body, "slug", false, &bad);
+	const char *username = bad ? NULL : api_string_field(&call, body, "username", false, &bad);
 	if (bad)
 		goto done;
 	if (core_org_create(&call.ctx, name, slug, NULL, username, &out, &err) != 0)
@@ -99,7 +85,7 @@ void api_org_update(struct http_request *req)
 				   "'slug' cannot be changed: it is part of every URL of the organization");
 		goto done;
 	}
-	const char *name = text_field(&call, body, "name", false, &bad);
+	const char *name = api_string_field(&call, body, "name", false, &bad);
 	if (bad)
 		goto done;
 	settings = json_object_get(body, "settings");
@@ -139,7 +125,7 @@ void api_org_delete(struct http_request *req)
 		body = api_body(&call);
 		if (body == NULL)
 			goto done;
-		confirm = text_field(&call, body, "confirm", true, &bad);
+		confirm = api_string_field(&call, body, "confirm", true, &bad);
 		if (bad)
 			goto done;
 	}

@@ -7,20 +7,6 @@
 
 /* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
  * see only their prefix. */
-static const char *text_field(struct api_call *call, json_t *body, const char *field,
-			      bool required, bool *bad)
-{
-	const char *s = api_string_field(call, body, field, required, bad);
-
-	if (s != NULL && strlen(s) != json_string_length(json_object_get(body, field))) {
-		http_respond_error(call->req, 400, "invalid_value", "'%s' must not contain NUL",
-				   field);
-		*bad = true;
-		return NULL;
-	}
-	return s;
-}
-
 void api_teams_list(struct http_request *req)
 {
 	struct api_call call;
@@ -50,8 +36,8 @@ void api_team_create(struct http_request *req)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	const char *name = text_field(&call, body, "name", true, &bad);
-	const char *description = bad ? NULL : text_field(&call, body, "description", false, &bad);
+	const char *name = api_string_field(&call, body, "name", true, &bad);
+	const char *description = bad ? NULL : api_string_field(&call, body, "description", false, &bad);
 	const char *role = bad ? NULL : api_string_field(&call, body, "role", false, &bad);
 	if (bad)
 		goto done;
@@ -94,8 +80,8 @@ void api_team_update(struct http_request *req)
 	body = api_body(&call);
 	if (body == NULL)
 		goto done;
-	ch.name = text_field(&call, body, "name", false, &bad);
-	ch.description = bad ? NULL : text_field(&call, body, "description", false, &bad);
+	ch.name = api_string_field(&call, body, "name", false, &bad);
+	ch.description = bad ? NULL : api_string_field(&call, body, "description", false, &bad);
 	ch.role = bad ? NULL : api_string_field(&call, body, "role", false, &bad);
 	if (bad)
 		goto done;

@@ -48,6 +48,8 @@ static const struct {
 	  "username is already used in this organization" },
 	{ "members_username_invited", "username_taken",
 	  "username is already used by a pending invitation" },
+	{ "invitations_email_taken", "invite_conflict_email",
+	  "this email already belongs to a member of the organization" },
 	{ "teams_name_key", "team_name_taken", "a team with this name already exists" },
 	{ "teams_external_id_key", "uniqueness", "externalId is already used" },
 	{ "scim_connections_name_key", "connection_name_taken",
@@ -68,8 +70,13 @@ static const struct {
 	  "the organization must keep at least one active admin-like member (OWNER or ADMIN)" },
 	{ "OB003", 409, "member_removed", "removed members cannot be modified" },
 	{ "OB004", 409, "org_name_required", "the organization needs a name before anyone can be invited" },
+	/* OB005, OB006 and OB009 guard against code paths that should not
+	 * exist; reaching them is a bug, but the client still gets a clear 409. */
+	{ "OB005", 409, "immutable_field", "the identity of a member or team cannot change" },
+	{ "OB006", 409, "members_are_never_deleted", "members are removed, never deleted" },
 	{ "OB007", 409, "invitation_final", "accepted or revoked invitations cannot change" },
 	{ "OB008", 409, "transfer_final", "this ownership transfer is no longer pending" },
+	{ "OB009", 409, "audit_append_only", "audit events cannot be changed or deleted" },
 };
 
 int core_fail_db(struct core_error *err, struct db_conn *conn)
