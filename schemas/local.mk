@@ -4,3 +4,4 @@ dist_pkgdata_schemas_DATA += schemas/001_core.sql schemas/002_guardrails.sql \
 	schemas/003_audit.sql schemas/004_mail_outbox.sql schemas/005_ldap_sync.sql
 dist_pkgdata_schemas_DATA += schemas/006_json_helpers.sql
 dist_pkgdata_schemas_DATA += schemas/007_member_view.sql
+dist_pkgdata_schemas_DATA += schemas/008_scim_users.sql

@@ -11,3 +11,4 @@ src_liborgbridge_a_SOURCES += \
 	src/core/orgs.c src/core/orgs.h \
 	src/core/members.c src/core/members.h \
 	src/core/teams.c src/core/teams.h
+src_liborgbridge_a_SOURCES += src/core/scim_connections.c src/core/scim_connections.h

@@ -3,3 +3,7 @@ src_liborgbridge_a_SOURCES += src/scim/error.c src/scim/error.h
 src_liborgbridge_a_SOURCES += src/scim/discovery.c
 src_liborgbridge_a_SOURCES += src/scim/users.c
 src_liborgbridge_a_SOURCES += src/scim/groups.c
+src_liborgbridge_a_SOURCES += src/scim/call.c src/scim/call.h
+src_liborgbridge_a_SOURCES += src/scim/user_store.c src/scim/user_store.h
+src_liborgbridge_a_SOURCES += src/scim/filter.c src/scim/filter_match.c src/scim/filter.h
+src_liborgbridge_a_SOURCES += src/scim/path.c src/scim/path.h

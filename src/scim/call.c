@@ -1,0 +1,343 @@
+#include "scim/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "core/token.h"
+
+static void answer_401(struct http_request *req, const char *message)
+{
+	http_add_header(req, "WWW-Authenticate", "Bearer realm=\"orgbridge-scim\"");
+	http_respond_error(req, 401, "unauthenticated", "%s", message);
+}
+
+/* The token after "Bearer ", or NULL. */
+static const char *bearer_of(struct http_request *req)
+{
+	const char *h = http_header(req, "Authorization");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
+}
+
+/* 1 found, 0 not (or no longer) valid, -1 database error. A rotated-out
+ * token carries expires_at; a revoked connection stops all its tokens. */
+static int resolve_token(struct scim_call *call, const char *hash)
+{
+	static const char sql[] =
+		"SELECT c.id, c.org_id, c.name FROM scim_tokens t"
+		" JOIN scim_connections c ON c.id = t.connection_id"
+		" WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
+		" AND (t.expires_at IS NULL OR t.expires_at > to_timestamp($2))"
+		" AND c.revoked_at IS NULL";
+	char now[32];
+	const char *params[2];
+	PGresult *res;
+	int found;
+
+	core_time_param(call->ctx.now, now, sizeof(now));
+	params[0] = hash;
+	params[1] = now;
+	res = db_exec(call->ctx.conn, sql, 2, params);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	if (found) {
+		snprintf(call->connection_id, sizeof(call->connection_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(call->org_id, sizeof(call->org_id), "%s", PQgetvalue(res, 0, 1));
+		snprintf(call->connection_name, sizeof(call->connection_name), "%s",
+			 PQgetvalue(res, 0, 2));
+		actor_for_idp(&call->ctx.actor, SOURCE_SCIM, call->connection_name);
+	}
+	PQclear(res);
+	return found;
+}
+
+int scim_begin(struct http_request *req, struct scim_call *call)
+{
+	const char *token, *base;
+	char hash[TOKEN_HASH_HEX_LEN];
+	size_t len;
+	int found;
+
+	memset(call, 0, sizeof(*call));
+	call->req = req;
+	call->app = http_app(req);
+	call->held = app_config_hold(call->app);
+	call->ctx.cfg = call->held->cfg;
+	call->ctx.now = clock_now();
+	call->ctx.request_id = http_request_id(req);
+	call->ctx.actor.kind = ACTOR_ANONYMOUS;
+	call->ctx.actor.source = SOURCE_SCIM;
+
+	base = call->ctx.cfg->public_base_url ? call->ctx.cfg->public_base_url : "";
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	snprintf(call->base_url, sizeof(call->base_url), "%.*s/scim/v2", (int)len, base);
+
+	token = bearer_of(req);
+	if (token == NULL) {
+		answer_401(req, "authentication required: send Authorization: Bearer <token>");
+		return -1;
+	}
+	if (token_hash_hex(token, hash, sizeof(hash)) != 0) {
+		answer_401(req, "invalid, expired or revoked token");
+		return -1;
+	}
+	call->ctx.conn = db_acquire(call->app->db);
+	if (call->ctx.conn == NULL) {
+		http_respond_error(req, 503, "database_unavailable", "the database is unavailable; retry");
+		return -1;
+	}
+	found = resolve_token(call, hash);
+	if (found < 0) {
+		struct core_error err;
+		core_fail_db(&err, call->ctx.conn);
+		scim_call_fail_core(call, &err);
+		return -1;
+	}
+	if (!found) {
+		answer_401(req, "invalid, expired or revoked token");
+		return -1;
+	}
+	return 0;
+}
+
+void scim_end(struct scim_call *call)
+{
+	if (call->ctx.conn != NULL)
+		db_release(call->ctx.conn);
+	call->ctx.conn = NULL;
+	if (call->held != NULL)
+		app_config_release(call->app, call->held);
+	call->held = NULL;
+}
+
+void scim_call_fail(struct scim_call *call, const struct scim_error *err)
+{
+	unsigned status = err->status > 0 ? (unsigned)err->status : 500;
+
+	if (status == 401)
+		http_add_header(call->req, "WWW-Authenticate", "Bearer realm=\"orgbridge-scim\"");
+	http_respond_error(call->req, status, err->scim_type ? err->scim_type : "error", "%s",
+			   err->detail);
+}
+
+/* Core codes that are SCIM's scimType under another name. Guardrail
+ * refusals keep their status (409) and their detail names the rule; their
+ * scimType is "mutability", which RFC 7644 defines as a modification "not
+ * compatible with the target attribute's mutability or current state". */
+static const char *scim_type_of(const struct core_error *err)
+{
+	static const struct {
+		const char *code;
+		const char *scim_type;
+	} map[] = {
+		{ "username_taken", SCIM_UNIQUENESS },
+		{ "already_member", SCIM_UNIQUENESS },
+		{ "conflict", SCIM_UNIQUENESS },
+		{ "invalid_value", SCIM_INVALID_VALUE },
+		{ "immutable_field", SCIM_MUTABILITY },
+		{ "owner_managed_locally", SCIM_MUTABILITY },
+		{ "owner_required", SCIM_MUTABILITY },
+		{ "last_admin_like", SCIM_MUTABILITY },
+		{ "second_active_owner", SCIM_MUTABILITY },
+		{ "managed_by_idp", SCIM_MUTABILITY },
+		{ "member_removed", SCIM_MUTABILITY },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(err->code, map[i].code) == 0)
+			return map[i].scim_type;
+	return err->code; /* server.c keeps it only when it is a SCIM type */
+}
+
+void scim_call_fail_core(struct scim_call *call, const struct core_error *err)
+{
+	unsigned status = err->status ? err->status : 500;
+
+	if (status == 401)
+		http_add_header(call->req, "WWW-Authenticate", "Bearer realm=\"orgbridge-scim\"");
+	http_respond_error(call->req, status, scim_type_of(err), "%s", err->message);
+}
+
+static void add_etag(struct scim_call *call, const char *version)
+{
+	char etag[64];
+
+	snprintf(etag, sizeof(etag), "W/\"%s\"", version);
+	http_add_header(call->req, "ETag", etag);
+}
+
+void scim_reply(struct scim_call *call, unsigned status, json_t *body, const char *version)
+{
+	if (version != NULL && version[0] != '\0')
+		add_etag(call, version);
+	if (status == 201) {
+		const char *loc =
+			json_string_value(json_object_get(json_object_get(body, "meta"), "location"));
+		if (loc != NULL)
+			http_add_header(call->req, "Location", loc);
+	}
+	http_respond_json(call->req, status, body, SCIM_CONTENT_TYPE);
+}
+
+json_t *scim_body(struct scim_call *call)
+{
+	size_t len = 0;
+	const char *text = http_body(call->req, &len);
+	json_error_t jerr;
+	json_t *body;
+
+	if (text == NULL || len == 0) {
+		http_respond_error(call->req, 400, SCIM_INVALID_SYNTAX, "a JSON request body is required");
+		return NULL;
+	}
+	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (body == NULL) {
+		http_respond_error(call->req, 400, SCIM_INVALID_SYNTAX, "malformed JSON: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		http_respond_error(call->req, 400, SCIM_INVALID_SYNTAX,
+				   "the request body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+/* Does the header (a list of entity tags, weak or strong, or "*") name
+ * version? */
+static bool etag_list_matches(const char *header, const char *version)
+{
+	const char *p = header;
+	size_t vlen = strlen(version);
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p == '"') {
+			const char *end = strchr(p + 1, '"');
+			if (end == NULL)
+				return false;
+			if ((size_t)(end - p - 1) == vlen && strncmp(p + 1, version, vlen) == 0)
+				return true;
+			p = end + 1;
+		} else {
+			/* Unquoted: tolerate a bare version as some clients send. */
+			const char *end = p + strcspn(p, ", \t");
+			if ((size_t)(end - p) == vlen && strncmp(p, version, vlen) == 0)
+				return true;
+			if (end == p)
+				return false;
+			p = end;
+		}
+	}
+	return false;
+}
+
+bool scim_if_none_match(struct scim_call *call, const char *version)
+{
+	const char *h = http_header(call->req, "If-None-Match");
+
+	if (h == NULL || version == NULL || !etag_list_matches(h, version))
+		return false;
+	add_etag(call, version);
+	http_respond_json(call->req, 304, NULL, SCIM_CONTENT_TYPE);
+	return true;
+}
+
+int scim_if_match(struct scim_call *call, const char *version)
+{
+	const char *h = http_header(call->req, "If-Match");
+
+	if (h == NULL || (version != NULL && etag_list_matches(h, version)))
+		return 0;
+	http_respond_error(call->req, 412, "precondition_failed",
+			   "If-Match does not match the current version of the resource");
+	return -1;
+}
+
+long scim_if_match_version(struct scim_call *call)
+{
+	const char *h = http_header(call->req, "If-Match");
+	char *end;
+	long v;
+
+	if (h == NULL)
+		return 0;
+	while (*h == ' ')
+		h++;
+	if (strcmp(h, "*") == 0)
+		return 0;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (*h == '"')
+		h++;
+	v = strtol(h, &end, 10);
+	if (end == h || v <= 0 || (*end != '"' && *end != '\0'))
+		return -1;
+	return v;
+}
+
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	*out = strtol(s, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+int scim_paging(struct scim_call *call, unsigned *start_index, unsigned *count)
+{
+	const char *si = http_query(call->req, "startIndex");
+	const char *c = http_query(call->req, "count");
+	unsigned cap = call->ctx.cfg->scim_max_results ? call->ctx.cfg->scim_max_results : 100;
+	long v;
+
+	*start_index = 1;
+	*count = cap;
+	if (si != NULL) {
+		if (parse_long(si, &v) != 0) {
+			http_respond_error(call->req, 400, SCIM_INVALID_VALUE,
+					   "startIndex must be an integer");
+			return -1;
+		}
+		*start_index = v < 1 ? 1 : (v > 2000000000L ? 2000000000U : (unsigned)v);
+	}
+	if (c != NULL) {
+		if (parse_long(c, &v) != 0) {
+			http_respond_error(call->req, 400, SCIM_INVALID_VALUE, "count must be an integer");
+			return -1;
+		}
+		*count = v < 0 ? 0 : (v > (long)cap ? cap : (unsigned)v);
+	}
+	return 0;
+}
+
+json_t *scim_list_response(json_t *resources, long long total, unsigned start_index)
+{
+	json_t *out;
+
+	if (resources == NULL)
+		return NULL;
+	out = json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", SCIM_LIST_RESPONSE_SCHEMA,
+			"totalResults", (json_int_t)total, "startIndex", (json_int_t)start_index,
+			"itemsPerPage", (json_int_t)json_array_size(resources), "Resources", resources);
+	return out;
+}

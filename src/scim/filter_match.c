@@ -1,0 +1,366 @@
+/* In-memory evaluation of SCIM filters (RFC 7644 section 3.4.2.2), used for
+ * PATCH value filters and anywhere a resource is already in memory. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scim/filter.h"
+
+struct match_ctx {
+	const struct scim_schema_view *schema;
+	struct scim_error *err;
+	/* item mode: references are sub-attributes of (urn, attr) */
+	const char *item_urn;
+	const char *item_attr;
+};
+
+/* Object member whose key equals name case-insensitively. */
+static json_t *get_ci(const json_t *obj, const char *name)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj) || name == NULL)
+		return NULL;
+	v = json_object_get(obj, name);
+	if (v != NULL)
+		return v;
+	json_object_foreach((json_t *)obj, key, v)
+		if (strcasecmp(key, name) == 0)
+			return v;
+	return NULL;
+}
+
+static bool lookup(const struct match_ctx *c, const char *urn, const char *attr, const char *sub,
+		   struct scim_attr_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c->schema == NULL || c->schema->lookup == NULL)
+		return false;
+	return c->schema->lookup(c->schema->arg, urn, attr, sub, out) == 0;
+}
+
+bool scim_datetime_parse(const char *s, int64_t *sec, long *nsec)
+{
+	int y, mo, d, h, mi, se, n = 0;
+	long frac = 0, scale = 100000000;
+	int64_t days, off = 0;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19)
+		return false;
+	s += n;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		for (; isdigit((unsigned char)*s); s++) {
+			frac += (*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		int oh, om;
+
+		if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
+			return false;
+		off = (oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
+		s += 6;
+	} else {
+		return false;
+	}
+	if (*s != '\0')
+		return false;
+	/* days from civil (Howard Hinnant) */
+	y -= mo <= 2;
+	{
+		int64_t era = (y >= 0 ? y : y - 399) / 400;
+		int64_t yoe = y - era * 400;
+		int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		days = era * 146097 + doe - 719468;
+	}
+	*sec = days * 86400 + h * 3600 + mi * 60 + se - off;
+	*nsec = frac;
+	return true;
+}
+
+static bool has_suffix(const char *s, size_t sl, const char *suf, size_t fl, bool exact)
+{
+	if (fl > sl)
+		return false;
+	return exact ? memcmp(s + sl - fl, suf, fl) == 0 : strncasecmp(s + sl - fl, suf, fl) == 0;
+}
+
+static bool contains(const char *s, const char *needle, bool exact)
+{
+	size_t sl = strlen(s), nl = strlen(needle);
+
+	if (exact)
+		return strstr(s, needle) != NULL;
+	for (size_t i = 0; i + nl <= sl; i++)
+		if (strncasecmp(s + i, needle, nl) == 0)
+			return true;
+	return false;
+}
+
+static int ordered(enum scim_op op, int cmp)
+{
+	switch (op) {
+	case SCIM_OP_EQ: return cmp == 0;
+	case SCIM_OP_NE: return cmp != 0;
+	case SCIM_OP_GT: return cmp > 0;
+	case SCIM_OP_LT: return cmp < 0;
+	case SCIM_OP_GE: return cmp >= 0;
+	case SCIM_OP_LE: return cmp <= 0;
+	default: return 0;
+	}
+}
+
+static int bad(const struct match_ctx *c, const struct scim_filter *f, const char *why)
+{
+	return scim_fail(c->err, 400, SCIM_INVALID_FILTER, "filter at offset %zu: %s", f->offset,
+			 why);
+}
+
+/* Compare one attribute value v with the filter's value. */
+static int compare_one(const struct match_ctx *c, const struct scim_filter *f, const json_t *v,
+		       const struct scim_attr_info *info, bool known)
+{
+	const json_t *fv = f->value;
+	enum scim_op op = f->op;
+	bool substr = op == SCIM_OP_CO || op == SCIM_OP_SW || op == SCIM_OP_EW;
+
+	if (json_is_boolean(v) || (known && info->type == SCIM_AT_BOOLEAN)) {
+		if (op != SCIM_OP_EQ && op != SCIM_OP_NE)
+			return bad(c, f, "booleans compare with eq and ne only");
+		if (!json_is_boolean(v) || !json_is_boolean(fv))
+			return 0;
+		return (json_is_true(v) == json_is_true(fv)) == (op == SCIM_OP_EQ);
+	}
+	if (known && info->type == SCIM_AT_BINARY && !substr && op != SCIM_OP_EQ &&
+	    op != SCIM_OP_NE)
+		return bad(c, f, "binary attributes cannot be ordered");
+	if (json_is_number(v)) {
+		double a = json_number_value(v), b;
+
+		if (!json_is_number(fv))
+			return 0;
+		if (substr)
+			return bad(c, f, "co, sw and ew apply to strings only");
+		b = json_number_value(fv);
+		if (json_is_integer(v) && json_is_integer(fv)) {
+			json_int_t x = json_integer_value(v), y = json_integer_value(fv);
+
+			return ordered(op, (x > y) - (x < y));
+		}
+		return ordered(op, (a > b) - (a < b));
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v), *t;
+		bool exact = known && info->case_exact;
+
+		if (!json_is_string(fv))
+			return 0;
+		t = json_string_value(fv);
+		if (known && info->type == SCIM_AT_DATETIME && !substr) {
+			int64_t s1, s2;
+			long n1, n2;
+
+			if (scim_datetime_parse(s, &s1, &n1) && scim_datetime_parse(t, &s2, &n2)) {
+				int cmp = s1 != s2 ? (s1 > s2) - (s1 < s2) : (n1 > n2) - (n1 < n2);
+
+				return ordered(op, cmp);
+			}
+		}
+		switch (op) {
+		case SCIM_OP_CO: return contains(s, t, exact);
+		case SCIM_OP_SW:
+			return exact ? strncmp(s, t, strlen(t)) == 0
+				     : strncasecmp(s, t, strlen(t)) == 0;
+		case SCIM_OP_EW: return has_suffix(s, strlen(s), t, strlen(t), exact);
+		default: return ordered(op, exact ? strcmp(s, t) : strcasecmp(s, t));
+		}
+	}
+	return 0;
+}
+
+/* The values a reference designates, as an array (new reference). */
+static json_t *collect(const struct match_ctx *c, const json_t *res, const struct scim_attr_ref *r,
+		       struct scim_attr_info *info, bool *known)
+{
+	json_t *out = json_array(), *v, *item;
+	const char *sub = r->sub;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	if (c->item_attr != NULL) {
+		/* item mode: r->attr names a sub-attribute of the item */
+		*known = lookup(c, c->item_urn, c->item_attr, r->attr, info);
+		if (json_is_object(res))
+			v = get_ci(res, r->attr);
+		else
+			v = strcasecmp(r->attr, "value") == 0 ? (json_t *)res : NULL;
+		sub = NULL;
+	} else {
+		*known = lookup(c, r->urn, r->attr, r->sub, info);
+		if (*known && info->ext_urn != NULL)
+			v = get_ci(get_ci(res, info->ext_urn), r->attr);
+		else if (!*known && r->urn != NULL && get_ci(res, r->urn) != NULL)
+			v = get_ci(get_ci(res, r->urn), r->attr);
+		else
+			v = get_ci(res, r->attr);
+	}
+	if (v == NULL)
+		return out;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			json_t *x = sub != NULL ? get_ci(item, sub)
+				   : json_is_object(item) ? get_ci(item, "value") : item;
+
+			if (x != NULL && !json_is_null(x))
+				json_array_append(out, x);
+		}
+	} else if (sub != NULL) {
+		json_t *x = get_ci(v, sub);
+
+		if (x != NULL && !json_is_null(x))
+			json_array_append(out, x);
+	} else if (!json_is_null(v)) {
+		json_array_append(out, json_is_object(v) && get_ci(v, "value") ? get_ci(v, "value") : v);
+	}
+	return out;
+}
+
+static bool present(const json_t *v)
+{
+	if (json_is_null(v))
+		return false;
+	if (json_is_string(v))
+		return json_string_length(v) > 0;
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	if (json_is_object(v))
+		return json_object_size(v) > 0;
+	return true;
+}
+
+static int eval(const struct match_ctx *c, const struct scim_filter *f, const json_t *res);
+
+static int eval_attr(const struct match_ctx *c, const struct scim_filter *f, const json_t *res)
+{
+	struct scim_attr_info info;
+	bool known;
+	json_t *vals = collect(c, res, &f->attr, &info, &known), *v;
+	size_t i;
+	int r = 0;
+
+	if (vals == NULL)
+		return scim_fail(c->err, 500, NULL, "out of memory");
+	if (f->kind == SCIM_F_PRESENT) {
+		json_array_foreach(vals, i, v)
+			if (present(v))
+				r = 1;
+	} else if (json_is_null(f->value)) {
+		/* "eq null" asks for an unassigned attribute, "ne null" for an assigned one */
+		if (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)
+			r = (json_array_size(vals) == 0) == (f->op == SCIM_OP_EQ);
+		else
+			r = bad(c, f, "null compares with eq and ne only");
+	} else if (json_array_size(vals) == 0) {
+		r = f->op == SCIM_OP_NE;
+	} else {
+		json_array_foreach(vals, i, v) {
+			r = compare_one(c, f, v, &info, known);
+			if (r != 0)
+				break;
+		}
+	}
+	json_decref(vals);
+	return r;
+}
+
+static int eval_value_path(const struct match_ctx *c, const struct scim_filter *f,
+			   const json_t *res)
+{
+	struct scim_attr_info info;
+	struct match_ctx inner = *c;
+	const char *urn = f->attr.urn;
+	json_t *v, *item;
+	size_t i;
+	int r;
+
+	if (c->item_attr != NULL)
+		return bad(c, f, "value paths cannot be nested");
+	if (lookup(c, f->attr.urn, f->attr.attr, NULL, &info) && info.ext_urn != NULL) {
+		v = get_ci(get_ci(res, info.ext_urn), f->attr.attr);
+		urn = info.ext_urn;
+	} else if (urn != NULL && get_ci(res, urn) != NULL) {
+		v = get_ci(get_ci(res, urn), f->attr.attr);
+	} else {
+		v = get_ci(res, f->attr.attr);
+	}
+	inner.item_urn = urn;
+	inner.item_attr = f->attr.attr;
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v))
+		return eval(&inner, f->left, v);
+	json_array_foreach(v, i, item) {
+		r = eval(&inner, f->left, item);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int eval(const struct match_ctx *c, const struct scim_filter *f, const json_t *res)
+{
+	int a, b;
+
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		a = eval(c, f->left, res);
+		if (a < 0)
+			return a;
+		b = eval(c, f->right, res);
+		if (b < 0)
+			return b;
+		return f->kind == SCIM_F_AND ? a && b : a || b;
+	case SCIM_F_NOT:
+		a = eval(c, f->left, res);
+		return a < 0 ? a : !a;
+	case SCIM_F_VALUE_PATH:
+		return eval_value_path(c, f, res);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		return eval_attr(c, f, res);
+	}
+	return 0;
+}
+
+int scim_filter_match(const struct scim_filter *f, const json_t *resource,
+		      const struct scim_schema_view *schema, struct scim_error *err)
+{
+	struct match_ctx c = { .schema = schema, .err = err };
+
+	return eval(&c, f, resource);
+}
+
+int scim_filter_match_item(const struct scim_filter *f, const json_t *item, const char *urn,
+			   const char *attr, const struct scim_schema_view *schema,
+			   struct scim_error *err)
+{
+	struct match_ctx c = { .schema = schema, .err = err, .item_urn = urn,
+			       .item_attr = attr != NULL ? attr : "" };
+
+	return eval(&c, f, item);
+}

@@ -1,0 +1,588 @@
+#include "scim/user_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/members.h"
+#include "scim/error.h"
+
+#define SCIM_USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
+
+/* The rendered User of member row m; B is the parameter holding the base URL. */
+#define USER_JSON(B)                                                                            \
+	"(m.profile || jsonb_build_object("                                                     \
+	" 'schemas', coalesce(m.profile->'schemas', '[\"" SCIM_USER_SCHEMA "\"]'::jsonb),"      \
+	" 'id', m.id, 'userName', m.username, 'active', m.status = 'active',"                   \
+	" 'meta', jsonb_build_object('resourceType', 'User', 'created', ob_ts(m.created_at),"   \
+	"   'lastModified', ob_ts(m.updated_at), 'location', " B "::text || '/Users/' || m.id," \
+	"   'version', 'W/\"' || m.version || '\"'))"                                           \
+	" || jsonb_strip_nulls(jsonb_build_object('externalId', m.external_id, 'groups',"       \
+	"   (SELECT jsonb_agg(jsonb_build_object('value', t.id, 'display', t.name,"             \
+	"      '$ref', " B "::text || '/Groups/' || t.id) ORDER BY t.name, t.id)"               \
+	"    FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"   \
+	"    WHERE tm.org_id = m.org_id AND tm.member_id = m.id"                                \
+	"    AND t.scim_connection_id = m.scim_connection_id))))"
+
+/* $1 org, $2 connection, $3 member id, $4 base URL. */
+static const char sql_render[] = "SELECT " USER_JSON("$4") " FROM members m"
+				 " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
+				 " AND m.status <> 'removed'";
+
+/* ---- input ---- */
+
+static json_t *get_ci(json_t *obj, const char *name)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		if (strcasecmp(k, name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static const char *string_ci(json_t *obj, const char *name)
+{
+	return json_string_value(get_ci(obj, name));
+}
+
+/* The primary email, else the first, else an email-like userName. */
+static const char *email_of(json_t *resource, const char *user_name)
+{
+	json_t *emails = get_ci(resource, "emails"), *e;
+	const char *first = NULL;
+	size_t i;
+
+	json_array_foreach(emails, i, e) {
+		const char *v = string_ci(e, "value");
+		json_t *primary = get_ci(e, "primary");
+		if (v == NULL)
+			continue;
+		if (json_is_true(primary) ||
+		    (json_is_string(primary) && strcasecmp(json_string_value(primary), "true") == 0))
+			return v;
+		if (first == NULL)
+			first = v;
+	}
+	if (first != NULL)
+		return first;
+	return strchr(user_name, '@') ? user_name : NULL;
+}
+
+int scim_user_input_from(json_t *resource, struct scim_user_input *in, struct core_error *err)
+{
+	static const char *const not_stored[] = { "id",     "meta",   "userName", "externalId",
+						  "active", "groups", "password" };
+	json_t *active, *ext;
+	const char *k;
+	json_t *v;
+
+	memset(in, 0, sizeof(*in));
+	in->user_name = string_ci(resource, "userName");
+	if (in->user_name == NULL || in->user_name[0] == '\0')
+		return core_fail(err, 400, SCIM_INVALID_VALUE, "'userName' is required (a string)");
+	ext = get_ci(resource, "externalId");
+	if (ext != NULL && !json_is_null(ext)) {
+		if (!json_is_string(ext))
+			return core_fail(err, 400, SCIM_INVALID_VALUE, "'externalId' must be a string");
+		in->external_id = json_string_value(ext);
+	}
+	active = get_ci(resource, "active");
+	in->active = true;
+	if (json_is_boolean(active)) {
+		in->active = json_is_true(active);
+	} else if (json_is_string(active) && (strcasecmp(json_string_value(active), "true") == 0 ||
+					      strcasecmp(json_string_value(active), "false") == 0)) {
+		in->active = strcasecmp(json_string_value(active), "true") == 0;
+	} else if (active != NULL && !json_is_null(active)) {
+		return core_fail(err, 400, SCIM_INVALID_VALUE, "'active' must be a boolean");
+	}
+	in->email = email_of(resource, in->user_name);
+	in->display_name = string_ci(resource, "displayName");
+	if (in->display_name == NULL)
+		in->display_name = string_ci(get_ci(resource, "name"), "formatted");
+	in->profile = json_object();
+	if (in->profile == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	json_object_foreach(resource, k, v) {
+		bool keep = true;
+		for (size_t i = 0; i < sizeof(not_stored) / sizeof(not_stored[0]); i++)
+			if (strcasecmp(k, not_stored[i]) == 0)
+				keep = false;
+		if (keep && json_object_set(in->profile, k, v) != 0) {
+			scim_user_input_clear(in);
+			return core_fail(err, 500, "internal", "internal error");
+		}
+	}
+	return 0;
+}
+
+void scim_user_input_clear(struct scim_user_input *in)
+{
+	json_decref(in->profile);
+	in->profile = NULL;
+}
+
+/* ---- reading ---- */
+
+json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		      struct core_error *err)
+{
+	const char *params[] = { c->org_id, c->connection_id, id, c->base_url };
+
+	if (!core_is_uuid(id)) {
+		core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
+		return NULL;
+	}
+	return core_query_json_row(ctx, sql_render, 4, params, "User", err);
+}
+
+void scim_resource_version(json_t *resource, char *buf, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(resource, "meta"), "version"));
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (v == NULL || cap == 0)
+		return;
+	for (; *v && n + 1 < cap; v++)
+		if (*v >= '0' && *v <= '9')
+			buf[n++] = *v;
+	buf[n] = '\0';
+}
+
+/* sortBy -> a fixed SQL expression (never client text). */
+static const char *sort_expr(const char *sort_by)
+{
+	static const struct {
+		const char *attr;
+		const char *expr;
+	} map[] = {
+		{ "userName", "lower(m.username)" },
+		{ "externalId", "m.external_id" },
+		{ "id", "m.id::text" },
+		{ "displayName", "m.profile->>'displayName'" },
+		{ "name.givenName", "m.profile->'name'->>'givenName'" },
+		{ "name.familyName", "m.profile->'name'->>'familyName'" },
+		{ "nickName", "m.profile->>'nickName'" },
+		{ "title", "m.profile->>'title'" },
+		{ "meta.created", "m.created_at" },
+		{ "meta.lastModified", "m.updated_at" },
+	};
+	const char *a = sort_by;
+
+	if (strncasecmp(a, SCIM_USER_SCHEMA ":", strlen(SCIM_USER_SCHEMA) + 1) == 0)
+		a += strlen(SCIM_USER_SCHEMA) + 1;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcasecmp(a, map[i].attr) == 0)
+			return map[i].expr;
+	return NULL;
+}
+
+int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
+		    const struct scim_user_query *q, json_t **resources, long long *total,
+		    struct core_error *err)
+{
+	static const char where[] =
+		" FROM members m WHERE m.org_id = $1 AND m.scim_connection_id = $2"
+		" AND m.status <> 'removed'"
+		" AND ($3::text IS NULL OR lower(m.username) = lower($3::text))"
+		" AND ($4::text IS NULL OR m.external_id = $4::text)"
+		" AND ($5::uuid IS NULL OR m.id = $5::uuid)";
+	const char *order = "m.created_at";
+	char sql[3072], lim[16], off[16];
+	json_t *row;
+
+	*resources = NULL;
+	*total = 0;
+	if (q->sort_by != NULL && (order = sort_expr(q->sort_by)) == NULL)
+		return core_fail(err, 400, SCIM_INVALID_VALUE, "cannot sort by '%s'", q->sort_by);
+	if (q->id != NULL && !core_is_uuid(q->id)) {
+		/* No User has such an id: an empty page, as for any other miss. */
+		*resources = json_array();
+		return *resources ? 0 : core_fail(err, 500, "internal", "internal error");
+	}
+	/* The ORDER BY ends with (created_at, id) so pages are stable. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT json_build_object('total', (SELECT count(*) %s),"
+		 " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM"
+		 "  (SELECT " USER_JSON("$6") " AS j,"
+		 "   row_number() OVER (ORDER BY %s %s NULLS LAST, m.created_at, m.id) AS n"
+		 "   %s ORDER BY %s %s NULLS LAST, m.created_at, m.id"
+		 "   LIMIT $7::int OFFSET $8::int) s), '[]'::json))",
+		 where, order, q->descending ? "DESC" : "ASC", where, order,
+		 q->descending ? "DESC" : "ASC");
+	snprintf(lim, sizeof(lim), "%u", q->count);
+	snprintf(off, sizeof(off), "%u", q->start_index > 0 ? q->start_index - 1 : 0);
+	const char *params[] = { c->org_id, c->connection_id, q->user_name, q->external_id,
+				 q->id,     c->base_url,       lim,          off };
+	row = core_query_json_row(ctx, sql, 8, params, "Users", err);
+	if (row == NULL)
+		return -1;
+	*total = json_integer_value(json_object_get(row, "total"));
+	*resources = json_incref(json_object_get(row, "items"));
+	json_decref(row);
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
+		PGresult **out, struct core_error *err)
+{
+	PGresult *res = db_exec(ctx->conn, sql, n, params);
+
+	if (res == NULL)
+		return core_fail_db(err, ctx->conn);
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+/* A matching live member of the org: its id, whether this connection
+ * already manages it, and whether it is local. 1 found, 0 none, -1 error. */
+struct match {
+	char id[UUID_TEXT_LEN];
+	bool mine;
+	bool local;
+	char managed_by[200];
+};
+
+static int match_one(struct core_ctx *ctx, const char *sql, const char *org_id,
+		     const char *key, const char *conn_id, struct match *m,
+		     struct core_error *err)
+{
+	const char *params[] = { org_id, key, conn_id };
+	PGresult *res;
+	int found;
+
+	if (exec(ctx, sql, 3, params, &res, err) != 0)
+		return -1;
+	found = PQntuples(res) > 0;
+	if (found) {
+		snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(res, 0, 0));
+		m->mine = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		m->local = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		snprintf(m->managed_by, sizeof(m->managed_by), "%s", PQgetvalue(res, 0, 3));
+	}
+	PQclear(res);
+	return found;
+}
+
+static int find_match(struct core_ctx *ctx, const struct scim_conn *c,
+		      const struct scim_user_input *in, struct match *m, struct core_error *err)
+{
+	/* This connection's own rows first (a duplicate), then local ones. */
+	static const char by_external_id[] =
+		"SELECT v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid,"
+		" v.source_kind = 'local', v.managed_by FROM member_view v"
+		" WHERE v.org_id = $1 AND v.external_id = $2 AND v.status <> 'removed'"
+		" ORDER BY 2 DESC, 3 DESC LIMIT 1";
+	static const char by_email[] =
+		"SELECT v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid,"
+		" v.source_kind = 'local', v.managed_by FROM member_view v"
+		" WHERE v.org_id = $1 AND lower(v.email) = lower($2) AND v.status <> 'removed'";
+	int found = 0;
+
+	if (in->external_id != NULL)
+		found = match_one(ctx, by_external_id, c->org_id, in->external_id, c->connection_id,
+				  m, err);
+	if (found == 0 && in->email != NULL &&
+	    ctx->cfg->scim_match == SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL)
+		found = match_one(ctx, by_email, c->org_id, in->email, c->connection_id, m, err);
+	return found;
+}
+
+/* Make the member's status what the IdP says, through the core rules. */
+static int apply_active(struct core_ctx *ctx, struct org_scope *scope, const char *member_id,
+			bool active, struct core_error *err)
+{
+	static const char sql[] = "SELECT status FROM members WHERE org_id = $1 AND id = $2";
+	const char *params[] = { scope->org_id, member_id };
+	PGresult *res;
+	bool is_active;
+
+	if (exec(ctx, sql, 2, params, &res, err) != 0)
+		return -1;
+	is_active = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "active") == 0;
+	PQclear(res);
+	if (is_active == active)
+		return 0;
+	return core_member_set_status_in(ctx, scope, member_id,
+					 active ? MEMBER_ACTIVE : MEMBER_SUSPENDED, NULL, err);
+}
+
+static json_t *render_in(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+			 struct core_error *err)
+{
+	return user_store_get(ctx, c, id, err);
+}
+
+/* A display name the accounts table takes, else "". */
+static const char *account_display_name(const char *s)
+{
+	if (s == NULL || strlen(s) > 256)
+		return "";
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "";
+	return s;
+}
+
+static int provision(struct core_ctx *ctx, const struct scim_conn *c,
+		     const struct scim_user_input *in, const char *profile, const char *now,
+		     char *member_id, struct core_error *err)
+{
+	static const char sql_account[] =
+		"WITH ins AS (INSERT INTO accounts (email, display_name, created_at, updated_at)"
+		"  VALUES ($1, $2, to_timestamp($3), to_timestamp($3))"
+		"  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
+		" SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE lower(email) = lower($1)"
+		" LIMIT 1";
+	static const char sql_member[] =
+		"INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+		" scim_connection_id, external_id, profile)"
+		" VALUES ($1, $2, $3, 'USER', $4, 'scim', $5, $6, $7::jsonb) RETURNING id";
+	char account_id[UUID_TEXT_LEN];
+	PGresult *res;
+
+	if (in->email == NULL)
+		return core_fail(err, 400, SCIM_INVALID_VALUE,
+				 "a new User needs an email: 'emails' or an email-like 'userName'");
+	const char *aparams[] = { in->email, account_display_name(in->display_name), now };
+	if (exec(ctx, sql_account, 3, aparams, &res, err) != 0)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return core_fail(err, 500, "internal", "internal error");
+	}
+	snprintf(account_id, sizeof(account_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/* created_at is the database's: sub-second, so the (created_at, id)
+	 * list order is the order of creation even within one second. */
+	const char *mparams[] = { c->org_id,	   account_id,	      in->user_name,
+				  in->active ? "active" : "suspended", c->connection_id,
+				  in->external_id, profile };
+	if (exec(ctx, sql_member, 7, mparams, &res, err) != 0)
+		return -1;
+	snprintf(member_id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+static int claim(struct core_ctx *ctx, struct org_scope *scope, const struct scim_conn *c,
+		 const struct scim_user_input *in, const char *profile, const char *now,
+		 const char *member_id, struct core_error *err)
+{
+	static const char sql[] =
+		"UPDATE members SET source_kind = 'scim', scim_connection_id = $3, external_id = $4,"
+		" username = $5, profile = $6::jsonb, updated_at = to_timestamp($7)"
+		" WHERE org_id = $1 AND id = $2";
+	const char *params[] = { c->org_id, member_id, c->connection_id, in->external_id,
+				 in->user_name, profile, now };
+
+	if (exec(ctx, sql, 7, params, NULL, err) != 0)
+		return -1;
+	return apply_active(ctx, scope, member_id, in->active, err);
+}
+
+static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
+		       const struct scim_user_input *in, json_t **out, struct core_error *err)
+{
+	struct org_scope scope;
+	struct match m = { 0 };
+	char now[32], member_id[UUID_TEXT_LEN];
+	char *profile = json_dumps(in->profile, JSON_COMPACT);
+	json_t *before = NULL, *after = NULL;
+	int found;
+
+	core_time_param(ctx->now, now, sizeof(now));
+	if (profile == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	if (core_begin(ctx, err) != 0)
+		goto fail_nobegin;
+	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0)
+		goto fail;
+	found = find_match(ctx, c, in, &m, err);
+	if (found < 0)
+		goto fail;
+	if (found && m.mine) {
+		core_fail(err, 409, SCIM_UNIQUENESS, "a User with this %s already exists (id %s)",
+			  in->external_id ? "externalId or email" : "email", m.id);
+		goto fail;
+	}
+	if (found && !m.local) {
+		core_fail(err, 409, SCIM_UNIQUENESS,
+			  "a member with this %s exists and is managed by identity provider %s",
+			  in->external_id ? "externalId or email" : "email", m.managed_by);
+		goto fail;
+	}
+	if (found) {
+		before = core_member_json(ctx, c->org_id, m.id, err);
+		if (before == NULL || claim(ctx, &scope, c, in, profile, now, m.id, err) != 0)
+			goto fail;
+		snprintf(member_id, sizeof(member_id), "%s", m.id);
+	} else if (provision(ctx, c, in, profile, now, member_id, err) != 0) {
+		goto fail;
+	}
+	after = render_in(ctx, c, member_id, err);
+	if (after == NULL)
+		goto fail;
+	if (core_audit(ctx, c->org_id, found ? "member.claimed" : "member.provisioned", "member",
+		       member_id, before, after, err) != 0)
+		goto fail;
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	free(profile);
+	json_decref(before);
+	*out = after;
+	return 0;
+fail:
+	core_rollback(ctx);
+fail_nobegin:
+	free(profile);
+	json_decref(before);
+	json_decref(after);
+	return -1;
+}
+
+int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
+		     const struct scim_user_input *in, json_t **out, struct core_error *err)
+{
+	int rc;
+
+	*out = NULL;
+	for (int attempt = 0;; attempt++) {
+		rc = create_once(ctx, c, in, out, err);
+		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
+			return rc;
+	}
+}
+
+/* Lock this connection's live member id; 404 otherwise, 412 when if_match
+ * names another version. */
+static int lock_mine(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		     long if_match, struct core_error *err)
+{
+	static const char sql[] = "SELECT version FROM members WHERE org_id = $1 AND id = $2"
+				  " AND scim_connection_id = $3 AND status <> 'removed' FOR UPDATE";
+	const char *params[] = { c->org_id, id, c->connection_id };
+	PGresult *res;
+	long version;
+
+	if (exec(ctx, sql, 3, params, &res, err) != 0)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return core_fail(err, 404, "not_found", "User %s not found", id);
+	}
+	version = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (if_match != 0 && if_match != version)
+		return core_fail(err, 412, "precondition_failed",
+				 "If-Match does not match the current version of the User (%ld)",
+				 version);
+	return 0;
+}
+
+static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+			long if_match, const struct scim_user_input *in, json_t **out,
+			struct core_error *err)
+{
+	static const char sql[] =
+		"UPDATE members SET username = $3, external_id = $4, profile = $5::jsonb,"
+		" updated_at = to_timestamp($6)"
+		" WHERE org_id = $1 AND id = $2 AND (username, external_id, profile)"
+		" IS DISTINCT FROM ($3, $4, $5::jsonb)";
+	struct org_scope scope;
+	char now[32];
+	char *profile = json_dumps(in->profile, JSON_COMPACT);
+	json_t *before = NULL, *after = NULL;
+
+	core_time_param(ctx->now, now, sizeof(now));
+	if (profile == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	if (core_begin(ctx, err) != 0)
+		goto fail_nobegin;
+	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0 ||
+	    lock_mine(ctx, c, id, if_match, err) != 0)
+		goto fail;
+	before = render_in(ctx, c, id, err);
+	if (before == NULL)
+		goto fail;
+	const char *params[] = { c->org_id, id, in->user_name, in->external_id, profile, now };
+	if (exec(ctx, sql, 6, params, NULL, err) != 0 ||
+	    apply_active(ctx, &scope, id, in->active, err) != 0)
+		goto fail;
+	after = render_in(ctx, c, id, err);
+	if (after == NULL)
+		goto fail;
+	/* Status changes are audited by core; this records the rest. */
+	if (!json_equal(before, after) &&
+	    core_audit(ctx, c->org_id, "member.scim_replaced", "member", id, before, after, err) != 0)
+		goto fail;
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	free(profile);
+	json_decref(before);
+	*out = after;
+	return 0;
+fail:
+	core_rollback(ctx);
+fail_nobegin:
+	free(profile);
+	json_decref(before);
+	json_decref(after);
+	return -1;
+}
+
+int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		      long if_match, const struct scim_user_input *in, json_t **out,
+		      struct core_error *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (!core_is_uuid(id))
+		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
+	for (int attempt = 0;; attempt++) {
+		rc = replace_once(ctx, c, id, if_match, in, out, err);
+		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
+			return rc;
+	}
+}
+
+static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		       long if_match, struct core_error *err)
+{
+	struct org_scope scope;
+
+	if (core_begin(ctx, err) != 0)
+		return -1;
+	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0 ||
+	    lock_mine(ctx, c, id, if_match, err) != 0 ||
+	    core_member_remove_in(ctx, &scope, id, NULL, err) != 0 || core_commit(ctx, err) != 0) {
+		core_rollback(ctx);
+		return -1;
+	}
+	return 0;
+}
+
+int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		     long if_match, struct core_error *err)
+{
+	int rc;
+
+	if (!core_is_uuid(id))
+		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
+	for (int attempt = 0;; attempt++) {
+		rc = delete_once(ctx, c, id, if_match, err);
+		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
+			return rc;
+	}
+}

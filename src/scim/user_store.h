@@ -1,0 +1,104 @@
+/* SCIM Users as org members (SPEC 7, 8): the database side of /scim/v2/Users.
+ * A SCIM User is a member of the connection's org managed by that connection
+ * (members.source_kind 'scim', scim_connection_id); a connection sees only
+ * its own users, never another connection's or org's (404).
+ *
+ * Storage: userName -> members.username, externalId -> members.external_id,
+ * active -> members.status (active/suspended), every other attribute
+ * (schemas, name, emails, the enterprise extension, ...) -> members.profile
+ * as sent (after validation). The account behind a new member is found or
+ * made by email (the primary email, else the first, else an email-like
+ * userName). Status changes go through core_member_set_status_in /
+ * core_member_remove_in, so the guardrails hold (the owner's status is local;
+ * the last admin-like member stays).
+ *
+ * Rendered resources are built by PostgreSQL: the profile plus id, userName,
+ * externalId, active, groups (the connection's teams the member is in) and
+ * meta {resourceType, created, lastModified, location, version W/"<n>"}.
+ * Every function returns 0 or -1 with *err filled (nothing changed); results
+ * are owned by the caller. Every change is audited with ctx's actor
+ * (source "scim:<connection>"). */
+#ifndef OB_SCIM_USER_STORE_H
+#define OB_SCIM_USER_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/core.h"
+
+/* Who asks: the authenticated connection (see scim/call.h). Borrowed. */
+struct scim_conn {
+	const char *org_id;
+	const char *connection_id;
+	const char *base_url; /* ".../scim/v2" */
+};
+
+/* A User's writable state, taken from a validated resource. */
+struct scim_user_input {
+	const char *user_name;   /* required */
+	const char *external_id; /* NULL: none */
+	bool active;
+	const char *email;       /* for matching and the account; NULL: none */
+	const char *display_name;/* for a new account; NULL: "" */
+	json_t *profile;         /* the stored attributes (object), owned */
+};
+
+/* Take the input out of a validated User resource (strings borrowed from
+ * it, so it must outlive *in; profile is a new object without id, meta,
+ * userName, externalId, active, groups and password). Attribute names match
+ * case-insensitively; active may be a boolean or "true"/"false" in any case
+ * (Entra sends "False"). 400 invalidValue when userName is missing or not a
+ * string, or active is neither. Free with scim_user_input_clear. */
+int scim_user_input_from(json_t *resource, struct scim_user_input *in, struct core_error *err)
+	OB_MUST_USE;
+void scim_user_input_clear(struct scim_user_input *in);
+
+/* POST: provision, or match-and-claim an existing member of the org (by
+ * externalId, then by email when [scim] match_existing says so). A member
+ * this connection already manages with that externalId or userName is 409
+ * uniqueness; one another IdP manages is 409 managed_by_idp. *out: the
+ * rendered User. */
+int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
+		     const struct scim_user_input *in, json_t **out, struct core_error *err)
+	OB_MUST_USE;
+
+/* GET by id: the rendered User, or NULL with 404. */
+json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		      struct core_error *err);
+
+/* The list query. Equality filters (NULL: any); sort_by one of userName,
+ * externalId, id, displayName, name.givenName, name.familyName, nickName,
+ * title, meta.created, meta.lastModified (case-insensitive; NULL: creation
+ * order); start_index is 1-based. */
+struct scim_user_query {
+	const char *user_name;   /* case-insensitive, as userName's caseExact=false */
+	const char *external_id;
+	const char *id;
+	const char *sort_by;
+	bool descending;
+	unsigned start_index;
+	unsigned count;
+};
+/* *resources: the page (array); *total: all matches. 400 invalidValue for an
+ * unknown sort_by. */
+int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
+		    const struct scim_user_query *q, json_t **resources, long long *total,
+		    struct core_error *err) OB_MUST_USE;
+
+/* PUT (and PATCH, which renders, patches and replaces): replace the user's
+ * state. if_match: 0 none, else the version the client holds (412
+ * precondition_failed when it is not the current one; -1 never matches).
+ * *out: the rendered User after the change. */
+int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		      long if_match, const struct scim_user_input *in, json_t **out,
+		      struct core_error *err) OB_MUST_USE;
+
+/* DELETE: the member is removed (status removed, history kept). */
+int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		     long if_match, struct core_error *err) OB_MUST_USE;
+
+/* The version number of a rendered resource (from meta.version W/"<n>")
+ * into buf; "" when absent. */
+void scim_resource_version(json_t *resource, char *buf, size_t cap);
+
+#endif
