@@ -1309,3 +1309,11 @@ void config_print_defaults(FILE *out)
 		}
 	}
 }
+
+const struct directory_config *config_directory(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_directories; i++)
+		if (strcmp(cfg->directories[i].name, name) == 0)
+			return &cfg->directories[i];
+	return NULL;
+}

@@ -19,6 +19,50 @@ enum mail_transport { MAIL_TRANSPORT_FILE = 0, MAIL_TRANSPORT_SMTP };
 enum smtp_tls { SMTP_TLS_NONE = 0, SMTP_TLS_STARTTLS, SMTP_TLS_IMPLICIT };
 enum scim_match { SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL = 0, SCIM_MATCH_EXTERNAL_ID };
 
+/* [directory NAME] (SPEC 9, issue 5). Strings are NULL when unset. */
+enum dir_membership { DIR_MEMBER_DN = 0, DIR_MEMBER_UID }; /* member/uniqueMember vs memberUid */
+enum dir_leave_policy { DIR_LEAVE_REMOVE = 0, DIR_LEAVE_DOWNGRADE, DIR_LEAVE_SUSPEND };
+enum dir_kind { DIR_KIND_OPENLDAP = 0, DIR_KIND_AD };
+struct directory_config {
+	char *name;                 /* the NAME of the section: [a-z0-9_-]{1,64} */
+	enum dir_kind kind;         /* kind = openldap|ad */
+	char **uris;                /* uri = ldap://a ldaps://b (space-separated; failover in order) */
+	size_t n_uris;
+	bool starttls;              /* starttls = false */
+	char *ca_file;              /* ca_file = (system store) */
+	bool tls_verify;            /* tls_verify = true */
+	char *client_cert_file;     /* client_cert_file, client_key_file: SASL EXTERNAL */
+	char *client_key_file;
+	char *bind_dn;              /* bind_dn = (none: anonymous, or EXTERNAL with a client cert) */
+	char *bind_password;        /* read from bind_password_file or $ORGBRIDGE_DIRECTORY_<NAME>_PASSWORD */
+	char *bind_password_file;
+	char *user_base;            /* user_base (required) */
+	int user_scope;             /* user_scope = sub|one|base (LDAP_SCOPE_*) */
+	char *user_filter;          /* user_filter = (objectClass=inetOrgPerson) */
+	char *group_base;           /* group_base (required) */
+	int group_scope;            /* group_scope = sub */
+	char *group_filter;         /* group_filter = (objectClass=groupOfNames) */
+	char *attr_username;        /* attr_username = uid (sAMAccountName for AD) */
+	char *attr_email;           /* attr_email = mail */
+	char *attr_given_name;      /* attr_given_name = givenName */
+	char *attr_family_name;     /* attr_family_name = sn */
+	char *attr_display_name;    /* attr_display_name = cn (displayName for AD) */
+	char *attr_stable_id;       /* attr_stable_id = entryUUID (objectGUID for AD) */
+	char *attr_member;          /* member_attribute = member (uniqueMember, memberUid) */
+	enum dir_membership membership; /* derived: memberUid -> DIR_MEMBER_UID */
+	bool nested_groups;         /* nested_groups = false */
+	unsigned nested_depth;      /* nested_depth = 10 */
+	unsigned page_size;         /* page_size = 1000 */
+	unsigned network_timeout_s; /* network_timeout = 10 */
+	unsigned op_timeout_s;      /* timeout = 60 (each operation) */
+	unsigned interval_s;        /* interval = 900 (incremental runs; 0 = manual only) */
+	unsigned full_every_s;      /* full_run_every = 86400 */
+	unsigned delete_max_count;  /* delete_threshold = 500 */
+	unsigned delete_max_percent;/* delete_threshold_percent = 20 */
+	enum dir_leave_policy on_leave; /* on_leave = remove|downgrade|suspend */
+	bool pass_through_auth;     /* pass_through_auth = true (LDAP bind at sign-in) */
+};
+
 struct config {
 	char *path; /* file it was read from ("<string>" for config_parse) */
 
@@ -77,6 +121,10 @@ struct config {
 	size_t scim_bulk_max_payload; /* bulk_max_payload = 1048576 */
 	unsigned scim_token_overlap_s;/* token_rotation_overlap = 86400 */
 	enum scim_match scim_match;   /* match_existing = external_id_then_email */
+
+	/* [directory NAME] sections, in file order. */
+	struct directory_config *directories;
+	size_t n_directories;
 };
 
 /* Where a parse or validation error happened, for "file:line: message". */
@@ -99,6 +147,9 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 struct config *config_new_defaults(void) OB_MUST_USE;
 
 void config_free(struct config *cfg);
+
+/* The [directory NAME] section called name, or NULL. */
+const struct directory_config *config_directory(const struct config *cfg, const char *name);
 
 /* Compare two configs: call fn once for every key whose value differs and that
  * cannot change without a restart. Returns how many such keys there were. */
