@@ -2,6 +2,7 @@
  * attribute names. Validation and projection are in schema_validate.c and
  * schema_project.c. */
 #include "scim/schema.h"
+#include "scim/schema_impl.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -9,33 +10,6 @@
 #include <strings.h>
 
 #define COMMON_ID "common"
-
-struct scim_schema {
-	char *id;
-	struct scim_attr_def *attrs;
-	size_t n_attrs;
-	json_t *doc;
-};
-
-struct scim_rtype {
-	char *id;
-	char *endpoint;
-	const struct scim_schema *core;
-	const struct scim_schema *common;
-	const struct scim_schema **ext; /* n_ext */
-	const char **ext_urns;          /* n_ext + NULL */
-	size_t n_ext;
-	struct scim_schema_view view;
-	json_t *doc;
-};
-
-struct scim_registry {
-	struct scim_schema *schemas; /* served schemas, file order */
-	size_t n_schemas;
-	struct scim_schema *common;  /* NULL when the table has none */
-	struct scim_rtype *rtypes;
-	size_t n_rtypes;
-};
 
 /* ---- freeing ---- */
 
@@ -228,13 +202,21 @@ static const struct scim_schema *schema_by_id(const struct scim_registry *reg, c
 	return NULL;
 }
 
-static const struct scim_attr_def *attr_in(const struct scim_attr_def *attrs, size_t n,
-					   const char *name)
+const struct scim_attr_def *scim_attr_in(const struct scim_attr_def *attrs, size_t n,
+					 const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(attrs[i].name, name) == 0)
 			return &attrs[i];
 	return NULL;
+}
+
+int scim_rtype_ext_index(const struct scim_rtype *rt, const char *urn)
+{
+	for (size_t i = 0; urn != NULL && i < rt->n_ext; i++)
+		if (strcasecmp(urn, rt->ext[i]->id) == 0)
+			return (int)i;
+	return -1;
 }
 
 const struct scim_attr_def *scim_rtype_attr(const struct scim_rtype *rt, const char *urn,
@@ -247,19 +229,19 @@ const struct scim_attr_def *scim_rtype_attr(const struct scim_rtype *rt, const c
 	if (rt == NULL || attr == NULL)
 		return NULL;
 	if (urn == NULL || strcasecmp(urn, rt->core->id) == 0) {
-		d = attr_in(rt->core->attrs, rt->core->n_attrs, attr);
+		d = scim_attr_in(rt->core->attrs, rt->core->n_attrs, attr);
 		if (d == NULL && rt->common != NULL)
-			d = attr_in(rt->common->attrs, rt->common->n_attrs, attr);
+			d = scim_attr_in(rt->common->attrs, rt->common->n_attrs, attr);
 	} else {
-		for (size_t i = 0; i < rt->n_ext; i++)
-			if (strcasecmp(urn, rt->ext[i]->id) == 0) {
-				d = attr_in(rt->ext[i]->attrs, rt->ext[i]->n_attrs, attr);
-				ext = rt->ext[i]->id;
-				break;
-			}
+		int i = scim_rtype_ext_index(rt, urn);
+
+		if (i >= 0) {
+			d = scim_attr_in(rt->ext[i]->attrs, rt->ext[i]->n_attrs, attr);
+			ext = rt->ext[i]->id;
+		}
 	}
 	if (d != NULL && sub != NULL)
-		d = attr_in(d->subs, d->n_subs, sub); /* a simple attribute has none */
+		d = scim_attr_in(d->subs, d->n_subs, sub); /* a simple attribute has none */
 	if (d != NULL && ext_urn != NULL)
 		*ext_urn = ext;
 	return d;
@@ -440,6 +422,22 @@ const struct scim_rtype *scim_rtype_group(void)
 }
 
 /* ---- accessors ---- */
+
+json_t *scim_json_get_ci(const json_t *obj, const char *name)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj) || name == NULL)
+		return NULL;
+	v = json_object_get(obj, name);
+	if (v != NULL)
+		return v;
+	json_object_foreach((json_t *)obj, key, v)
+		if (strcasecmp(key, name) == 0)
+			return v;
+	return NULL;
+}
 
 const struct scim_rtype *scim_registry_rtype(const struct scim_registry *reg, const char *id)
 {

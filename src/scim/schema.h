@@ -10,7 +10,7 @@
  * Typical use by a handler:
  *	const struct scim_rtype *rt = scim_rtype_user();   (NULL: see below)
  *	filter evaluation / PATCH:   scim_rtype_view(rt)
- *	POST/PUT body:               in = scim_validate(rt, body, current, &err)
+ *	POST/PUT body:               in = scim_validate(rt, body, current_or_NULL, &err)
  *	response:                    out = scim_project(rt, resource, attributes, excluded)
  */
 #ifndef OB_SCIM_SCHEMA_H
@@ -108,5 +108,67 @@ const struct scim_schema_view *scim_rtype_view(const struct scim_rtype *rt);
 const struct scim_attr_def *scim_rtype_attr(const struct scim_rtype *rt, const char *urn,
 					    const char *attr, const char *sub,
 					    const char **ext_urn);
+
+/* The member of obj named name, compared case-insensitively (an exact match
+ * first); NULL when obj is not an object or has none. Borrowed. */
+json_t *scim_json_get_ci(const json_t *obj, const char *name);
+
+/* ---- Input: POST and PUT bodies (RFC 7643 2.2-2.5, RFC 7644 3.3, 3.5.1) ----
+ *
+ * Check body against rt's schemas and return it in canonical form (a new
+ * object; the caller owns it), or NULL with err filled:
+ *  - names match case-insensitively and come out in the schema's spelling;
+ *    extension attributes are read from the object under their URN key, and
+ *    a top-level key "<schema URN>:<attr>" is accepted for a core or
+ *    extension attribute too;
+ *  - an unknown attribute or sub-attribute, a name given twice (in any case),
+ *    a URN key, or a "schemas" entry, that is not one of rt's schemas:
+ *    400 invalidSyntax (the body does not conform to the schema);
+ *  - a value of the wrong JSON type (a string for a boolean, an object for a
+ *    multi-valued attribute, a malformed dateTime or base64 binary, an
+ *    integer attribute given 1.5, ...): 400 invalidValue. Booleans given as
+ *    the strings "true"/"false" in any case (Entra ID sends "True") are
+ *    converted;
+ *  - more than one "primary": true among a multi-valued attribute's values:
+ *    400 invalidValue (RFC 7643 2.4);
+ *  - a required attribute (or a required sub-attribute of a present complex
+ *    value) missing, null or "": 400 invalidValue. readOnly ones (id) are
+ *    the server's and never required of the client;
+ *  - null, [] and {} mean unassigned (RFC 7643 2.5): the attribute is left
+ *    out; readOnly attributes and sub-attributes (id, meta, groups,
+ *    members.display, manager.displayName) are ignored and left out;
+ *    writeOnly ones (password) are kept: the store decides what to keep;
+ *  - "schemas" comes out as the core URN followed by each extension URN that
+ *    has attributes, whether or not the client listed them (a missing
+ *    "schemas" is tolerated), so it always describes the content;
+ *  - current (NULL for POST): the resource as stored, for PUT. An immutable
+ *    attribute (or a sub-attribute of a single-valued complex one) that has
+ *    a value there must come back unchanged (400 mutability), and when left
+ *    out it keeps its current value. Immutable sub-attributes of
+ *    multi-valued attributes (Group members.value) are not compared: a PUT
+ *    replaces the whole list, adding and removing members.
+ * The caller merges in the server's attributes (id, meta, groups). */
+json_t *scim_validate(const struct scim_rtype *rt, const json_t *body, const json_t *current,
+		      struct scim_error *err) OB_MUST_USE;
+
+/* ---- Output: attributes / excludedAttributes (RFC 7644 3.4.2.5, 3.9) ----
+ *
+ * Return a new object: resource (canonical form) reduced for a response.
+ * attributes and excluded are the raw query parameters (NULL or "" when
+ * absent): comma-separated, case-insensitive attribute paths "attr",
+ * "attr.sub", "<schema URN>:attr[.sub]" or a bare extension URN (the whole
+ * extension). A value path's filter is dropped ("emails[type eq \"work\"]
+ * .value" selects emails.value), and names that resolve to nothing are
+ * ignored, so no request fails here.
+ *  - returned "never" (password) is never returned, even when named;
+ *  - returned "always" (id, schemas) is always returned, even when excluded;
+ *  - attributes given: only the named attributes (a sub-attribute name keeps
+ *    just that sub-attribute of each value) plus the "always" ones;
+ *  - otherwise the "default" ones; "request" ones only when named;
+ *  - excludedAttributes removes what it names from that (both may be given).
+ * An extension object left empty is dropped. Unknown keys in the resource
+ * count as returned "default". NULL only on allocation failure. */
+json_t *scim_project(const struct scim_rtype *rt, const json_t *resource, const char *attributes,
+		     const char *excluded) OB_MUST_USE;
 
 #endif
