@@ -341,3 +341,48 @@ json_t *scim_list_response(json_t *resources, long long total, unsigned start_in
 			"itemsPerPage", (json_int_t)json_array_size(resources), "Resources", resources);
 	return out;
 }
+
+int scim_project_list(const struct scim_rtype *rt, json_t *resources, const char *attributes,
+		      const char *excluded)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(resources, i, r) {
+		json_t *p = scim_project(rt, r, attributes, excluded);
+		if (p == NULL || json_array_set_new(resources, i, p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void scim_reply_resource(struct scim_call *call, unsigned status, const struct scim_rtype *rt,
+			 json_t *resource)
+{
+	char version[32];
+	json_t *out;
+
+	scim_resource_version(resource, version, sizeof(version));
+	out = scim_project(rt, resource, http_query(call->req, "attributes"),
+			   http_query(call->req, "excludedAttributes"));
+	json_decref(resource);
+	if (out == NULL) {
+		http_respond_error(call->req, 500, "internal", "internal error");
+		return;
+	}
+	scim_reply(call, status, out, version);
+}
+
+void scim_resource_version(json_t *resource, char *buf, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(resource, "meta"), "version"));
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (v == NULL || cap == 0)
+		return;
+	for (; *v && n + 1 < cap; v++)
+		if (*v >= '0' && *v <= '9')
+			buf[n++] = *v;
+	buf[n] = '\0';
+}

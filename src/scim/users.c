@@ -9,7 +9,11 @@
 
 #include "api/api.h"
 #include "scim/call.h"
+#include "scim/filter.h"
+#include "scim/query.h"
+#include "scim/schema.h"
 #include "scim/user_store.h"
+#include "strbuf.h"
 
 static void conn_of(const struct scim_call *call, struct scim_conn *c)
 {
@@ -18,13 +22,11 @@ static void conn_of(const struct scim_call *call, struct scim_conn *c)
 	c->base_url = call->base_url;
 }
 
-/* Reply with a rendered User and its ETag. */
+/* Reply with a rendered User (stolen), its ETag, and only the attributes
+ * the request's attributes/excludedAttributes ask for. */
 static void reply_user(struct scim_call *call, unsigned status, json_t *user)
 {
-	char version[32];
-
-	scim_resource_version(user, version, sizeof(version));
-	scim_reply(call, status, user, version);
+	scim_reply_resource(call, status, scim_rtype_user(), user);
 }
 
 /* ---- list and search ---- */
@@ -39,98 +41,65 @@ struct list_params {
 	unsigned count;
 };
 
-/* The equality filters the IdPs use for lookups: `userName eq "x"`,
- * `externalId eq "x"`, `id eq "x"` (attribute names and the operator in any
- * case, the core schema URN allowed as a prefix). -1 for anything else
- * (error filled). Values are copied into buf. */
-static int simple_filter(const char *f, struct scim_user_query *q, char *buf, size_t cap,
-			 struct scim_error *err)
-{
-	static const char urn[] = "urn:ietf:params:scim:schemas:core:2.0:User:";
-	const char *p = f, *attr, *v;
-	size_t alen, n = 0;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	if (strncasecmp(p, urn, strlen(urn)) == 0)
-		p += strlen(urn);
-	attr = p;
-	while (*p && !isspace((unsigned char)*p))
-		p++;
-	alen = (size_t)(p - attr);
-	while (isspace((unsigned char)*p))
-		p++;
-	if (strncasecmp(p, "eq", 2) != 0 || !isspace((unsigned char)p[2]))
-		goto unsupported;
-	p += 2;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '"')
-		goto unsupported;
-	for (v = p + 1; *v && *v != '"'; v++) {
-		if (*v == '\\' && v[1] != '\0')
-			v++;
-		if (n + 1 >= cap)
-			goto unsupported;
-		buf[n++] = *v;
-	}
-	buf[n] = '\0';
-	if (*v != '"')
-		return scim_fail(err, 400, SCIM_INVALID_FILTER, "unterminated string in filter");
-	for (v++; isspace((unsigned char)*v); v++)
-		;
-	if (*v != '\0')
-		goto unsupported;
-	if (alen == 8 && strncasecmp(attr, "userName", 8) == 0)
-		q->user_name = buf;
-	else if (alen == 10 && strncasecmp(attr, "externalId", 10) == 0)
-		q->external_id = buf;
-	else if (alen == 2 && strncasecmp(attr, "id", 2) == 0)
-		q->id = buf;
-	else
-		goto unsupported;
-	return 0;
-unsupported:
-	return scim_fail(err, 400, SCIM_INVALID_FILTER,
-			 "unsupported filter; this server answers userName eq, externalId eq and id eq");
-}
-
 static void list_users(struct scim_call *call, const struct list_params *lp)
 {
+	const struct scim_rtype *rt = scim_rtype_user();
 	struct scim_user_query q = { .start_index = lp->start_index, .count = lp->count };
+	struct scim_filter *filter = NULL;
+	struct scim_sql where = { 0 };
 	struct scim_conn c;
 	struct scim_error serr;
 	struct core_error err;
-	char value[1024];
+	char *order = NULL;
 	json_t *resources = NULL, *out;
 	long long total;
 
 	conn_of(call, &c);
-	if (lp->filter != NULL && simple_filter(lp->filter, &q, value, sizeof(value), &serr) != 0) {
-		scim_call_fail(call, &serr);
-		return;
+	if (lp->filter != NULL) {
+		filter = scim_filter_parse(lp->filter, call->ctx.cfg->scim_max_filter_depth, &serr);
+		if (filter == NULL || scim_filter_sql(filter, scim_rtype_view(rt), &user_store_storage,
+						      USER_STORE_FIRST_PARAM, &where, &serr) != 0)
+			goto fail_scim;
+		q.where = &where;
 	}
-	q.sort_by = lp->sort_by;
+	if (lp->sort_by != NULL) {
+		if (scim_sort_sql(lp->sort_by, scim_rtype_view(rt), &user_store_storage, &order,
+				  &serr) != 0)
+			goto fail_scim;
+		q.order = order;
+	}
 	if (lp->sort_order != NULL) {
 		if (strcasecmp(lp->sort_order, "descending") == 0) {
 			q.descending = true;
 		} else if (strcasecmp(lp->sort_order, "ascending") != 0) {
 			scim_fail(&serr, 400, SCIM_INVALID_VALUE,
 				  "sortOrder must be \"ascending\" or \"descending\"");
-			scim_call_fail(call, &serr);
-			return;
+			goto fail_scim;
 		}
 	}
 	if (user_store_find(&call->ctx, &c, &q, &resources, &total, &err) != 0) {
 		scim_call_fail_core(call, &err);
-		return;
+		goto done;
 	}
-	out = scim_list_response(resources, total, q.start_index);
+	if (scim_project_list(rt, resources, lp->attributes, lp->excluded) != 0) {
+		http_respond_error(call->req, 500, "internal", "internal error");
+		goto done;
+	}
+	out = scim_list_response(resources, total, q.start_index); /* steals resources */
+	resources = NULL;
 	if (out == NULL) {
 		http_respond_error(call->req, 500, "internal", "internal error");
-		return;
+		goto done;
 	}
 	scim_reply(call, 200, out, NULL);
+	goto done;
+fail_scim:
+	scim_call_fail(call, &serr);
+done:
+	json_decref(resources);
+	free(order);
+	scim_sql_clear(&where);
+	scim_filter_free(filter);
 }
 
 void scim_users_list(struct http_request *req)
@@ -162,11 +131,41 @@ static const char *search_string(json_t *body, const char *name, bool *bad)
 	return json_string_value(v);
 }
 
+/* A SearchRequest's attributes / excludedAttributes: an array of strings
+ * (or one string), joined with commas into *out (malloc'd; NULL when
+ * absent). false when malformed. */
+static bool search_list(json_t *body, const char *name, char **out)
+{
+	json_t *v = json_object_get(body, name), *item;
+	struct strbuf b = { 0 };
+	size_t i;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (json_is_string(v))
+		return (*out = strdup(json_string_value(v))) != NULL;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			strbuf_free(&b);
+			return false;
+		}
+		if (i > 0)
+			strbuf_str(&b, ",");
+		strbuf_str(&b, json_string_value(item));
+	}
+	*out = strbuf_finish(&b);
+	return *out != NULL || json_array_size(v) == 0;
+}
+
 void scim_users_search(struct http_request *req)
 {
 	struct scim_call call;
 	struct list_params lp = { 0 };
 	json_t *body = NULL, *v;
+	char *attributes = NULL, *excluded = NULL;
 	bool bad = false;
 	unsigned cap;
 
@@ -190,14 +189,22 @@ void scim_users_search(struct http_request *req)
 							 : (unsigned)json_integer_value(v);
 	else if (v != NULL)
 		bad = true;
+	if (!search_list(body, "attributes", &attributes) ||
+	    !search_list(body, "excludedAttributes", &excluded))
+		bad = true;
 	if (bad) {
 		http_respond_error(req, 400, SCIM_INVALID_VALUE,
 				   "malformed SearchRequest: filter, sortBy and sortOrder are strings,"
-				   " startIndex and count integers");
+				   " startIndex and count integers, attributes and excludedAttributes"
+				   " arrays of strings");
 		goto done;
 	}
+	lp.attributes = attributes;
+	lp.excluded = excluded;
 	list_users(&call, &lp);
 done:
+	free(attributes);
+	free(excluded);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -225,7 +232,7 @@ void scim_user_get(struct http_request *req)
 		json_decref(user);
 		goto done;
 	}
-	scim_reply(&call, 200, user, version);
+	reply_user(&call, 200, user);
 done:
 	scim_end(&call);
 }
@@ -235,13 +242,18 @@ void scim_user_create(struct http_request *req)
 	struct scim_call call;
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
+	struct scim_error serr;
 	struct core_error err;
-	json_t *body = NULL, *user = NULL;
+	json_t *body = NULL, *valid = NULL, *user = NULL;
 
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
 	conn_of(&call, &c);
-	if (scim_user_input_from(body, &in, &err) != 0 ||
+	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
+		scim_call_fail(&call, &serr);
+		goto done;
+	}
+	if (scim_user_input_from(valid, &in, &err) != 0 ||
 	    user_store_create(&call.ctx, &c, &in, &user, &err) != 0) {
 		scim_call_fail_core(&call, &err);
 		goto done;
@@ -249,6 +261,7 @@ void scim_user_create(struct http_request *req)
 	reply_user(&call, 201, user);
 done:
 	scim_user_input_clear(&in);
+	json_decref(valid);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -258,13 +271,20 @@ void scim_user_replace(struct http_request *req)
 	struct scim_call call;
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
+	struct scim_error serr;
 	struct core_error err;
-	json_t *body = NULL, *user = NULL;
+	json_t *body = NULL, *valid = NULL, *user = NULL;
 
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
 	conn_of(&call, &c);
-	if (scim_user_input_from(body, &in, &err) != 0 ||
+	/* Users have no immutable attributes (RFC 7643 4.1), so the current
+	 * resource is not needed to validate a replacement. */
+	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
+		scim_call_fail(&call, &serr);
+		goto done;
+	}
+	if (scim_user_input_from(valid, &in, &err) != 0 ||
 	    user_store_replace(&call.ctx, &c, http_param(req, 0), scim_if_match_version(&call), &in,
 			      &user, &err) != 0) {
 		scim_call_fail_core(&call, &err);
@@ -273,6 +293,7 @@ void scim_user_replace(struct http_request *req)
 	reply_user(&call, 200, user);
 done:
 	scim_user_input_clear(&in);
+	json_decref(valid);
 	json_decref(body);
 	scim_end(&call);
 }
