@@ -7,3 +7,4 @@ src_liborgbridge_a_SOURCES += src/scim/call.c src/scim/call.h
 src_liborgbridge_a_SOURCES += src/scim/user_store.c src/scim/user_store.h
 src_liborgbridge_a_SOURCES += src/scim/filter.c src/scim/filter_match.c src/scim/filter.h
 src_liborgbridge_a_SOURCES += src/scim/path.c src/scim/path.h
+src_liborgbridge_a_SOURCES += src/scim/patch.c src/scim/patch.h
