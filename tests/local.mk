@@ -49,3 +49,4 @@ include $(srcdir)/tests/integration/scim_users.local.mk
 include $(srcdir)/tests/integration/scim_query.local.mk
 include $(srcdir)/tests/unit/scim_schema.local.mk
 include $(srcdir)/tests/integration/scim_discovery.local.mk
+include $(srcdir)/tests/unit/scim.local.mk

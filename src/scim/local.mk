@@ -10,3 +10,4 @@ src_liborgbridge_a_SOURCES += src/scim/path.c src/scim/path.h
 src_liborgbridge_a_SOURCES += src/scim/query.c src/scim/query.h
 src_liborgbridge_a_SOURCES += src/scim/schema.c src/scim/schema.h src/scim/schema_data.h \
 	src/scim/schema_impl.h src/scim/schema_validate.c src/scim/schema_project.c
+src_liborgbridge_a_SOURCES += src/scim/patch.c src/scim/patch.h
