@@ -402,6 +402,11 @@ static void test_tenants_never_see_each_others_groups(void **state)
 		assert_int_equal(scim_req(tokens[i], "PUT", path,
 					  "{\"displayName\":\"Taken over\"}", NULL, &r), 404);
 		scim_answer_free(&r);
+		assert_int_equal(scim_req(tokens[i], "PATCH", path,
+					  "{\"schemas\":[\"" SG_PATCH_SCHEMA "\"],\"Operations\":"
+					  "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"X\"}]}",
+					  NULL, &r), 404);
+		scim_answer_free(&r);
 		assert_int_equal(scim_req(tokens[i], "DELETE", path, NULL, NULL, &r), 404);
 		scim_answer_free(&r);
 		assert_int_equal(scim_req(tokens[i], "GET", "/scim/v2/Groups", NULL, NULL, &r), 200);
@@ -515,6 +520,342 @@ static void test_entra_group_create_and_lookups(void **state)
 	scim_answer_free(&a);
 }
 
+/* The group's current ETag. */
+static void etag_of(const struct tenant *t, const char *id, char *etag, size_t cap)
+{
+	struct scim_answer a;
+
+	assert_int_equal(get_path(t, "/scim/v2/Groups/%s?excludedAttributes=members", id, NULL, &a),
+			 200);
+	snprintf(etag, cap, "%s", a.etag);
+	scim_answer_free(&a);
+}
+
+static char *group_name(const char *id)
+{
+	return fx_sql_value("SELECT name FROM teams WHERE id = '%s'", id);
+}
+
+/* Okta ("SCIM 2.0 with Okta", Update Group name / Update Group membership):
+ * path-less replace of {id, displayName}, add with a value array, removal
+ * through members[value eq "<id>"]; each answered 204 with the new ETag. */
+static void test_okta_patch_requests(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char u1[40], u2[40], id[40], name[64], ops[1024], etag[64];
+	char *v;
+
+	(void)state;
+	tenant_make(&t, "grp-okta-patch");
+	sg_user(&t, "okta1", u1);
+	sg_user(&t, "okta2", u2);
+	snprintf(name, sizeof(name), "Okta %d", fx_next());
+	assert_int_equal(sg_group(&t, name, NULL, id), 201);
+	etag_of(&t, id, etag, sizeof(etag));
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"replace\",\"value\":{\"id\":\"%s\",\"displayName\":\"%s renamed\"}}]", id,
+		 name);
+	assert_int_equal(sg_patch(&t, id, ops, &a), 204);
+	assert_null(a.body);
+	assert_true(a.etag[0] != '\0');
+	assert_string_not_equal(a.etag, etag);
+	scim_answer_free(&a);
+	v = group_name(id);
+	assert_non_null(strstr(v, "renamed"));
+	free(v);
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\","
+		 "\"display\":\"okta1@example.com\"},{\"value\":\"%s\",\"display\":\"x\"}]}]",
+		 u1, u2);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(sg_member_count(id), 2);
+	/* Adding again is harmless. */
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(sg_member_count(id), 2);
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"remove\",\"path\":\"members[value eq \\\"%s\\\"]\"}]", u1);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_false(sg_is_member(id, u1));
+	assert_true(sg_is_member(id, u2));
+	/* Removing someone who is not (or no longer) a member is a no-op. */
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'scim_group.members_changed'"
+				      " AND source LIKE 'scim:%%'", id), 2);
+}
+
+/* Entra ID ("Tutorial: Develop and plan provisioning for a SCIM endpoint",
+ * Update Group [Non-member attributes] / [Add Members] / [Remove Members]):
+ * capitalised op names, "$ref": null, removal with path "members" and a
+ * value array. */
+static void test_entra_patch_requests(void **state)
+{
+	struct tenant t;
+	char u1[40], u2[40], id[40], name[64], ops[1024];
+	char *v;
+
+	(void)state;
+	tenant_make(&t, "grp-entra-patch");
+	sg_user(&t, "entra1", u1);
+	sg_user(&t, "entra2", u2);
+	snprintf(name, sizeof(name), "Entra %d", fx_next());
+	assert_int_equal(sg_group(&t, name, NULL, id), 201);
+	assert_int_equal(sg_patch(&t, id,
+				  "[{\"op\":\"Replace\",\"path\":\"displayName\","
+				  "\"value\":\"1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName\"}]",
+				  NULL), 204);
+	v = group_name(id);
+	assert_string_equal(v, "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName");
+	free(v);
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"$ref\":null,\"value\":\"%s\"}]},"
+		 "{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"$ref\":null,\"value\":\"%s\"}]}]",
+		 u1, u2);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(sg_member_count(id), 2);
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"$ref\":null,\"value\":\"%s\"}]}]",
+		 u1);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_false(sg_is_member(id, u1));
+	assert_true(sg_is_member(id, u2));
+	/* The User's groups follow. */
+	struct scim_answer a;
+	assert_int_equal(get_path(&t, "/scim/v2/Users/%s", u2, NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "groups.0.value"), id);
+	scim_answer_free(&a);
+	assert_int_equal(get_path(&t, "/scim/v2/Users/%s", u1, NULL, &a), 200);
+	assert_null(json_object_get(a.body, "groups"));
+	scim_answer_free(&a);
+}
+
+static void test_patch_replaces_and_clears_members_and_external_id(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char u1[40], u2[40], u3[40], id[40], name[64], ops[1024];
+
+	(void)state;
+	tenant_make(&t, "grp-patch-replace");
+	sg_user(&t, "ann", u1);
+	sg_user(&t, "bob", u2);
+	sg_user(&t, "cyd", u3);
+	snprintf(name, sizeof(name), "Replace %d", fx_next());
+	const char *members[] = { u1, u2, NULL };
+	assert_int_equal(sg_group(&t, name, members, id), 201);
+	/* replace members: the whole list. */
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"replace\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"},"
+		 "{\"value\":\"%s\"}]}]",
+		 u2, u3);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_false(sg_is_member(id, u1));
+	assert_true(sg_is_member(id, u2) && sg_is_member(id, u3));
+	/* Path-less replace with members and externalId (URN-qualified too). */
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"replace\",\"value\":{\"members\":[{\"value\":\"%s\"}],"
+		 "\"" SG_GROUP_SCHEMA ":externalId\":\"ext-1\"}}]",
+		 u1);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(sg_member_count(id), 1);
+	assert_true(sg_is_member(id, u1));
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM teams WHERE id = '%s'"
+				      " AND external_id = 'ext-1'", id), 1);
+	/* A value filter other than value eq is evaluated per member. */
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"},{\"value\":\"%s\"}]},"
+		 "{\"op\":\"remove\",\"path\":\"members[display eq \\\"BOB\\\" or value eq \\\"%s\\\"]\"}]",
+		 u2, u3, u3);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_true(sg_is_member(id, u1));
+	assert_false(sg_is_member(id, u2));
+	assert_false(sg_is_member(id, u3));
+	/* remove externalId; remove members without a value empties the group. */
+	assert_int_equal(sg_patch(&t, id,
+				  "[{\"op\":\"remove\",\"path\":\"externalId\"},"
+				  "{\"op\":\"remove\",\"path\":\"members\"}]",
+				  NULL), 204);
+	assert_int_equal(sg_member_count(id), 0);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM teams WHERE id = '%s'"
+				      " AND external_id IS NULL", id), 1);
+	/* With attributes asked for, the answer is 200 and the Group. */
+	char path[256];
+	snprintf(path, sizeof(path), "/scim/v2/Groups/%s?attributes=displayName,members", id);
+	snprintf(ops, sizeof(ops),
+		 "{\"schemas\":[\"" SG_PATCH_SCHEMA "\"],\"Operations\":[{\"op\":\"add\","
+		 "\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]}]}",
+		 u3);
+	assert_int_equal(scim_req(t.token, "PATCH", path, ops, NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "members.0.value"), u3);
+	assert_string_equal(a.etag, jstr(a.body, "meta.version"));
+	scim_answer_free(&a);
+}
+
+static void test_patch_is_all_or_nothing(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char u1[40], u2[40], id[40], name[64], ops[1024], etag[64], after[64];
+	char *v;
+
+	(void)state;
+	tenant_make(&t, "grp-atomic");
+	sg_user(&t, "at1", u1);
+	sg_user(&t, "at2", u2);
+	snprintf(name, sizeof(name), "Atomic %d", fx_next());
+	const char *members[] = { u1, NULL };
+	assert_int_equal(sg_group(&t, name, members, id), 201);
+	etag_of(&t, id, etag, sizeof(etag));
+	/* The third operation names a stranger: the rename, the removal and the
+	 * addition before it are all undone. */
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"Half done\"},"
+		 "{\"op\":\"remove\",\"path\":\"members[value eq \\\"%s\\\"]\"},"
+		 "{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"},"
+		 "{\"value\":\"00000000-0000-4000-8000-000000000000\"}]}]",
+		 u1, u2);
+	assert_int_equal(sg_patch(&t, id, ops, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidValue");
+	scim_answer_free(&a);
+	v = group_name(id);
+	assert_string_equal(v, name);
+	free(v);
+	assert_true(sg_is_member(id, u1));
+	assert_false(sg_is_member(id, u2));
+	etag_of(&t, id, after, sizeof(after));
+	assert_string_equal(after, etag);
+	/* A malformed operation after good ones: the same. */
+	assert_int_equal(sg_patch(&t, id,
+				  "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"Half\"},"
+				  "{\"op\":\"replace\",\"path\":\"colour\",\"value\":\"red\"}]",
+				  &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidPath");
+	scim_answer_free(&a);
+	/* A rename onto another team's name: 409, nothing changed. */
+	char other[64], ops2[512];
+	snprintf(other, sizeof(other), "Other %d", fx_next());
+	assert_int_equal(sg_group(&t, other, NULL, NULL), 201);
+	snprintf(ops2, sizeof(ops2),
+		 "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]},"
+		 "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"%s\"}]",
+		 u2, other);
+	assert_int_equal(sg_patch(&t, id, ops2, &a), 409);
+	assert_string_equal(jstr(a.body, "scimType"), "uniqueness");
+	scim_answer_free(&a);
+	assert_false(sg_is_member(id, u2));
+	etag_of(&t, id, after, sizeof(after));
+	assert_string_equal(after, etag);
+}
+
+static void test_patch_if_match_and_malformed_requests(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char id[40], name[64], path[128], header[128], body[512];
+
+	(void)state;
+	tenant_make(&t, "grp-patch-errors");
+	snprintf(name, sizeof(name), "Errors %d", fx_next());
+	assert_int_equal(sg_group(&t, name, NULL, id), 201);
+	snprintf(path, sizeof(path), "/scim/v2/Groups/%s", id);
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"" SG_PATCH_SCHEMA "\"],\"Operations\":[{\"op\":\"replace\","
+		 "\"path\":\"displayName\",\"value\":\"%s v2\"}]}",
+		 name);
+	const char *stale[] = { "If-Match: W/\"99\"", NULL };
+	assert_int_equal(scim_req(t.token, "PATCH", path, body, stale, &a), 412);
+	scim_answer_free(&a);
+	struct scim_answer g;
+	assert_int_equal(scim_req(t.token, "GET", path, NULL, NULL, &g), 200);
+	snprintf(header, sizeof(header), "If-Match: %s", g.etag);
+	scim_answer_free(&g);
+	const char *fresh[] = { header, NULL };
+	assert_int_equal(scim_req(t.token, "PATCH", path, body, fresh, &a), 204);
+	scim_answer_free(&a);
+	assert_int_equal(scim_req(t.token, "PATCH", path, body, fresh, &a), 412);
+	scim_answer_free(&a);
+	static const struct {
+		const char *ops;
+		const char *scim_type;
+	} bad[] = {
+		{ "[{\"op\":\"remove\"}]", "noTarget" },
+		{ "[{\"op\":\"remove\",\"value\":{\"displayName\":\"x\"}}]", "noTarget" },
+		{ "[{\"op\":\"delete\",\"path\":\"displayName\"}]", "invalidSyntax" },
+		{ "[]", "invalidSyntax" },
+		{ "[{\"op\":\"replace\",\"path\":\"nickName\",\"value\":\"x\"}]", "invalidPath" },
+		{ "[{\"op\":\"replace\",\"path\":\"members[\",\"value\":\"x\"}]", "invalidPath" },
+		{ "[{\"op\":\"add\",\"path\":\"members[value eq \\\"a\\\"]\",\"value\":[]}]", "invalidPath" },
+		{ "[{\"op\":\"remove\",\"path\":\"members[value zz \\\"a\\\"]\"}]", "invalidFilter" },
+		{ "[{\"op\":\"replace\",\"path\":\"id\",\"value\":\"x\"}]", "mutability" },
+		{ "[{\"op\":\"replace\",\"value\":{\"id\":\"someone-else\",\"displayName\":\"x\"}}]",
+		  "mutability" },
+		{ "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":42}]", "invalidValue" },
+		{ "[{\"op\":\"remove\",\"path\":\"displayName\"}]", "invalidValue" },
+		{ "[{\"op\":\"add\",\"path\":\"members\",\"value\":\"x\"}]", "invalidValue" },
+		{ "[{\"op\":\"add\",\"path\":\"members\"}]", "invalidSyntax" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sg_patch(&t, id, bad[i].ops, &a), 400);
+		if (strcmp(jstr(a.body, "scimType"), bad[i].scim_type) != 0)
+			fail_msg("%s: scimType %s, expected %s", bad[i].ops, jstr(a.body, "scimType"),
+				 bad[i].scim_type);
+		scim_answer_free(&a);
+	}
+	assert_int_equal(scim_req(t.token, "PATCH", path,
+				  "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Nope\"],"
+				  "\"Operations\":[{\"op\":\"remove\",\"path\":\"externalId\"}]}",
+				  NULL, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidSyntax");
+	scim_answer_free(&a);
+}
+
+/* A group of 20,000 members: a PATCH that adds one member and removes
+ * another touches those two rows and nothing else (no re-rendering or
+ * rewriting of the member list). */
+static void test_patch_on_a_large_group_touches_only_named_members(void **state)
+{
+	struct tenant t;
+	char id[40], name[64], ops[512], newcomer[40];
+	char *leaver;
+
+	(void)state;
+	tenant_make(&t, "grp-large");
+	snprintf(name, sizeof(name), "Large %d", fx_next());
+	assert_int_equal(sg_group(&t, name, NULL, id), 201);
+	fx_sql("WITH a AS (INSERT INTO accounts (email) SELECT 'large-' || g || '-%s@example.com'"
+	       "   FROM generate_series(1, 20000) g RETURNING id, email),"
+	       " m AS (INSERT INTO members (org_id, account_id, username, role, source_kind,"
+	       "   scim_connection_id) SELECT c.org_id, a.id, a.email, 'USER', 'scim', c.id"
+	       "   FROM a, scim_connections c WHERE c.id = '%s' RETURNING org_id, id)"
+	       " INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+	       " SELECT '%s', m.id, m.org_id, now() - interval '1 hour' FROM m",
+	       id, t.conn_id, id);
+	assert_int_equal(sg_member_count(id), 20000);
+	sg_user(&t, "newcomer", newcomer);
+	leaver = fx_sql_value("SELECT member_id FROM team_members WHERE team_id = '%s'"
+			      " ORDER BY member_id LIMIT 1", id);
+	snprintf(ops, sizeof(ops),
+		 "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]},"
+		 "{\"op\":\"remove\",\"path\":\"members[value eq \\\"%s\\\"]\"}]",
+		 newcomer, leaver);
+	assert_int_equal(sg_patch(&t, id, ops, NULL), 204);
+	assert_int_equal(sg_member_count(id), 20000);
+	assert_true(sg_is_member(id, newcomer));
+	assert_false(sg_is_member(id, leaver));
+	/* The other members' rows are untouched: same join time, same version. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'"
+				      " AND created_at < now() - interval '30 minutes'", id), 19999);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE scim_connection_id = '%s'"
+				      " AND version > 1", t.conn_id), 2);
+	/* And a GET still renders all of them. */
+	struct scim_answer a;
+	assert_int_equal(get_path(&t, "/scim/v2/Groups/%s", id, NULL, &a), 200);
+	assert_int_equal(json_array_size(json_object_get(a.body, "members")), 20000);
+	scim_answer_free(&a);
+	free(leaver);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +870,12 @@ int main(void)
 		cmocka_unit_test(test_local_api_cannot_change_a_scim_group),
 		cmocka_unit_test(test_okta_group_push_sequence),
 		cmocka_unit_test(test_entra_group_create_and_lookups),
+		cmocka_unit_test(test_okta_patch_requests),
+		cmocka_unit_test(test_entra_patch_requests),
+		cmocka_unit_test(test_patch_replaces_and_clears_members_and_external_id),
+		cmocka_unit_test(test_patch_is_all_or_nothing),
+		cmocka_unit_test(test_patch_if_match_and_malformed_requests),
+		cmocka_unit_test(test_patch_on_a_large_group_touches_only_named_members),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
