@@ -50,3 +50,5 @@ include $(srcdir)/tests/integration/scim_query.local.mk
 include $(srcdir)/tests/unit/scim_schema.local.mk
 include $(srcdir)/tests/integration/scim_discovery.local.mk
 include $(srcdir)/tests/unit/scim.local.mk
+include $(srcdir)/tests/integration/scim_groups.local.mk
+include $(srcdir)/tests/unit/scim_groups.local.mk

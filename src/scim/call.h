@@ -97,5 +97,10 @@ int scim_if_match(struct scim_call *call, const char *version) OB_MUST_USE;
  * their transaction: 0 when the header is absent or "*"; -1 when present
  * but unparsable (never matches). */
 long scim_if_match_version(struct scim_call *call);
+/* The same for a header value (or a Bulk operation's "version"; NULL: 0). */
+long scim_version_of(const char *if_match);
+/* Does the header (a list of entity tags, weak or strong, or "*") name
+ * version? */
+bool scim_etag_matches(const char *header, const char *version);
 
 #endif

@@ -423,22 +423,6 @@ const struct scim_rtype *scim_rtype_group(void)
 
 /* ---- accessors ---- */
 
-json_t *scim_json_get_ci(const json_t *obj, const char *name)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj) || name == NULL)
-		return NULL;
-	v = json_object_get(obj, name);
-	if (v != NULL)
-		return v;
-	json_object_foreach((json_t *)obj, key, v)
-		if (strcasecmp(key, name) == 0)
-			return v;
-	return NULL;
-}
-
 const struct scim_rtype *scim_registry_rtype(const struct scim_registry *reg, const char *id)
 {
 	if (reg == NULL || id == NULL)

@@ -109,10 +109,6 @@ const struct scim_attr_def *scim_rtype_attr(const struct scim_rtype *rt, const c
 					    const char *attr, const char *sub,
 					    const char **ext_urn);
 
-/* The member of obj named name, compared case-insensitively (an exact match
- * first); NULL when obj is not an object or has none. Borrowed. */
-json_t *scim_json_get_ci(const json_t *obj, const char *name);
-
 /* ---- Input: POST and PUT bodies (RFC 7643 2.2-2.5, RFC 7644 3.3, 3.5.1) ----
  *
  * Check body against rt's schemas and return it in canonical form (a new

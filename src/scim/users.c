@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "scim/call.h"
 #include "scim/filter.h"
+#include "scim/ops.h"
 #include "scim/query.h"
 #include "scim/schema.h"
 #include "scim/user_store.h"
@@ -20,13 +21,6 @@ static void conn_of(const struct scim_call *call, struct scim_conn *c)
 	c->org_id = call->org_id;
 	c->connection_id = call->connection_id;
 	c->base_url = call->base_url;
-}
-
-/* Reply with a rendered User (stolen), its ETag, and only the attributes
- * the request's attributes/excludedAttributes ask for. */
-static void reply_user(struct scim_call *call, unsigned status, json_t *user)
-{
-	scim_reply_resource(call, status, scim_rtype_user(), user);
 }
 
 /* ---- list and search ---- */
@@ -232,68 +226,86 @@ void scim_user_get(struct http_request *req)
 		json_decref(user);
 		goto done;
 	}
-	reply_user(&call, 200, user);
+	scim_reply_resource(&call, 200, scim_rtype_user(), user);
 done:
 	scim_end(&call);
+}
+
+void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	struct scim_conn c;
+	struct scim_user_input in = { 0 };
+	struct scim_error serr;
+	struct core_error err;
+	json_t *valid, *user = NULL;
+
+	conn_of(call, &c);
+	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
+		scim_result_fail(res, &serr);
+		return;
+	}
+	if (scim_user_input_from(valid, &in, &err) != 0 ||
+	    user_store_create(&call->ctx, &c, &in, &user, &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 201, user);
+	scim_user_input_clear(&in);
+	json_decref(valid);
 }
 
 void scim_user_create(struct http_request *req)
 {
 	struct scim_call call;
+	struct scim_result res;
+	json_t *body = NULL;
+
+	scim_result_init(&res);
+	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
+		goto done;
+	scim_user_create_do(&call, body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
+done:
+	json_decref(body);
+	scim_end(&call);
+}
+
+void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
+			  json_t *body, struct scim_result *res)
+{
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
 	struct scim_error serr;
 	struct core_error err;
-	json_t *body = NULL, *valid = NULL, *user = NULL;
+	json_t *valid, *user = NULL;
 
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	conn_of(&call, &c);
+	conn_of(call, &c);
+	/* Users have no immutable attributes (RFC 7643 4.1), so the current
+	 * resource is not needed to validate a replacement. */
 	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
-		scim_call_fail(&call, &serr);
-		goto done;
+		scim_result_fail(res, &serr);
+		return;
 	}
 	if (scim_user_input_from(valid, &in, &err) != 0 ||
-	    user_store_create(&call.ctx, &c, &in, &user, &err) != 0) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	reply_user(&call, 201, user);
-done:
+	    user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in, &user, &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 200, user);
 	scim_user_input_clear(&in);
 	json_decref(valid);
-	json_decref(body);
-	scim_end(&call);
 }
 
 void scim_user_replace(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
-	struct scim_user_input in = { 0 };
-	struct scim_error serr;
-	struct core_error err;
-	json_t *body = NULL, *valid = NULL, *user = NULL;
+	struct scim_result res;
+	json_t *body = NULL;
 
+	scim_result_init(&res);
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
-	conn_of(&call, &c);
-	/* Users have no immutable attributes (RFC 7643 4.1), so the current
-	 * resource is not needed to validate a replacement. */
-	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
-		scim_call_fail(&call, &serr);
-		goto done;
-	}
-	if (scim_user_input_from(valid, &in, &err) != 0 ||
-	    user_store_replace(&call.ctx, &c, http_param(req, 0), scim_if_match_version(&call), &in,
-			      &user, &err) != 0) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	reply_user(&call, 200, user);
+	scim_user_replace_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
 done:
-	scim_user_input_clear(&in);
-	json_decref(valid);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -311,43 +323,42 @@ static int patch_user(json_t *current, json_t *patch, json_t **out, struct scim_
 /* PATCH = read, patch, replace at the version read: atomic because the
  * replace refuses (412) when the User changed in between. Without a client
  * If-Match such a race is retried on the new state. */
-void scim_user_patch(struct http_request *req)
+void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_match,
+			json_t *body, struct scim_result *res)
 {
-	struct scim_call call;
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
 	struct scim_error serr;
 	struct core_error err;
-	json_t *body = NULL, *current = NULL, *patched = NULL, *user = NULL;
-	const char *id = http_param(req, 0);
-	bool client_if_match = http_header(req, "If-Match") != NULL;
+	json_t *current = NULL, *patched = NULL, *user = NULL;
 	char version[32];
 
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	conn_of(&call, &c);
+	conn_of(call, &c);
 	for (int attempt = 0;; attempt++) {
-		current = user_store_get(&call.ctx, &c, id, &err);
+		current = user_store_get(&call->ctx, &c, id, &err);
 		if (current == NULL) {
-			scim_call_fail_core(&call, &err);
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
 		scim_resource_version(current, version, sizeof(version));
-		if (scim_if_match(&call, version) != 0)
+		if (if_match != NULL && !scim_etag_matches(if_match, version)) {
+			scim_result_error(res, 412, NULL,
+					  "If-Match does not match the current version of the resource");
 			goto done;
+		}
 		if (patch_user(current, body, &patched, &serr) != 0) {
-			scim_call_fail(&call, &serr);
+			scim_result_fail(res, &serr);
 			goto done;
 		}
 		if (scim_user_input_from(patched, &in, &err) != 0) {
-			scim_call_fail_core(&call, &err);
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
-		if (user_store_replace(&call.ctx, &c, id, strtol(version, NULL, 10), &in, &user,
+		if (user_store_replace(&call->ctx, &c, id, strtol(version, NULL, 10), &in, &user,
 				       &err) == 0)
 			break;
-		if (err.status != 412 || client_if_match || attempt == 2) {
-			scim_call_fail_core(&call, &err);
+		if (err.status != 412 || if_match != NULL || attempt == 2) {
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
 		scim_user_input_clear(&in);
@@ -355,28 +366,52 @@ void scim_user_patch(struct http_request *req)
 		json_decref(patched);
 		current = patched = NULL;
 	}
-	reply_user(&call, 200, user);
+	scim_result_resource(res, 200, user);
 done:
 	scim_user_input_clear(&in);
 	json_decref(current);
 	json_decref(patched);
+}
+
+void scim_user_patch(struct http_request *req)
+{
+	struct scim_call call;
+	struct scim_result res;
+	json_t *body = NULL;
+
+	scim_result_init(&res);
+	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
+		goto done;
+	scim_user_patch_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
+done:
 	json_decref(body);
 	scim_end(&call);
+}
+
+void scim_user_delete_do(struct scim_call *call, const char *id, const char *if_match,
+			 struct scim_result *res)
+{
+	struct scim_conn c;
+	struct core_error err;
+
+	conn_of(call, &c);
+	if (user_store_delete(&call->ctx, &c, id, scim_version_of(if_match), &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_empty(res, 204, NULL, NULL);
 }
 
 void scim_user_delete(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
-	struct core_error err;
+	struct scim_result res;
 
+	scim_result_init(&res);
 	if (scim_begin(req, &call) != 0)
 		goto done;
-	conn_of(&call, &c);
-	if (user_store_delete(&call.ctx, &c, http_param(req, 0), scim_if_match_version(&call), &err) != 0)
-		scim_call_fail_core(&call, &err);
-	else
-		http_respond_json(req, 204, NULL, SCIM_CONTENT_TYPE);
+	scim_user_delete_do(&call, http_param(req, 0), http_header(req, "If-Match"), &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
 done:
 	scim_end(&call);
 }
