@@ -1,3 +1,4 @@
 # LDAP client: connections, paged and ranged searches, escaping.
 src_liborgbridge_a_SOURCES += src/ldap/escape.c src/ldap/escape.h src/ldap/values.c \
 	src/ldap/values.h
+src_liborgbridge_a_SOURCES += src/ldap/client.c src/ldap/client.h
