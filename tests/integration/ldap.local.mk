@@ -11,3 +11,11 @@ tests_integration_test_ldap_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tes
 tests_integration_test_ldap_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_ldap_client_LDADD = tests/harness/libharness.a src/liborgbridge.a \
 	$(DEPS_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/integration/test_ldap_reader
+TESTS += tests/integration/test_ldap_reader
+tests_integration_test_ldap_reader_SOURCES = tests/integration/test_ldap_reader.c \
+	$(LDAP_TEST_FIXTURE)
+tests_integration_test_ldap_reader_CPPFLAGS = $(tests_integration_test_ldap_client_CPPFLAGS)
+tests_integration_test_ldap_reader_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_ldap_reader_LDADD = $(tests_integration_test_ldap_client_LDADD)

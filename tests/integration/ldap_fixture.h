@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "ldap/client.h"
 #include "harness/harness.h"
 
 /* The service account every test LDIF has (lx_ldif adds it): a plain entry
@@ -20,14 +21,14 @@
 
 /* Write an LDIF file: scripts/gen-ldif with gen_args (NULL-ended; users get
  * LX_USER_PW), then the reader account, then extra (may be NULL). Returns
- * the path (malloc'd). */
-char *lx_ldif(const char *const *gen_args, const char *extra);
+ * its path (owned by the fixture, valid until exit). */
+const char *lx_ldif(const char *const *gen_args, const char *extra);
 
 /* Start slapd on an LDIF (0 / -1, for group set-ups). */
 int lx_slapd(struct slapd_server *s, const char *ldif, const struct slapd_options *opts);
 
-/* A file holding text in a private directory; path malloc'd. */
-char *lx_file(const char *name, const char *text);
+/* A file holding text in a private directory; its path (as for lx_ldif). */
+const char *lx_file(const char *name, const char *text);
 
 /* Parse "[directory t]\n" + the printf-style body: a config with one
  * directory. The body usually starts with lx_reader_keys(uri). */
@@ -36,6 +37,9 @@ struct config *lx_config(const char *fmt, ...) __attribute__((format(printf, 1, 
  * ou=people,...\ngroup_base = ou=groups,...\n" for uri (static buffer: use
  * at once). */
 const char *lx_reader_keys(const char *uri);
+
+/* ldapc_open that must succeed. */
+struct ldapc *lx_open(const struct directory_config *d);
 
 /* Modify one attribute of dn as the root DN of s: op is LDAP_MOD_ADD,
  * LDAP_MOD_DELETE or LDAP_MOD_REPLACE; value NULL for all values. */

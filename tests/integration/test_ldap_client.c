@@ -109,16 +109,6 @@ static struct ldapc_query people(unsigned page_size)
 				     .page_size = page_size };
 }
 
-static struct ldapc *open_ok(const struct directory_config *d)
-{
-	struct ldapc *c = NULL;
-	struct ldapc_error err;
-
-	if (ldapc_open(d, &c, &err) != 0)
-		fail_msg("ldapc_open: %s", err.message);
-	return c;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -136,7 +126,7 @@ static double now_s(void)
 static void test_paged_search_reads_every_entry_across_many_pages(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(7); /* 36 pages */
 	struct seen *seen = calloc(1, sizeof(*seen));
 	struct ldapc_error err;
@@ -156,7 +146,7 @@ static void test_paged_search_reads_every_entry_across_many_pages(void **state)
 static void test_search_over_the_size_limit_is_an_error_not_a_short_list(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(0); /* unpaged: the 20-entry limit applies */
 	struct seen *seen = calloc(1, sizeof(*seen));
 	struct ldapc_error err;
@@ -176,7 +166,7 @@ static void test_search_over_the_size_limit_is_an_error_not_a_short_list(void **
 static void test_callback_error_stops_the_search(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(7);
 	struct seen *seen = calloc(1, sizeof(*seen));
 	struct ldapc_error err;
@@ -194,7 +184,7 @@ static void test_callback_error_stops_the_search(void **state)
 static void test_missing_base_is_an_error_unless_allowed(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(7);
 	struct seen seen = { 0 };
 	struct ldapc_error err;
@@ -213,7 +203,7 @@ static void test_missing_base_is_an_error_unless_allowed(void **state)
 static void test_escaped_filter_value_matches_only_itself(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(7);
 	struct seen seen = { 0 };
 	struct ldapc_error err;
@@ -243,7 +233,7 @@ static void test_failover_skips_a_dead_first_uri(void **state)
 
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%u %s", harness_free_port(), spare_srv.uri);
 	cfg = lx_config("%s", lx_reader_keys(uris));
-	c = open_ok(&cfg->directories[0]);
+	c = lx_open(&cfg->directories[0]);
 	assert_string_equal(ldapc_uri(c), spare_srv.uri);
 	ldapc_close(c);
 	config_free(cfg);
@@ -262,7 +252,7 @@ static void test_failover_skips_a_server_that_does_not_answer(void **state)
 	cfg = lx_config("%stimeout = 1\nnetwork_timeout = 1\n", lx_reader_keys(uris));
 	lx_pause(&spare_srv);
 	start = now_s();
-	c = open_ok(&cfg->directories[0]);
+	c = lx_open(&cfg->directories[0]);
 	lx_resume(&spare_srv);
 	assert_string_equal(ldapc_uri(c), main_srv.uri);
 	assert_true(now_s() - start < 3.5);
@@ -330,7 +320,7 @@ static void test_bind_as_unknown_dn_is_refused(void **state)
 static void test_user_bind_checks_the_password_and_refuses_an_empty_one(void **state)
 {
 	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_error err;
 	const char *dn = "uid=u000007,ou=people,dc=example,dc=org";
 
@@ -351,7 +341,7 @@ static void test_anonymous_bind_when_no_bind_dn(void **state)
 	struct config *cfg = lx_config("uri = %s\nuser_base = ou=people,dc=example,dc=org\n"
 				       "group_base = dc=example,dc=org\n",
 				       spare_srv.uri);
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(2);
 	struct seen seen = { 0 };
 	struct ldapc_error err;
@@ -370,7 +360,7 @@ static void test_operation_timeout_aborts_and_the_handle_refuses_more(void **sta
 	struct config *cfg = lx_config("uri = %s\nuser_base = ou=people,dc=example,dc=org\n"
 				       "group_base = dc=example,dc=org\ntimeout = 1\n",
 				       spare_srv.uri);
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 	struct ldapc_query q = people(2);
 	struct seen seen = { 0 };
 	struct ldapc_error err;
@@ -406,7 +396,7 @@ static void test_server_lost_between_pages_aborts_the_search(void **state)
 	assert_non_null(seen);
 	assert_int_equal(lx_slapd(&victim, lx_ldif(gen, NULL), NULL), 0);
 	cfg = lx_config("%s", lx_reader_keys(victim.uri));
-	c = open_ok(&cfg->directories[0]);
+	c = lx_open(&cfg->directories[0]);
 	seen->kill_at_first = &victim;
 	assert_int_equal(ldapc_search(c, &q, collect, seen, &err), -1);
 	assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);
@@ -416,7 +406,7 @@ static void test_server_lost_between_pages_aborts_the_search(void **state)
 	/* Back up: the same directory reads completely again. */
 	slapd_server_stop(&victim);
 	assert_int_equal(slapd_server_restart(&victim), 0);
-	c = open_ok(&cfg->directories[0]);
+	c = lx_open(&cfg->directories[0]);
 	seen->n = 0;
 	seen->kill_at_first = NULL;
 	if (ldapc_search(c, &q, collect, seen, &err) != 0)
@@ -454,7 +444,7 @@ static long count_people(struct ldapc *c, int *code)
 static void test_starttls_with_the_test_ca(void **state)
 {
 	struct config *cfg = tls_config(tls_srv.uri, "ca.pem", "starttls = true\n");
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 
 	ldapc_close(c);
 	config_free(cfg);
@@ -463,7 +453,7 @@ static void test_starttls_with_the_test_ca(void **state)
 static void test_ldaps_with_the_test_ca(void **state)
 {
 	struct config *cfg = tls_config(tls_srv.ldaps_uri, "ca.pem", "");
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 
 	assert_string_equal(ldapc_uri(c), tls_srv.ldaps_uri);
 	ldapc_close(c);
@@ -491,7 +481,7 @@ static void test_wrong_ca_is_refused(void **state)
 static void test_tls_verify_off_accepts_an_unknown_ca(void **state)
 {
 	struct config *cfg = tls_config(tls_srv.ldaps_uri, "other-ca.pem", "tls_verify = false\n");
-	struct ldapc *c = open_ok(&cfg->directories[0]);
+	struct ldapc *c = lx_open(&cfg->directories[0]);
 
 	ldapc_close(c);
 	config_free(cfg);
@@ -519,7 +509,7 @@ static void test_sasl_external_binds_as_the_client_certificate(void **state)
 
 	/* The ACL lets only the certificate's DN (and the reader) read. */
 	anon = tls_config(tls_srv.ldaps_uri, "ca.pem", "");
-	c = open_ok(&anon->directories[0]);
+	c = lx_open(&anon->directories[0]);
 	assert_int_equal(count_people(c, &code), -1);
 	assert_int_equal(code, LDAP_INSUFFICIENT_ACCESS);
 	ldapc_close(c);
@@ -527,7 +517,7 @@ static void test_sasl_external_binds_as_the_client_certificate(void **state)
 	snprintf(extra, sizeof(extra), "client_cert_file = %s/client.pem\nclient_key_file = %s/client.key\n",
 		 pki, pki);
 	cert = tls_config(tls_srv.ldaps_uri, "ca.pem", extra);
-	c = open_ok(&cert->directories[0]);
+	c = lx_open(&cert->directories[0]);
 	assert_int_equal(count_people(c, &code), 3);
 	ldapc_close(c);
 	config_free(anon);
