@@ -52,3 +52,5 @@ include $(srcdir)/tests/integration/scim_discovery.local.mk
 include $(srcdir)/tests/unit/scim.local.mk
 include $(srcdir)/tests/integration/scim_groups.local.mk
 include $(srcdir)/tests/unit/scim_groups.local.mk
+include $(srcdir)/tests/unit/ldap.local.mk
+include $(srcdir)/tests/integration/ldap.local.mk
