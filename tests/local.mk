@@ -47,3 +47,5 @@ include $(srcdir)/tests/integration/mail.local.mk
 include $(srcdir)/tests/integration/orgs.local.mk
 include $(srcdir)/tests/integration/scim_users.local.mk
 include $(srcdir)/tests/integration/cli_org.local.mk
+include $(srcdir)/tests/unit/metrics.local.mk
+include $(srcdir)/tests/integration/metrics.local.mk
