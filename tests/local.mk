@@ -49,3 +49,4 @@ include $(srcdir)/tests/integration/scim_users.local.mk
 include $(srcdir)/tests/integration/cli_org.local.mk
 include $(srcdir)/tests/unit/metrics.local.mk
 include $(srcdir)/tests/integration/metrics.local.mk
+include $(srcdir)/tests/integration/openapi.local.mk
