@@ -112,6 +112,9 @@ static const struct key_def server_keys[] = {
 	  .help = "URL users reach the service at, used in links sent by mail" },
 	{ .name = "pid_file", .type = KT_STRING, .offset = CFG_FIELD(pid_file),
 	  .empty = EMPTY_UNSET, .help = "Write the daemon's pid here (not needed under systemd)" },
+	{ .name = "metrics", .type = KT_BOOL, .offset = CFG_FIELD(metrics_enabled), .def = "true",
+	  .reloadable = true,
+	  .help = "Serve Prometheus metrics at GET /metrics, without authentication" },
 };
 
 static const struct key_def log_keys[] = {

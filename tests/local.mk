@@ -54,3 +54,7 @@ include $(srcdir)/tests/integration/scim_groups.local.mk
 include $(srcdir)/tests/unit/scim_groups.local.mk
 include $(srcdir)/tests/unit/ldap.local.mk
 include $(srcdir)/tests/integration/ldap.local.mk
+include $(srcdir)/tests/integration/cli_org.local.mk
+include $(srcdir)/tests/unit/metrics.local.mk
+include $(srcdir)/tests/integration/metrics.local.mk
+include $(srcdir)/tests/integration/openapi.local.mk
