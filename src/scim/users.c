@@ -11,6 +11,7 @@
 #include "scim/call.h"
 #include "scim/filter.h"
 #include "scim/ops.h"
+#include "scim/patch.h"
 #include "scim/query.h"
 #include "scim/schema.h"
 #include "scim/user_store.h"
@@ -310,14 +311,26 @@ done:
 	scim_end(&call);
 }
 
-/* The PatchOp applied to the rendered User: the patched resource into *out.
- * This is where H2's PATCH engine (scim/patch.h) plugs in. */
-static int patch_user(json_t *current, json_t *patch, json_t **out, struct scim_error *err)
+/* The PatchOp applied to the rendered User: the patched resource into *out
+ * (*changed false: it is the resource as it was). */
+static int patch_user(const struct scim_call *call, json_t *current, json_t *patch,
+		      json_t **out, bool *changed, struct scim_error *err)
 {
-	(void)current;
-	(void)patch;
+	const struct scim_rtype *rt = scim_rtype_user();
+	json_t *patched = NULL;
+
 	*out = NULL;
-	return scim_fail(err, 501, NULL, "PATCH is not implemented yet");
+	if (scim_patch_apply(current, patch, scim_rtype_view(rt), call->ctx.cfg->scim_max_filter_depth,
+			     &patched, changed, err) != 0)
+		return -1;
+	if (!*changed) {
+		*out = patched;
+		return 0;
+	}
+	/* The result must be a valid User as a PUT body would have to be. */
+	*out = scim_validate(rt, patched, NULL, err);
+	json_decref(patched);
+	return *out != NULL ? 0 : -1;
 }
 
 /* PATCH = read, patch, replace at the version read: atomic because the
@@ -332,6 +345,7 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 	struct core_error err;
 	json_t *current = NULL, *patched = NULL, *user = NULL;
 	char version[32];
+	bool changed;
 
 	conn_of(call, &c);
 	for (int attempt = 0;; attempt++) {
@@ -346,9 +360,15 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 					  "If-Match does not match the current version of the resource");
 			goto done;
 		}
-		if (patch_user(current, body, &patched, &serr) != 0) {
+		if (patch_user(call, current, body, &patched, &changed, &serr) != 0) {
 			scim_result_fail(res, &serr);
 			goto done;
+		}
+		if (!changed) {
+			/* Nothing to write: the version (ETag) stays. */
+			user = current;
+			current = NULL;
+			break;
 		}
 		if (scim_user_input_from(patched, &in, &err) != 0) {
 			scim_result_fail_core(res, &err);
