@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/scim_group_roles.h"
 #include "scim/error.h"
 
 /* The rendered Group of team row t; B is the parameter holding the base
@@ -468,10 +469,15 @@ static int tx_finish(struct group_tx *tx, bool created, struct core_error *err)
 	bool renamed = str_differs(tx->name, tx->name_before);
 	bool attrs = renamed || str_differs(tx->ext, tx->ext_before);
 	bool members = json_array_size(tx->added) + json_array_size(tx->removed) > 0;
+	bool mapped;
 	char *arr = NULL;
 	json_t *before = NULL, *after = NULL;
 	int rc = -1;
 
+	if (core_scim_group_mapped(tx->ctx, tx->c->org_id, tx->c->connection_id, tx->name,
+				   tx->name_before, &mapped, err) != 0)
+		return -1;
+	/* Renamed: every member's "groups" shows the new name. */
 	if (renamed && affect_all_members(tx, err) != 0)
 		return -1;
 	if (!created && (attrs || members)) {
@@ -484,6 +490,9 @@ static int tx_finish(struct group_tx *tx, bool created, struct core_error *err)
 			return -1;
 		const char *params[] = { tx->c->org_id, arr, tx->now };
 		if (exec(tx->ctx, sql_users, 3, params, NULL, err) != 0)
+			goto done;
+		if (mapped && core_scim_group_mappings_apply_in(tx->ctx, &tx->scope,
+								tx->c->connection_id, arr, err) != 0)
 			goto done;
 	}
 	if (created) {
@@ -694,6 +703,7 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	struct group_tx tx;
 	json_t *before = NULL;
 	char *arr = NULL;
+	bool mapped = false;
 	int rc;
 
 	if (tx_begin(&tx, ctx, c, err) != 0) {
@@ -718,6 +728,11 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 		rc = exec(ctx, sql, 2, params, NULL, err);
 	if (rc == 0)
 		rc = exec(ctx, sql_users, 3, uparams, NULL, err);
+	if (rc == 0)
+		rc = core_scim_group_mapped(ctx, c->org_id, c->connection_id, tx.name_before, NULL,
+					    &mapped, err);
+	if (rc == 0 && mapped)
+		rc = core_scim_group_mappings_apply_in(ctx, &tx.scope, c->connection_id, arr, err);
 	if (rc == 0)
 		rc = core_audit(ctx, c->org_id, "scim_group.deleted", "team", id, before, NULL, err);
 	free(arr);
