@@ -47,3 +47,4 @@ include $(srcdir)/tests/integration/mail.local.mk
 include $(srcdir)/tests/integration/orgs.local.mk
 include $(srcdir)/tests/integration/scim_users.local.mk
 include $(srcdir)/tests/unit/sync.local.mk
+include $(srcdir)/tests/integration/sync.local.mk

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/identifiers.h"
 #include "policy/policy.h"
 #include "sync/strmap.h"
 
@@ -26,7 +27,7 @@ const char *plan_skip_reason_name(enum plan_skip_reason r)
 		"owner_managed_locally", "no_email",	       "invalid_entry",
 		"disabled",		 "username_taken",     "managed_by_other_idp",
 		"duplicate_stable_id",	 "duplicate_match",    "group_not_found",
-		"nesting_too_deep",	 "unresolved_member",
+		"nesting_too_deep",	 "unresolved_member",  "invalid_email",
 	};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
@@ -150,6 +151,21 @@ static bool same_text(const char *a, const char *b)
 static bool empty(const char *s)
 {
 	return s == NULL || s[0] == '\0';
+}
+
+/* What members.username holds: 1..256 characters, no control characters. */
+static bool username_ok(const char *s)
+{
+	size_t chars = 0;
+
+	if (empty(s))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		chars += (*p & 0xC0) != 0x80;
+	}
+	return chars <= 256;
 }
 
 /* A growable array of elements of one size. */
@@ -699,6 +715,8 @@ static int plan_add(struct planner *pl, size_t ui)
 		return skip(pl, PLAN_SKIP_DISABLED, u->dn, NULL, NULL);
 	if (empty(u->email))
 		return skip(pl, PLAN_SKIP_NO_EMAIL, u->dn, NULL, NULL);
+	if (!email_is_valid(u->email))
+		return skip(pl, PLAN_SKIP_INVALID_EMAIL, u->dn, NULL, u->email);
 	email = lower_dup(u->email);
 	if (email == NULL)
 		return -1;
@@ -750,10 +768,10 @@ static int match_users(struct planner *pl)
 				return -1;
 			continue;
 		}
-		if (empty(u->stable_id) || empty(u->username)) {
+		if (empty(u->stable_id) || strlen(u->stable_id) > 1024 || !username_ok(u->username)) {
 			pl->users.hit[i] = 0;
 			if (skip(pl, PLAN_SKIP_INVALID_ENTRY, u->dn, NULL,
-				 empty(u->stable_id) ? "no stable id" : "no username") != 0)
+				 username_ok(u->username) ? "no usable stable id" : "no usable username") != 0)
 				return -1;
 			continue;
 		}
@@ -1021,36 +1039,44 @@ static void planner_free(struct planner *pl)
 	strings_free(&pl->keys);
 }
 
-struct plan_org *plan_org_new(const struct plan_index *idx, const struct plan_org_input *in,
-			      const struct plan_options *opt)
+/* Allocate what every plan needs and expand the mappings. */
+static int planner_start(struct planner *pl)
 {
-	const struct dir_snapshot *snap = idx->snap;
-	struct planner pl = { .idx = idx, .snap = snap, .in = in, .opt = opt };
+	const struct dir_snapshot *snap = pl->snap;
 	size_t n_users = snap->n_users ? snap->n_users : 1;
 	size_t n_groups = snap->n_groups ? snap->n_groups : 1;
 
-	pl.p = calloc(1, sizeof(*pl.p));
-	if (pl.p == NULL)
-		return NULL;
-	pl.p->org_id = in->org_id;
-	pl.p->slug = in->slug;
-	pl.ref_by_value = strmap_new(64);
-	pl.group_seen = calloc(n_groups, sizeof(unsigned));
-	pl.queue = calloc(n_groups, sizeof(size_t));
-	pl.depth = calloc(n_groups, sizeof(unsigned));
-	pl.user_member = malloc(n_users * sizeof(size_t));
-	if (pl.ref_by_value == NULL || pl.group_seen == NULL || pl.queue == NULL ||
-	    pl.depth == NULL || pl.user_member == NULL || teams_init(&pl) != 0 ||
-	    scope_init(&pl.users, snap->n_users, (pl.n_teams + 63) / 64) != 0 ||
-	    index_members(&pl) != 0)
-		goto fail;
+	pl->p = calloc(1, sizeof(*pl->p));
+	if (pl->p == NULL)
+		return -1;
+	pl->p->org_id = pl->in->org_id;
+	pl->p->slug = pl->in->slug;
+	pl->ref_by_value = strmap_new(64);
+	pl->group_seen = calloc(n_groups, sizeof(unsigned));
+	pl->queue = calloc(n_groups, sizeof(size_t));
+	pl->depth = calloc(n_groups, sizeof(unsigned));
+	pl->user_member = malloc(n_users * sizeof(size_t));
+	if (pl->ref_by_value == NULL || pl->group_seen == NULL || pl->queue == NULL ||
+	    pl->depth == NULL || pl->user_member == NULL || teams_init(pl) != 0 ||
+	    scope_init(&pl->users, snap->n_users, (pl->n_teams + 63) / 64) != 0 ||
+	    index_members(pl) != 0)
+		return -1;
 	for (size_t i = 0; i < snap->n_users; i++)
-		pl.user_member[i] = NO_INDEX;
-	for (size_t k = 0; k < in->n_mappings; k++)
-		if (resolve_mapping(&pl, k) != 0)
-			goto fail;
-	if (match_users(&pl) != 0 || plan_users(&pl) != 0 || plan_refs(&pl) != 0 ||
-	    plan_leavers(&pl) != 0 || collect(&pl) != 0 || check_guardrails(&pl) != 0)
+		pl->user_member[i] = NO_INDEX;
+	for (size_t k = 0; k < pl->in->n_mappings; k++)
+		if (resolve_mapping(pl, k) != 0)
+			return -1;
+	return 0;
+}
+
+struct plan_org *plan_org_new(const struct plan_index *idx, const struct plan_org_input *in,
+			      const struct plan_options *opt)
+{
+	struct planner pl = { .idx = idx, .snap = idx->snap, .in = in, .opt = opt };
+
+	if (planner_start(&pl) != 0 || match_users(&pl) != 0 || plan_users(&pl) != 0 ||
+	    plan_refs(&pl) != 0 || plan_leavers(&pl) != 0 || collect(&pl) != 0 ||
+	    check_guardrails(&pl) != 0)
 		goto fail;
 	check_removals(&pl);
 	planner_free(&pl);
@@ -1059,6 +1085,26 @@ fail:
 	planner_free(&pl);
 	plan_org_free(pl.p);
 	return NULL;
+}
+
+int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
+		    const struct plan_options *opt, const char ***values, size_t *n)
+{
+	struct plan_org_input in = { .org_id = "", .slug = "", .mappings = maps, .n_mappings = n_maps };
+	struct planner pl = { .idx = idx, .snap = idx->snap, .in = &in, .opt = opt };
+	int rc = -1;
+
+	*values = NULL;
+	*n = 0;
+	if (planner_start(&pl) == 0) {
+		*values = pl.ref_values.items;
+		*n = pl.ref_values.n;
+		pl.ref_values = (struct vec){ 0 };
+		rc = 0;
+	}
+	planner_free(&pl);
+	plan_org_free(pl.p);
+	return rc;
 }
 
 void plan_org_free(struct plan_org *p)

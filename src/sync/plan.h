@@ -23,7 +23,9 @@
  *     manages is skipped. No match: a new member, unless the entry has no
  *     email, is disabled, or its username is taken in the org.
  *   - Attributes (username, DN, stable id, names, email) that differ are one
- *     update; a DN rename is an update, never a remove + add.
+ *     update; a DN rename is an update, never a remove + add. A username
+ *     the org cannot hold (over 256 characters, control characters) makes
+ *     the entry invalid; a new member needs a valid email (email_is_valid).
  *   - Disabled entries (AD ACCOUNTDISABLE) suspend their member; enabled
  *     ones reactivate a suspended member in scope.
  *   - A member the directory manages that no mapped group holds any more has
@@ -165,8 +167,9 @@ enum plan_skip_reason {
 	PLAN_SKIP_GROUP_NOT_FOUND,           /* a mapped group is not in the directory */
 	PLAN_SKIP_NESTING_TOO_DEEP,          /* a nested group past nested_depth */
 	PLAN_SKIP_UNRESOLVED_MEMBER,         /* incremental: a member value nobody knows */
+	PLAN_SKIP_INVALID_EMAIL,             /* a new member's email is not an address */
 };
-enum { PLAN_SKIP_REASON_COUNT = PLAN_SKIP_UNRESOLVED_MEMBER + 1 };
+enum { PLAN_SKIP_REASON_COUNT = PLAN_SKIP_INVALID_EMAIL + 1 };
 
 struct plan_skip {
 	enum plan_skip_reason reason;
@@ -221,6 +224,13 @@ void plan_index_free(struct plan_index *idx);
 struct plan_org *plan_org_new(const struct plan_index *idx, const struct plan_org_input *in,
 			      const struct plan_options *opt) OB_MUST_USE;
 void plan_org_free(struct plan_org *p);
+
+/* The member values of the mapped groups (nested as opt says) that resolve
+ * to no entry of the snapshot, each once: what an incremental run may fetch.
+ * *values is malloc'd (free it), its strings are the snapshot's. 0, or -1 on
+ * allocation failure. */
+int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
+		    const struct plan_options *opt, const char ***values, size_t *n) OB_MUST_USE;
 
 /* True when the plan changes nothing. */
 bool plan_org_empty(const struct plan_org *p);

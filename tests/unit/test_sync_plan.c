@@ -682,7 +682,7 @@ static void test_new_user_with_taken_or_reserved_username_is_skipped(void **stat
 	fx_free(f);
 }
 
-static void test_new_user_without_email_or_disabled_is_skipped(void **state)
+static void test_new_user_without_usable_email_or_disabled_is_skipped(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new();
@@ -691,13 +691,21 @@ static void test_new_user_without_email_or_disabled_is_skipped(void **state)
 	free(u->email);
 	u->email = NULL;
 	user(f, "bob")->active = false;
-	group(f, "eng", udn("ann"), udn("bob"), NULL);
+	struct dir_user *c = user(f, "cid");
+	free(c->email);
+	c->email = dupf("cid at x.example");
+	struct dir_user *d = user(f, "dan");
+	free(d->username);
+	d->username = dupf("dan\tx"); /* a control character */
+	group(f, "eng", udn("ann"), udn("bob"), udn("cid"), udn("dan"), NULL);
 	map(f, "eng", ROLE_USER, NULL);
 	plan(f);
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_NO_EMAIL), 1);
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_DISABLED), 1);
-	assert_int_equal(f->p->counts.skipped, 2);
+	assert_int_equal(n_skip(f->p, PLAN_SKIP_INVALID_EMAIL), 1);
+	assert_int_equal(n_skip(f->p, PLAN_SKIP_INVALID_ENTRY), 1);
+	assert_int_equal(f->p->counts.skipped, 4);
 	fx_free(f);
 }
 
@@ -1187,9 +1195,10 @@ static void test_names(void **state)
 			    "owner_managed_locally");
 	assert_string_equal(plan_skip_reason_name(PLAN_SKIP_UNRESOLVED_MEMBER),
 			    "unresolved_member");
+	assert_string_equal(plan_skip_reason_name(PLAN_SKIP_INVALID_EMAIL), "invalid_email");
 	assert_string_equal(plan_refusal_name(PLAN_REFUSED_LAST_ADMIN), "last_admin_like");
 	assert_string_equal(plan_why_name(PLAN_WHY_DISABLED), "disabled");
-	assert_string_equal(plan_skip_reason_name(PLAN_SKIP_REASON_COUNT), "?");
+	assert_string_equal(plan_skip_reason_name((enum plan_skip_reason)PLAN_SKIP_REASON_COUNT), "?");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1397,7 +1406,7 @@ static void random_org(struct model *md, unsigned n_users)
 			m->kind = MANAGED_LDAP;
 			snprintf(m->ext, sizeof(m->ext), "id-u%u", i);
 			snprintf(m->dn, sizeof(m->dn), "uid=u%u,ou=old,dc=x", i);
-			snprintf(m->demail, sizeof(m->demail), "%s", m->email);
+			snprintf(m->demail, sizeof(m->demail), "u%u@x.example", i);
 			m->has_demail = true;
 			if (rnd(2))
 				team_set(m, TEAMS[rnd(4)], true);
@@ -1504,7 +1513,7 @@ int main(void)
 		cmocka_unit_test(test_username_case_change_is_free),
 		cmocka_unit_test(test_rename_to_a_taken_username_is_skipped),
 		cmocka_unit_test(test_new_user_with_taken_or_reserved_username_is_skipped),
-		cmocka_unit_test(test_new_user_without_email_or_disabled_is_skipped),
+		cmocka_unit_test(test_new_user_without_usable_email_or_disabled_is_skipped),
 		cmocka_unit_test(test_duplicates_are_skipped),
 		cmocka_unit_test(test_two_entries_matching_one_member),
 		cmocka_unit_test(test_leaver_removed),
