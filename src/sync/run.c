@@ -405,7 +405,8 @@ static int group_orgs(struct run *r)
 static int add_error(struct run *r, const struct org_run *o, const struct plan_change *c,
 		     const char *code, const char *message)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s}", "org", o->slug, "code", code, "error", message);
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "code",
+			      code, "error", message);
 	const struct dir_user *u = c ? c->user : NULL;
 
 	if (e == NULL)

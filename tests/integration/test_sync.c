@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "core/directories.h"
 #include "sync/history.h"
 #include "sync_fixture.h"
 
@@ -734,6 +735,164 @@ static void test_ldap_member_refuses_local_changes(void **state)
 	sync_env_free(&e);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Mappings and directory access (core/directories.h), in process           */
+
+static struct core_ctx account_ctx(const struct sync_env *e, const struct person *p)
+{
+	struct core_ctx ctx = { .conn = sync_fx_conn(), .cfg = e->cfg };
+	ctx.actor.kind = ACTOR_ACCOUNT;
+	ctx.actor.source = SOURCE_API;
+	snprintf(ctx.actor.account_id, sizeof(ctx.actor.account_id), "%s", p->account_id);
+	snprintf(ctx.actor.label, sizeof(ctx.actor.label), "%s", p->email);
+	snprintf(ctx.actor.audit_source, sizeof(ctx.actor.audit_source), "api");
+	return ctx;
+}
+
+static void test_mappings(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct person user;
+	struct core_error err;
+	json_t *out = NULL;
+	char uid[40], mapping[40];
+
+	sync_env_init(&e, "maps");
+	fx_person(&user, "plain");
+	fx_join(e.slug, &user, "USER", uid);
+	struct core_ctx owner = account_ctx(&e, &e.owner), plain = account_ctx(&e, &user);
+	struct dir_mapping_input in = { .directory = e.name, .group = "cn=Admins,dc=example,dc=org",
+					.role = "admin" };
+
+	/* Non-admins: 403 (before anything about the input). */
+	assert_int_equal(core_dir_mapping_create(&plain, e.slug, &in, &out, &err), -1);
+	assert_int_equal(err.status, 403);
+	assert_int_equal(core_dir_mappings_list(&plain, e.slug, NULL, &out, &err), -1);
+	assert_int_equal(err.status, 403);
+
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), 0);
+	assert_string_equal(jstr(out, "role"), "ADMIN");
+	assert_string_equal(jstr(out, "directory"), e.name);
+	snprintf(mapping, sizeof(mapping), "%s", jstr(out, "id"));
+	json_decref(out);
+	/* The same group again, in another case: 409. */
+	in.group = "CN=admins,DC=example,DC=org";
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_int_equal(err.status, 409);
+	assert_string_equal(err.code, "mapping_exists");
+	/* OWNER is never mapped; a role or a team is needed; the directory must exist. */
+	in.group = "cn=owners,dc=example,dc=org";
+	in.role = "OWNER";
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_string_equal(err.code, "invalid_role");
+	in.role = NULL;
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_int_equal(err.status, 400);
+	in.role = "USER";
+	in.directory = "nosuchdir";
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_string_equal(err.code, "unknown_directory");
+	in.directory = e.name;
+	in.group = "";
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_int_equal(err.status, 400);
+
+	/* A team by name is made as the directory's own; by name again it is reused. */
+	in = (struct dir_mapping_input){ .directory = e.name, .group = "cn=eng,dc=example,dc=org",
+					 .team = "Engineering" };
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), 0);
+	assert_string_equal(jstr(out, "team_name"), "Engineering");
+	assert_true(json_is_null(json_object_get(out, "role")));
+	char team[40];
+	snprintf(team, sizeof(team), "%s", jstr(out, "team_id"));
+	json_decref(out);
+	char *managed = fx_sql_value("SELECT source_kind || ':' || directory_name FROM teams"
+				     " WHERE id = '%s'", team);
+	char want[64];
+	snprintf(want, sizeof(want), "ldap:%s", e.name);
+	assert_string_equal(managed, want);
+	free(managed);
+	in.group = "cn=eng2,dc=example,dc=org";
+	in.team = "ENGINEERING";
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), 0);
+	assert_string_equal(jstr(out, "team_id"), team);
+	json_decref(out);
+	/* Another IdP's team is refused. */
+	char *conn = fx_sql_value("INSERT INTO scim_connections (org_id, name) VALUES ('%s', 'okta')"
+				  " RETURNING id", e.org_id);
+	char *scim_team = fx_sql_value("INSERT INTO teams (org_id, name, source_kind, scim_connection_id)"
+				       " VALUES ('%s', 'Okta team', 'scim', '%s') RETURNING id",
+				       e.org_id, conn);
+	in = (struct dir_mapping_input){ .directory = e.name, .group = "cn=x,dc=example,dc=org",
+					 .team_id = scim_team };
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), -1);
+	assert_string_equal(err.code, "managed_by_idp");
+	assert_non_null(strstr(err.message, "okta"));
+	free(conn);
+	free(scim_team);
+	/* A local team by id is fine. */
+	in.team_id = sync_team(e.org_id, "Local", NULL);
+	assert_int_equal(core_dir_mapping_create(&owner, e.slug, &in, &out, &err), 0);
+	json_decref(out);
+
+	assert_int_equal(core_dir_mappings_list(&owner, e.slug, NULL, &out, &err), 0);
+	assert_int_equal(jint(out, "total"), 4);
+	json_decref(out);
+	assert_int_equal(core_dir_mapping_delete(&owner, e.slug, mapping, &err), 0);
+	assert_int_equal(core_dir_mapping_delete(&owner, e.slug, mapping, &err), -1);
+	assert_int_equal(err.status, 404);
+	assert_int_equal(core_dir_mapping_delete(&owner, e.slug, "not-a-uuid", &err), -1);
+	assert_int_equal(err.status, 404);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				      " AND action LIKE 'directory_mapping.%%'", e.org_id), 5);
+	sync_env_free(&e);
+}
+
+static void test_directory_access(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct person admin2, stranger;
+	struct core_error err;
+	char slug2[64], org2[40], id[40];
+	json_t *orgs = NULL;
+
+	sync_env_init(&e, "access");
+	sync_env_org(&e, "access2", slug2, org2);
+	fx_person(&admin2, "admin2");
+	fx_join(slug2, &admin2, "ADMIN", id);
+	fx_person(&stranger, "stranger");
+	struct core_ctx owner = account_ctx(&e, &e.owner), other = account_ctx(&e, &admin2),
+			nobody = account_ctx(&e, &stranger);
+	struct core_ctx cli = { .conn = sync_fx_conn(), .cfg = e.cfg };
+	actor_for_cli(&cli.actor);
+
+	/* Mapped nowhere: only the operator may run it; any admin may look. */
+	assert_int_equal(core_dir_access(&owner, e.name, DIR_ACCESS_RUN, NULL, &err), -1);
+	assert_int_equal(err.status, 403);
+	assert_int_equal(core_dir_access(&cli, e.name, DIR_ACCESS_RUN, NULL, &err), 0);
+	assert_int_equal(core_dir_access(&owner, e.name, DIR_ACCESS_VIEW, NULL, &err), 0);
+	assert_int_equal(core_dir_access(&nobody, e.name, DIR_ACCESS_VIEW, NULL, &err), -1);
+	assert_int_equal(err.status, 403);
+
+	/* Mapped to two orgs: the owner of both may run it; admin2, admin of
+	 * one, may only look, and sees only that org. */
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	sync_map(&e, org2, "eng", "USER", NULL);
+	assert_int_equal(core_dir_access(&owner, e.name, DIR_ACCESS_RUN, NULL, &err), 0);
+	assert_int_equal(core_dir_access(&other, e.name, DIR_ACCESS_RUN, NULL, &err), -1);
+	assert_int_equal(err.status, 403);
+	assert_non_null(strstr(err.message, "every organization"));
+	assert_int_equal(core_dir_access(&other, e.name, DIR_ACCESS_VIEW, &orgs, &err), 0);
+	assert_int_equal(json_array_size(orgs), 1);
+	assert_string_equal(json_string_value(json_array_get(orgs, 0)), org2);
+	json_decref(orgs);
+	assert_int_equal(core_dir_access(&cli, e.name, DIR_ACCESS_VIEW, &orgs, &err), 0);
+	assert_null(orgs); /* everything */
+	sync_env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +914,8 @@ int main(void)
 		cmocka_unit_test(test_concurrent_runs_one_skips),
 		cmocka_unit_test(test_run_history_and_status),
 		cmocka_unit_test(test_ldap_member_refuses_local_changes),
+		cmocka_unit_test(test_mappings),
+		cmocka_unit_test(test_directory_access),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
