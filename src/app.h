@@ -12,6 +12,7 @@
 #include "store/db.h"
 
 struct mail_sender;
+struct sync_scheduler;
 
 /* A configuration generation. Requests hold one for their whole duration so a
  * SIGHUP reload never changes settings under a running request. */
@@ -27,6 +28,7 @@ struct app {
 	struct db_pool *db;
 	struct http_server *http;
 	struct mail_sender *mail; /* the outbox sender thread (mail/sender.h) */
+	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };
 
