@@ -5,3 +5,5 @@ dist_pkgdata_schemas_DATA += schemas/001_core.sql schemas/002_guardrails.sql \
 dist_pkgdata_schemas_DATA += schemas/006_json_helpers.sql
 dist_pkgdata_schemas_DATA += schemas/007_member_view.sql
 dist_pkgdata_schemas_DATA += schemas/008_scim_users.sql
+include $(srcdir)/schemas/scim/local.mk
+dist_pkgdata_schemas_DATA += schemas/009_scim_groups.sql

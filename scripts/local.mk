@@ -1,1 +1,1 @@
-EXTRA_DIST += scripts/install-deps scripts/demo scripts/test scripts/demo-data/directory.ldif
+EXTRA_DIST += scripts/install-deps scripts/demo scripts/test scripts/demo-data/directory.ldif scripts/gen-ldif

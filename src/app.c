@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "api/api.h"
+#include "metrics.h"
 #include "store/migrate.h"
 
 static struct app_config *app_config_new(struct config *cfg)
@@ -44,6 +46,9 @@ int app_init(struct app *app, struct config *cfg)
 	app->db = db_pool_new(&dbo);
 	if (app->db == NULL)
 		return -1;
+	app->metrics = metrics_new(api_routes, api_routes_count);
+	if (app->metrics == NULL)
+		return -1;
 	int latest = migrate_latest_available(cfg->schema_dir);
 	if (latest < 0)
 		return -1;
@@ -55,6 +60,8 @@ void app_destroy(struct app *app)
 {
 	db_pool_free(app->db);
 	app->db = NULL;
+	metrics_free(app->metrics);
+	app->metrics = NULL;
 	app_config_free(app->config);
 	app->config = NULL;
 	pthread_mutex_destroy(&app->lock);

@@ -12,6 +12,7 @@
 #include "store/db.h"
 
 struct mail_sender;
+struct metrics;
 struct sync_scheduler;
 
 /* A configuration generation. Requests hold one for their whole duration so a
@@ -28,6 +29,7 @@ struct app {
 	struct db_pool *db;
 	struct http_server *http;
 	struct mail_sender *mail; /* the outbox sender thread (mail/sender.h) */
+	struct metrics *metrics;  /* counters and histograms for GET /metrics (metrics.h) */
 	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };

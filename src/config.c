@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ldap.h>
+
 /* Set by the build; the fallbacks only serve stand-alone compiles. */
 #ifndef OB_PKGDATADIR
 #define OB_PKGDATADIR "/usr/local/share/orgbridge"
@@ -33,6 +35,8 @@ _Static_assert(sizeof(enum log_level) == sizeof(int), "enum log_level is not int
 _Static_assert(sizeof(enum log_format) == sizeof(int), "enum log_format is not int-sized");
 _Static_assert(sizeof(enum mail_transport) == sizeof(int), "enum mail_transport is not int-sized");
 _Static_assert(sizeof(enum smtp_tls) == sizeof(int), "enum smtp_tls is not int-sized");
+_Static_assert(sizeof(enum dir_kind) == sizeof(int), "enum dir_kind is not int-sized");
+_Static_assert(sizeof(enum dir_leave_policy) == sizeof(int), "enum dir_leave_policy is not int-sized");
 
 enum key_type {
 	KT_STRING,
@@ -42,6 +46,7 @@ enum key_type {
 	KT_BOOL,        /* bool */
 	KT_ENUM,        /* an int-sized enum; the value is the index in names */
 	KT_SECRET_FILE, /* char * path; the file's content goes to secret_offset */
+	KT_LIST,        /* char ** of space-separated words, count (size_t) at count_offset */
 };
 
 /* What an empty value means for KT_STRING and KT_SECRET_FILE keys. */
@@ -61,7 +66,10 @@ struct key_def {
 	unsigned long long min, max;/* KT_UINT, KT_SIZE (bytes), KT_DURATION (seconds) */
 	const char *const *names;   /* KT_ENUM: NULL-terminated, index = enum value */
 	size_t secret_offset;       /* KT_SECRET_FILE: char * field for the content */
-	const char *env;            /* KT_SECRET_FILE: variable that overrides the file */
+	const char *env;            /* KT_SECRET_FILE: variable that overrides the file;
+				     * in a named section "{NAME}" stands for the section's
+				     * name in upper case, '-' as '_' */
+	size_t count_offset;        /* KT_LIST: size_t field for the number of words */
 	const char *help;           /* one line for --print-defaults */
 };
 
@@ -104,6 +112,9 @@ static const struct key_def server_keys[] = {
 	  .help = "URL users reach the service at, used in links sent by mail" },
 	{ .name = "pid_file", .type = KT_STRING, .offset = CFG_FIELD(pid_file),
 	  .empty = EMPTY_UNSET, .help = "Write the daemon's pid here (not needed under systemd)" },
+	{ .name = "metrics", .type = KT_BOOL, .offset = CFG_FIELD(metrics_enabled), .def = "true",
+	  .reloadable = true,
+	  .help = "Serve Prometheus metrics at GET /metrics, without authentication" },
 };
 
 static const struct key_def log_keys[] = {
@@ -213,38 +224,191 @@ static const struct key_def scim_keys[] = {
 	  .help = "How a pushed user claims an existing member: by externalId, then email" },
 };
 
+#define DIR_FIELD(f) offsetof(struct directory_config, f)
+
+static const char *const dir_kind_names[] = { "openldap", "ad", NULL };
+/* Index = libldap's LDAP_SCOPE_BASE, LDAP_SCOPE_ONELEVEL, LDAP_SCOPE_SUBTREE. */
+static const char *const dir_scope_names[] = { "base", "one", "sub", NULL };
+static const char *const dir_leave_names[] = { "remove", "downgrade", "suspend", NULL };
+_Static_assert(DIR_KIND_OPENLDAP == 0 && DIR_KIND_AD == 1, "dir_kind_names out of step");
+_Static_assert(LDAP_SCOPE_BASE == 0 && LDAP_SCOPE_ONELEVEL == 1 && LDAP_SCOPE_SUBTREE == 2,
+	       "dir_scope_names out of step");
+_Static_assert(DIR_LEAVE_REMOVE == 0 && DIR_LEAVE_DOWNGRADE == 1 && DIR_LEAVE_SUSPEND == 2,
+	       "dir_leave_names out of step");
+
+/* Every key of a directory is reloadable: the sync reads the directory's
+ * config afresh at the start of each run. Keys without a default whose
+ * default depends on kind (or on member_attribute) are filled in by
+ * directory_finish(). */
+static const struct key_def directory_keys[] = {
+	{ .name = "kind", .type = KT_ENUM, .offset = DIR_FIELD(kind), .def = "openldap",
+	  .reloadable = true, .names = dir_kind_names,
+	  .help = "Server flavour: ad switches attribute defaults to Active Directory's" },
+	{ .name = "uri", .type = KT_LIST, .offset = DIR_FIELD(uris),
+	  .count_offset = DIR_FIELD(n_uris), .reloadable = true,
+	  .help = "ldap:// or ldaps:// URIs, space-separated, tried in order (required)" },
+	{ .name = "starttls", .type = KT_BOOL, .offset = DIR_FIELD(starttls), .def = "false",
+	  .reloadable = true, .help = "Require StartTLS on ldap:// URIs" },
+	{ .name = "ca_file", .type = KT_STRING, .offset = DIR_FIELD(ca_file),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "CA bundle to verify the server (default: system store)" },
+	{ .name = "tls_verify", .type = KT_BOOL, .offset = DIR_FIELD(tls_verify), .def = "true",
+	  .reloadable = true, .help = "Verify the server's certificate and host name" },
+	{ .name = "client_cert_file", .type = KT_STRING, .offset = DIR_FIELD(client_cert_file),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "Client certificate (PEM); without bind_dn it binds with SASL EXTERNAL" },
+	{ .name = "client_key_file", .type = KT_STRING, .offset = DIR_FIELD(client_key_file),
+	  .empty = EMPTY_UNSET, .reloadable = true, .help = "Private key for client_cert_file" },
+	{ .name = "bind_dn", .type = KT_STRING, .offset = DIR_FIELD(bind_dn),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "DN of the service account (unset: anonymous, or EXTERNAL)" },
+	{ .name = "bind_password_file", .type = KT_SECRET_FILE,
+	  .offset = DIR_FIELD(bind_password_file), .empty = EMPTY_UNSET, .reloadable = true,
+	  .secret_offset = DIR_FIELD(bind_password), .env = "ORGBRIDGE_DIRECTORY_{NAME}_PASSWORD",
+	  .help = "File holding bind_dn's password; $ORGBRIDGE_DIRECTORY_<NAME>_PASSWORD overrides it" },
+	{ .name = "user_base", .type = KT_STRING, .offset = DIR_FIELD(user_base),
+	  .reloadable = true, .help = "DN under which users are searched (required)" },
+	{ .name = "user_scope", .type = KT_ENUM, .offset = DIR_FIELD(user_scope), .def = "sub",
+	  .reloadable = true, .names = dir_scope_names, .help = "Depth of the user search" },
+	{ .name = "user_filter", .type = KT_STRING, .offset = DIR_FIELD(user_filter),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "Users: (objectClass=inetOrgPerson), for AD (&(objectCategory=person)(objectClass=user))" },
+	{ .name = "group_base", .type = KT_STRING, .offset = DIR_FIELD(group_base),
+	  .reloadable = true, .help = "DN under which groups are searched (required)" },
+	{ .name = "group_scope", .type = KT_ENUM, .offset = DIR_FIELD(group_scope), .def = "sub",
+	  .reloadable = true, .names = dir_scope_names, .help = "Depth of the group search" },
+	{ .name = "group_filter", .type = KT_STRING, .offset = DIR_FIELD(group_filter),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "Groups: by member_attribute (objectClass=groupOfNames|groupOfUniqueNames|posixGroup), AD (objectClass=group)" },
+	{ .name = "attr_username", .type = KT_STRING, .offset = DIR_FIELD(attr_username),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "User name attribute: uid, for AD sAMAccountName" },
+	{ .name = "attr_email", .type = KT_STRING, .offset = DIR_FIELD(attr_email), .def = "mail",
+	  .reloadable = true, .help = "Email attribute" },
+	{ .name = "attr_given_name", .type = KT_STRING, .offset = DIR_FIELD(attr_given_name),
+	  .def = "givenName", .reloadable = true, .help = "Given name attribute" },
+	{ .name = "attr_family_name", .type = KT_STRING, .offset = DIR_FIELD(attr_family_name),
+	  .def = "sn", .reloadable = true, .help = "Family name attribute" },
+	{ .name = "attr_display_name", .type = KT_STRING, .offset = DIR_FIELD(attr_display_name),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "Display name attribute: cn, for AD displayName" },
+	{ .name = "attr_stable_id", .type = KT_STRING, .offset = DIR_FIELD(attr_stable_id),
+	  .empty = EMPTY_UNSET, .reloadable = true,
+	  .help = "Attribute that never changes for an entry: entryUUID, for AD objectGUID" },
+	{ .name = "member_attribute", .type = KT_STRING, .offset = DIR_FIELD(attr_member),
+	  .def = "member", .reloadable = true,
+	  .help = "Group membership: member or uniqueMember (DNs), memberUid (user names)" },
+	{ .name = "nested_groups", .type = KT_BOOL, .offset = DIR_FIELD(nested_groups),
+	  .def = "false", .reloadable = true, .help = "Members of member groups count too" },
+	{ .name = "nested_depth", .type = KT_UINT, .offset = DIR_FIELD(nested_depth), .def = "10",
+	  .reloadable = true, .min = 1, .max = 64, .help = "Deepest group nesting followed" },
+	{ .name = "page_size", .type = KT_UINT, .offset = DIR_FIELD(page_size), .def = "1000",
+	  .reloadable = true, .min = 1, .max = 100000,
+	  .help = "Entries per page of a paged search (RFC 2696)" },
+	{ .name = "network_timeout", .type = KT_DURATION, .offset = DIR_FIELD(network_timeout_s),
+	  .def = "10", .reloadable = true, .min = 1, .max = 3600,
+	  .help = "Time allowed to connect to one URI" },
+	{ .name = "timeout", .type = KT_DURATION, .offset = DIR_FIELD(op_timeout_s), .def = "60",
+	  .reloadable = true, .min = 1, .max = DAY_S,
+	  .help = "Time allowed for each LDAP operation (a bind, one page of a search)" },
+	{ .name = "interval", .type = KT_DURATION, .offset = DIR_FIELD(interval_s), .def = "900",
+	  .reloadable = true, .min = 0, .max = 30 * DAY_S,
+	  .help = "Time between scheduled sync runs; 0 = manual runs only" },
+	{ .name = "full_run_every", .type = KT_DURATION, .offset = DIR_FIELD(full_every_s),
+	  .def = "86400", .reloadable = true, .min = 0, .max = YEAR_S,
+	  .help = "A scheduled run is a full run when the last full run is this old; 0 = always" },
+	{ .name = "delete_threshold", .type = KT_UINT, .offset = DIR_FIELD(delete_max_count),
+	  .def = "500", .reloadable = true, .min = 0, .max = 1000000000,
+	  .help = "A run removing more members than this from an org stops unless forced; 0 = off" },
+	{ .name = "delete_threshold_percent", .type = KT_UINT,
+	  .offset = DIR_FIELD(delete_max_percent), .def = "20", .reloadable = true, .min = 0,
+	  .max = 100,
+	  .help = "Same, as a percentage of the org's members from this directory; 0 = off" },
+	{ .name = "on_leave", .type = KT_ENUM, .offset = DIR_FIELD(on_leave), .def = "remove",
+	  .reloadable = true, .names = dir_leave_names,
+	  .help = "A user who leaves every mapped group is removed, downgraded to VIEWER or suspended" },
+	{ .name = "pass_through_auth", .type = KT_BOOL, .offset = DIR_FIELD(pass_through_auth),
+	  .def = "true", .reloadable = true,
+	  .help = "Members from this directory sign in with their directory password (LDAP bind)" },
+};
+
 /* One kind of section. Plain sections ("[server]") keep their keys in struct
  * config itself. A named type ("[directory corp]", named = true) gets its own
- * key table whose offsets refer to its own struct: its instance() appends a
- * fresh element to a list in cfg, fills it with keys_set_defaults() and
- * returns it; config_free and config_restart_keys then walk that list with
- * keys_free() / keys_compare(). */
+ * key table whose offsets refer to its own struct, one element per section in
+ * a list in cfg: add() appends a zeroed element called name (the list may
+ * move, so the parser finds an element again by index through nth()), and
+ * config_free, config_restart_keys and validation walk the list with count()
+ * and nth(). */
 struct section_type {
 	const char *name;
 	bool named;
 	const struct key_def *keys;
 	size_t nkeys;
-	/* The struct this section's keys are stored in; NULL on allocation
-	 * failure. Plain sections: cfg. */
-	void *(*instance)(struct config *cfg, const char *name);
+	/* Named types only. add: -1 on allocation failure. */
+	int (*add)(struct config *cfg, const char *name);
+	size_t (*count)(const struct config *cfg);
+	void *(*nth)(const struct config *cfg, size_t i);
+	const char *(*name_of)(const void *instance);
+	void (*free_instance)(void *instance); /* what the keys do not own */
+	/* After parsing and secrets: fill defaults that depend on other keys,
+	 * check rules between keys. 0, or -1 with the reason and the key it
+	 * concerns (NULL: the section header). */
+	int (*finish)(void *instance, const char **key, char *why, size_t cap);
 };
 
-static void *plain_section(struct config *cfg, const char *name)
+static int directory_add(struct config *cfg, const char *name)
 {
-	(void)name;
-	return cfg;
+	struct directory_config *grown;
+
+	grown = realloc(cfg->directories, (cfg->n_directories + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	cfg->directories = grown;
+	grown[cfg->n_directories] = (struct directory_config){ 0 };
+	grown[cfg->n_directories].name = strdup(name);
+	if (grown[cfg->n_directories].name == NULL)
+		return -1;
+	cfg->n_directories++;
+	return 0;
 }
 
-#define KEYS(t) t, sizeof(t) / sizeof(t[0])
+static size_t directory_count(const struct config *cfg)
+{
+	return cfg->n_directories;
+}
+
+static void *directory_nth(const struct config *cfg, size_t i)
+{
+	return &cfg->directories[i];
+}
+
+static const char *directory_name_of(const void *instance)
+{
+	return ((const struct directory_config *)instance)->name;
+}
+
+static void directory_free(void *instance)
+{
+	struct directory_config *d = instance;
+	free(d->name);
+	d->name = NULL;
+}
+
+static int directory_finish(void *instance, const char **key, char *why, size_t cap);
+
+#define KEYS(t) .keys = t, .nkeys = sizeof(t) / sizeof(t[0])
 static const struct section_type section_types[] = {
-	{ "server", false, KEYS(server_keys), plain_section },
-	{ "log", false, KEYS(log_keys), plain_section },
-	{ "database", false, KEYS(database_keys), plain_section },
-	{ "mail", false, KEYS(mail_keys), plain_section },
-	{ "auth", false, KEYS(auth_keys), plain_section },
-	{ "invitations", false, KEYS(invitation_keys), plain_section },
-	{ "ownership_transfer", false, KEYS(transfer_keys), plain_section },
-	{ "scim", false, KEYS(scim_keys), plain_section },
+	{ .name = "server", KEYS(server_keys) },
+	{ .name = "log", KEYS(log_keys) },
+	{ .name = "database", KEYS(database_keys) },
+	{ .name = "mail", KEYS(mail_keys) },
+	{ .name = "auth", KEYS(auth_keys) },
+	{ .name = "invitations", KEYS(invitation_keys) },
+	{ .name = "ownership_transfer", KEYS(transfer_keys) },
+	{ .name = "scim", KEYS(scim_keys) },
+	{ .name = "directory", .named = true, KEYS(directory_keys), .add = directory_add,
+	  .count = directory_count, .nth = directory_nth, .name_of = directory_name_of,
+	  .free_instance = directory_free, .finish = directory_finish },
 };
 #undef KEYS
 #define N_SECTION_TYPES (sizeof(section_types) / sizeof(section_types[0]))
@@ -367,6 +531,9 @@ static void describe(const struct key_def *k, char *buf, size_t cap)
 	case KT_SECRET_FILE:
 		snprintf(buf, cap, "a file name, empty for none");
 		return;
+	case KT_LIST:
+		snprintf(buf, cap, "one or more words separated by spaces");
+		return;
 	case KT_STRING:
 		break;
 	}
@@ -434,7 +601,7 @@ static int bad_value(const struct key_def *k, const char *v, bool out_of_range, 
 
 	quote_value(shown, sizeof(shown), v);
 	describe(k, expected, sizeof(expected));
-	if (*v == '\0' && (k->type == KT_STRING || k->type == KT_SECRET_FILE))
+	if (*v == '\0' && (k->type == KT_STRING || k->type == KT_SECRET_FILE || k->type == KT_LIST))
 		snprintf(why, cap, "empty value for %s (expected %s)", k->name, expected);
 	else if (out_of_range)
 		snprintf(why, cap, "value '%s' for %s is out of range (expected %s)", shown, k->name,
@@ -442,6 +609,58 @@ static int bad_value(const struct key_def *k, const char *v, bool out_of_range, 
 	else
 		snprintf(why, cap, "invalid value '%s' for %s (expected %s)", shown, k->name,
 			 expected);
+	return -1;
+}
+
+static void list_free(const struct key_def *k, void *base)
+{
+	char ***list = field(base, k->offset);
+	size_t *n = field(base, k->count_offset);
+
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+/* The words of v (split at spaces and tabs) as a new list. */
+static int list_set(const struct key_def *k, void *base, const char *v, char *why, size_t cap)
+{
+	char **words = NULL;
+	size_t n = 0;
+
+	while (*v != '\0') {
+		size_t len = strcspn(v, " \t");
+		char **grown;
+
+		if (len == 0) {
+			v++;
+			continue;
+		}
+		grown = realloc(words, (n + 1) * sizeof(*words));
+		if (grown == NULL)
+			goto oom;
+		words = grown;
+		words[n] = strndup(v, len);
+		if (words[n] == NULL)
+			goto oom;
+		n++;
+		v += len;
+	}
+	if (n == 0) {
+		free(words);
+		return bad_value(k, "", false, why, cap);
+	}
+	list_free(k, base);
+	*(char ***)field(base, k->offset) = words;
+	*(size_t *)field(base, k->count_offset) = n;
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	snprintf(why, cap, "out of memory");
 	return -1;
 }
 
@@ -474,6 +693,8 @@ static int key_set(const struct key_def *k, void *base, const char *v, char *why
 		*p = copy;
 		return 0;
 	}
+	case KT_LIST:
+		return list_set(k, base, v, why, cap);
 	case KT_BOOL: {
 		bool b;
 		if (parse_bool(v, &b) != 0)
@@ -538,6 +759,8 @@ static void keys_free(const struct key_def *keys, size_t n, void *base)
 		const struct key_def *k = &keys[i];
 		if (k->type == KT_SECRET_FILE)
 			free_secret(field(base, k->secret_offset));
+		if (k->type == KT_LIST)
+			list_free(k, base);
 		if (k->type == KT_STRING || k->type == KT_SECRET_FILE) {
 			char **p = field(base, k->offset);
 			free(*p);
@@ -574,6 +797,17 @@ static bool key_differs(const struct key_def *k, const void *a, const void *b)
 		return *(const bool *)cfield(a, k->offset) != *(const bool *)cfield(b, k->offset);
 	case KT_ENUM:
 		return get_enum(a, k->offset) != get_enum(b, k->offset);
+	case KT_LIST: {
+		size_t n = *(const size_t *)cfield(a, k->count_offset);
+		char *const *la = *(char **const *)cfield(a, k->offset);
+		char *const *lb = *(char **const *)cfield(b, k->offset);
+		if (n != *(const size_t *)cfield(b, k->count_offset))
+			return true;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(la[i], lb[i]) != 0)
+				return true;
+		return false;
+	}
 	}
 	return false;
 }
@@ -693,7 +927,8 @@ fail:
 struct open_section {
 	const struct section_type *type;
 	char *name;      /* instance name of a named section, else NULL */
-	void *base;      /* where its keys are stored */
+	size_t index;    /* named: its element in the type's list */
+	unsigned header_line; /* named: line of its [type name] header */
 	unsigned *lines; /* per key: line it was set on, 0 = not set */
 };
 
@@ -715,6 +950,12 @@ static void section_display(const struct open_section *s, char *buf, size_t cap)
 		snprintf(buf, cap, "[%s]", s->type->name);
 }
 
+/* Where the keys of s are stored (found afresh: a named list may move). */
+static void *section_base(const struct parser *p, const struct open_section *s)
+{
+	return s->type->named ? s->type->nth(p->cfg, s->index) : p->cfg;
+}
+
 static struct open_section *parser_add_section(struct parser *p, const struct section_type *t,
 					       const char *name)
 {
@@ -725,19 +966,24 @@ static struct open_section *parser_add_section(struct parser *p, const struct se
 		return NULL;
 	p->open = grown;
 	s = &p->open[p->nopen];
-	*s = (struct open_section){ .type = t };
+	*s = (struct open_section){ .type = t, .header_line = p->line };
 	s->lines = calloc(t->nkeys, sizeof(*s->lines));
 	if (name != NULL)
 		s->name = strdup(name);
-	if (s->lines != NULL && (name == NULL || s->name != NULL))
-		s->base = t->instance(p->cfg, name);
-	if (s->base == NULL) {
-		free(s->lines);
-		free(s->name);
-		return NULL;
+	if (s->lines == NULL || (name != NULL && s->name == NULL))
+		goto fail;
+	if (t->named) {
+		s->index = t->count(p->cfg);
+		if (t->add(p->cfg, name) != 0)
+			goto fail;
+		keys_set_defaults(t->keys, t->nkeys, section_base(p, s));
 	}
 	p->nopen++;
 	return s;
+fail:
+	free(s->lines);
+	free(s->name);
+	return NULL;
 }
 
 static int open_plain_sections(struct parser *p)
@@ -759,6 +1005,20 @@ static void parser_free(struct parser *p)
 	free(p->open);
 	p->open = NULL;
 	p->nopen = 0;
+}
+
+/* Names of named sections end up in the database, audit sources
+ * ("ldap:corp") and environment variable names. */
+static bool is_instance_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (const char *c = name; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+			return false;
+	return true;
 }
 
 static int parse_header(struct parser *p, char *s)
@@ -810,6 +1070,12 @@ static int parse_header(struct parser *p, char *s)
 	}
 	if (!type->named && name != NULL) {
 		set_error(p->err, p->file, p->line, "section [%s] takes no name", type->name);
+		return -1;
+	}
+	if (type->named && !is_instance_name(name)) {
+		set_error(p->err, p->file, p->line,
+			  "invalid name in [%s %s]: use 1 to 64 of a-z, 0-9, '_' and '-'",
+			  type->name, name);
 		return -1;
 	}
 
@@ -871,6 +1137,21 @@ static int unquote(struct parser *p, char *v)
 	return 0;
 }
 
+/* The KT_SECRET_FILE key "<name>_file" of t, if any: someone who wrote the
+ * secret itself gets pointed at it. */
+static const struct key_def *secret_file_key(const struct section_type *t, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < t->nkeys; i++) {
+		const struct key_def *k = &t->keys[i];
+		if (k->type == KT_SECRET_FILE && strncmp(k->name, name, n) == 0 &&
+		    strcmp(k->name + n, "_file") == 0)
+			return k;
+	}
+	return NULL;
+}
+
 static int parse_assignment(struct parser *p, char *s)
 {
 	const struct key_def *k = NULL;
@@ -915,9 +1196,16 @@ static int parse_assignment(struct parser *p, char *s)
 		}
 	}
 	if (k == NULL) {
+		const struct key_def *file_key = secret_file_key(p->cur->type, s);
 		quote_value(shown, sizeof(shown), s);
-		set_error(p->err, p->file, p->line, "unknown key '%s' in section %s", shown,
-			  section);
+		if (file_key != NULL)
+			set_error(p->err, p->file, p->line,
+				  "unknown key '%s' in section %s: secrets are never written in "
+				  "this file, use %s (a file holding it)",
+				  shown, section, file_key->name);
+		else
+			set_error(p->err, p->file, p->line, "unknown key '%s' in section %s",
+				  shown, section);
 		return -1;
 	}
 	if (p->cur->lines[idx] != 0) {
@@ -927,7 +1215,7 @@ static int parse_assignment(struct parser *p, char *s)
 		return -1;
 	}
 	p->cur->lines[idx] = p->line;
-	if (key_set(k, p->cur->base, v, why, sizeof(why)) != 0) {
+	if (key_set(k, section_base(p, p->cur), v, why, sizeof(why)) != 0) {
 		set_error(p->err, p->file, p->line, "%s", why);
 		return -1;
 	}
@@ -980,20 +1268,44 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 	return 0;
 }
 
+/* The variable that overrides key k's file in section s: k->env with
+ * "{NAME}" replaced by the section's name in upper case, '-' as '_'. */
+static void secret_env_name(const struct key_def *k, const struct open_section *s, char *buf,
+			    size_t cap)
+{
+	const char *mark = strstr(k->env, "{NAME}");
+	size_t o;
+
+	if (mark == NULL || s->name == NULL) {
+		snprintf(buf, cap, "%s", k->env);
+		return;
+	}
+	o = (size_t)snprintf(buf, cap, "%.*s", (int)(mark - k->env), k->env);
+	for (const char *c = s->name; *c != '\0' && o + 1 < cap; c++)
+		buf[o++] = *c == '-' ? '_' : (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A') : *c;
+	buf[o < cap ? o : cap - 1] = '\0';
+	if (o < cap)
+		snprintf(buf + o, cap - o, "%s", mark + strlen("{NAME}"));
+}
+
 /* Fill the secrets of one section from the environment or their files. */
 static int resolve_secrets(struct parser *p, const struct open_section *s)
 {
-	char why[256], section[160];
+	char why[256], section[160], env_name[160];
+	void *base = section_base(p, s);
 
 	for (size_t i = 0; i < s->type->nkeys; i++) {
 		const struct key_def *k = &s->type->keys[i];
-		char **dst = field(s->base, k->secret_offset);
-		const char *path, *env;
+		char **dst = field(base, k->secret_offset);
+		const char *path, *env = NULL;
 
 		if (k->type != KT_SECRET_FILE)
 			continue;
-		path = *(char **)field(s->base, k->offset);
-		env = k->env != NULL ? getenv(k->env) : NULL;
+		path = *(char **)field(base, k->offset);
+		if (k->env != NULL) {
+			secret_env_name(k, s, env_name, sizeof(env_name));
+			env = getenv(env_name);
+		}
 		free_secret(dst);
 		if (env != NULL && *env != '\0') {
 			*dst = strdup(env);
@@ -1018,6 +1330,207 @@ static int resolve_secrets(struct parser *p, const struct open_section *s)
 static bool has_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A named section's own rules; the error points at the key concerned, or at
+ * the section header when a key is missing. */
+static int finish_section(struct parser *p, const struct open_section *s)
+{
+	const char *key = NULL;
+	char why[400], section[160];
+	unsigned line = s->header_line;
+
+	if (s->type->finish == NULL || s->type->finish(section_base(p, s), &key, why,
+							 sizeof(why)) == 0)
+		return 0;
+	for (size_t i = 0; key != NULL && i < s->type->nkeys; i++)
+		if (strcmp(s->type->keys[i].name, key) == 0 && s->lines[i] != 0)
+			line = s->lines[i];
+	section_display(s, section, sizeof(section));
+	set_error(p->err, p->file, line, "%s %s", section, why);
+	return -1;
+}
+
+/* ---- [directory NAME] ---- */
+
+static int set_default(char **field_p, const char *value)
+{
+	if (*field_p != NULL)
+		return 0;
+	*field_p = strdup(value);
+	return *field_p == NULL ? -1 : 0;
+}
+
+/* An attribute description as LDAP spells it: a name (letter, then letters,
+ * digits, '-') or a numeric OID. It goes into filters, so nothing else. */
+static bool is_attr_name(const char *a)
+{
+	bool oid = a[0] >= '0' && a[0] <= '9';
+
+	if (!oid && !((a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z')))
+		return false;
+	for (const char *c = a; *c != '\0'; c++) {
+		bool ok = oid ? ((*c >= '0' && *c <= '9') || *c == '.')
+			      : ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				 (*c >= '0' && *c <= '9') || *c == '-');
+		if (!ok)
+			return false;
+	}
+	return strlen(a) <= 128;
+}
+
+/* A search filter's outline: one parenthesised item with balanced brackets
+ * (escaped brackets are \28 and \29, so every bracket counts). The server
+ * checks the rest on the first run. */
+static bool is_filter(const char *f)
+{
+	int depth = 0;
+	size_t n = strlen(f);
+
+	if (n < 3 || f[0] != '(' || f[n - 1] != ')')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i] == '(')
+			depth++;
+		else if (f[i] == ')' && --depth == 0 && i != n - 1)
+			return false;
+		if (depth < 0)
+			return false;
+	}
+	return depth == 0;
+}
+
+static bool is_dn(const char *dn)
+{
+	LDAPDN parsed = NULL;
+
+	if (*dn == '\0' || ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return false;
+	ldap_dnfree(parsed);
+	return true;
+}
+
+/* ldap://host[:port][/] or ldaps://...: a host, and no DN, attributes or
+ * extensions (the bases and filters are separate keys). */
+static bool is_ldap_uri(const char *u)
+{
+	const char *host;
+
+	if (has_prefix(u, "ldap://"))
+		host = u + strlen("ldap://");
+	else if (has_prefix(u, "ldaps://"))
+		host = u + strlen("ldaps://");
+	else
+		return false;
+	if (*host == '\0' || *host == '/' || *host == ':')
+		return false;
+	for (const char *c = host; *c != '\0'; c++) {
+		if (*c == '/')
+			return c[1] == '\0';
+		if (*c == '?' || *c == '#' || *c == '@')
+			return false;
+	}
+	return true;
+}
+
+static int dir_fail(const char **key, const char *which, char *why, size_t cap, const char *msg)
+{
+	*key = which;
+	snprintf(why, cap, "%s", msg);
+	return -1;
+}
+
+static int directory_finish(void *instance, const char **key, char *why, size_t cap)
+{
+	struct directory_config *d = instance;
+	bool ad = d->kind == DIR_KIND_AD, any_tls = d->starttls;
+	const char *group_filter = "(objectClass=groupOfNames)";
+	struct {
+		const char *key, *value;
+	} attrs[] = {
+		{ "attr_username", NULL }, { "attr_email", d->attr_email },
+		{ "attr_given_name", d->attr_given_name }, { "attr_family_name", d->attr_family_name },
+		{ "attr_display_name", NULL }, { "attr_stable_id", NULL },
+		{ "member_attribute", d->attr_member },
+	};
+
+	if (d->n_uris == 0)
+		return dir_fail(key, NULL, why, cap, "needs uri (ldap:// or ldaps:// URIs)");
+	for (size_t i = 0; i < d->n_uris; i++) {
+		if (!is_ldap_uri(d->uris[i])) {
+			char shown[MSG_VALUE_MAX * 4 + 8];
+			quote_value(shown, sizeof(shown), d->uris[i]);
+			*key = "uri";
+			snprintf(why, cap,
+				 "uri '%s' must be ldap://host[:port] or ldaps://host[:port]", shown);
+			return -1;
+		}
+		any_tls = any_tls || has_prefix(d->uris[i], "ldaps://");
+	}
+	if (d->user_base == NULL)
+		return dir_fail(key, NULL, why, cap, "needs user_base");
+	if (d->group_base == NULL)
+		return dir_fail(key, NULL, why, cap, "needs group_base");
+	if (!is_dn(d->user_base))
+		return dir_fail(key, "user_base", why, cap, "user_base is not a valid DN");
+	if (!is_dn(d->group_base))
+		return dir_fail(key, "group_base", why, cap, "group_base is not a valid DN");
+	if (d->bind_dn != NULL && !is_dn(d->bind_dn))
+		return dir_fail(key, "bind_dn", why, cap, "bind_dn is not a valid DN");
+	if ((d->client_cert_file == NULL) != (d->client_key_file == NULL))
+		return dir_fail(key, d->client_cert_file ? "client_cert_file" : "client_key_file",
+				why, cap, "client_cert_file and client_key_file go together");
+	if (d->client_cert_file != NULL && !any_tls)
+		return dir_fail(key, "client_cert_file", why, cap,
+				"client_cert_file needs TLS: ldaps:// URIs or starttls = true");
+	if (d->bind_password_file != NULL && d->bind_dn == NULL)
+		return dir_fail(key, "bind_password_file", why, cap,
+				"bind_password_file is set but bind_dn is not");
+	if (d->bind_dn != NULL && d->bind_password == NULL)
+		return dir_fail(key, "bind_dn", why, cap,
+				"bind_dn requires a password (bind_password_file or "
+				"$ORGBRIDGE_DIRECTORY_<NAME>_PASSWORD)");
+
+	if (set_default(&d->attr_username, ad ? "sAMAccountName" : "uid") != 0 ||
+	    set_default(&d->attr_display_name, ad ? "displayName" : "cn") != 0 ||
+	    set_default(&d->attr_stable_id, ad ? "objectGUID" : "entryUUID") != 0)
+		goto oom;
+	attrs[0].value = d->attr_username;
+	attrs[4].value = d->attr_display_name;
+	attrs[5].value = d->attr_stable_id;
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		if (!is_attr_name(attrs[i].value)) {
+			*key = attrs[i].key;
+			snprintf(why, cap, "%s must be an attribute name (letters, digits, '-')",
+				 attrs[i].key);
+			return -1;
+		}
+	}
+	d->membership = strcasecmp(d->attr_member, "memberUid") == 0 ? DIR_MEMBER_UID
+								      : DIR_MEMBER_DN;
+	if (ad)
+		group_filter = "(objectClass=group)";
+	else if (d->membership == DIR_MEMBER_UID)
+		group_filter = "(objectClass=posixGroup)";
+	else if (strcasecmp(d->attr_member, "uniqueMember") == 0)
+		group_filter = "(objectClass=groupOfUniqueNames)";
+	if (set_default(&d->user_filter, ad ? "(&(objectCategory=person)(objectClass=user))"
+					    : "(objectClass=inetOrgPerson)") != 0 ||
+	    set_default(&d->group_filter, group_filter) != 0)
+		goto oom;
+	if (!is_filter(d->user_filter))
+		return dir_fail(key, "user_filter", why, cap,
+				"user_filter must be one LDAP filter in parentheses");
+	if (!is_filter(d->group_filter))
+		return dir_fail(key, "group_filter", why, cap,
+				"group_filter must be one LDAP filter in parentheses");
+	if (d->nested_groups && d->membership == DIR_MEMBER_UID)
+		return dir_fail(key, "nested_groups", why, cap,
+				"nested_groups needs DN membership (member or uniqueMember), "
+				"not memberUid");
+	return 0;
+oom:
+	return dir_fail(key, NULL, why, cap, "out of memory");
 }
 
 /* Rules between keys, and value shapes a type alone cannot state. */
@@ -1128,9 +1641,16 @@ void config_free(struct config *cfg)
 		return;
 	for (size_t i = 0; i < N_SECTION_TYPES; i++) {
 		const struct section_type *t = &section_types[i];
-		if (!t->named)
+		if (!t->named) {
 			keys_free(t->keys, t->nkeys, cfg);
+			continue;
+		}
+		for (size_t j = 0; j < t->count(cfg); j++) {
+			keys_free(t->keys, t->nkeys, t->nth(cfg, j));
+			t->free_instance(t->nth(cfg, j));
+		}
 	}
+	free(cfg->directories);
 	free(cfg->path);
 	free(cfg);
 }
@@ -1160,7 +1680,7 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 	if (len > 0 && parse_text(&p, text, len) != 0)
 		goto fail;
 	for (size_t i = 0; i < p.nopen; i++)
-		if (resolve_secrets(&p, &p.open[i]) != 0)
+		if (resolve_secrets(&p, &p.open[i]) != 0 || finish_section(&p, &p.open[i]) != 0)
 			goto fail;
 	if (validate(&p) != 0)
 		goto fail;
@@ -1203,8 +1723,21 @@ unsigned config_restart_keys(const struct config *old, const struct config *new_
 		return 0;
 	for (size_t i = 0; i < N_SECTION_TYPES; i++) {
 		const struct section_type *t = &section_types[i];
-		if (!t->named)
+		if (!t->named) {
 			count += keys_compare(t->name, t->keys, t->nkeys, old, new_cfg, fn, arg);
+			continue;
+		}
+		/* A section added or dropped needs no restart; one kept is
+		 * compared key by key. */
+		for (size_t j = 0; j < t->count(new_cfg); j++) {
+			const void *b = t->nth(new_cfg, j);
+			for (size_t k = 0; k < t->count(old); k++) {
+				const void *a = t->nth(old, k);
+				if (strcmp(t->name_of(a), t->name_of(b)) == 0)
+					count += keys_compare(t->name, t->keys, t->nkeys, a, b, fn,
+							      arg);
+			}
+		}
 	}
 	return count;
 }
@@ -1261,6 +1794,9 @@ static void print_kind(FILE *out, const struct key_def *k)
 	case KT_SECRET_FILE:
 		fputs("file name, empty = none", out);
 		break;
+	case KT_LIST:
+		fputs("words", out);
+		break;
 	case KT_UINT:
 		fprintf(out, "integer %llu..%llu", k->min, k->max);
 		break;
@@ -1294,7 +1830,9 @@ void config_print_defaults(FILE *out)
 	for (size_t i = 0; i < N_SECTION_TYPES; i++) {
 		const struct section_type *t = &section_types[i];
 
-		fprintf(out, "\n[%s%s]\n", t->name, t->named ? " NAME" : "");
+		/* A named section is an example: commented out, so the
+		 * sample file still loads as the defaults. */
+		fprintf(out, "\n%s[%s%s]\n", t->named ? "#" : "", t->name, t->named ? " NAME" : "");
 		for (size_t j = 0; j < t->nkeys; j++) {
 			const struct key_def *k = &t->keys[j];
 			fprintf(out, "# %s [", k->help);

@@ -76,6 +76,7 @@ struct config {
 	char *tls_key_file;           /* tls_key_file = (none) */
 	char *public_base_url;        /* public_base_url = http://127.0.0.1:8080 (reloadable) */
 	char *pid_file;               /* pid_file = (none) */
+	bool metrics_enabled;         /* metrics = true (reloadable): GET /metrics */
 
 	/* [log] */
 	enum log_level log_level;     /* level = info (reloadable) */

@@ -99,6 +99,7 @@ static int serve(struct app *app, const char *config_path)
 		.routes = api_routes,
 		.n_routes = api_routes_count,
 		.app = app,
+		.metrics = app->metrics,
 	};
 	char *pid_file = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
 	int rc = 1;

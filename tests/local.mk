@@ -48,3 +48,15 @@ include $(srcdir)/tests/integration/orgs.local.mk
 include $(srcdir)/tests/integration/scim_users.local.mk
 include $(srcdir)/tests/unit/sync.local.mk
 include $(srcdir)/tests/integration/sync.local.mk
+include $(srcdir)/tests/integration/scim_query.local.mk
+include $(srcdir)/tests/unit/scim_schema.local.mk
+include $(srcdir)/tests/integration/scim_discovery.local.mk
+include $(srcdir)/tests/unit/scim.local.mk
+include $(srcdir)/tests/integration/scim_groups.local.mk
+include $(srcdir)/tests/unit/scim_groups.local.mk
+include $(srcdir)/tests/unit/ldap.local.mk
+include $(srcdir)/tests/integration/ldap.local.mk
+include $(srcdir)/tests/integration/cli_org.local.mk
+include $(srcdir)/tests/unit/metrics.local.mk
+include $(srcdir)/tests/integration/metrics.local.mk
+include $(srcdir)/tests/integration/openapi.local.mk

@@ -80,3 +80,28 @@ void api_me(struct http_request *req)
 done:
 	api_end(&call);
 }
+
+void api_me_password(struct http_request *req)
+{
+	struct api_call call;
+	struct core_error err;
+	json_t *body = NULL, *out = NULL;
+	bool bad = false;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	body = api_body(&call);
+	if (body == NULL)
+		goto done;
+	const char *password = api_string_field(&call, body, "password", true, &bad);
+	const char *current = bad ? NULL : api_string_field(&call, body, "current_password", false, &bad);
+	if (bad)
+		goto done;
+	if (core_account_change_password(&call.ctx, current, password, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	json_decref(body);
+	api_end(&call);
+}

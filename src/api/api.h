@@ -21,6 +21,7 @@ void api_signup(struct http_request *req);
 void api_login(struct http_request *req);
 void api_logout(struct http_request *req);
 void api_me(struct http_request *req);
+void api_me_password(struct http_request *req);
 
 /* tokens.c: org-scoped API tokens */
 void api_tokens_list(struct http_request *req);

@@ -9,6 +9,7 @@ const struct http_route api_routes[] = {
 	{ "POST", "/api/v1/login", api_login },
 	{ "POST", "/api/v1/logout", api_logout },
 	{ "GET", "/api/v1/me", api_me },
+	{ "POST", "/api/v1/me/password", api_me_password },
 
 	{ "POST", "/api/v1/invitations/accept", api_invitation_accept },
 	{ "POST", "/api/v1/ownership-transfers/confirm", api_transfer_confirm },

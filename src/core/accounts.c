@@ -279,6 +279,68 @@ int core_logout(struct core_ctx *ctx, const char *token, struct core_error *err)
 	return 0;
 }
 
+int core_account_change_password(struct core_ctx *ctx, const char *current_password,
+				 const char *new_password, json_t **out, struct core_error *err)
+{
+	static const char sql_lock[] = "SELECT password_hash FROM accounts WHERE id = $1 FOR UPDATE";
+	static const char sql_revoke[] =
+		"UPDATE sessions SET revoked_at = to_timestamp($2)"
+		" WHERE account_id = $1 AND revoked_at IS NULL";
+	char stored[crypto_pwhash_STRBYTES] = "", now[32];
+	bool have_hash = false;
+	PGresult *res;
+
+	*out = NULL;
+	if (account_required(ctx, err) != 0 ||
+	    core_password_check(ctx->cfg, new_password, err) != 0)
+		return -1;
+	if (core_begin(ctx, err) != 0)
+		return -1;
+	const char *params[] = { ctx->actor.account_id };
+	res = db_exec(ctx->conn, sql_lock, 1, params);
+	if (res == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto fail;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		core_fail(err, 401, "unauthenticated", "invalid or expired token");
+		goto fail;
+	}
+	if (!PQgetisnull(res, 0, 0) && (size_t)PQgetlength(res, 0, 0) < sizeof(stored)) {
+		memcpy(stored, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		have_hash = true;
+	}
+	PQclear(res);
+	if (have_hash &&
+	    (current_password == NULL || strlen(current_password) > PASSWORD_MAX_BYTES ||
+	     crypto_pwhash_str_verify(stored, current_password, strlen(current_password)) != 0)) {
+		core_fail(err, 403, "invalid_credentials",
+			  "'current_password' is missing or wrong");
+		goto fail;
+	}
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *revoke_params[] = { ctx->actor.account_id, now };
+	if (core_account_set_password(ctx, ctx->actor.account_id, new_password, err) != 0)
+		goto fail;
+	if (db_command(ctx->conn, sql_revoke, 2, revoke_params) != 0) {
+		core_fail_db(err, ctx->conn);
+		goto fail;
+	}
+	if (core_session_open(ctx, ctx->actor.account_id, out, err) != 0)
+		goto fail;
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	sodium_memzero(stored, sizeof(stored));
+	return 0;
+fail:
+	sodium_memzero(stored, sizeof(stored));
+	json_decref(*out);
+	*out = NULL;
+	core_rollback(ctx);
+	return -1;
+}
+
 /* The team grants arrive as a JSON array of role names; the effective role is
  * policy's decision (role_effective), not SQL's. */
 static int membership_finish(json_t *org)

@@ -65,6 +65,19 @@ int core_account_find_or_create(struct core_ctx *ctx, const char *email, const c
 int core_account_set_password(struct core_ctx *ctx, const char *account_id, const char *password,
 			      struct core_error *err) OB_MUST_USE;
 
+/* POST /me/password: the signed-in account sets its password. When it has
+ * one, current_password must match it (403 invalid_credentials, after one
+ * argon2id verification); an account without one (an owner made by
+ * orgbridgectl org create, a person provisioned by an IdP) sets its first and
+ * current_password is ignored. new_password as core_password_check (400).
+ * Every session of the account is revoked, the presented one included (so a
+ * setup session from orgbridgectl works once, and a stolen session dies with
+ * the old password), and a new one is opened: *out = {"token","expires_at"}.
+ * Audits "account.password_set". 403 account_required for an API token. */
+int core_account_change_password(struct core_ctx *ctx, const char *current_password,
+				 const char *new_password, json_t **out,
+				 struct core_error *err) OB_MUST_USE;
+
 /* Open a session for the account, valid cfg->session_ttl_s from ctx->now:
  * *out = {"token","expires_at"} (the token text appears only here). Inside
  * the caller's transaction. Also drops the account's expired and revoked

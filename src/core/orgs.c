@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/accounts.h"
 #include "policy/identifiers.h"
 
 #define ORG_NAME_MAX_CHARS 200
@@ -210,9 +211,56 @@ struct org_new {
 	const char *slug;        /* chosen, or NULL */
 	char account_id[UUID_TEXT_LEN];
 	char username[USERNAME_MAX_CHARS * 4 + 1];
+	/* core_org_create_for_email: the owner is resolved by email inside the
+	 * transaction (account_id and, unless given, username are filled then). */
+	const char *owner_email;
+	const char *owner_password; /* NULL: leave the account's password as it is */
+	bool username_given;
+	/* Filled by owner_by_email for the answer. */
+	json_t *owner;
+	json_t *setup;
 };
 
-static int create_once(struct core_ctx *ctx, const struct org_new *in, bool *slug_was_suggested,
+/* The owner named by email, inside create_once's transaction: the account is
+ * found or made, its password set when one was given, and when it still has
+ * none a setup session is opened (the owner's only way in). */
+static int owner_by_email(struct core_ctx *ctx, struct org_new *in, struct core_error *err)
+{
+	static const char sql[] = "SELECT email, password_hash IS NOT NULL FROM accounts WHERE id = $1";
+	bool created = false, has_password;
+	char email[256];
+	PGresult *res;
+
+	if (core_account_find_or_create(ctx, in->owner_email, NULL, in->account_id, &created, err) !=
+		    0 ||
+	    (in->owner_password != NULL &&
+	     core_account_set_password(ctx, in->account_id, in->owner_password, err) != 0))
+		return -1;
+	const char *params[] = { in->account_id };
+	res = db_exec(ctx->conn, sql, 1, params);
+	if (res == NULL)
+		return core_fail_db(err, ctx->conn);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return core_fail(err, 404, "not_found", "owner account not found");
+	}
+	snprintf(email, sizeof(email), "%s", PQgetvalue(res, 0, 0));
+	has_password = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (!in->username_given)
+		username_from_email(email, in->username, sizeof(in->username));
+	if (!has_password && core_session_open(ctx, in->account_id, &in->setup, err) != 0)
+		return -1;
+	in->owner = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "account_id", in->account_id,
+			      "email", email, "username", in->username, "account_created", created,
+			      "password_set", in->owner_password != NULL, "has_password",
+			      has_password);
+	if (in->owner == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	return 0;
+}
+
+static int create_once(struct core_ctx *ctx, struct org_new *in, bool *slug_was_suggested,
 		       json_t **out, struct core_error *err)
 {
 	static const char sql_org[] =
@@ -228,8 +276,13 @@ static int create_once(struct core_ctx *ctx, const struct org_new *in, bool *slu
 	*out = NULL;
 	*slug_was_suggested = in->slug == NULL;
 	core_time_param(ctx->now, now, sizeof(now));
+	json_decref(in->owner);
+	json_decref(in->setup);
+	in->owner = in->setup = NULL;
 	if (core_begin(ctx, err) != 0)
 		return -1;
+	if (in->owner_email != NULL && owner_by_email(ctx, in, err) != 0)
+		goto fail;
 	if (in->slug != NULL) {
 		snprintf(slug, sizeof(slug), "%s", in->slug);
 	} else {
@@ -341,29 +394,25 @@ static int resolve_owner(struct core_ctx *ctx, const char *owner_account_id,
 	return 0;
 }
 
-int core_org_create(struct core_ctx *ctx, const char *name, const char *slug,
-		    const char *owner_account_id, const char *owner_username, json_t **out,
-		    struct core_error *err)
+/* Name and slug checks, then create_once with retries. */
+static int create(struct core_ctx *ctx, struct org_new *in, const char *name, const char *slug,
+		  json_t **out, struct core_error *err)
 {
-	struct org_new in = { 0 };
 	char clean[ORG_NAME_MAX_CHARS * 4 + 1];
 	bool suggested = false;
 	int rc;
 
-	*out = NULL;
-	if (resolve_owner(ctx, owner_account_id, owner_username, &in, err) != 0)
-		return -1;
 	if (name != NULL) {
 		if (org_name_clean(name, clean, sizeof(clean), err) != 0)
 			return -1;
-		in.name = clean;
+		in->name = clean;
 	}
 	if (slug != NULL && !org_slug_is_valid(slug))
 		return core_fail(err, 400, "invalid_value",
 				 "'slug' must be 1 to 63 lowercase letters, digits or inner hyphens");
-	in.slug = slug;
+	in->slug = slug;
 	for (int attempt = 1;; attempt++) {
-		rc = create_once(ctx, &in, &suggested, out, err);
+		rc = create_once(ctx, in, &suggested, out, err);
 		if (rc == 0 || attempt == ATTEMPTS)
 			return rc;
 		/* A suggested slug lost a race with a concurrent creation: pick again. */
@@ -371,6 +420,58 @@ int core_org_create(struct core_ctx *ctx, const char *name, const char *slug,
 		if (!slug_race && !core_error_retryable(err))
 			return rc;
 	}
+}
+
+int core_org_create(struct core_ctx *ctx, const char *name, const char *slug,
+		    const char *owner_account_id, const char *owner_username, json_t **out,
+		    struct core_error *err)
+{
+	struct org_new in = { 0 };
+
+	*out = NULL;
+	if (resolve_owner(ctx, owner_account_id, owner_username, &in, err) != 0)
+		return -1;
+	return create(ctx, &in, name, slug, out, err);
+}
+
+int core_org_create_for_email(struct core_ctx *ctx, const char *name, const char *slug,
+			      const char *owner_email, const char *owner_password,
+			      const char *owner_username, json_t **out, struct core_error *err)
+{
+	struct org_new in = { .owner_email = owner_email, .owner_password = owner_password };
+	int rc;
+
+	*out = NULL;
+	if (ctx->actor.kind != ACTOR_CLI)
+		return core_fail(err, 403, "forbidden",
+				 "only the operator may create an organization for someone else");
+	if (owner_email == NULL)
+		return core_fail(err, 400, "invalid_value", "'owner_email' is required");
+	if (owner_username != NULL) {
+		if (!username_is_valid(owner_username))
+			return core_fail(err, 400, "invalid_value",
+					 "'username' must be 1 to 64 letters, digits, '.', '_' or '-',"
+					 " starting with a letter or digit");
+		snprintf(in.username, sizeof(in.username), "%s", owner_username);
+		in.username_given = true;
+	}
+	/* Checked before the transaction so a bad password file changes nothing
+	 * and costs no hashing. */
+	if (owner_password != NULL && core_password_check(ctx->cfg, owner_password, err) != 0)
+		return -1;
+	rc = create(ctx, &in, name, slug, out, err);
+	if (rc == 0) {
+		json_object_set(in.owner, "member_id", json_object_get(*out, "member_id"));
+		if (json_object_set(*out, "owner", in.owner) != 0 ||
+		    (in.setup != NULL && json_object_set(*out, "setup", in.setup) != 0)) {
+			json_decref(*out);
+			*out = NULL;
+			rc = core_fail(err, 500, "internal", "internal error");
+		}
+	}
+	json_decref(in.owner);
+	json_decref(in.setup);
+	return rc;
 }
 
 static int finish_membership(json_t *org)

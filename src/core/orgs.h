@@ -41,6 +41,23 @@ int core_org_create(struct core_ctx *ctx, const char *name, const char *slug,
 		    const char *owner_account_id, const char *owner_username, json_t **out,
 		    struct core_error *err) OB_MUST_USE;
 
+/* For orgbridgectl (ACTOR_CLI only, else 403): core_org_create with the owner
+ * named by email, everything in ONE transaction, so a refused creation (name
+ * taken, bad slug) leaves no account or password change behind. The account is
+ * found case-insensitively or made without a password
+ * (core_account_find_or_create); owner_password, when not NULL, is checked
+ * first (400) and then set, replacing any previous one
+ * (core_account_set_password). An account still without a password gets a
+ * setup session (core_session_open): the owner's one way in, to be spent on
+ * POST /api/v1/me/password (core_account_change_password ends it).
+ * *out: the org object plus "owner": {member_id, account_id, email, username,
+ * account_created, password_set, has_password} and, only when a setup session
+ * was opened, "setup": {token, expires_at} (the token text appears only here). */
+int core_org_create_for_email(struct core_ctx *ctx, const char *name, const char *slug,
+			      const char *owner_email, const char *owner_password,
+			      const char *owner_username, json_t **out,
+			      struct core_error *err) OB_MUST_USE;
+
 /* The caller's orgs (live memberships, suspended included with their status),
  * by slug: {items, total, limit, offset}. An API token sees its own org. */
 int core_orgs_list_mine(struct core_ctx *ctx, unsigned limit, unsigned offset, json_t **out,

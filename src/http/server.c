@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
+
 #define MAX_RESPONSE_HEADERS 16
 #define SCIM_ERROR_SCHEMA "urn:ietf:params:scim:api:messages:2.0:Error"
 
@@ -22,6 +24,7 @@ struct http_server {
 	const struct http_route *routes;
 	size_t n_routes;
 	void *app;
+	struct metrics *metrics; /* may be NULL */
 	atomic_size_t max_body;
 	atomic_int in_flight; /* requests between their first byte and completion */
 	char *tls_cert_pem; /* MHD keeps pointers to these for its lifetime */
@@ -43,6 +46,7 @@ struct http_request {
 	char request_id[40];
 	char peer[INET6_ADDRSTRLEN];
 	struct timespec started;
+	size_t route; /* index into srv->routes once dispatched, else METRICS_NO_ROUTE */
 
 	struct MHD_Response *response;
 	unsigned status;
@@ -107,6 +111,7 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
 		return NULL;
 	req->srv = srv;
 	req->conn = conn;
+	req->route = METRICS_NO_ROUTE;
 	atomic_fetch_add(&srv->in_flight, 1);
 	req->max_body = atomic_load(&srv->max_body);
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
@@ -352,6 +357,7 @@ static void dispatch(struct http_request *req)
 			return;
 		}
 	}
+	req->route = (size_t)(m.route - req->srv->routes);
 	m.route->handler(req);
 	if (req->response == NULL)
 		http_respond_error(req, 500, "internal", "handler for %s %s gave no answer",
@@ -461,6 +467,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 		log_set_request_id(NULL);
 	}
+	if (req->srv->metrics != NULL && req->status != 0)
+		metrics_http_observe(req->srv->metrics, req->route, req->method, req->status,
+				     ms / 1e3);
 	request_free(req);
 	*con_cls = NULL;
 }
@@ -532,6 +541,7 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 	srv->routes = opt->routes;
 	srv->n_routes = opt->n_routes;
 	srv->app = opt->app;
+	srv->metrics = opt->metrics;
 	atomic_store(&srv->max_body, opt->max_body_bytes);
 	if (resolve(opt->address, opt->port, &ss) != 0)
 		goto fail;
@@ -581,6 +591,11 @@ fail:
 unsigned http_server_port(const struct http_server *srv)
 {
 	return srv->port;
+}
+
+int http_server_in_flight(const struct http_server *srv)
+{
+	return atomic_load(&srv->in_flight);
 }
 
 void http_server_set_max_body(struct http_server *srv, size_t max_body_bytes)

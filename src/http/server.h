@@ -17,6 +17,7 @@
 #include "log.h"
 
 struct http_server;
+struct metrics;
 
 struct http_server_options {
 	const char *address;        /* numeric IPv4/IPv6 address to bind */
@@ -29,6 +30,7 @@ struct http_server_options {
 	const struct http_route *routes;
 	size_t n_routes;
 	void *app;                  /* handed to handlers through http_app() */
+	struct metrics *metrics;    /* every answered request is counted here (NULL: not) */
 };
 
 /* Bind and start serving. NULL (logged) when the address cannot be bound, the
@@ -36,6 +38,8 @@ struct http_server_options {
 struct http_server *http_server_start(const struct http_server_options *opt) OB_MUST_USE;
 /* The bound port (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);
+/* Requests being read, handled or answered right now. */
+int http_server_in_flight(const struct http_server *srv);
 /* Change the body limit for requests that start from now on (SIGHUP). */
 void http_server_set_max_body(struct http_server *srv, size_t max_body_bytes);
 /* Stop accepting, let in-flight requests finish, free everything. NULL ok. */

@@ -1,74 +1,14 @@
 #include "mail/outbox.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "strbuf.h"
+
 /* RFC 5322 2.1.1: a line is at most 998 octets before CRLF. */
 #define MAIL_LINE_MAX 998
-
-/* ------------------------------------------------------------ a byte buffer */
-
-struct buf {
-	char *data;
-	size_t len, cap;
-	bool failed;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->data, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_fmt(struct buf *b, const char *fmt, ...) OB_PRINTF(2, 3);
-static void buf_fmt(struct buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->failed = true;
-		return;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
-
-/* The finished text, or NULL (freed) when anything failed. */
-static char *buf_finish(struct buf *b)
-{
-	if (b->failed || b->data == NULL) {
-		free(b->data);
-		return NULL;
-	}
-	return b->data;
-}
 
 /* ---------------------------------------------------------------- database */
 
@@ -276,7 +216,7 @@ static bool is_ascii(const char *s)
 
 /* RFC 2047 "B" encoded words of at most 75 characters, never splitting a
  * UTF-8 sequence, joined by folding whitespace. */
-static void add_encoded_subject(struct buf *b, const char *s)
+static void add_encoded_subject(struct strbuf *b, const char *s)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -291,8 +231,8 @@ static void add_encoded_subject(struct buf *b, const char *s)
 		if (chunk == 0)
 			chunk = len - pos < 45 ? len - pos : 45;
 		if (pos > 0)
-			buf_str(b, "\r\n ");
-		buf_str(b, "=?UTF-8?B?");
+			strbuf_str(b, "\r\n ");
+		strbuf_str(b, "=?UTF-8?B?");
 		const unsigned char *p = (const unsigned char *)s + pos;
 		for (size_t i = 0; i < chunk; i += 3) {
 			unsigned v = (unsigned)p[i] << 16;
@@ -303,15 +243,15 @@ static void add_encoded_subject(struct buf *b, const char *s)
 			char out[4] = { b64[(v >> 18) & 63], b64[(v >> 12) & 63],
 					i + 1 < chunk ? b64[(v >> 6) & 63] : '=',
 					i + 2 < chunk ? b64[v & 63] : '=' };
-			buf_add(b, out, 4);
+			strbuf_add(b, out, 4);
 		}
-		buf_str(b, "?=");
+		strbuf_str(b, "?=");
 		pos += chunk;
 	}
 }
 
 /* The body with CRLF line ends and no line over MAIL_LINE_MAX octets. */
-static void add_body(struct buf *b, const char *body)
+static void add_body(struct strbuf *b, const char *body)
 {
 	const char *p = body;
 
@@ -319,13 +259,13 @@ static void add_body(struct buf *b, const char *body)
 		size_t n = strcspn(p, "\r\n");
 		const char *line = p;
 		while (n > MAIL_LINE_MAX) {
-			buf_add(b, line, MAIL_LINE_MAX);
-			buf_str(b, "\r\n");
+			strbuf_add(b, line, MAIL_LINE_MAX);
+			strbuf_str(b, "\r\n");
 			line += MAIL_LINE_MAX;
 			n -= MAIL_LINE_MAX;
 		}
-		buf_add(b, line, n);
-		buf_str(b, "\r\n");
+		strbuf_add(b, line, n);
+		strbuf_str(b, "\r\n");
 		p = line + n;
 		if (p[0] == '\r' && p[1] == '\n')
 			p += 2;
@@ -340,7 +280,7 @@ char *mail_compose(const char *from, const char *to, const char *subject, const 
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	time_t t = (time_t)date;
 	struct tm tm;
 	const char *domain;
@@ -353,28 +293,28 @@ char *mail_compose(const char *from, const char *to, const char *subject, const 
 		return NULL;
 
 	/* Fixed English names: strftime would follow the locale. */
-	buf_fmt(&b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
+	strbuf_fmt(&b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
 		tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	buf_str(&b, "From: ");
-	buf_str(&b, from);
-	buf_str(&b, "\r\nTo: ");
-	buf_str(&b, to);
-	buf_str(&b, "\r\nSubject: ");
+	strbuf_str(&b, "From: ");
+	strbuf_str(&b, from);
+	strbuf_str(&b, "\r\nTo: ");
+	strbuf_str(&b, to);
+	strbuf_str(&b, "\r\nSubject: ");
 	if (is_ascii(subject))
-		buf_str(&b, subject);
+		strbuf_str(&b, subject);
 	else
 		add_encoded_subject(&b, subject);
-	buf_str(&b, "\r\n");
-	buf_fmt(&b, "Message-ID: <orgbridge.%lld.%lld@", id, (long long)date);
-	buf_str(&b, domain);
-	buf_str(&b, ">\r\n");
-	buf_str(&b, "MIME-Version: 1.0\r\n"
+	strbuf_str(&b, "\r\n");
+	strbuf_fmt(&b, "Message-ID: <orgbridge.%lld.%lld@", id, (long long)date);
+	strbuf_str(&b, domain);
+	strbuf_str(&b, ">\r\n");
+	strbuf_str(&b, "MIME-Version: 1.0\r\n"
 		    "Content-Type: text/plain; charset=UTF-8\r\n");
-	buf_str(&b, is_ascii(body) ? "Content-Transfer-Encoding: 7bit\r\n"
+	strbuf_str(&b, is_ascii(body) ? "Content-Transfer-Encoding: 7bit\r\n"
 				   : "Content-Transfer-Encoding: 8bit\r\n");
-	buf_str(&b, "Auto-Submitted: auto-generated\r\n\r\n");
+	strbuf_str(&b, "Auto-Submitted: auto-generated\r\n\r\n");
 	add_body(&b, body);
-	return buf_finish(&b);
+	return strbuf_finish(&b);
 }
 
 char *mail_link(const char *base_url, const char *path, const char *token)

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "core/token.h"
+#include "scim/result.h"
 
 static void answer_401(struct http_request *req, const char *message)
 {
@@ -131,42 +132,13 @@ void scim_call_fail(struct scim_call *call, const struct scim_error *err)
 			   err->detail);
 }
 
-/* Core codes that are SCIM's scimType under another name. Guardrail
- * refusals keep their status (409) and their detail names the rule; their
- * scimType is "mutability", which RFC 7644 defines as a modification "not
- * compatible with the target attribute's mutability or current state". */
-static const char *scim_type_of(const struct core_error *err)
-{
-	static const struct {
-		const char *code;
-		const char *scim_type;
-	} map[] = {
-		{ "username_taken", SCIM_UNIQUENESS },
-		{ "already_member", SCIM_UNIQUENESS },
-		{ "conflict", SCIM_UNIQUENESS },
-		{ "invalid_value", SCIM_INVALID_VALUE },
-		{ "immutable_field", SCIM_MUTABILITY },
-		{ "owner_managed_locally", SCIM_MUTABILITY },
-		{ "owner_required", SCIM_MUTABILITY },
-		{ "last_admin_like", SCIM_MUTABILITY },
-		{ "second_active_owner", SCIM_MUTABILITY },
-		{ "managed_by_idp", SCIM_MUTABILITY },
-		{ "member_removed", SCIM_MUTABILITY },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(err->code, map[i].code) == 0)
-			return map[i].scim_type;
-	return err->code; /* server.c keeps it only when it is a SCIM type */
-}
-
 void scim_call_fail_core(struct scim_call *call, const struct core_error *err)
 {
 	unsigned status = err->status ? err->status : 500;
 
 	if (status == 401)
 		http_add_header(call->req, "WWW-Authenticate", "Bearer realm=\"orgbridge-scim\"");
-	http_respond_error(call->req, status, scim_type_of(err), "%s", err->message);
+	http_respond_error(call->req, status, scim_type_of_core(err), "%s", err->message);
 }
 
 static void add_etag(struct scim_call *call, const char *version)
@@ -215,9 +187,7 @@ json_t *scim_body(struct scim_call *call)
 	return body;
 }
 
-/* Does the header (a list of entity tags, weak or strong, or "*") name
- * version? */
-static bool etag_list_matches(const char *header, const char *version)
+bool scim_etag_matches(const char *header, const char *version)
 {
 	const char *p = header;
 	size_t vlen = strlen(version);
@@ -253,7 +223,7 @@ bool scim_if_none_match(struct scim_call *call, const char *version)
 {
 	const char *h = http_header(call->req, "If-None-Match");
 
-	if (h == NULL || version == NULL || !etag_list_matches(h, version))
+	if (h == NULL || version == NULL || !scim_etag_matches(h, version))
 		return false;
 	add_etag(call, version);
 	http_respond_json(call->req, 304, NULL, SCIM_CONTENT_TYPE);
@@ -264,7 +234,7 @@ int scim_if_match(struct scim_call *call, const char *version)
 {
 	const char *h = http_header(call->req, "If-Match");
 
-	if (h == NULL || (version != NULL && etag_list_matches(h, version)))
+	if (h == NULL || (version != NULL && scim_etag_matches(h, version)))
 		return 0;
 	http_respond_error(call->req, 412, "precondition_failed",
 			   "If-Match does not match the current version of the resource");
@@ -273,7 +243,11 @@ int scim_if_match(struct scim_call *call, const char *version)
 
 long scim_if_match_version(struct scim_call *call)
 {
-	const char *h = http_header(call->req, "If-Match");
+	return scim_version_of(http_header(call->req, "If-Match"));
+}
+
+long scim_version_of(const char *h)
+{
 	char *end;
 	long v;
 
@@ -340,4 +314,49 @@ json_t *scim_list_response(json_t *resources, long long total, unsigned start_in
 			"totalResults", (json_int_t)total, "startIndex", (json_int_t)start_index,
 			"itemsPerPage", (json_int_t)json_array_size(resources), "Resources", resources);
 	return out;
+}
+
+int scim_project_list(const struct scim_rtype *rt, json_t *resources, const char *attributes,
+		      const char *excluded)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(resources, i, r) {
+		json_t *p = scim_project(rt, r, attributes, excluded);
+		if (p == NULL || json_array_set_new(resources, i, p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void scim_reply_resource(struct scim_call *call, unsigned status, const struct scim_rtype *rt,
+			 json_t *resource)
+{
+	char version[32];
+	json_t *out;
+
+	scim_resource_version(resource, version, sizeof(version));
+	out = scim_project(rt, resource, http_query(call->req, "attributes"),
+			   http_query(call->req, "excludedAttributes"));
+	json_decref(resource);
+	if (out == NULL) {
+		http_respond_error(call->req, 500, "internal", "internal error");
+		return;
+	}
+	scim_reply(call, status, out, version);
+}
+
+void scim_resource_version(json_t *resource, char *buf, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(resource, "meta"), "version"));
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (v == NULL || cap == 0)
+		return;
+	for (; *v && n + 1 < cap; v++)
+		if (*v >= '0' && *v <= '9')
+			buf[n++] = *v;
+	buf[n] = '\0';
 }

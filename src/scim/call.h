@@ -22,6 +22,7 @@
 #include "core/core.h"
 #include "http/server.h"
 #include "scim/error.h"
+#include "scim/schema.h"
 
 #define SCIM_CONTENT_TYPE "application/scim+json"
 #define SCIM_LIST_RESPONSE_SCHEMA "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -59,6 +60,19 @@ void scim_call_fail_core(struct scim_call *call, const struct core_error *err);
  * body's meta.location when present. */
 void scim_reply(struct scim_call *call, unsigned status, json_t *body, const char *version);
 
+/* The version number of a rendered resource (from meta.version W/"<n>")
+ * into buf; "" when absent. */
+void scim_resource_version(json_t *resource, char *buf, size_t cap);
+
+/* Reply with a rendered resource (stolen) of type rt: its ETag from
+ * meta.version, reduced to what the request's attributes /
+ * excludedAttributes query parameters ask for (RFC 7644 3.9). */
+void scim_reply_resource(struct scim_call *call, unsigned status, const struct scim_rtype *rt,
+			 json_t *resource);
+/* Replace every resource of the array by its projection. -1 on ENOMEM. */
+int scim_project_list(const struct scim_rtype *rt, json_t *resources, const char *attributes,
+		      const char *excluded) OB_MUST_USE;
+
 /* startIndex (1-based, values < 1 count as 1, RFC 7644 3.4.2.4) and count
  * (negative counts as 0; capped by [scim] max_results; default the cap).
  * -1 when either is not an integer (answered 400 invalidValue). */
@@ -83,5 +97,10 @@ int scim_if_match(struct scim_call *call, const char *version) OB_MUST_USE;
  * their transaction: 0 when the header is absent or "*"; -1 when present
  * but unparsable (never matches). */
 long scim_if_match_version(struct scim_call *call);
+/* The same for a header value (or a Bulk operation's "version"; NULL: 0). */
+long scim_version_of(const char *if_match);
+/* Does the header (a list of entity tags, weak or strong, or "*") name
+ * version? */
+bool scim_etag_matches(const char *header, const char *version);
 
 #endif

@@ -5,6 +5,8 @@
 #ifndef OB_SCIM_ERROR_H
 #define OB_SCIM_ERROR_H
 
+#include <stdbool.h>
+
 #include "log.h"
 
 /* scimType values (RFC 7644 table 9). */
@@ -28,5 +30,8 @@ struct scim_error {
 /* Fill err (NULL ok) and return -1, so failures read `return scim_fail(...)`. */
 int scim_fail(struct scim_error *err, int status, const char *scim_type, const char *fmt, ...)
 	OB_PRINTF(4, 5);
+
+/* True when s is one of the scimType values above. */
+bool scim_type_known(const char *s);
 
 #endif

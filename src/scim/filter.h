@@ -119,6 +119,10 @@ struct scim_schema_view {
 	const char *const *ext_urns;   /* its extension URNs, NULL-terminated (may be NULL) */
 };
 
+/* Member of obj whose key equals name case-insensitively (an exact match
+ * first), or NULL. SCIM attribute names are case-insensitive. */
+json_t *scim_json_get_ci(const json_t *obj, const char *name);
+
 /* Evaluate f against a resource (json object in canonical form).
  * Returns 1 on match, 0 on no match, -1 with err (400 invalidFilter) when the
  * filter cannot apply (gt/lt/ge/le on a boolean or binary attribute, a

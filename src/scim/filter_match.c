@@ -16,8 +16,7 @@ struct match_ctx {
 	const char *item_attr;
 };
 
-/* Object member whose key equals name case-insensitively. */
-static json_t *get_ci(const json_t *obj, const char *name)
+json_t *scim_json_get_ci(const json_t *obj, const char *name)
 {
 	const char *key;
 	json_t *v;
@@ -31,6 +30,11 @@ static json_t *get_ci(const json_t *obj, const char *name)
 		if (strcasecmp(key, name) == 0)
 			return v;
 	return NULL;
+}
+
+static json_t *get_ci(const json_t *obj, const char *name)
+{
+	return scim_json_get_ci(obj, name);
 }
 
 static bool lookup(const struct match_ctx *c, const char *urn, const char *attr, const char *sub,

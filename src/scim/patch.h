@@ -24,12 +24,17 @@
  * attributes; readOnly ones, such as id and meta, are refused).
  * max_filter_depth as in scim_filter_parse (0 = default).
  * On success returns 0, *out is a new reference to the patched resource and
- * *changed tells whether it differs from the input (a no-op patch must not
- * bump the version). On failure returns -1, *out is NULL and err holds the
- * SCIM error: 400 invalidSyntax (malformed body or value), invalidPath
- * (unknown attribute or bad path), invalidFilter, invalidValue, noTarget
- * (replace/remove whose value filter matches nothing), mutability (readOnly
- * or immutable attribute). */
+ * *changed (may be NULL) tells whether it differs from the input (a no-op
+ * patch must not bump the version); err is left alone. On failure returns -1,
+ * *out is NULL and err (may be NULL) holds the SCIM error, its detail
+ * starting "Operations[i]: " for a failing operation: 400 invalidSyntax
+ * (malformed body or operation, unknown sub-attribute in a value),
+ * invalidPath (bad path, unknown attribute), invalidFilter, invalidValue
+ * (value of the wrong type, missing value, two primary values), noTarget
+ * (remove without path; replace/remove whose value filter matches nothing),
+ * mutability (readOnly or immutable attribute changed, required attribute
+ * removed); 500 for a NULL schema, a resource that is not an object, ENOMEM.
+ * The choices where RFC 7644 is silent: docs/DECISIONS.md, "SCIM PATCH". */
 int scim_patch_apply(const json_t *resource, const json_t *body,
 		     const struct scim_schema_view *schema, unsigned max_filter_depth,
 		     json_t **out, bool *changed, struct scim_error *err) OB_MUST_USE;

@@ -7,6 +7,7 @@
 
 #include "core/members.h"
 #include "scim/error.h"
+#include "strbuf.h"
 
 #define SCIM_USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -140,92 +141,87 @@ json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	return core_query_json_row(ctx, sql_render, 4, params, "User", err);
 }
 
-void scim_resource_version(json_t *resource, char *buf, size_t cap)
-{
-	const char *v = json_string_value(json_object_get(json_object_get(resource, "meta"), "version"));
-	size_t n = 0;
 
-	buf[0] = '\0';
-	if (v == NULL || cap == 0)
-		return;
-	for (; *v && n + 1 < cap; v++)
-		if (*v >= '0' && *v <= '9')
-			buf[n++] = *v;
-	buf[n] = '\0';
-}
-
-/* sortBy -> a fixed SQL expression (never client text). */
-static const char *sort_expr(const char *sort_by)
-{
-	static const struct {
-		const char *attr;
-		const char *expr;
-	} map[] = {
-		{ "userName", "lower(m.username)" },
-		{ "externalId", "m.external_id" },
-		{ "id", "m.id::text" },
-		{ "displayName", "m.profile->>'displayName'" },
-		{ "name.givenName", "m.profile->'name'->>'givenName'" },
-		{ "name.familyName", "m.profile->'name'->>'familyName'" },
-		{ "nickName", "m.profile->>'nickName'" },
-		{ "title", "m.profile->>'title'" },
-		{ "meta.created", "m.created_at" },
-		{ "meta.lastModified", "m.updated_at" },
-	};
-	const char *a = sort_by;
-
-	if (strncasecmp(a, SCIM_USER_SCHEMA ":", strlen(SCIM_USER_SCHEMA) + 1) == 0)
-		a += strlen(SCIM_USER_SCHEMA) + 1;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcasecmp(a, map[i].attr) == 0)
-			return map[i].expr;
-	return NULL;
-}
+static const struct scim_column user_columns[] = {
+	{ "id", NULL, "m.id", true },
+	{ "userName", NULL, "m.username", false },
+	{ "externalId", NULL, "m.external_id", false },
+	{ "active", NULL, "(m.status = 'active')", false },
+	{ "meta", "created", "m.created_at", false },
+	{ "meta", "lastModified", "m.updated_at", false },
+};
+static const struct scim_column user_group_columns[] = {
+	{ "value", NULL, "t.id", true },
+	{ "display", NULL, "t.name", false },
+};
+static const struct scim_relation user_relations[] = {
+	{ "groups",
+	  "EXISTS (SELECT 1 FROM team_members tm JOIN teams t"
+	  " ON t.org_id = tm.org_id AND t.id = tm.team_id"
+	  " WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
+	  " AND t.scim_connection_id = m.scim_connection_id AND (%s))",
+	  user_group_columns, sizeof(user_group_columns) / sizeof(user_group_columns[0]) },
+};
+const struct scim_storage user_store_storage = {
+	"m.profile", user_columns, sizeof(user_columns) / sizeof(user_columns[0]),
+	user_relations, sizeof(user_relations) / sizeof(user_relations[0]),
+};
 
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_user_query *q, json_t **resources, long long *total,
 		    struct core_error *err)
 {
-	static const char where[] =
-		" FROM members m WHERE m.org_id = $1 AND m.scim_connection_id = $2"
-		" AND m.status <> 'removed'"
-		" AND ($3::text IS NULL OR lower(m.username) = lower($3::text))"
-		" AND ($4::text IS NULL OR m.external_id = $4::text)"
-		" AND ($5::uuid IS NULL OR m.id = $5::uuid)";
-	const char *order = "m.created_at";
-	char sql[3072], lim[16], off[16];
+	const char *dir = q->descending ? "DESC" : "ASC";
+	const char *where = q->where != NULL ? q->where->where : "true";
+	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
+	struct strbuf sql = { 0 };
+	char lim[16], off[16], *text;
+	const char **params;
 	json_t *row;
+	int rc = -1;
 
 	*resources = NULL;
 	*total = 0;
-	if (q->sort_by != NULL && (order = sort_expr(q->sort_by)) == NULL)
-		return core_fail(err, 400, SCIM_INVALID_VALUE, "cannot sort by '%s'", q->sort_by);
-	if (q->id != NULL && !core_is_uuid(q->id)) {
-		/* No User has such an id: an empty page, as for any other miss. */
-		*resources = json_array();
-		return *resources ? 0 : core_fail(err, 500, "internal", "internal error");
+	/* $1 org, $2 connection, $3 base URL, $4 limit, $5 offset, then the
+	 * filter's own parameters. The ORDER BY ends with (created_at, id). */
+	strbuf_fmt(&sql, "WITH hits AS (SELECT m.* FROM members m WHERE m.org_id = $1"
+		   " AND m.scim_connection_id = $2 AND m.status <> 'removed' AND (");
+	strbuf_str(&sql, where);
+	strbuf_str(&sql, ")) SELECT json_build_object('total', (SELECT count(*) FROM hits),"
+		   " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM (SELECT ");
+	strbuf_str(&sql, USER_JSON("$3"));
+	strbuf_str(&sql, " AS j, row_number() OVER (ORDER BY ");
+	if (q->order != NULL)
+		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
+	strbuf_str(&sql, "m.created_at, m.id) AS n FROM hits m ORDER BY ");
+	if (q->order != NULL)
+		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
+	strbuf_str(&sql, "m.created_at, m.id LIMIT $4::int OFFSET $5::int) s), '[]'::json))");
+	if ((text = strbuf_finish(&sql)) == NULL ||
+	    (params = calloc(5 + n_extra, sizeof(*params))) == NULL) {
+		free(text);
+		return core_fail(err, 500, "internal", "internal error");
 	}
-	/* The ORDER BY ends with (created_at, id) so pages are stable. */
-	snprintf(sql, sizeof(sql),
-		 "SELECT json_build_object('total', (SELECT count(*) %s),"
-		 " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM"
-		 "  (SELECT " USER_JSON("$6") " AS j,"
-		 "   row_number() OVER (ORDER BY %s %s NULLS LAST, m.created_at, m.id) AS n"
-		 "   %s ORDER BY %s %s NULLS LAST, m.created_at, m.id"
-		 "   LIMIT $7::int OFFSET $8::int) s), '[]'::json))",
-		 where, order, q->descending ? "DESC" : "ASC", where, order,
-		 q->descending ? "DESC" : "ASC");
 	snprintf(lim, sizeof(lim), "%u", q->count);
 	snprintf(off, sizeof(off), "%u", q->start_index > 0 ? q->start_index - 1 : 0);
-	const char *params[] = { c->org_id, c->connection_id, q->user_name, q->external_id,
-				 q->id,     c->base_url,       lim,          off };
-	row = core_query_json_row(ctx, sql, 8, params, "Users", err);
+	params[0] = c->org_id;
+	params[1] = c->connection_id;
+	params[2] = c->base_url;
+	params[3] = lim;
+	params[4] = off;
+	for (size_t i = 0; i < n_extra; i++)
+		params[5 + i] = q->where->params[i];
+	row = core_query_json_row(ctx, text, (int)(5 + n_extra), params, "Users", err);
 	if (row == NULL)
-		return -1;
+		goto done;
 	*total = json_integer_value(json_object_get(row, "total"));
 	*resources = json_incref(json_object_get(row, "items"));
 	json_decref(row);
-	return 0;
+	rc = 0;
+done:
+	free(params);
+	free(text);
+	return rc;
 }
 
 /* ---- writing ---- */

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "core/core.h"
+#include "scim/query.h"
 
 /* Who asks: the authenticated connection (see scim/call.h). Borrowed. */
 struct scim_conn {
@@ -66,21 +67,22 @@ int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		      struct core_error *err);
 
-/* The list query. Equality filters (NULL: any); sort_by one of userName,
- * externalId, id, displayName, name.givenName, name.familyName, nickName,
- * title, meta.created, meta.lastModified (case-insensitive; NULL: creation
- * order); start_index is 1-based. */
+/* How Users are stored, for scim/query.h: filters and sortBy over members m. */
+extern const struct scim_storage user_store_storage;
+
+/* The list query. where: a translated filter (scim_filter_sql with first
+ * parameter USER_STORE_FIRST_PARAM), or NULL for every User; order: a
+ * scim_sort_sql expression or NULL for creation order (ties always go by
+ * creation, then id, so pages are stable); start_index is 1-based. */
+#define USER_STORE_FIRST_PARAM 6
 struct scim_user_query {
-	const char *user_name;   /* case-insensitive, as userName's caseExact=false */
-	const char *external_id;
-	const char *id;
-	const char *sort_by;
+	const struct scim_sql *where;
+	const char *order;
 	bool descending;
 	unsigned start_index;
 	unsigned count;
 };
-/* *resources: the page (array); *total: all matches. 400 invalidValue for an
- * unknown sort_by. */
+/* *resources: the page (array); *total: all matches. */
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_user_query *q, json_t **resources, long long *total,
 		    struct core_error *err) OB_MUST_USE;
@@ -97,8 +99,5 @@ int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const ch
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err) OB_MUST_USE;
 
-/* The version number of a rendered resource (from meta.version W/"<n>")
- * into buf; "" when absent. */
-void scim_resource_version(json_t *resource, char *buf, size_t cap);
 
 #endif

@@ -9,22 +9,18 @@
 
 #include "api/api.h"
 #include "scim/call.h"
+#include "scim/filter.h"
+#include "scim/ops.h"
+#include "scim/query.h"
+#include "scim/schema.h"
 #include "scim/user_store.h"
+#include "strbuf.h"
 
 static void conn_of(const struct scim_call *call, struct scim_conn *c)
 {
 	c->org_id = call->org_id;
 	c->connection_id = call->connection_id;
 	c->base_url = call->base_url;
-}
-
-/* Reply with a rendered User and its ETag. */
-static void reply_user(struct scim_call *call, unsigned status, json_t *user)
-{
-	char version[32];
-
-	scim_resource_version(user, version, sizeof(version));
-	scim_reply(call, status, user, version);
 }
 
 /* ---- list and search ---- */
@@ -39,98 +35,65 @@ struct list_params {
 	unsigned count;
 };
 
-/* The equality filters the IdPs use for lookups: `userName eq "x"`,
- * `externalId eq "x"`, `id eq "x"` (attribute names and the operator in any
- * case, the core schema URN allowed as a prefix). -1 for anything else
- * (error filled). Values are copied into buf. */
-static int simple_filter(const char *f, struct scim_user_query *q, char *buf, size_t cap,
-			 struct scim_error *err)
-{
-	static const char urn[] = "urn:ietf:params:scim:schemas:core:2.0:User:";
-	const char *p = f, *attr, *v;
-	size_t alen, n = 0;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	if (strncasecmp(p, urn, strlen(urn)) == 0)
-		p += strlen(urn);
-	attr = p;
-	while (*p && !isspace((unsigned char)*p))
-		p++;
-	alen = (size_t)(p - attr);
-	while (isspace((unsigned char)*p))
-		p++;
-	if (strncasecmp(p, "eq", 2) != 0 || !isspace((unsigned char)p[2]))
-		goto unsupported;
-	p += 2;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '"')
-		goto unsupported;
-	for (v = p + 1; *v && *v != '"'; v++) {
-		if (*v == '\\' && v[1] != '\0')
-			v++;
-		if (n + 1 >= cap)
-			goto unsupported;
-		buf[n++] = *v;
-	}
-	buf[n] = '\0';
-	if (*v != '"')
-		return scim_fail(err, 400, SCIM_INVALID_FILTER, "unterminated string in filter");
-	for (v++; isspace((unsigned char)*v); v++)
-		;
-	if (*v != '\0')
-		goto unsupported;
-	if (alen == 8 && strncasecmp(attr, "userName", 8) == 0)
-		q->user_name = buf;
-	else if (alen == 10 && strncasecmp(attr, "externalId", 10) == 0)
-		q->external_id = buf;
-	else if (alen == 2 && strncasecmp(attr, "id", 2) == 0)
-		q->id = buf;
-	else
-		goto unsupported;
-	return 0;
-unsupported:
-	return scim_fail(err, 400, SCIM_INVALID_FILTER,
-			 "unsupported filter; this server answers userName eq, externalId eq and id eq");
-}
-
 static void list_users(struct scim_call *call, const struct list_params *lp)
 {
+	const struct scim_rtype *rt = scim_rtype_user();
 	struct scim_user_query q = { .start_index = lp->start_index, .count = lp->count };
+	struct scim_filter *filter = NULL;
+	struct scim_sql where = { 0 };
 	struct scim_conn c;
 	struct scim_error serr;
 	struct core_error err;
-	char value[1024];
+	char *order = NULL;
 	json_t *resources = NULL, *out;
 	long long total;
 
 	conn_of(call, &c);
-	if (lp->filter != NULL && simple_filter(lp->filter, &q, value, sizeof(value), &serr) != 0) {
-		scim_call_fail(call, &serr);
-		return;
+	if (lp->filter != NULL) {
+		filter = scim_filter_parse(lp->filter, call->ctx.cfg->scim_max_filter_depth, &serr);
+		if (filter == NULL || scim_filter_sql(filter, scim_rtype_view(rt), &user_store_storage,
+						      USER_STORE_FIRST_PARAM, &where, &serr) != 0)
+			goto fail_scim;
+		q.where = &where;
 	}
-	q.sort_by = lp->sort_by;
+	if (lp->sort_by != NULL) {
+		if (scim_sort_sql(lp->sort_by, scim_rtype_view(rt), &user_store_storage, &order,
+				  &serr) != 0)
+			goto fail_scim;
+		q.order = order;
+	}
 	if (lp->sort_order != NULL) {
 		if (strcasecmp(lp->sort_order, "descending") == 0) {
 			q.descending = true;
 		} else if (strcasecmp(lp->sort_order, "ascending") != 0) {
 			scim_fail(&serr, 400, SCIM_INVALID_VALUE,
 				  "sortOrder must be \"ascending\" or \"descending\"");
-			scim_call_fail(call, &serr);
-			return;
+			goto fail_scim;
 		}
 	}
 	if (user_store_find(&call->ctx, &c, &q, &resources, &total, &err) != 0) {
 		scim_call_fail_core(call, &err);
-		return;
+		goto done;
 	}
-	out = scim_list_response(resources, total, q.start_index);
+	if (scim_project_list(rt, resources, lp->attributes, lp->excluded) != 0) {
+		http_respond_error(call->req, 500, "internal", "internal error");
+		goto done;
+	}
+	out = scim_list_response(resources, total, q.start_index); /* steals resources */
+	resources = NULL;
 	if (out == NULL) {
 		http_respond_error(call->req, 500, "internal", "internal error");
-		return;
+		goto done;
 	}
 	scim_reply(call, 200, out, NULL);
+	goto done;
+fail_scim:
+	scim_call_fail(call, &serr);
+done:
+	json_decref(resources);
+	free(order);
+	scim_sql_clear(&where);
+	scim_filter_free(filter);
 }
 
 void scim_users_list(struct http_request *req)
@@ -162,11 +125,41 @@ static const char *search_string(json_t *body, const char *name, bool *bad)
 	return json_string_value(v);
 }
 
+/* A SearchRequest's attributes / excludedAttributes: an array of strings
+ * (or one string), joined with commas into *out (malloc'd; NULL when
+ * absent). false when malformed. */
+static bool search_list(json_t *body, const char *name, char **out)
+{
+	json_t *v = json_object_get(body, name), *item;
+	struct strbuf b = { 0 };
+	size_t i;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (json_is_string(v))
+		return (*out = strdup(json_string_value(v))) != NULL;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			strbuf_free(&b);
+			return false;
+		}
+		if (i > 0)
+			strbuf_str(&b, ",");
+		strbuf_str(&b, json_string_value(item));
+	}
+	*out = strbuf_finish(&b);
+	return *out != NULL || json_array_size(v) == 0;
+}
+
 void scim_users_search(struct http_request *req)
 {
 	struct scim_call call;
 	struct list_params lp = { 0 };
 	json_t *body = NULL, *v;
+	char *attributes = NULL, *excluded = NULL;
 	bool bad = false;
 	unsigned cap;
 
@@ -190,14 +183,22 @@ void scim_users_search(struct http_request *req)
 							 : (unsigned)json_integer_value(v);
 	else if (v != NULL)
 		bad = true;
+	if (!search_list(body, "attributes", &attributes) ||
+	    !search_list(body, "excludedAttributes", &excluded))
+		bad = true;
 	if (bad) {
 		http_respond_error(req, 400, SCIM_INVALID_VALUE,
 				   "malformed SearchRequest: filter, sortBy and sortOrder are strings,"
-				   " startIndex and count integers");
+				   " startIndex and count integers, attributes and excludedAttributes"
+				   " arrays of strings");
 		goto done;
 	}
+	lp.attributes = attributes;
+	lp.excluded = excluded;
 	list_users(&call, &lp);
 done:
+	free(attributes);
+	free(excluded);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -225,54 +226,86 @@ void scim_user_get(struct http_request *req)
 		json_decref(user);
 		goto done;
 	}
-	scim_reply(&call, 200, user, version);
+	scim_reply_resource(&call, 200, scim_rtype_user(), user);
 done:
 	scim_end(&call);
+}
+
+void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	struct scim_conn c;
+	struct scim_user_input in = { 0 };
+	struct scim_error serr;
+	struct core_error err;
+	json_t *valid, *user = NULL;
+
+	conn_of(call, &c);
+	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
+		scim_result_fail(res, &serr);
+		return;
+	}
+	if (scim_user_input_from(valid, &in, &err) != 0 ||
+	    user_store_create(&call->ctx, &c, &in, &user, &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 201, user);
+	scim_user_input_clear(&in);
+	json_decref(valid);
 }
 
 void scim_user_create(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
-	struct scim_user_input in = { 0 };
-	struct core_error err;
-	json_t *body = NULL, *user = NULL;
+	struct scim_result res;
+	json_t *body = NULL;
 
+	scim_result_init(&res);
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
-	conn_of(&call, &c);
-	if (scim_user_input_from(body, &in, &err) != 0 ||
-	    user_store_create(&call.ctx, &c, &in, &user, &err) != 0) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	reply_user(&call, 201, user);
+	scim_user_create_do(&call, body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
 done:
-	scim_user_input_clear(&in);
 	json_decref(body);
 	scim_end(&call);
+}
+
+void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
+			  json_t *body, struct scim_result *res)
+{
+	struct scim_conn c;
+	struct scim_user_input in = { 0 };
+	struct scim_error serr;
+	struct core_error err;
+	json_t *valid, *user = NULL;
+
+	conn_of(call, &c);
+	/* Users have no immutable attributes (RFC 7643 4.1), so the current
+	 * resource is not needed to validate a replacement. */
+	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
+		scim_result_fail(res, &serr);
+		return;
+	}
+	if (scim_user_input_from(valid, &in, &err) != 0 ||
+	    user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in, &user, &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 200, user);
+	scim_user_input_clear(&in);
+	json_decref(valid);
 }
 
 void scim_user_replace(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
-	struct scim_user_input in = { 0 };
-	struct core_error err;
-	json_t *body = NULL, *user = NULL;
+	struct scim_result res;
+	json_t *body = NULL;
 
+	scim_result_init(&res);
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
-	conn_of(&call, &c);
-	if (scim_user_input_from(body, &in, &err) != 0 ||
-	    user_store_replace(&call.ctx, &c, http_param(req, 0), scim_if_match_version(&call), &in,
-			      &user, &err) != 0) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	reply_user(&call, 200, user);
+	scim_user_replace_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
 done:
-	scim_user_input_clear(&in);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -290,43 +323,42 @@ static int patch_user(json_t *current, json_t *patch, json_t **out, struct scim_
 /* PATCH = read, patch, replace at the version read: atomic because the
  * replace refuses (412) when the User changed in between. Without a client
  * If-Match such a race is retried on the new state. */
-void scim_user_patch(struct http_request *req)
+void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_match,
+			json_t *body, struct scim_result *res)
 {
-	struct scim_call call;
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
 	struct scim_error serr;
 	struct core_error err;
-	json_t *body = NULL, *current = NULL, *patched = NULL, *user = NULL;
-	const char *id = http_param(req, 0);
-	bool client_if_match = http_header(req, "If-Match") != NULL;
+	json_t *current = NULL, *patched = NULL, *user = NULL;
 	char version[32];
 
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	conn_of(&call, &c);
+	conn_of(call, &c);
 	for (int attempt = 0;; attempt++) {
-		current = user_store_get(&call.ctx, &c, id, &err);
+		current = user_store_get(&call->ctx, &c, id, &err);
 		if (current == NULL) {
-			scim_call_fail_core(&call, &err);
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
 		scim_resource_version(current, version, sizeof(version));
-		if (scim_if_match(&call, version) != 0)
+		if (if_match != NULL && !scim_etag_matches(if_match, version)) {
+			scim_result_error(res, 412, NULL,
+					  "If-Match does not match the current version of the resource");
 			goto done;
+		}
 		if (patch_user(current, body, &patched, &serr) != 0) {
-			scim_call_fail(&call, &serr);
+			scim_result_fail(res, &serr);
 			goto done;
 		}
 		if (scim_user_input_from(patched, &in, &err) != 0) {
-			scim_call_fail_core(&call, &err);
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
-		if (user_store_replace(&call.ctx, &c, id, strtol(version, NULL, 10), &in, &user,
+		if (user_store_replace(&call->ctx, &c, id, strtol(version, NULL, 10), &in, &user,
 				       &err) == 0)
 			break;
-		if (err.status != 412 || client_if_match || attempt == 2) {
-			scim_call_fail_core(&call, &err);
+		if (err.status != 412 || if_match != NULL || attempt == 2) {
+			scim_result_fail_core(res, &err);
 			goto done;
 		}
 		scim_user_input_clear(&in);
@@ -334,28 +366,52 @@ void scim_user_patch(struct http_request *req)
 		json_decref(patched);
 		current = patched = NULL;
 	}
-	reply_user(&call, 200, user);
+	scim_result_resource(res, 200, user);
 done:
 	scim_user_input_clear(&in);
 	json_decref(current);
 	json_decref(patched);
+}
+
+void scim_user_patch(struct http_request *req)
+{
+	struct scim_call call;
+	struct scim_result res;
+	json_t *body = NULL;
+
+	scim_result_init(&res);
+	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
+		goto done;
+	scim_user_patch_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
+done:
 	json_decref(body);
 	scim_end(&call);
+}
+
+void scim_user_delete_do(struct scim_call *call, const char *id, const char *if_match,
+			 struct scim_result *res)
+{
+	struct scim_conn c;
+	struct core_error err;
+
+	conn_of(call, &c);
+	if (user_store_delete(&call->ctx, &c, id, scim_version_of(if_match), &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_empty(res, 204, NULL, NULL);
 }
 
 void scim_user_delete(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
-	struct core_error err;
+	struct scim_result res;
 
+	scim_result_init(&res);
 	if (scim_begin(req, &call) != 0)
 		goto done;
-	conn_of(&call, &c);
-	if (user_store_delete(&call.ctx, &c, http_param(req, 0), scim_if_match_version(&call), &err) != 0)
-		scim_call_fail_core(&call, &err);
-	else
-		http_respond_json(req, 204, NULL, SCIM_CONTENT_TYPE);
+	scim_user_delete_do(&call, http_param(req, 0), http_header(req, "If-Match"), &res);
+	scim_send_projected(&call, &res, scim_rtype_user());
 done:
 	scim_end(&call);
 }

@@ -28,6 +28,7 @@ struct db_pool {
 	unsigned connect_timeout_s;
 	unsigned acquire_timeout_ms;
 	struct db_conn *slots;
+	unsigned long long acquire_timeouts; /* guarded by mu */
 };
 
 static char *dup_or_null(const char *s, bool *failed)
@@ -309,6 +310,8 @@ struct db_conn *db_acquire(struct db_pool *pool)
 	pthread_mutex_lock(&pool->mu);
 	while ((c = take_free_slot(pool)) == NULL && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
+	if (c == NULL)
+		pool->acquire_timeouts++;
 	pthread_mutex_unlock(&pool->mu);
 	if (c == NULL) {
 		log_warnx("db: no free connection within %u ms (pool size %u)",
@@ -333,6 +336,16 @@ void db_release(struct db_conn *conn)
 	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		db_rollback(conn);
 	give_back(conn);
+}
+
+void db_pool_usage(struct db_pool *pool, struct db_pool_usage *u)
+{
+	*u = (struct db_pool_usage){ .size = pool->size };
+	pthread_mutex_lock(&pool->mu);
+	for (unsigned i = 0; i < pool->size; i++)
+		u->in_use += pool->slots[i].in_use;
+	u->acquire_timeouts = pool->acquire_timeouts;
+	pthread_mutex_unlock(&pool->mu);
 }
 
 PGconn *db_pgconn(struct db_conn *conn)

@@ -37,6 +37,14 @@ struct db_conn *db_acquire(struct db_pool *pool) OB_MUST_USE;
 /* Return a connection. An open transaction is rolled back first. NULL ok. */
 void db_release(struct db_conn *conn);
 
+/* A snapshot of the pool, for metrics. */
+struct db_pool_usage {
+	unsigned size;
+	unsigned in_use; /* borrowed right now */
+	unsigned long long acquire_timeouts; /* db_acquire calls that gave up, since start */
+};
+void db_pool_usage(struct db_pool *pool, struct db_pool_usage *u);
+
 /* The libpq handle, for the rare caller that needs it (COPY, notices). */
 PGconn *db_pgconn(struct db_conn *conn);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void user_clear(struct dir_user *u)
+void dir_user_clear(struct dir_user *u)
 {
 	free(u->dn);
 	free(u->stable_id);
@@ -18,7 +18,7 @@ static void user_clear(struct dir_user *u)
 void dir_snapshot_clear(struct dir_snapshot *s)
 {
 	for (size_t i = 0; i < s->n_users; i++)
-		user_clear(&s->users[i]);
+		dir_user_clear(&s->users[i]);
 	free(s->users);
 	for (size_t i = 0; i < s->n_groups; i++) {
 		free(s->groups[i].dn);
@@ -29,5 +29,10 @@ void dir_snapshot_clear(struct dir_snapshot *s)
 	}
 	free(s->groups);
 	free(s->high_watermark);
+	for (size_t i = 0; i < s->n_skipped; i++) {
+		free(s->skipped[i].dn);
+		free(s->skipped[i].reason);
+	}
+	free(s->skipped);
 	memset(s, 0, sizeof(*s));
 }

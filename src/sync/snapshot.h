@@ -40,6 +40,13 @@ struct dir_group {
 	size_t n_members;
 };
 
+/* An entry the reader could not use (no user name or stable id, a value that
+ * is not UTF-8 text...): reported by the run, never guessed at. */
+struct dir_skipped {
+	char *dn;
+	char *reason;
+};
+
 struct dir_snapshot {
 	bool full;
 	bool members_are_uids;      /* memberUid: members[] are user names */
@@ -48,7 +55,12 @@ struct dir_snapshot {
 	struct dir_group *groups;
 	size_t n_groups;
 	char *high_watermark;       /* greatest modifyTimestamp seen, NULL if none */
+	struct dir_skipped *skipped;
+	size_t n_skipped;
 };
+
+/* Frees the strings of one user (not u itself). */
+void dir_user_clear(struct dir_user *u);
 
 /* Frees every string and array; leaves *s zeroed. */
 void dir_snapshot_clear(struct dir_snapshot *s);

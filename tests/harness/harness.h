@@ -62,11 +62,44 @@ struct slapd_server {
 	char suffix[128];   /* dc=example,dc=org */
 	char root_dn[160];  /* cn=admin,dc=example,dc=org */
 	char root_pw[64];
+	/* With slapd_options.tls: */
+	bool tls;
+	unsigned ldaps_port;
+	char ldaps_uri[128]; /* ldaps://127.0.0.1:PORT */
 };
 /* slapd with back_mdb and the core/cosine/inetorgperson/nis schemas; ldif (may
- * be NULL) is loaded with `slapadd -q` before start. */
+ * be NULL) is loaded with `slapadd -q` before start. Any client may read
+ * everything (slapd's default access), the root DN is not limited. */
 int slapd_server_start(struct slapd_server *ldap, const char *ldif_path);
 int slapd_server_stop(struct slapd_server *ldap);
+
+/* Extra settings for slapd_server_start_opts. */
+struct slapd_options {
+	/* Lines for slapd.conf's global part ("sizelimit 5", "TLSVerifyClient
+	 * demand", ...) and after the database's own directives ("limits ...",
+	 * "access to ..."); NULL for none. */
+	const char *global_conf;
+	const char *database_conf;
+	/* Serve TLS with the certificates of harness_make_test_pki(tls_dir):
+	 * StartTLS on uri, and ldaps_uri. */
+	bool tls;
+	const char *tls_dir;
+};
+int slapd_server_start_opts(struct slapd_server *ldap, const char *ldif_path,
+			    const struct slapd_options *opts);
+/* Start again on the same directory, data and ports after slapd_server_stop
+ * (or after the test killed it). */
+int slapd_server_restart(struct slapd_server *ldap);
+
+/* Run scripts/gen-ldif (from the source tree) with args (NULL-ended, e.g.
+ * {"--users", "250", NULL}) writing its LDIF to out_path. */
+int harness_gen_ldif(const char *out_path, const char *const *args);
+
+/* A test PKI in dir, made with the openssl command: ca.pem (a CA), server.pem
+ * and server.key (signed by it, for 127.0.0.1 and localhost), client.pem and
+ * client.key (signed by it, subject CN=orgbridge-client,O=test), and
+ * other-ca.pem (an unrelated CA that signed nothing here). */
+int harness_make_test_pki(const char *dir);
 
 /* ---- SMTP (python3-aiosmtpd under /usr/bin/python3) ---- */
 struct smtp_server {

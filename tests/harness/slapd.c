@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SLAPD_READY_TIMEOUT_MS 15000
@@ -30,11 +31,18 @@ static const char base_ldif[] =
 	"objectClass: organizationalUnit\n"
 	"ou: groups\n";
 
-static int write_config(const struct slapd_server *s, const char *path)
+static int write_config(const struct slapd_server *s, const char *path,
+			const struct slapd_options *o)
 {
-	char *text = NULL;
+	char *text = NULL, *tls = NULL;
 	int rc;
 
+	if (o->tls && asprintf(&tls,
+			       "TLSCACertificateFile %s/ca.pem\n"
+			       "TLSCertificateFile %s/server.pem\n"
+			       "TLSCertificateKeyFile %s/server.key\n",
+			       o->tls_dir, o->tls_dir, o->tls_dir) < 0)
+		return -1;
 	if (asprintf(&text,
 		     "# Written by the orgbridge test harness.\n"
 		     "include /etc/ldap/schema/core.schema\n"
@@ -45,6 +53,7 @@ static int write_config(const struct slapd_server *s, const char *path)
 		     "moduleload back_mdb\n"
 		     "pidfile %s/slapd.pid\n"
 		     "argsfile %s/slapd.args\n"
+		     "%s%s\n"
 		     "database mdb\n"
 		     "suffix \"%s\"\n"
 		     "rootdn \"%s\"\n"
@@ -55,11 +64,17 @@ static int write_config(const struct slapd_server *s, const char *path)
 		     "index uid,mail,cn eq,sub\n"
 		     "index entryUUID eq\n"
 		     "index member,uniqueMember,memberUid eq\n"
-		     "index modifyTimestamp eq\n",
-		     s->dir, s->dir, s->suffix, s->root_dn, s->root_pw, s->dir) < 0)
+		     "index modifyTimestamp eq\n"
+		     "%s\n",
+		     s->dir, s->dir, tls ? tls : "", o->global_conf ? o->global_conf : "", s->suffix,
+		     s->root_dn, s->root_pw, s->dir,
+		     o->database_conf ? o->database_conf : "") < 0) {
+		free(tls);
 		return -1;
+	}
 	rc = hx_write_file(path, text);
 	free(text);
+	free(tls);
 	return rc;
 }
 
@@ -87,14 +102,19 @@ static bool bind_works(const struct slapd_server *s)
 
 static int launch(struct slapd_server *s)
 {
-	char conf[600], log_path[600], url[160];
+	char conf[600], log_path[600], url[300];
 	long deadline;
 	int fd;
 
 	snprintf(conf, sizeof(conf), "%s/slapd.conf", s->dir);
 	snprintf(log_path, sizeof(log_path), "%s/slapd.log", s->dir);
 	snprintf(s->uri, sizeof(s->uri), "ldap://127.0.0.1:%u", s->port);
-	snprintf(url, sizeof(url), "%s/", s->uri);
+	if (s->tls) {
+		snprintf(s->ldaps_uri, sizeof(s->ldaps_uri), "ldaps://127.0.0.1:%u", s->ldaps_port);
+		snprintf(url, sizeof(url), "%s/ %s/", s->uri, s->ldaps_uri);
+	} else {
+		snprintf(url, sizeof(url), "%s/", s->uri);
+	}
 	const char *argv[] = { "/usr/sbin/slapd", "-d", "0", "-f", conf, "-h", url, NULL };
 
 	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -135,11 +155,21 @@ static int launch(struct slapd_server *s)
 
 int slapd_server_start(struct slapd_server *s, const char *ldif_path)
 {
+	return slapd_server_start_opts(s, ldif_path, NULL);
+}
+
+int slapd_server_start_opts(struct slapd_server *s, const char *ldif_path,
+			    const struct slapd_options *opts)
+{
+	static const struct slapd_options none = { 0 };
 	char conf[600], db[600], ldif[600], log_path[600];
 	const char *dir;
 	int rc = -1;
 
+	if (opts == NULL)
+		opts = &none;
 	memset(s, 0, sizeof(*s));
+	s->tls = opts->tls;
 	dir = harness_tmpdir("slapd");
 	if (dir == NULL)
 		return -1;
@@ -154,7 +184,7 @@ int slapd_server_start(struct slapd_server *s, const char *ldif_path)
 		fprintf(stderr, "harness: mkdir %s: %s\n", db, strerror(errno));
 		return -1;
 	}
-	if (write_config(s, conf) != 0)
+	if (write_config(s, conf, opts) != 0)
 		return -1;
 
 	if (ldif_path == NULL) {
@@ -173,13 +203,105 @@ int slapd_server_start(struct slapd_server *s, const char *ldif_path)
 
 	for (int attempt = 0; attempt < SLAPD_START_ATTEMPTS; attempt++) {
 		s->port = harness_free_port();
-		if (s->port == 0)
+		s->ldaps_port = s->tls ? harness_free_port() : 0;
+		if (s->port == 0 || (s->tls && (s->ldaps_port == 0 || s->ldaps_port == s->port)))
 			return -1;
 		rc = launch(s);
 		if (rc <= 0)
 			break;
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+int slapd_server_restart(struct slapd_server *s)
+{
+	if (s->pid > 0) {
+		fprintf(stderr, "harness: slapd_server_restart: still running\n");
+		return -1;
+	}
+	return launch(s) == 0 ? 0 : -1;
+}
+
+int harness_gen_ldif(const char *out_path, const char *const *args)
+{
+	const char *argv[40];
+	char script[600];
+	size_t n = 0;
+	int fd, status = -1;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "%s/scripts/gen-ldif", harness_srcdir());
+	argv[n++] = "/bin/sh";
+	argv[n++] = script;
+	for (; args != NULL && *args != NULL && n < 39; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "harness: %s: %s\n", out_path, strerror(errno));
+		return -1;
+	}
+	struct hx_spawn sp = { .argv = argv, .out_fd = fd, .err_fd = 2, .death_sig = SIGKILL,
+			       .kill_sig = SIGKILL };
+	pid = hx_spawn(&sp);
+	close(fd);
+	if (pid < 0 || hx_wait(pid, 300000, &status) != 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "harness: gen-ldif failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run openssl with args (a shell-free argv) in dir; 0 on success. */
+static int openssl(const char *dir, const char *const *args)
+{
+	const char *argv[32] = { "/usr/bin/openssl" };
+	char log_path[600];
+	size_t n = 1;
+
+	for (; args[n - 1] != NULL && n < 31; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	snprintf(log_path, sizeof(log_path), "%s/openssl.log", dir);
+	if (hx_run(argv, false, log_path, 60000) != 0) {
+		hx_print_tail("openssl", log_path, 20);
+		return -1;
+	}
+	return 0;
+}
+
+int harness_make_test_pki(const char *dir)
+{
+	char p[16][600];
+	const char *names[] = { "ca.key", "ca.pem", "server.key", "server.csr", "server.pem",
+				"client.key", "client.csr", "client.pem", "other-ca.key",
+				"other-ca.pem", "server.ext", "client.ext" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		snprintf(p[i], sizeof(p[i]), "%s/%s", dir, names[i]);
+	if (hx_write_file(p[10], "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+				 "extendedKeyUsage = serverAuth\n") != 0 ||
+	    hx_write_file(p[11], "extendedKeyUsage = clientAuth\n") != 0)
+		return -1;
+	const char *ca[] = { "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+			     "-subj", "/CN=orgbridge test CA", "-keyout", p[0], "-out", p[1], NULL };
+	const char *other[] = { "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+				"-subj", "/CN=unrelated CA", "-keyout", p[8], "-out", p[9], NULL };
+	const char *srv_req[] = { "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+				  "-keyout", p[2], "-out", p[3], NULL };
+	const char *srv_sign[] = { "x509", "-req", "-in", p[3], "-CA", p[1], "-CAkey", p[0],
+				   "-CAcreateserial", "-days", "2", "-extfile", p[10], "-out", p[4],
+				   NULL };
+	const char *cli_req[] = { "req", "-newkey", "rsa:2048", "-nodes", "-subj",
+				  "/O=test/CN=orgbridge-client", "-keyout", p[5], "-out", p[6], NULL };
+	const char *cli_sign[] = { "x509", "-req", "-in", p[6], "-CA", p[1], "-CAkey", p[0],
+				   "-CAcreateserial", "-days", "2", "-extfile", p[11], "-out", p[7],
+				   NULL };
+	if (openssl(dir, ca) != 0 || openssl(dir, other) != 0 || openssl(dir, srv_req) != 0 ||
+	    openssl(dir, srv_sign) != 0 || openssl(dir, cli_req) != 0 || openssl(dir, cli_sign) != 0)
+		return -1;
+	return 0;
 }
 
 int slapd_server_stop(struct slapd_server *s)

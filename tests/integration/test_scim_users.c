@@ -565,6 +565,153 @@ static void test_entra_user_create_and_lookups(void **state)
 	scim_answer_free(&a);
 }
 
+/* POST a user with a profile: emails, title, an enterprise department. */
+static void post_rich(const struct tenant *t, const char *user, const char *email_type,
+		      const char *title, const char *department, bool active)
+{
+	char body[2048];
+	struct scim_answer a;
+
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"" USER_SCHEMA "\",\"" ENTERPRISE "\"],\"userName\":\"%s\","
+		 "\"title\":\"%s\",\"active\":%s,"
+		 "\"emails\":[{\"value\":\"%s\",\"type\":\"%s\",\"primary\":true}],"
+		 "\"" ENTERPRISE "\":{\"department\":\"%s\"}}",
+		 user, title, active ? "true" : "false", user, email_type, department);
+	assert_int_equal(scim_req(t->token, "POST", "/scim/v2/Users", body, NULL, &a), 201);
+	scim_answer_free(&a);
+}
+
+static long long count_of(const struct tenant *t, const char *filter)
+{
+	struct scim_answer a;
+	long long n;
+
+	if (get_filtered(t->token, filter, &a) != 200)
+		fail_msg("%s: status %ld %s", filter, a.status, jstr(a.body, "detail"));
+	n = jint(a.body, "totalResults");
+	scim_answer_free(&a);
+	return n;
+}
+
+static void test_full_filter_grammar_through_http(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char u1[64], u2[64], u3[64];
+
+	(void)state;
+	tenant_make(&t, "scim-filters");
+	snprintf(u1, sizeof(u1), "ann-%d@x.example", fx_next());
+	snprintf(u2, sizeof(u2), "ben-%d@y.example", fx_next());
+	snprintf(u3, sizeof(u3), "cat-%d@x.example", fx_next());
+	post_rich(&t, u1, "work", "Engineer", "R&D", true);
+	post_rich(&t, u2, "home", "Engineer", "Sales", true);
+	post_rich(&t, u3, "work", "Manager", "R&D", false);
+	assert_int_equal(count_of(&t, "emails[type eq \"work\" and value co \"@x.example\"]"), 2);
+	assert_int_equal(count_of(&t, "title eq \"engineer\" and not (emails.type eq \"home\")"), 1);
+	assert_int_equal(count_of(&t, ENTERPRISE ":department eq \"r&d\""), 2);
+	assert_int_equal(count_of(&t, "active eq \"False\""), 1); /* Entra's string boolean */
+	assert_int_equal(count_of(&t, "title sw \"eng\" or title ew \"GER\""), 3);
+	assert_int_equal(count_of(&t, "meta.created gt \"2000-01-01T00:00:00Z\""), 3);
+	assert_int_equal(count_of(&t, "meta.lastModified lt \"2000-01-01T00:00:00Z\""), 0);
+	assert_int_equal(count_of(&t, "userName pr and not (externalId pr)"), 3);
+	/* Malformed and unknown: 400 invalidFilter with a SCIM body. */
+	static const char *const bad[] = { "title eq", "nosuch eq \"x\"", "title gt true and",
+					   "emails[type eq \"work\"" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(get_filtered(t.token, bad[i], &a), 400);
+		assert_string_equal(jstr(a.body, "scimType"), "invalidFilter");
+		assert_string_equal(jstr(a.body, "status"), "400");
+		scim_answer_free(&a);
+	}
+	/* Deeper than [scim] max_filter_depth (16 by default). */
+	char deep[256] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(deep, "(");
+	strcat(deep, "title pr");
+	for (int i = 0; i < 20; i++)
+		strcat(deep, ")");
+	assert_int_equal(get_filtered(t.token, deep, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidFilter");
+	scim_answer_free(&a);
+}
+
+static void test_attributes_and_excluded_attributes_shape_responses(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char user[64], id[40], path[256];
+
+	(void)state;
+	tenant_make(&t, "scim-projection");
+	snprintf(user, sizeof(user), "proj-%d@x.example", fx_next());
+	post_rich(&t, user, "work", "Engineer", "R&D", true);
+	assert_int_equal(get_filtered(t.token, "title pr", &a), 200);
+	snprintf(id, sizeof(id), "%s", jstr(a.body, "Resources.0.id"));
+	scim_answer_free(&a);
+
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s?attributes=userName,emails.value", id);
+	assert_int_equal(scim_req(t.token, "GET", path, NULL, NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "userName"), user);
+	assert_string_equal(jstr(a.body, "id"), id);          /* returned: always */
+	assert_non_null(jstr(a.body, "emails.0.value"));
+	assert_null(jstr(a.body, "emails.0.type"));           /* not asked for */
+	assert_null(jstr(a.body, "title"));
+	assert_null(json_object_get(a.body, ENTERPRISE));
+	assert_true(a.etag[0] != '\0');
+	scim_answer_free(&a);
+
+	snprintf(path, sizeof(path), "/scim/v2/Users?excludedAttributes=emails,"
+		 ENTERPRISE ":department&filter=id%%20eq%%20%%22%s%%22", id);
+	assert_int_equal(scim_req(t.token, "GET", path, NULL, NULL, &a), 200);
+	assert_int_equal(jint(a.body, "totalResults"), 1);
+	assert_string_equal(jstr(a.body, "Resources.0.title"), "Engineer");
+	assert_null(json_object_get(json_array_get(json_object_get(a.body, "Resources"), 0),
+				    "emails"));
+	scim_answer_free(&a);
+
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users/.search",
+				  "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:SearchRequest\"],"
+				  "\"filter\":\"title pr\",\"attributes\":[\"userName\"]}", NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "Resources.0.userName"), user);
+	assert_null(jstr(a.body, "Resources.0.title"));
+	scim_answer_free(&a);
+}
+
+static void test_bodies_are_checked_against_the_schema(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char body[1024], user[64];
+
+	(void)state;
+	tenant_make(&t, "scim-validate");
+	snprintf(user, sizeof(user), "val-%d@x.example", fx_next());
+	/* An unknown attribute of the core schema: invalidSyntax, nothing made. */
+	snprintf(body, sizeof(body), "{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"%s\","
+		 "\"favouriteColour\":\"blue\"}", user);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidSyntax");
+	scim_answer_free(&a);
+	/* A wrong type: invalidValue. */
+	snprintf(body, sizeof(body), "{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"%s\","
+		 "\"emails\":\"%s\"}", user, user);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidValue");
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, "userName pr"), 0);
+	/* Names in any case come back in the schema's spelling. */
+	snprintf(body, sizeof(body), "{\"schemas\":[\"" USER_SCHEMA "\"],\"USERNAME\":\"%s\","
+		 "\"Name\":{\"GivenName\":\"Val\"},\"ACTIVE\":\"True\"}", user);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 201);
+	assert_string_equal(jstr(a.body, "userName"), user);
+	assert_string_equal(jstr(a.body, "name.givenName"), "Val");
+	assert_true(json_is_true(json_object_get(a.body, "active")));
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, "name.givenName eq \"val\""), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +728,9 @@ int main(void)
 		cmocka_unit_test(test_me_is_501),
 		cmocka_unit_test(test_okta_user_sequence),
 		cmocka_unit_test(test_entra_user_create_and_lookups),
+		cmocka_unit_test(test_full_filter_grammar_through_http),
+		cmocka_unit_test(test_attributes_and_excluded_attributes_shape_responses),
+		cmocka_unit_test(test_bodies_are_checked_against_the_schema),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

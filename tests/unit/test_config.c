@@ -426,8 +426,7 @@ static void test_invalid_integer_message_states_the_range(void **state)
 static void test_unknown_section_is_an_error(void **state)
 {
 	expect_error("[server]\nport = 1\n[servr]\n", 3, "unknown section [servr]");
-	/* Named sections are recognised by syntax; no named type exists yet. */
-	expect_error("[directory corp]\n", 1, "unknown section [directory corp]");
+	expect_error("[directry corp]\n", 1, "unknown section [directry corp]");
 	expect_error("[server extra]\n", 1, "section [server] takes no name");
 	expect_error("[server\n", 1, "missing ']'");
 	expect_error("[]\n", 1, "invalid section header");
@@ -556,7 +555,14 @@ static void test_sample_files_in_tests_data_fail_on_the_right_line(void **state)
 		const char *want;
 	} cases[] = {
 		{ "bad-unknown-key.conf", 6, "unknown key 'verbosity' in section [log]" },
-		{ "bad-unknown-section.conf", 4, "unknown section [directory corp]" },
+		{ "bad-unknown-section.conf", 4, "unknown section [directry corp]" },
+		{ "bad-directory-uri.conf", 4,
+		  "[directory corp] uri 'https://wrong.example.org' must be ldap://host[:port] or "
+		  "ldaps://host[:port]" },
+		{ "bad-directory-missing-base.conf", 4, "[directory corp] needs group_base" },
+		{ "bad-directory-password.conf", 4,
+		  "unknown key 'bind_password' in section [directory corp]: secrets are never "
+		  "written in this file, use bind_password_file" },
 		{ "bad-key-outside-section.conf", 1, "outside a section" },
 		{ "bad-key-twice.conf", 8, "set twice (first on line 2)" },
 		{ "bad-pool-size.conf", 2, "pool_size is out of range" },
@@ -804,7 +810,11 @@ static void test_printed_defaults_parse_back_to_the_defaults(void **state)
 	char *printed = print_defaults();
 	struct config *defaults = config_new_defaults(), *cfg;
 
-	/* Uncomment every "#key = value" line. */
+	/* Uncomment every "#key = value" line up to the commented-out example
+	 * of a named section ("#[directory NAME]"). */
+	char *named = strstr(printed, "\n#[");
+	assert_non_null(named);
+	*named = '\0';
 	for (char *p = printed; (p = strstr(p, "\n#")) != NULL; p++)
 		if (p[2] >= 'a' && p[2] <= 'z')
 			p[1] = ' ';
@@ -825,8 +835,8 @@ static void test_config_doc_describes_every_key_in_its_section(void **state)
 
 	for (char *line = strtok_r(printed, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '[') {
-			snprintf(section, sizeof(section), "%s", line);
+		if (line[0] == '[' || (line[0] == '#' && line[1] == '[')) {
+			snprintf(section, sizeof(section), "%s", line + (line[0] == '#'));
 			snprintf(needle, sizeof(needle), "\n## %s", section);
 			sec_start = strstr(doc, needle);
 			if (sec_start == NULL) {
@@ -848,6 +858,362 @@ static void test_config_doc_describes_every_key_in_its_section(void **state)
 	free(doc);
 }
 
+/* ---- [directory NAME] ---- */
+
+static const char dir_minimal[] = "uri = ldap://ldap.example.org\n"
+				  "user_base = ou=people,dc=example,dc=org\n"
+				  "group_base = ou=groups,dc=example,dc=org\n";
+
+/* "[directory corp]\n" + the required keys + extra, parsed. */
+static struct config *parse_directory(const char *extra)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "[directory corp]\n%s%s", dir_minimal, extra);
+	return parse_ok(text);
+}
+
+static void expect_directory_error(const char *extra, unsigned line, const char *want)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "[directory corp]\n%s%s", dir_minimal, extra);
+	expect_error(text, line, want);
+}
+
+static void test_directory_defaults_for_openldap(void **state)
+{
+	struct config *cfg = parse_directory("");
+	const struct directory_config *d;
+
+	assert_int_equal(cfg->n_directories, 1);
+	d = config_directory(cfg, "corp");
+	assert_non_null(d);
+	assert_ptr_equal(d, &cfg->directories[0]);
+	assert_string_equal(d->name, "corp");
+	assert_int_equal(d->kind, DIR_KIND_OPENLDAP);
+	assert_int_equal(d->n_uris, 1);
+	assert_string_equal(d->uris[0], "ldap://ldap.example.org");
+	assert_false(d->starttls);
+	assert_null(d->ca_file);
+	assert_true(d->tls_verify);
+	assert_null(d->client_cert_file);
+	assert_null(d->client_key_file);
+	assert_null(d->bind_dn);
+	assert_null(d->bind_password);
+	assert_null(d->bind_password_file);
+	assert_string_equal(d->user_base, "ou=people,dc=example,dc=org");
+	assert_int_equal(d->user_scope, 2); /* LDAP_SCOPE_SUBTREE */
+	assert_string_equal(d->user_filter, "(objectClass=inetOrgPerson)");
+	assert_string_equal(d->group_base, "ou=groups,dc=example,dc=org");
+	assert_int_equal(d->group_scope, 2);
+	assert_string_equal(d->group_filter, "(objectClass=groupOfNames)");
+	assert_string_equal(d->attr_username, "uid");
+	assert_string_equal(d->attr_email, "mail");
+	assert_string_equal(d->attr_given_name, "givenName");
+	assert_string_equal(d->attr_family_name, "sn");
+	assert_string_equal(d->attr_display_name, "cn");
+	assert_string_equal(d->attr_stable_id, "entryUUID");
+	assert_string_equal(d->attr_member, "member");
+	assert_int_equal(d->membership, DIR_MEMBER_DN);
+	assert_false(d->nested_groups);
+	assert_int_equal(d->nested_depth, 10);
+	assert_int_equal(d->page_size, 1000);
+	assert_int_equal(d->network_timeout_s, 10);
+	assert_int_equal(d->op_timeout_s, 60);
+	assert_int_equal(d->interval_s, 900);
+	assert_int_equal(d->full_every_s, 86400);
+	assert_int_equal(d->delete_max_count, 500);
+	assert_int_equal(d->delete_max_percent, 20);
+	assert_int_equal(d->on_leave, DIR_LEAVE_REMOVE);
+	assert_true(d->pass_through_auth);
+	assert_null(config_directory(cfg, "other"));
+	config_free(cfg);
+}
+
+static void test_directory_kind_ad_switches_attribute_defaults(void **state)
+{
+	struct config *cfg = parse_directory("kind = ad\n");
+	const struct directory_config *d = config_directory(cfg, "corp");
+
+	assert_int_equal(d->kind, DIR_KIND_AD);
+	assert_string_equal(d->attr_username, "sAMAccountName");
+	assert_string_equal(d->attr_display_name, "displayName");
+	assert_string_equal(d->attr_stable_id, "objectGUID");
+	assert_string_equal(d->user_filter, "(&(objectCategory=person)(objectClass=user))");
+	assert_string_equal(d->group_filter, "(objectClass=group)");
+	assert_string_equal(d->attr_email, "mail");
+	config_free(cfg);
+
+	/* An explicit value wins over the kind's default. */
+	cfg = parse_directory("kind = ad\nattr_username = uid\n");
+	assert_string_equal(cfg->directories[0].attr_username, "uid");
+	config_free(cfg);
+}
+
+static void test_directory_member_attribute_sets_membership_and_group_filter(void **state)
+{
+	static const struct {
+		const char *attr;
+		enum dir_membership membership;
+		const char *filter;
+	} cases[] = {
+		{ "member", DIR_MEMBER_DN, "(objectClass=groupOfNames)" },
+		{ "uniqueMember", DIR_MEMBER_DN, "(objectClass=groupOfUniqueNames)" },
+		{ "memberUid", DIR_MEMBER_UID, "(objectClass=posixGroup)" },
+		{ "memberuid", DIR_MEMBER_UID, "(objectClass=posixGroup)" },
+	};
+	char extra[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(extra, sizeof(extra), "member_attribute = %s\n", cases[i].attr);
+		struct config *cfg = parse_directory(extra);
+		assert_string_equal(cfg->directories[0].attr_member, cases[i].attr);
+		assert_int_equal(cfg->directories[0].membership, cases[i].membership);
+		assert_string_equal(cfg->directories[0].group_filter, cases[i].filter);
+		config_free(cfg);
+	}
+}
+
+static void test_directory_file_sets_every_key(void **state)
+{
+	char *text = slurp_src("tests/data/config/directory.conf"), *all;
+	const char *pw = temp_file("bind-secret\n");
+	size_t cap = strlen(text) + 256;
+	struct config *cfg;
+	const struct directory_config *d, *p;
+
+	all = malloc(cap);
+	assert_non_null(all);
+	/* A named section cannot be reopened: put the password file inside it. */
+	snprintf(all, cap, "%.*sbind_password_file = %s\n%s",
+		 (int)(strstr(text, "user_base") - text), text, pw, strstr(text, "user_base"));
+	cfg = parse_ok(all);
+	assert_int_equal(cfg->n_directories, 2);
+	d = config_directory(cfg, "corp");
+	assert_non_null(d);
+	assert_int_equal(d->kind, DIR_KIND_AD);
+	assert_int_equal(d->n_uris, 2);
+	assert_string_equal(d->uris[0], "ldaps://dc1.corp.example.org");
+	assert_string_equal(d->uris[1], "ldap://dc2.corp.example.org:3268/");
+	assert_true(d->starttls);
+	assert_string_equal(d->ca_file, "/etc/orgbridge/corp-ca.pem");
+	assert_false(d->tls_verify);
+	assert_string_equal(d->client_cert_file, "/etc/orgbridge/corp.crt");
+	assert_string_equal(d->client_key_file, "/etc/orgbridge/corp.key");
+	assert_string_equal(d->bind_dn, "CN=orgbridge,OU=Services,DC=corp,DC=example,DC=org");
+	assert_string_equal(d->bind_password, "bind-secret");
+	assert_string_equal(d->bind_password_file, pw);
+	assert_string_equal(d->user_base, "OU=Staff,DC=corp,DC=example,DC=org");
+	assert_int_equal(d->user_scope, 1); /* LDAP_SCOPE_ONELEVEL */
+	assert_string_equal(d->user_filter, "(&(objectClass=user)(!(objectClass=computer)))");
+	assert_string_equal(d->group_base, "OU=Groups,DC=corp,DC=example,DC=org");
+	assert_int_equal(d->group_scope, 0); /* LDAP_SCOPE_BASE */
+	assert_string_equal(d->group_filter, "(objectClass=group)");
+	assert_string_equal(d->attr_username, "userPrincipalName");
+	assert_string_equal(d->attr_email, "proxyAddresses");
+	assert_string_equal(d->attr_given_name, "gn");
+	assert_string_equal(d->attr_family_name, "surname");
+	assert_string_equal(d->attr_display_name, "name");
+	assert_string_equal(d->attr_stable_id, "objectSid");
+	assert_string_equal(d->attr_member, "member");
+	assert_true(d->nested_groups);
+	assert_int_equal(d->nested_depth, 5);
+	assert_int_equal(d->page_size, 500);
+	assert_int_equal(d->network_timeout_s, 3);
+	assert_int_equal(d->op_timeout_s, 120);
+	assert_int_equal(d->interval_s, 300);
+	assert_int_equal(d->full_every_s, 12 * 3600);
+	assert_int_equal(d->delete_max_count, 50);
+	assert_int_equal(d->delete_max_percent, 10);
+	assert_int_equal(d->on_leave, DIR_LEAVE_SUSPEND);
+	assert_false(d->pass_through_auth);
+
+	p = config_directory(cfg, "posix-1");
+	assert_non_null(p);
+	assert_ptr_equal(p, &cfg->directories[1]);
+	assert_int_equal(p->membership, DIR_MEMBER_UID);
+	assert_string_equal(p->attr_username, "uid");
+	assert_null(p->bind_password);
+	config_free(cfg);
+	free(all);
+	free(text);
+}
+
+static void test_directory_password_from_the_environment_by_name(void **state)
+{
+	char text[1024];
+	struct config *cfg;
+
+	/* Upper case, '-' as '_'; the variable overrides the file. */
+	assert_int_equal(setenv("ORGBRIDGE_DIRECTORY_EU_WEST_PASSWORD", "env-secret", 1), 0);
+	snprintf(text, sizeof(text),
+		 "[directory eu-west]\n%sbind_dn = cn=svc,dc=example,dc=org\n"
+		 "bind_password_file = /nonexistent/pw\n"
+		 "[directory other]\n%sbind_dn = cn=svc,dc=example,dc=org\n"
+		 "bind_password_file = %s\n",
+		 dir_minimal, dir_minimal, temp_file("file-secret"));
+	cfg = parse_ok(text);
+	unsetenv("ORGBRIDGE_DIRECTORY_EU_WEST_PASSWORD");
+	assert_string_equal(config_directory(cfg, "eu-west")->bind_password, "env-secret");
+	assert_string_equal(config_directory(cfg, "other")->bind_password, "file-secret");
+	config_free(cfg);
+
+	/* Without it the missing file is an error on its line. */
+	snprintf(text, sizeof(text),
+		 "[directory eu-west]\n%sbind_dn = cn=svc,dc=example,dc=org\n"
+		 "bind_password_file = /nonexistent/pw\n",
+		 dir_minimal);
+	expect_error(text, 6, "[directory eu-west] bind_password_file: cannot read '/nonexistent/pw'");
+}
+
+static void test_directory_section_names_are_checked(void **state)
+{
+	expect_error("[directory Corp]\n", 1, "invalid name in [directory Corp]");
+	expect_error("[directory a.b]\n", 1, "invalid name in [directory a.b]");
+	expect_error("[directory "
+		     "a1234567890123456789012345678901234567890123456789012345678901234]\n",
+		     1, "use 1 to 64 of a-z");
+	expect_error("[directory]\n", 1, "section [directory] needs a name");
+	expect_error("[directory a]\nuri = ldap://x\nuser_base = dc=x\ngroup_base = dc=x\n"
+		     "[directory a]\n",
+		     5, "section [directory a] appears twice");
+	expect_error("[directory a]\nuri = ldap://x\nuri = ldap://y\n", 3,
+		     "key 'uri' in section [directory a] is set twice (first on line 2)");
+	expect_error("[directory a]\nbase = dc=x\n", 2, "unknown key 'base' in section [directory a]");
+}
+
+static void test_directory_required_keys_and_rules_between_keys(void **state)
+{
+	expect_error("\n[directory corp]\nuser_base = dc=x\ngroup_base = dc=x\n", 2,
+		     "[directory corp] needs uri");
+	expect_error("[directory corp]\nuri = ldap://x\ngroup_base = dc=x\n", 1,
+		     "[directory corp] needs user_base");
+	expect_error("[directory corp]\nuri =\n", 2, "empty value for uri");
+	expect_directory_error("bind_dn = cn=svc,dc=example,dc=org\n", 5,
+			       "bind_dn requires a password");
+	expect_directory_error("client_cert_file = /c.pem\n", 5,
+			       "client_cert_file and client_key_file go together");
+	expect_directory_error("client_key_file = /k.pem\n", 5,
+			       "client_cert_file and client_key_file go together");
+	expect_directory_error("client_cert_file = /c.pem\nclient_key_file = /k.pem\n", 5,
+			       "client_cert_file needs TLS");
+	expect_directory_error("member_attribute = memberUid\nnested_groups = true\n", 6,
+			       "nested_groups needs DN membership");
+}
+
+static void test_directory_password_file_without_bind_dn_is_an_error(void **state)
+{
+	char extra[256];
+
+	snprintf(extra, sizeof(extra), "bind_password_file = %s\n", temp_file("pw"));
+	expect_directory_error(extra, 5, "bind_password_file is set but bind_dn is not");
+}
+
+static void test_directory_bad_values_are_rejected(void **state)
+{
+	static const struct {
+		const char *extra;
+		const char *want;
+	} cases[] = {
+		{ "kind = novell\n", "invalid value 'novell' for kind (expected one of openldap, ad)" },
+		{ "user_scope = subtree\n", "(expected one of base, one, sub)" },
+		{ "on_leave = delete\n", "(expected one of remove, downgrade, suspend)" },
+		{ "page_size = 0\n", "'0' for page_size is out of range" },
+		{ "nested_depth = 65\n", "'65' for nested_depth is out of range" },
+		{ "delete_threshold_percent = 101\n", "for delete_threshold_percent is out of range" },
+		{ "timeout = 0\n", "'0' for timeout is out of range" },
+		{ "user_filter = objectClass=person\n", "user_filter must be one LDAP filter" },
+		{ "group_filter = (a=b))(c=d\n", "group_filter must be one LDAP filter" },
+		{ "group_filter = (a=b)(c=d)\n", "group_filter must be one LDAP filter" },
+		{ "attr_username = \"uid)(x=*\"\n", "attr_username must be an attribute name" },
+		{ "member_attribute = member;range=0-10\n", "member_attribute must be an attribute" },
+		{ "bind_dn = not a dn\n", "bind_dn is not a valid DN" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_directory_error(cases[i].extra, 5, cases[i].want);
+}
+
+static void test_directory_uris_must_be_ldap_or_ldaps_with_a_host(void **state)
+{
+	static const char *const bad[] = {
+		"http://ldap.example.org", "ldap://", "ldap:///", "ldapi:///var/run/slapd.sock",
+		"ldap://x/dc=example,dc=org", "ldap://x?cn", "ldap://user@x", "ldap.example.org",
+	};
+	static const char *const good[] = { "ldap://x", "LDAPS://x:636", "ldap://[::1]:389/",
+					    "ldap://127.0.0.1:1389" };
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[directory corp]\nuser_base = dc=x\ngroup_base = dc=x\nuri = %s\n", bad[i]);
+		expect_error(text, 4, "must be ldap://host[:port] or ldaps://host[:port]");
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[directory corp]\nuser_base = dc=x\ngroup_base = dc=x\nuri = %s\n", good[i]);
+		config_free(parse_ok(text));
+	}
+}
+
+static void test_directory_keys_are_reloadable(void **state)
+{
+	struct config *old = parse_directory("page_size = 10\n");
+	struct config *fresh = parse_ok("[directory corp]\nuri = ldap://other ldap://x\n"
+					"user_base = dc=x\ngroup_base = dc=y\npage_size = 20\n");
+	struct config *none = parse_ok("");
+	struct seen_keys seen = { "" };
+
+	assert_int_equal(config_restart_keys(old, fresh, collect_key, &seen), 0);
+	assert_int_equal(config_restart_keys(none, fresh, collect_key, &seen), 0);
+	assert_int_equal(config_restart_keys(fresh, none, collect_key, &seen), 0);
+	assert_string_equal(seen.list, "");
+	config_free(old);
+	config_free(fresh);
+	config_free(none);
+}
+
+static void test_printed_directory_section_parses_with_its_required_keys(void **state)
+{
+	static const struct {
+		const char *line, *value;
+	} required[] = {
+		{ "#uri =", "uri = ldap://x" },
+		{ "#user_base =", "user_base = dc=x" },
+		{ "#group_base =", "group_base = dc=y" },
+	};
+	char *printed = print_defaults(), *named, *save = NULL;
+	char text[8192] = "[directory x]\n";
+	struct config *cfg, *expected;
+
+	/* The commented example, uncommented and given values for the keys
+	 * without a default, means the same as the minimal section. */
+	named = strstr(printed, "\n#[directory NAME]\n");
+	assert_non_null(named);
+	for (char *line = strtok_r(named + strlen("\n#[directory NAME]\n"), "\n", &save);
+	     line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		const char *out = line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' ? line + 1 : NULL;
+		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+			if (strcmp(line, required[i].line) == 0)
+				out = required[i].value;
+		if (out != NULL) {
+			strncat(text, out, sizeof(text) - strlen(text) - 2);
+			strcat(text, "\n");
+		}
+	}
+	cfg = parse_ok(text);
+	expected = parse_ok("[directory x]\nuri = ldap://x\nuser_base = dc=x\ngroup_base = dc=y\n");
+	assert_string_equal(cfg->directories[0].attr_username, "uid");
+	assert_string_equal(cfg->directories[0].user_filter, expected->directories[0].user_filter);
+	assert_int_equal(cfg->directories[0].page_size, 1000);
+	assert_int_equal(cfg->directories[0].interval_s, expected->directories[0].interval_s);
+	assert_true(cfg->directories[0].pass_through_auth);
+	config_free(cfg);
+	config_free(expected);
+	free(printed);
+}
+
 static void test_config_free_accepts_null(void **state)
 {
 	config_free(NULL);
@@ -859,6 +1225,9 @@ static int group_setup(void **state)
 	/* The developer's own environment must not leak into the tests. */
 	unsetenv("ORGBRIDGE_DB_PASSWORD");
 	unsetenv("ORGBRIDGE_SMTP_PASSWORD");
+	unsetenv("ORGBRIDGE_DIRECTORY_EU_WEST_PASSWORD");
+	unsetenv("ORGBRIDGE_DIRECTORY_OTHER_PASSWORD");
+	unsetenv("ORGBRIDGE_DIRECTORY_CORP_PASSWORD");
 	return 0;
 }
 
@@ -908,6 +1277,18 @@ int main(void)
 		cmocka_unit_test(test_sample_config_lists_every_key_with_its_default),
 		cmocka_unit_test(test_printed_defaults_parse_back_to_the_defaults),
 		cmocka_unit_test(test_config_doc_describes_every_key_in_its_section),
+		cmocka_unit_test(test_directory_defaults_for_openldap),
+		cmocka_unit_test(test_directory_kind_ad_switches_attribute_defaults),
+		cmocka_unit_test(test_directory_member_attribute_sets_membership_and_group_filter),
+		cmocka_unit_test(test_directory_file_sets_every_key),
+		cmocka_unit_test(test_directory_password_from_the_environment_by_name),
+		cmocka_unit_test(test_directory_section_names_are_checked),
+		cmocka_unit_test(test_directory_required_keys_and_rules_between_keys),
+		cmocka_unit_test(test_directory_password_file_without_bind_dn_is_an_error),
+		cmocka_unit_test(test_directory_bad_values_are_rejected),
+		cmocka_unit_test(test_directory_uris_must_be_ldap_or_ldaps_with_a_host),
+		cmocka_unit_test(test_directory_keys_are_reloadable),
+		cmocka_unit_test(test_printed_directory_section_parses_with_its_required_keys),
 		cmocka_unit_test(test_config_free_accepts_null),
 	};
 

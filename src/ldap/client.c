@@ -1,0 +1,687 @@
+/* See client.h. Every operation is asynchronous underneath (ldap_result with
+ * the directory's timeout), so a server that accepts the connection and then
+ * stops answering cannot hang a sync run. */
+#include "ldap/client.h"
+
+#include <ldap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ldap/values.h"
+
+struct ldapc {
+	LDAP *ld;
+	char *uri;
+	char name[72];      /* directory name, for messages */
+	struct timeval op_timeout;
+	bool broken;        /* timed out or lost: refuse further operations */
+};
+
+int ldapc_fail(struct ldapc_error *err, enum ldapc_failure kind, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->kind = kind;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static enum ldapc_failure classify(int code)
+{
+	switch (code) {
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_UNAVAILABLE:
+	case LDAP_BUSY:
+	case LDAP_OTHER:
+		return LDAPC_ERR_UNAVAILABLE;
+	case LDAP_TIMEOUT:
+	case LDAP_TIMELIMIT_EXCEEDED:
+		return LDAPC_ERR_TIMEOUT;
+	case LDAP_INVALID_CREDENTIALS:
+	case LDAP_INAPPROPRIATE_AUTH:
+		return LDAPC_ERR_CREDENTIALS;
+	case LDAP_SIZELIMIT_EXCEEDED:
+	case LDAP_ADMINLIMIT_EXCEEDED:
+		return LDAPC_ERR_INCOMPLETE;
+	case LDAP_NO_MEMORY:
+		return LDAPC_ERR_NOMEM;
+	default:
+		return LDAPC_ERR_OPERATION;
+	}
+}
+
+/* "Invalid credentials (49): <diagnostic>" for code and the handle's (or
+ * the given) diagnostic message. */
+static void describe_code(LDAP *ld, int code, const char *diag, char *buf, size_t cap)
+{
+	char *own = NULL;
+
+	if (diag == NULL && ld != NULL &&
+	    ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &own) == LDAP_OPT_SUCCESS)
+		diag = own;
+	if (diag != NULL && *diag != '\0')
+		snprintf(buf, cap, "%s (%d): %s", ldap_err2string(code), code, diag);
+	else
+		snprintf(buf, cap, "%s (%d)", ldap_err2string(code), code);
+	ldap_memfree(own);
+}
+
+/* An error of operation `what` on the connected server. */
+static int op_fail(struct ldapc *c, int code, const char *diag, struct ldapc_error *err,
+		   const char *what)
+{
+	char text[600];
+	enum ldapc_failure kind = classify(code);
+
+	describe_code(c->ld, code, diag, text, sizeof(text));
+	if (kind == LDAPC_ERR_UNAVAILABLE || kind == LDAPC_ERR_TIMEOUT)
+		c->broken = true;
+	return ldapc_fail(err, kind, code, "directory %s: %s: %s: %s", c->name, c->uri, what, text);
+}
+
+static int result_code(LDAP *ld)
+{
+	int code = LDAP_OTHER;
+
+	if (ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code) != LDAP_OPT_SUCCESS)
+		code = LDAP_OTHER;
+	return code == LDAP_SUCCESS ? LDAP_OTHER : code;
+}
+
+/* Wait for the result of msgid (all of it: a whole page of a search). */
+static int wait_result(struct ldapc *c, int msgid, LDAPMessage **res, struct ldapc_error *err,
+		       const char *what)
+{
+	struct timeval tv = c->op_timeout;
+	int rc = ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res);
+
+	if (rc > 0)
+		return 0;
+	*res = NULL;
+	if (rc == 0) {
+		ldap_abandon_ext(c->ld, msgid, NULL, NULL);
+		c->broken = true;
+		return ldapc_fail(err, LDAPC_ERR_TIMEOUT, LDAP_TIMEOUT,
+				  "directory %s: %s: %s: no answer within %ld s", c->name, c->uri, what,
+				  (long)c->op_timeout.tv_sec);
+	}
+	return op_fail(c, result_code(c->ld), NULL, err, what);
+}
+
+/* Parse a bind/extended/search-done result: 0 for success. Hands back the
+ * response controls when ctrls is not NULL. Frees res. */
+static int check_result(struct ldapc *c, LDAPMessage *res, LDAPControl ***ctrls,
+			struct ldapc_error *err, const char *what)
+{
+	int code = LDAP_OTHER, rc;
+	char *diag = NULL;
+
+	rc = ldap_parse_result(c->ld, res, &code, NULL, &diag, NULL, ctrls, 1);
+	if (rc != LDAP_SUCCESS) {
+		ldap_memfree(diag);
+		return op_fail(c, rc, NULL, err, what);
+	}
+	if (code != LDAP_SUCCESS) {
+		op_fail(c, code, diag, err, what);
+		ldap_memfree(diag);
+		if (ctrls != NULL) {
+			ldap_controls_free(*ctrls);
+			*ctrls = NULL;
+		}
+		return -1;
+	}
+	ldap_memfree(diag);
+	return 0;
+}
+
+static int sasl_bind(struct ldapc *c, const char *dn, const char *mech, struct berval *cred,
+		     struct ldapc_error *err, const char *what)
+{
+	LDAPMessage *res = NULL;
+	int msgid = -1, rc;
+
+	if (c->broken)
+		return ldapc_fail(err, LDAPC_ERR_UNAVAILABLE, LDAP_SERVER_DOWN,
+				  "directory %s: %s: connection no longer usable", c->name, c->uri);
+	rc = ldap_sasl_bind(c->ld, dn, mech, cred, NULL, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, what);
+	if (wait_result(c, msgid, &res, err, what) != 0)
+		return -1;
+	return check_result(c, res, NULL, err, what);
+}
+
+/* The bind of the service account. */
+static int service_bind(struct ldapc *c, const struct directory_config *dir,
+			struct ldapc_error *err)
+{
+	char what[400];
+
+	if (dir->bind_dn != NULL) {
+		struct berval cred = { .bv_val = dir->bind_password,
+				       .bv_len = dir->bind_password ? strlen(dir->bind_password) : 0 };
+		snprintf(what, sizeof(what), "bind as %s", dir->bind_dn);
+		return sasl_bind(c, dir->bind_dn, LDAP_SASL_SIMPLE, &cred, err, what);
+	}
+	if (dir->client_cert_file != NULL) {
+		/* An empty initial response: the identity is the certificate's,
+		 * no authorization identity asked for (RFC 4422 appendix A). */
+		struct berval none = { .bv_val = (char *)"", .bv_len = 0 };
+		return sasl_bind(c, NULL, "EXTERNAL", &none, err, "SASL EXTERNAL bind");
+	}
+	/* Anonymous: nothing to send; the first search shows what it may read. */
+	return 0;
+}
+
+static bool is_ldaps(const char *uri)
+{
+	return strncasecmp(uri, "ldaps://", 8) == 0;
+}
+
+static int set_tls_options(LDAP *ld, const struct directory_config *dir)
+{
+	int require = dir->tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
+	int min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, zero = 0;
+
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min) != LDAP_OPT_SUCCESS)
+		return -1;
+	if (dir->ca_file != NULL &&
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, dir->ca_file) != LDAP_OPT_SUCCESS)
+		return -1;
+	if (dir->client_cert_file != NULL &&
+	    (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, dir->client_cert_file) !=
+		     LDAP_OPT_SUCCESS ||
+	     ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, dir->client_key_file) != LDAP_OPT_SUCCESS))
+		return -1;
+	/* Options set on a handle apply only to a context made for it. */
+	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
+}
+
+/* Connect to one URI (TCP, TLS, StartTLS) and bind. */
+static int open_one(const struct directory_config *dir, const char *uri, struct ldapc *c,
+		    struct ldapc_error *err)
+{
+	struct timeval net = { .tv_sec = (time_t)dir->network_timeout_s };
+	int version = LDAP_VERSION3, limit = (int)dir->op_timeout_s, rc, msgid = -1;
+	bool tls = is_ldaps(uri) || dir->starttls;
+
+	c->uri = strdup(uri);
+	if (c->uri == NULL)
+		return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+	rc = ldap_initialize(&c->ld, uri);
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, "initialize");
+	if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &c->op_timeout) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_TIMELIMIT, &limit) != LDAP_OPT_SUCCESS ||
+	    (tls && set_tls_options(c->ld, dir) != 0))
+		return op_fail(c, LDAP_PARAM_ERROR, NULL, err, "set options");
+	rc = ldap_connect(c->ld);
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, "connect");
+	if (dir->starttls && !is_ldaps(uri)) {
+		LDAPMessage *res = NULL;
+		rc = ldap_start_tls(c->ld, NULL, NULL, &msgid);
+		if (rc != LDAP_SUCCESS)
+			return op_fail(c, rc, NULL, err, "StartTLS");
+		if (wait_result(c, msgid, &res, err, "StartTLS") != 0 ||
+		    check_result(c, res, NULL, err, "StartTLS") != 0)
+			return -1;
+		rc = ldap_install_tls(c->ld);
+		if (rc != LDAP_SUCCESS)
+			return op_fail(c, rc, NULL, err, "StartTLS handshake");
+	}
+	return service_bind(c, dir, err);
+}
+
+static void drop_connection(struct ldapc *c)
+{
+	if (c->ld != NULL)
+		ldap_unbind_ext_s(c->ld, NULL, NULL);
+	c->ld = NULL;
+	free(c->uri);
+	c->uri = NULL;
+	c->broken = false;
+}
+
+/* Append text to the string in buf, cut to fit. */
+static void append(char *buf, size_t cap, const char *text)
+{
+	size_t n = strlen(buf), m = strlen(text);
+
+	if (n + 1 >= cap)
+		return;
+	if (m > cap - n - 1)
+		m = cap - n - 1;
+	memcpy(buf + n, text, m);
+	buf[n + m] = '\0';
+}
+
+static bool worth_next_uri(enum ldapc_failure kind)
+{
+	return kind == LDAPC_ERR_UNAVAILABLE || kind == LDAPC_ERR_TIMEOUT;
+}
+
+int ldapc_open(const struct directory_config *dir, struct ldapc **out, struct ldapc_error *err)
+{
+	struct ldapc *c = calloc(1, sizeof(*c));
+	char tried[sizeof(err->message)] = "";
+
+	*out = NULL;
+	if (c == NULL)
+		return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+	snprintf(c->name, sizeof(c->name), "%s", dir->name);
+	c->op_timeout.tv_sec = (time_t)dir->op_timeout_s;
+	if (dir->n_uris == 0) {
+		free(c);
+		return ldapc_fail(err, LDAPC_ERR_UNAVAILABLE, LDAP_PARAM_ERROR,
+				  "directory %s: no uri configured", dir->name);
+	}
+	for (size_t i = 0; i < dir->n_uris; i++) {
+		if (open_one(dir, dir->uris[i], c, err) == 0) {
+			*out = c;
+			return 0;
+		}
+		drop_connection(c);
+		if (!worth_next_uri(err->kind) || i + 1 == dir->n_uris)
+			break;
+		/* Keep each URI's reason for the final message. */
+		append(tried, sizeof(tried), err->message);
+		append(tried, sizeof(tried), "; ");
+	}
+	if (tried[0] != '\0') {
+		append(tried, sizeof(tried), err->message);
+		memcpy(err->message, tried, sizeof(err->message));
+	}
+	free(c);
+	return -1;
+}
+
+void ldapc_close(struct ldapc *c)
+{
+	if (c == NULL)
+		return;
+	drop_connection(c);
+	free(c);
+}
+
+const char *ldapc_uri(const struct ldapc *c)
+{
+	return c->uri;
+}
+
+int ldapc_bind(struct ldapc *c, const char *dn, const char *password, struct ldapc_error *err)
+{
+	struct berval cred;
+	char what[400];
+
+	if (password == NULL || *password == '\0')
+		return ldapc_fail(err, LDAPC_ERR_CREDENTIALS, LDAP_INVALID_CREDENTIALS,
+				  "directory %s: empty password refused", c->name);
+	cred.bv_val = (char *)password;
+	cred.bv_len = strlen(password);
+	snprintf(what, sizeof(what), "bind as %s", dn);
+	return sasl_bind(c, dn, LDAP_SASL_SIMPLE, &cred, err, what);
+}
+
+/* ---- entries ---- */
+
+struct berval **ldapc_entry_values(const struct ldapc_entry *e, const char *attr, size_t *n)
+{
+	for (size_t i = 0; i < e->n_attrs; i++) {
+		if (strcasecmp(e->attrs[i].name, attr) == 0 && e->attrs[i].n_values > 0) {
+			*n = e->attrs[i].n_values;
+			return e->attrs[i].values;
+		}
+	}
+	*n = 0;
+	return NULL;
+}
+
+static void entry_clear(struct ldapc_entry *e)
+{
+	for (size_t i = 0; i < e->n_attrs; i++) {
+		free(e->attrs[i].name);
+		ldap_value_free_len(e->attrs[i].values);
+	}
+	free(e->attrs);
+	ldap_memfree(e->dn);
+	memset(e, 0, sizeof(*e));
+}
+
+static size_t count_values(struct berval **v)
+{
+	size_t n = 0;
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Move the values of *more to the end of a (both from libldap); *more is
+ * consumed. */
+static int append_values(struct ldapc_attr *a, struct berval ***more)
+{
+	size_t n = count_values(*more);
+	struct berval **grown;
+
+	if (n == 0) {
+		ldap_value_free_len(*more);
+		*more = NULL;
+		return 0;
+	}
+	grown = ber_memrealloc(a->values, (a->n_values + n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	memcpy(grown + a->n_values, *more, n * sizeof(*grown));
+	a->values = grown;
+	a->n_values += n;
+	grown[a->n_values] = NULL;
+	ber_memfree(*more); /* the array only: its values moved */
+	*more = NULL;
+	return 0;
+}
+
+/* The next slice of a ranged attribute: base search on dn asking for
+ * "name;range=from-*". */
+static int fetch_range(struct ldapc *c, const char *dn, const char *name, unsigned long from,
+		       struct ldapc_attr *a, unsigned long *high, bool *last,
+		       struct ldapc_error *err)
+{
+	char want[160], *attrs[2] = { want, NULL }, what[400], *got = NULL;
+	LDAPMessage *res = NULL, *e;
+	BerElement *ber = NULL;
+	struct berval **vals = NULL;
+	unsigned long low = 0;
+	int rc, msgid = -1, code = LDAP_OTHER;
+
+	snprintf(want, sizeof(want), "%s;range=%lu-*", name, from);
+	snprintf(what, sizeof(what), "ranged read of %s of %s", want, dn);
+	rc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL,
+			     &c->op_timeout, 0, &msgid);
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, what);
+	if (wait_result(c, msgid, &res, err, what) != 0)
+		return -1;
+	e = ldap_first_entry(c->ld, res);
+	for (char *at = e ? ldap_first_attribute(c->ld, e, &ber) : NULL; at != NULL;
+	     at = ldap_next_attribute(c->ld, e, ber)) {
+		if (got == NULL && ldapc_range_parse(at, name, &low, high, last) == 1) {
+			got = at;
+			vals = ldap_get_values_len(c->ld, e, at);
+		} else {
+			ldap_memfree(at);
+		}
+	}
+	ber_free(ber, 0);
+	for (LDAPMessage *m = ldap_first_message(c->ld, res); m != NULL;
+	     m = ldap_next_message(c->ld, m)) {
+		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
+			rc = ldap_parse_result(c->ld, m, &code, NULL, NULL, NULL, NULL, 0);
+			if (rc != LDAP_SUCCESS || code != LDAP_SUCCESS) {
+				op_fail(c, rc != LDAP_SUCCESS ? rc : code, NULL, err, what);
+				goto fail;
+			}
+		}
+	}
+	if (got == NULL || low != from) {
+		ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_OTHER,
+			   "directory %s: %s: %s: the server did not return the slice starting at "
+			   "%lu",
+			   c->name, c->uri, what, from);
+		goto fail;
+	}
+	if (append_values(a, &vals) != 0) {
+		ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+		goto fail;
+	}
+	ldap_memfree(got);
+	ldap_msgfree(res);
+	return 0;
+fail:
+	ldap_value_free_len(vals);
+	ldap_memfree(got);
+	ldap_msgfree(res);
+	return -1;
+}
+
+/* An attribute returned as a slice ("member;range=0-1499"): read the rest
+ * and name it after the attribute ("member"). Nothing to do for others. */
+static int complete_range(struct ldapc *c, const char *dn, struct ldapc_attr *a,
+			  struct ldapc_error *err)
+{
+	char *semi = strchr(a->name, ';'), *name;
+	unsigned long low, high;
+	bool last;
+
+	if (semi == NULL)
+		return 0;
+	name = strndup(a->name, (size_t)(semi - a->name));
+	if (name == NULL)
+		return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+	if (ldapc_range_parse(a->name, name, &low, &high, &last) != 1) {
+		free(name); /* another option (";binary", ";lang-x"): keep it as is */
+		return 0;
+	}
+	if (low != 0) {
+		ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_OTHER,
+			   "directory %s: %s: %s of %s starts at value %lu, not 0", c->name, c->uri,
+			   a->name, dn, low);
+		free(name);
+		return -1;
+	}
+	while (!last) {
+		unsigned long from = high + 1;
+		if (fetch_range(c, dn, name, from, a, &high, &last, err) != 0) {
+			free(name);
+			return -1;
+		}
+	}
+	free(a->name);
+	a->name = name;
+	return 0;
+}
+
+static int entry_read(struct ldapc *c, LDAPMessage *msg, struct ldapc_entry *e,
+		      struct ldapc_error *err)
+{
+	BerElement *ber = NULL;
+	char *at;
+
+	memset(e, 0, sizeof(*e));
+	e->dn = ldap_get_dn(c->ld, msg);
+	if (e->dn == NULL)
+		return op_fail(c, result_code(c->ld), NULL, err, "read an entry's DN");
+	for (at = ldap_first_attribute(c->ld, msg, &ber); at != NULL;
+	     at = ldap_next_attribute(c->ld, msg, ber)) {
+		struct ldapc_attr *grown = realloc(e->attrs, (e->n_attrs + 1) * sizeof(*grown));
+		if (grown == NULL)
+			goto oom;
+		e->attrs = grown;
+		grown[e->n_attrs] = (struct ldapc_attr){ .name = strdup(at) };
+		if (grown[e->n_attrs].name == NULL)
+			goto oom;
+		grown[e->n_attrs].values = ldap_get_values_len(c->ld, msg, at);
+		grown[e->n_attrs].n_values = count_values(grown[e->n_attrs].values);
+		e->n_attrs++;
+		ldap_memfree(at);
+	}
+	ber_free(ber, 0);
+	for (size_t i = 0; i < e->n_attrs; i++)
+		if (complete_range(c, e->dn, &e->attrs[i], err) != 0)
+			return -1;
+	return 0;
+oom:
+	ldap_memfree(at);
+	ber_free(ber, 0);
+	return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+}
+
+/* ---- searches ---- */
+
+struct page_state {
+	struct berval cookie;  /* from the last page; empty before the first */
+	unsigned pages;
+	bool done;
+};
+
+/* Read the paging control of a search-done message into st. */
+static int read_page_control(struct ldapc *c, LDAPControl **ctrls, struct page_state *st,
+			     struct ldapc_error *err, const char *what)
+{
+	LDAPControl *pc = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+	struct berval next = { 0 };
+	ber_int_t estimate = 0;
+	int rc;
+
+	if (pc == NULL)
+		return ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_CONTROL_NOT_FOUND,
+				  "directory %s: %s: %s: page %u came without the paged-results "
+				  "control, so the result cannot be known complete",
+				  c->name, c->uri, what, st->pages);
+	rc = ldap_parse_pageresponse_control(c->ld, pc, &estimate, &next);
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, what);
+	if (next.bv_len == 0) {
+		st->done = true;
+	} else if (next.bv_len == st->cookie.bv_len &&
+		   memcmp(next.bv_val, st->cookie.bv_val, next.bv_len) == 0) {
+		ber_memfree(next.bv_val);
+		return ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_OTHER,
+				  "directory %s: %s: %s: the server repeated the paging cookie of "
+				  "page %u",
+				  c->name, c->uri, what, st->pages);
+	}
+	ber_memfree(st->cookie.bv_val);
+	st->cookie = next;
+	if (st->done) {
+		ber_memfree(st->cookie.bv_val);
+		st->cookie = (struct berval){ 0 };
+	}
+	return 0;
+}
+
+/* Deliver the entries of one answer (one page) and check how it ended. */
+static int read_answer(struct ldapc *c, const struct ldapc_query *q, LDAPMessage *res,
+		       ldapc_entry_fn fn, void *arg, struct page_state *st,
+		       struct ldapc_error *err, const char *what)
+{
+	bool ended = false;
+
+	for (LDAPMessage *m = ldap_first_message(c->ld, res); m != NULL;
+	     m = ldap_next_message(c->ld, m)) {
+		switch (ldap_msgtype(m)) {
+		case LDAP_RES_SEARCH_ENTRY: {
+			struct ldapc_entry e;
+			int rc = entry_read(c, m, &e, err);
+			if (rc == 0)
+				rc = fn(&e, arg, err);
+			entry_clear(&e);
+			if (rc != 0)
+				return -1;
+			break;
+		}
+		case LDAP_RES_SEARCH_REFERENCE:
+			/* Another server's subtree (AD's DomainDnsZones...):
+			 * referrals are not chased; what lies there is not
+			 * part of this directory's answer. */
+			break;
+		case LDAP_RES_SEARCH_RESULT: {
+			LDAPControl **ctrls = NULL;
+			int code = LDAP_OTHER, rc;
+			char *diag = NULL;
+
+			ended = true;
+			rc = ldap_parse_result(c->ld, m, &code, NULL, &diag, NULL, &ctrls, 0);
+			if (rc != LDAP_SUCCESS)
+				code = rc;
+			if (code == LDAP_NO_SUCH_OBJECT && q->missing_base_ok) {
+				st->done = true;
+			} else if (code != LDAP_SUCCESS) {
+				op_fail(c, code, diag, err, what);
+				if (code == LDAP_SIZELIMIT_EXCEEDED)
+					append(err->message, sizeof(err->message),
+					       " (the result would be partial: raise the server's "
+					       "size limit for the bind DN)");
+				ldap_memfree(diag);
+				ldap_controls_free(ctrls);
+				return -1;
+			} else if (q->page_size > 0) {
+				rc = read_page_control(c, ctrls, st, err, what);
+				ldap_memfree(diag);
+				ldap_controls_free(ctrls);
+				if (rc != 0)
+					return -1;
+				break;
+			} else {
+				st->done = true;
+			}
+			ldap_memfree(diag);
+			ldap_controls_free(ctrls);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (!ended)
+		return ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_OTHER,
+				  "directory %s: %s: %s: page %u ended without a result", c->name,
+				  c->uri, what, st->pages);
+	return 0;
+}
+
+int ldapc_search(struct ldapc *c, const struct ldapc_query *q, ldapc_entry_fn fn, void *arg,
+		 struct ldapc_error *err)
+{
+	static char *no_attrs[] = { LDAP_NO_ATTRS, NULL };
+	struct page_state st = { 0 };
+	char what[1200];
+	int rc = -1;
+
+	snprintf(what, sizeof(what), "search %s under %s", q->filter, q->base);
+	if (c->broken)
+		return ldapc_fail(err, LDAPC_ERR_UNAVAILABLE, LDAP_SERVER_DOWN,
+				  "directory %s: %s: connection no longer usable", c->name, c->uri);
+	while (!st.done) {
+		LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
+		LDAPMessage *res = NULL;
+		int msgid = -1;
+
+		st.pages++;
+		if (q->page_size > 0) {
+			rc = ldap_create_page_control(c->ld, (ber_int_t)q->page_size,
+						      st.pages > 1 ? &st.cookie : NULL, 1, &page);
+			if (rc != LDAP_SUCCESS) {
+				rc = op_fail(c, rc, NULL, err, what);
+				break;
+			}
+			ctrls[0] = page;
+		}
+		rc = ldap_search_ext(c->ld, q->base, q->scope, q->filter,
+				     q->attrs != NULL ? (char **)q->attrs : no_attrs, 0,
+				     page != NULL ? ctrls : NULL, NULL, &c->op_timeout, 0, &msgid);
+		ldap_control_free(page);
+		if (rc != LDAP_SUCCESS) {
+			rc = op_fail(c, rc, NULL, err, what);
+			break;
+		}
+		rc = wait_result(c, msgid, &res, err, what);
+		if (rc == 0)
+			rc = read_answer(c, q, res, fn, arg, &st, err, what);
+		ldap_msgfree(res);
+		if (rc != 0)
+			break;
+	}
+	ber_memfree(st.cookie.bv_val);
+	return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,642 @@
+/* SCIM filter -> SQL. See query.h.
+ *
+ * Every leaf becomes coalesce(<predicate>, false), so SQL's unknown never
+ * reaches NOT or OR: a missing attribute simply does not match ("ne" matches
+ * it, as "not identical"). Names from the schema registry are embedded only
+ * after a character check; client values are always $n parameters. */
+#include "scim/query.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "strbuf.h"
+
+#define EXPR_MAX 768
+
+struct gen {
+	const struct scim_schema_view *schema;
+	const struct scim_storage *st;
+	struct strbuf sql;
+	char **params;
+	size_t n_params, cap_params;
+	unsigned first;
+	struct scim_error *err;
+};
+
+/* What a leaf compares: a column (native type) or a jsonb value. */
+struct operand {
+	char expr[EXPR_MAX]; /* column expression, or jsonb expression when json */
+	bool json;
+	bool is_uuid;
+	struct scim_attr_info info;
+};
+
+/* Where the references of a value filter point: the elements of a
+ * multi-valued attribute (json: element expression e.v) or a relation row. */
+struct item {
+	const char *urn, *attr;               /* the outer attribute */
+	const char *elem;                     /* "e.v", or the object of a single complex */
+	const struct scim_relation *relation; /* or NULL */
+};
+
+static int fail(struct gen *g, const char *fmt, ...) OB_PRINTF(2, 3);
+static int fail(struct gen *g, const char *fmt, ...)
+{
+	char detail[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return scim_fail(g->err, 400, SCIM_INVALID_FILTER, "%s", detail);
+}
+
+/* snprintf into buf; an expression that does not fit is refused. */
+static int put(struct gen *g, char *buf, size_t cap, const char *fmt, ...) OB_PRINTF(4, 5);
+static int put(struct gen *g, char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap)
+		return fail(g, "%s", "attribute path too long");
+	return 0;
+}
+
+static int oom(struct gen *g)
+{
+	return scim_fail(g->err, 500, NULL, "out of memory");
+}
+
+/* Registry names are [A-Za-z0-9_$:.-]; anything else never reaches SQL. */
+static bool safe_name(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_$:.-", *s) != NULL))
+			return false;
+	return true;
+}
+
+/* Append a parameter; returns its number, 0 on ENOMEM. */
+static unsigned param(struct gen *g, const char *value)
+{
+	if (g->n_params == g->cap_params) {
+		size_t cap = g->cap_params ? g->cap_params * 2 : 8;
+		char **p = realloc(g->params, cap * sizeof(*p));
+		if (p == NULL)
+			return 0;
+		g->params = p;
+		g->cap_params = cap;
+	}
+	if ((g->params[g->n_params] = strdup(value)) == NULL)
+		return 0;
+	g->n_params++;
+	return g->first + (unsigned)g->n_params - 1;
+}
+
+static bool lookup(const struct gen *g, const char *urn, const char *attr, const char *sub,
+		   struct scim_attr_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	return g->schema->lookup(g->schema->arg, urn, attr, sub, out) == 0;
+}
+
+static const struct scim_column *find_column(const struct scim_column *cols, size_t n,
+					     const char *attr, const char *sub)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(cols[i].attr, attr) != 0)
+			continue;
+		if ((sub == NULL) != (cols[i].sub == NULL))
+			continue;
+		if (sub == NULL || strcasecmp(cols[i].sub, sub) == 0)
+			return &cols[i];
+	}
+	return NULL;
+}
+
+static const struct scim_relation *find_relation(const struct scim_storage *st, const char *attr)
+{
+	for (size_t i = 0; i < st->n_relations; i++)
+		if (strcasecmp(st->relations[i].attr, attr) == 0)
+			return &st->relations[i];
+	return NULL;
+}
+
+/* The text of a JSON string/number/boolean filter value. */
+static int value_text(struct gen *g, const json_t *v, char *buf, size_t cap, const char **out)
+{
+	if (json_is_string(v)) {
+		*out = json_string_value(v);
+	} else if (json_is_boolean(v)) {
+		*out = json_is_true(v) ? "true" : "false";
+	} else if (json_is_integer(v)) {
+		snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		*out = buf;
+	} else if (json_is_real(v)) {
+		snprintf(buf, cap, "%.17g", json_real_value(v));
+		*out = buf;
+	} else {
+		return fail(g, "%s", "unsupported comparison value");
+	}
+	return 0;
+}
+
+static const char *sql_op(enum scim_op op)
+{
+	switch (op) {
+	case SCIM_OP_EQ: return "=";
+	case SCIM_OP_NE: return "<>";
+	case SCIM_OP_GT: return ">";
+	case SCIM_OP_GE: return ">=";
+	case SCIM_OP_LT: return "<";
+	case SCIM_OP_LE: return "<=";
+	default: return NULL;
+	}
+}
+
+/* "lhs op rhs" into g->sql. A positive comparison may be NULL for a missing
+ * value (no match, and the plain form keeps expression indexes usable); "ne"
+ * must match a missing value, hence IS NOT FALSE. NOT is IS NOT TRUE (see
+ * node), so NULL never flips into a match. */
+static void emit_cmp(struct gen *g, const char *lhs, enum scim_op op, const char *rhs)
+{
+	if (op == SCIM_OP_NE)
+		strbuf_fmt(&g->sql, "((%s) <> %s) IS NOT FALSE", lhs, rhs);
+	else
+		strbuf_fmt(&g->sql, "(%s) %s %s", lhs, sql_op(op), rhs);
+}
+
+/* The leaf "o op v" into g->sql. */
+static int compare(struct gen *g, const struct operand *o, enum scim_op op, const json_t *v)
+{
+	char num[64], lhs[EXPR_MAX + 128], rhs[48];
+	const char *text;
+	unsigned n;
+	enum scim_atype type = o->info.type;
+
+	if (json_is_null(v)) {
+		if (op != SCIM_OP_EQ && op != SCIM_OP_NE)
+			return fail(g, "'%s' cannot compare with null", scim_op_name(op));
+		/* "eq null" is "not present" (RFC 7644 3.4.2.2: null = unassigned). */
+		strbuf_fmt(&g->sql, "(%s) IS %sNULL", o->expr, op == SCIM_OP_EQ ? "" : "NOT ");
+		return 0;
+	}
+	if (value_text(g, v, num, sizeof(num), &text) != 0)
+		return -1;
+	if (type == SCIM_AT_COMPLEX)
+		return fail(g, "'%s' is complex: compare one of its sub-attributes", o->info.name);
+	if (type == SCIM_AT_BOOLEAN || type == SCIM_AT_BINARY) {
+		if (op != SCIM_OP_EQ && op != SCIM_OP_NE)
+			return fail(g, "'%s' only supports eq, ne and pr", o->info.name);
+	}
+	if (type == SCIM_AT_BOOLEAN) {
+		/* Entra writes booleans as strings ("False"). */
+		if (strcasecmp(text, "true") == 0)
+			text = "true";
+		else if (strcasecmp(text, "false") == 0)
+			text = "false";
+		else
+			return fail(g, "'%s' is a boolean", o->info.name);
+	}
+	if ((type == SCIM_AT_INTEGER || type == SCIM_AT_DECIMAL) && !json_is_number(v))
+		return fail(g, "'%s' is a number", o->info.name);
+	if (type == SCIM_AT_DATETIME) {
+		int64_t sec;
+		long nsec;
+
+		if (!json_is_string(v) || !scim_datetime_parse(text, &sec, &nsec))
+			return fail(g, "'%s' is a dateTime: compare with an RFC 3339 instant",
+				    o->info.name);
+	}
+	if ((type == SCIM_AT_INTEGER || type == SCIM_AT_DECIMAL || type == SCIM_AT_DATETIME) &&
+	    sql_op(op) == NULL)
+		return fail(g, "'%s' only supports eq, ne, gt, ge, lt, le and pr", o->info.name);
+	if (o->is_uuid && (op == SCIM_OP_EQ || op == SCIM_OP_NE) && !core_is_uuid(text)) {
+		/* A malformed id matches nothing rather than failing the cast. */
+		strbuf_str(&g->sql, op == SCIM_OP_EQ ? "false" : "true");
+		return 0;
+	}
+	if ((n = param(g, text)) == 0)
+		return oom(g);
+
+	switch (type) {
+	case SCIM_AT_BOOLEAN:
+		if (o->json)
+			put(g, lhs, sizeof(lhs), "lower(%s #>> '{}')", o->expr);
+		else
+			put(g, lhs, sizeof(lhs), "(%s)::text", o->expr);
+		put(g, rhs, sizeof(rhs), "$%u::text", n);
+		emit_cmp(g, lhs, op, rhs);
+		return 0;
+	case SCIM_AT_INTEGER:
+	case SCIM_AT_DECIMAL:
+		if (o->json && put(g, lhs, sizeof(lhs),
+				   "CASE WHEN jsonb_typeof(%s) = 'number' THEN (%s #>> '{}')::numeric END",
+				   o->expr, o->expr) != 0)
+			return -1;
+		if (!o->json)
+			put(g, lhs, sizeof(lhs), "%s", o->expr);
+		put(g, rhs, sizeof(rhs), "$%u::numeric", n);
+		emit_cmp(g, lhs, op, rhs);
+		return 0;
+	case SCIM_AT_DATETIME:
+		if (o->json && put(g, lhs, sizeof(lhs),
+				   "CASE WHEN (%s #>> '{}') ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d'"
+				   " THEN (%s #>> '{}')::timestamptz END", o->expr, o->expr) != 0)
+			return -1;
+		if (!o->json)
+			put(g, lhs, sizeof(lhs), "%s", o->expr);
+		put(g, rhs, sizeof(rhs), "$%u::timestamptz", n);
+		emit_cmp(g, lhs, op, rhs);
+		return 0;
+	default:
+		break;
+	}
+	if (o->is_uuid && (op == SCIM_OP_EQ || op == SCIM_OP_NE)) {
+		/* As uuid, so "id eq" is a primary-key lookup. */
+		put(g, rhs, sizeof(rhs), "$%u::uuid", n);
+		emit_cmp(g, o->expr, op, rhs);
+		return 0;
+	}
+
+	/* Strings, references, binary. */
+	const char *cast = o->is_uuid ? "::text" : "";
+	if (o->info.case_exact) {
+		if (o->json)
+			put(g, lhs, sizeof(lhs), "%s #>> '{}'", o->expr);
+		else
+			put(g, lhs, sizeof(lhs), "(%s)%s", o->expr, cast);
+		put(g, rhs, sizeof(rhs), "$%u::text", n);
+	} else {
+		if (o->json)
+			put(g, lhs, sizeof(lhs), "lower(%s #>> '{}')", o->expr);
+		else
+			put(g, lhs, sizeof(lhs), "lower((%s)%s)", o->expr, cast);
+		put(g, rhs, sizeof(rhs), "lower($%u::text)", n);
+	}
+	switch (op) {
+	case SCIM_OP_CO: /* strpos, not LIKE: no wildcards to escape */
+		strbuf_fmt(&g->sql, "strpos(%s, %s) > 0", lhs, rhs);
+		break;
+	case SCIM_OP_SW:
+		strbuf_fmt(&g->sql, "starts_with(%s, %s)", lhs, rhs);
+		break;
+	case SCIM_OP_EW:
+		strbuf_fmt(&g->sql, "right(%s, char_length(%s)) = %s", lhs, rhs, rhs);
+		break;
+	case SCIM_OP_EQ:
+	case SCIM_OP_NE:
+		emit_cmp(g, lhs, op, rhs);
+		break;
+	default: {
+		char collated[sizeof(lhs) + 16];
+
+		put(g, collated, sizeof(collated), "%s COLLATE \"C\"", lhs);
+		emit_cmp(g, collated, op, rhs);
+		break;
+	}
+	}
+	return 0;
+}
+
+static void present(struct gen *g, const struct operand *o)
+{
+	if (o->json)
+		strbuf_fmt(&g->sql, "(jsonb_typeof(%s) <> 'null' AND %s NOT IN ('\"\"', '[]', '{}'))",
+			   o->expr, o->expr);
+	else
+		strbuf_fmt(&g->sql, "(%s) IS NOT NULL", o->expr);
+}
+
+/* Leaf (compare or present) on operand o. */
+static int leaf(struct gen *g, const struct scim_filter *f, const struct operand *o)
+{
+	if (f->kind == SCIM_F_PRESENT) {
+		present(g, o);
+		return 0;
+	}
+	return compare(g, o, f->op, f->value);
+}
+
+static int node(struct gen *g, const struct scim_filter *f, const struct item *it);
+
+/* jsonb expression of the multi-valued attribute's elements. */
+static int elements_from(struct gen *g, const char *json_attr, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap,
+			 "jsonb_array_elements(CASE WHEN jsonb_typeof(%s) = 'array' THEN %s"
+			 " ELSE '[]'::jsonb END) AS e(v)", json_attr, json_attr);
+	if (n < 0 || (size_t)n >= cap)
+		return fail(g, "%s", "attribute path too long");
+	return 0;
+}
+
+/* The jsonb expression of a top-level attribute in the profile. */
+static int profile_path(struct gen *g, const struct scim_attr_info *pi, char *buf, size_t cap)
+{
+	int n;
+
+	if (!safe_name(pi->name) || (pi->ext_urn != NULL && !safe_name(pi->ext_urn)))
+		return fail(g, "unsupported attribute name '%s'", pi->name);
+	if (pi->ext_urn != NULL)
+		n = snprintf(buf, cap, "(%s->'%s'->'%s')", g->st->profile, pi->ext_urn, pi->name);
+	else
+		n = snprintf(buf, cap, "(%s->'%s')", g->st->profile, pi->name);
+	if (n < 0 || (size_t)n >= cap)
+		return fail(g, "%s", "attribute path too long");
+	return 0;
+}
+
+/* A value filter (or comparison) over the rows of a relation. */
+static int relation_exists(struct gen *g, const struct scim_relation *rel,
+			   const struct scim_filter *inner, const struct item *it)
+{
+	struct gen sub = *g;
+	char *pred;
+	int rc;
+
+	/* The predicate goes into the template, so it is built on its own. */
+	memset(&sub.sql, 0, sizeof(sub.sql));
+	rc = inner != NULL ? node(&sub, inner, it) : (strbuf_str(&sub.sql, "true"), 0);
+	g->params = sub.params;
+	g->n_params = sub.n_params;
+	g->cap_params = sub.cap_params;
+	if (rc != 0) {
+		strbuf_free(&sub.sql);
+		return -1;
+	}
+	if ((pred = strbuf_finish(&sub.sql)) == NULL)
+		return oom(g);
+	/* The template is a fixed string of the storage map. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	size_t need = strlen(rel->exists) + strlen(pred) + 1;
+	char *text = malloc(need);
+	if (text != NULL)
+		snprintf(text, need, rel->exists, pred);
+#pragma GCC diagnostic pop
+	free(pred);
+	if (text == NULL)
+		return oom(g);
+	strbuf_str(&g->sql, text);
+	free(text);
+	return 0;
+}
+
+/* Resolve a reference inside a value filter: a sub-attribute of it->attr. */
+static int item_operand(struct gen *g, const struct scim_attr_ref *ref, const struct item *it,
+			struct operand *o)
+{
+	const char *name = ref->sub != NULL ? ref->sub : ref->attr;
+
+	memset(o, 0, sizeof(*o));
+	if (ref->sub != NULL || ref->urn != NULL)
+		return fail(g, "'%s': a value filter names sub-attributes only", ref->attr);
+	struct scim_attr_info outer;
+	if (it->relation == NULL && lookup(g, it->urn, it->attr, NULL, &outer) &&
+	    outer.type != SCIM_AT_COMPLEX) {
+		/* A simple multi-valued attribute: its element is its "value". */
+		if (strcasecmp(name, "value") != 0)
+			return fail(g, "'%s' has no sub-attribute '%s'", outer.name, name);
+		o->info = outer;
+		o->info.multi_valued = false;
+		o->json = true;
+		return put(g, o->expr, sizeof(o->expr), "%s", it->elem);
+	}
+	if (!lookup(g, it->urn, it->attr, name, &o->info))
+		return fail(g, "unknown sub-attribute '%s'", name);
+	if (it->relation != NULL) {
+		const struct scim_column *c = find_column(it->relation->subs, it->relation->n_subs,
+							  o->info.name, NULL);
+		if (c == NULL)
+			return fail(g, "cannot filter on '%s'", o->info.name);
+		o->is_uuid = c->is_uuid;
+		return put(g, o->expr, sizeof(o->expr), "%s", c->expr);
+	}
+	if (!safe_name(o->info.name))
+		return fail(g, "unsupported attribute name '%s'", o->info.name);
+	o->json = true;
+	return put(g, o->expr, sizeof(o->expr), "(%s->'%s')", it->elem, o->info.name);
+}
+
+/* A top-level leaf, or a value path attr[inner] (vp true). */
+static int top_level(struct gen *g, const struct scim_filter *f, bool vp)
+{
+	const struct scim_attr_ref *ref = &f->attr;
+	struct scim_attr_info pi;
+	struct operand o = { 0 };
+	const struct scim_column *col;
+	const struct scim_relation *rel;
+
+	if (!lookup(g, ref->urn, ref->attr, NULL, &pi))
+		return fail(g, "unknown attribute '%s'", ref->attr);
+
+	/* Columns. */
+	if (!vp && (col = find_column(g->st->columns, g->st->n_columns, pi.name, ref->sub)) != NULL) {
+		if (ref->sub != NULL && !lookup(g, ref->urn, ref->attr, ref->sub, &o.info))
+			return fail(g, "unknown sub-attribute '%s'", ref->sub);
+		if (ref->sub == NULL)
+			o.info = pi;
+		o.is_uuid = col->is_uuid;
+		if (put(g, o.expr, sizeof(o.expr), "%s", col->expr) != 0)
+			return -1;
+		return leaf(g, f, &o);
+	}
+
+	/* Relations: attr[inner], attr.sub op v, attr op v (its value). */
+	if ((rel = find_relation(g->st, pi.name)) != NULL) {
+		struct item it = { ref->urn, pi.name, NULL, rel };
+		struct scim_attr_ref sub_ref = { NULL, (char *)(ref->sub ? ref->sub : "value"), NULL };
+		struct scim_filter inner = *f;
+
+		if (vp)
+			return relation_exists(g, rel, f->left, &it);
+		if (f->kind == SCIM_F_PRESENT && ref->sub == NULL)
+			return relation_exists(g, rel, NULL, &it);
+		inner.attr = sub_ref;
+		return relation_exists(g, rel, &inner, &it);
+	}
+
+	/* The profile. */
+	char path[EXPR_MAX / 2], from[EXPR_MAX + 128];
+	if (profile_path(g, &pi, path, sizeof(path)) != 0)
+		return -1;
+	if (vp || pi.multi_valued) {
+		if (!pi.multi_valued) {
+			/* name[givenName eq "x"]: the value filter on the object itself. */
+			struct item it = { ref->urn, pi.name, path, NULL };
+			return node(g, f->left, &it);
+		}
+		if (!vp && f->kind == SCIM_F_PRESENT && ref->sub == NULL) {
+			strbuf_fmt(&g->sql, "(jsonb_typeof(%s) = 'array' AND"
+				   " jsonb_array_length(%s) > 0)", path, path);
+			return 0;
+		}
+		if (elements_from(g, path, from, sizeof(from)) != 0)
+			return -1;
+		struct item it = { ref->urn, pi.name, "e.v", NULL };
+		strbuf_fmt(&g->sql, "EXISTS (SELECT 1 FROM %s WHERE ", from);
+		if (vp) {
+			if (node(g, f->left, &it) != 0)
+				return -1;
+		} else {
+			struct scim_attr_ref sub_ref = { NULL,
+				(char *)(ref->sub ? ref->sub : "value"), NULL };
+			if (item_operand(g, &sub_ref, &it, &o) != 0 || leaf(g, f, &o) != 0)
+				return -1;
+		}
+		strbuf_str(&g->sql, ")");
+		return 0;
+	}
+	o.json = true;
+	if (ref->sub != NULL) {
+		if (!lookup(g, ref->urn, ref->attr, ref->sub, &o.info))
+			return fail(g, "unknown sub-attribute '%s'", ref->sub);
+		if (!safe_name(o.info.name))
+			return fail(g, "unsupported attribute name '%s'", o.info.name);
+		if (put(g, o.expr, sizeof(o.expr), "(%s->'%s')", path, o.info.name) != 0)
+			return -1;
+	} else {
+		o.info = pi;
+		if (put(g, o.expr, sizeof(o.expr), "%s", path) != 0)
+			return -1;
+	}
+	return leaf(g, f, &o);
+}
+
+static int node(struct gen *g, const struct scim_filter *f, const struct item *it)
+{
+	struct operand o;
+
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		strbuf_str(&g->sql, "(");
+		if (node(g, f->left, it) != 0)
+			return -1;
+		strbuf_str(&g->sql, f->kind == SCIM_F_AND ? " AND " : " OR ");
+		if (node(g, f->right, it) != 0)
+			return -1;
+		strbuf_str(&g->sql, ")");
+		return 0;
+	case SCIM_F_NOT:
+		strbuf_str(&g->sql, "((");
+		if (node(g, f->left, it) != 0)
+			return -1;
+		strbuf_str(&g->sql, ") IS NOT TRUE)");
+		return 0;
+	case SCIM_F_VALUE_PATH:
+		if (it != NULL)
+			return fail(g, "value filters do not nest ('%s')", f->attr.attr);
+		return top_level(g, f, true);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		if (it == NULL)
+			return top_level(g, f, false);
+		if (item_operand(g, &f->attr, it, &o) != 0)
+			return -1;
+		return leaf(g, f, &o);
+	}
+	return fail(g, "%s", "malformed filter");
+}
+
+int scim_filter_sql(const struct scim_filter *f, const struct scim_schema_view *schema,
+		    const struct scim_storage *st, unsigned first_param, struct scim_sql *out,
+		    struct scim_error *err)
+{
+	struct gen g = { .schema = schema, .st = st, .first = first_param, .err = err };
+
+	memset(out, 0, sizeof(*out));
+	if (node(&g, f, NULL) != 0)
+		goto fail;
+	if ((out->where = strbuf_finish(&g.sql)) == NULL) {
+		oom(&g);
+		goto fail;
+	}
+	out->params = g.params;
+	out->n_params = g.n_params;
+	return 0;
+fail:
+	strbuf_free(&g.sql);
+	for (size_t i = 0; i < g.n_params; i++)
+		free(g.params[i]);
+	free(g.params);
+	return -1;
+}
+
+void scim_sql_clear(struct scim_sql *q)
+{
+	free(q->where);
+	for (size_t i = 0; i < q->n_params; i++)
+		free(q->params[i]);
+	free(q->params);
+	memset(q, 0, sizeof(*q));
+}
+
+int scim_sort_sql(const char *sort_by, const struct scim_schema_view *schema,
+		  const struct scim_storage *st, char **out, struct scim_error *err)
+{
+	struct gen g = { .schema = schema, .st = st, .err = err };
+	struct scim_attr_ref ref;
+	struct scim_attr_info pi, si;
+	const struct scim_column *col;
+	char path[EXPR_MAX / 2], expr[EXPR_MAX * 2];
+	int rc = -1;
+
+	*out = NULL;
+	if (scim_attr_ref_parse(sort_by, strlen(sort_by), &ref) != 0)
+		return scim_fail(err, 400, SCIM_INVALID_VALUE, "sortBy is not an attribute path");
+	if (!lookup(&g, ref.urn, ref.attr, NULL, &pi) ||
+	    (ref.sub != NULL && !lookup(&g, ref.urn, ref.attr, ref.sub, &si))) {
+		scim_fail(err, 400, SCIM_INVALID_VALUE, "cannot sort by unknown attribute");
+		goto done;
+	}
+	if (ref.sub == NULL)
+		si = pi;
+	if ((col = find_column(st->columns, st->n_columns, pi.name, ref.sub ? si.name : NULL))) {
+		bool fold = si.type == SCIM_AT_STRING && !si.case_exact;
+		if (put(&g, expr, sizeof(expr), fold ? "lower((%s)::text)" : "%s", col->expr) != 0)
+			goto done;
+	} else if (find_relation(st, pi.name) != NULL || !safe_name(si.name) ||
+		   profile_path(&g, &pi, path, sizeof(path)) != 0) {
+		scim_fail(err, 400, SCIM_INVALID_VALUE, "cannot sort by '%s'", sort_by);
+		goto done;
+	} else {
+		const char *sub = ref.sub ? si.name : "value";
+		char value[EXPR_MAX];
+		int rc2;
+
+		if (pi.multi_valued) /* RFC 7644 3.4.2.3: the primary value, else the first */
+			rc2 = put(&g, value, sizeof(value),
+				  "(SELECT e.v->>'%s' FROM jsonb_array_elements(CASE WHEN"
+				  " jsonb_typeof(%s) = 'array' THEN %s ELSE '[]'::jsonb END)"
+				  " WITH ORDINALITY AS e(v, i) ORDER BY (e.v->>'primary') = 'true'"
+				  " DESC NULLS LAST, e.i LIMIT 1)", sub, path, path);
+		else if (ref.sub != NULL)
+			rc2 = put(&g, value, sizeof(value), "(%s->>'%s')", path, si.name);
+		else
+			rc2 = put(&g, value, sizeof(value), "(%s #>> '{}')", path);
+		if (rc2 != 0 || put(&g, expr, sizeof(expr), si.case_exact ? "%s" : "lower(%s)",
+				    value) != 0)
+			goto done;
+	}
+	if ((*out = strdup(expr)) == NULL) {
+		scim_fail(err, 500, NULL, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	scim_attr_ref_clear(&ref);
+	return rc;
+}

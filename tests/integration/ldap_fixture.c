@@ -1,0 +1,177 @@
+#include "ldap_fixture.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <ldap.h>
+
+static const char reader_ldif[] = "\n"
+				  "dn: cn=reader,dc=example,dc=org\n"
+				  "objectClass: organizationalRole\n"
+				  "objectClass: simpleSecurityObject\n"
+				  "cn: reader\n"
+				  "userPassword: " LX_READER_PW "\n\n";
+
+/* Paths handed out, freed at exit. */
+static char *owned[128];
+static size_t n_owned;
+
+static void free_owned(void)
+{
+	for (size_t i = 0; i < n_owned; i++)
+		free(owned[i]);
+	n_owned = 0;
+}
+
+static const char *own(char *path)
+{
+	assert_true(n_owned < sizeof(owned) / sizeof(owned[0]));
+	if (n_owned == 0)
+		atexit(free_owned);
+	owned[n_owned++] = path;
+	return path;
+}
+
+static const char *private_dir(void)
+{
+	static const char *dir;
+
+	if (dir == NULL)
+		dir = harness_tmpdir("ldap-fixture");
+	assert_non_null(dir);
+	return dir;
+}
+
+const char *lx_file(const char *name, const char *text)
+{
+	char *path = NULL;
+	FILE *f;
+
+	assert_true(asprintf(&path, "%s/%s", private_dir(), name) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	return own(path);
+}
+
+const char *lx_ldif(const char *const *gen_args, const char *extra)
+{
+	static int n;
+	const char *args[40];
+	size_t k = 0;
+	char *path = NULL, name[64];
+	FILE *f;
+
+	for (; gen_args != NULL && gen_args[k] != NULL && k < 36; k++)
+		args[k] = gen_args[k];
+	args[k++] = "--password";
+	args[k++] = LX_USER_PW;
+	args[k] = NULL;
+	snprintf(name, sizeof(name), "dir-%d.ldif", ++n);
+	assert_true(asprintf(&path, "%s/%s", private_dir(), name) > 0);
+	assert_int_equal(harness_gen_ldif(path, args), 0);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs(reader_ldif, f);
+	if (extra != NULL) {
+		fputs(extra, f);
+		fputs("\n", f);
+	}
+	assert_int_equal(fclose(f), 0);
+	return own(path);
+}
+
+int lx_slapd(struct slapd_server *s, const char *ldif, const struct slapd_options *opts)
+{
+	return slapd_server_start_opts(s, ldif, opts);
+}
+
+const char *lx_reader_keys(const char *uri)
+{
+	static char buf[1024];
+	static const char *pw;
+
+	if (pw == NULL)
+		pw = lx_file("reader.pw", LX_READER_PW "\n");
+	snprintf(buf, sizeof(buf),
+		 "uri = %s\nbind_dn = " LX_READER_DN "\nbind_password_file = %s\n"
+		 "user_base = ou=people,dc=example,dc=org\ngroup_base = ou=groups,dc=example,dc=org\n",
+		 uri, pw);
+	return buf;
+}
+
+struct config *lx_config(const char *fmt, ...)
+{
+	char *body = NULL, *text = NULL;
+	struct config *cfg = NULL;
+	struct config_error err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&body, fmt, ap) >= 0);
+	va_end(ap);
+	assert_true(asprintf(&text, "[directory t]\n%s", body) > 0);
+	if (config_parse(text, strlen(text), "ldap-test.conf", &cfg, &err) != 0)
+		fail_msg("config: %s:%u: %s\n%s", err.file, err.line, err.message, text);
+	free(body);
+	free(text);
+	return cfg;
+}
+
+struct ldapc *lx_open(const struct directory_config *d)
+{
+	struct ldapc *c = NULL;
+	struct ldapc_error err;
+
+	if (ldapc_open(d, &c, &err) != 0)
+		fail_msg("ldapc_open: %s", err.message);
+	return c;
+}
+
+void lx_modify(const struct slapd_server *s, const char *dn, int op, const char *attr,
+	       const char *value)
+{
+	LDAP *ld = NULL;
+	int version = LDAP_VERSION3, rc;
+	struct berval cred = { .bv_val = (char *)s->root_pw, .bv_len = strlen(s->root_pw) };
+	char *vals[2] = { (char *)value, NULL };
+	LDAPMod mod = { .mod_op = op, .mod_type = (char *)attr, .mod_values = value ? vals : NULL };
+	LDAPMod *mods[2] = { &mod, NULL };
+
+	assert_int_equal(ldap_initialize(&ld, s->uri), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	assert_int_equal(ldap_sasl_bind_s(ld, s->root_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL),
+			 LDAP_SUCCESS);
+	rc = ldap_modify_ext_s(ld, dn, mods, NULL, NULL);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	if (rc != LDAP_SUCCESS)
+		fail_msg("modify %s %s: %s", dn, attr, ldap_err2string(rc));
+}
+
+void lx_pause(const struct slapd_server *s)
+{
+	assert_int_equal(kill(s->pid, SIGSTOP), 0);
+}
+
+void lx_resume(const struct slapd_server *s)
+{
+	assert_int_equal(kill(s->pid, SIGCONT), 0);
+}
+
+/* libldap 2.5.13's GnuTLS backend does not free the client certificate and
+ * key it imports for a TLS context (about 17 KiB of GnuTLS objects per
+ * connection that uses client_cert_file). We never call GnuTLS ourselves, so
+ * whatever it leaks is not ours. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libgnutls.so\n"
+	       "leak:libtasn1.so\n";
+}

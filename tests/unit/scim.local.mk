@@ -1,0 +1,10 @@
+# The pure SCIM engines: filter parser/printer/evaluator, PATCH path parser
+# and PATCH engine, each against the small static schema view in scim_view.c.
+check_PROGRAMS += tests/unit/test_scim_patch
+TESTS += tests/unit/test_scim_patch
+tests_unit_test_scim_patch_SOURCES = tests/unit/test_scim_patch.c tests/unit/scim_view.c \
+	tests/unit/scim_view.h
+tests_unit_test_scim_patch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_scim_patch_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)
+# the golden cases the PATCH test reads
+EXTRA_DIST += tests/data/scim_patch
