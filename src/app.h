@@ -13,6 +13,7 @@
 
 struct mail_sender;
 struct metrics;
+struct sync_scheduler;
 
 /* A configuration generation. Requests hold one for their whole duration so a
  * SIGHUP reload never changes settings under a running request. */
@@ -29,6 +30,7 @@ struct app {
 	struct http_server *http;
 	struct mail_sender *mail; /* the outbox sender thread (mail/sender.h) */
 	struct metrics *metrics;  /* counters and histograms for GET /metrics (metrics.h) */
+	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mail/sender.h"
 #include "store/migrate.h"
+#include "sync/scheduler.h"
 
 #define EXIT_CONFIG 2
 
@@ -119,6 +120,14 @@ static int serve(struct app *app, const char *config_path)
 		app->http = NULL;
 		goto out;
 	}
+	app->sync = sync_scheduler_start(app, NULL);
+	if (app->sync == NULL) {
+		http_server_stop(app->http);
+		app->http = NULL;
+		mail_sender_stop(app->mail);
+		app->mail = NULL;
+		goto out;
+	}
 	daemon_notifyf("READY=1\nSTATUS=serving on port %u", http_server_port(app->http));
 
 	sigemptyset(&signals);
@@ -138,6 +147,8 @@ static int serve(struct app *app, const char *config_path)
 	daemon_notify("STOPPING=1");
 	http_server_stop(app->http);
 	app->http = NULL;
+	sync_scheduler_stop(app->sync);
+	app->sync = NULL;
 	mail_sender_stop(app->mail);
 	app->mail = NULL;
 	rc = 0;

@@ -46,6 +46,8 @@ include $(srcdir)/tests/integration/auth.local.mk
 include $(srcdir)/tests/integration/mail.local.mk
 include $(srcdir)/tests/integration/orgs.local.mk
 include $(srcdir)/tests/integration/scim_users.local.mk
+include $(srcdir)/tests/unit/sync.local.mk
+include $(srcdir)/tests/integration/sync.local.mk
 include $(srcdir)/tests/integration/scim_query.local.mk
 include $(srcdir)/tests/unit/scim_schema.local.mk
 include $(srcdir)/tests/integration/scim_discovery.local.mk

@@ -1,42 +1,254 @@
-/* Placeholder: directories API. */
+/* LDAP directories: org mappings of directory groups (core/directories.h),
+ * directory status, manual runs and run history (sync/run.h,
+ * sync/history.h). Who may see or run a directory: core_dir_access. */
+#include <string.h>
+#include <strings.h>
+
 #include "api/api.h"
+#include "api/common.h"
+#include "core/directories.h"
+#include "sync/history.h"
+#include "sync/run.h"
 
 void api_directory_mappings_list(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	json_t *out = NULL;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (core_dir_mappings_list(&call.ctx, http_param(req, 0), http_query(req, "directory"), &out,
+				   &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
 }
 
 void api_directory_mapping_create(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	struct dir_mapping_input in = { 0 };
+	json_t *body = NULL, *out = NULL;
+	bool bad = false;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	body = api_body(&call);
+	if (body == NULL)
+		goto done;
+	in.directory = api_string_field(&call, body, "directory", true, &bad);
+	in.group = bad ? NULL : api_string_field(&call, body, "group", true, &bad);
+	in.role = bad ? NULL : api_string_field(&call, body, "role", false, &bad);
+	in.team_id = bad ? NULL : api_string_field(&call, body, "team_id", false, &bad);
+	in.team = bad ? NULL : api_string_field(&call, body, "team", false, &bad);
+	if (bad)
+		goto done;
+	if (core_dir_mapping_create(&call.ctx, http_param(req, 0), &in, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 201, out);
+done:
+	json_decref(body);
+	api_end(&call);
 }
 
 void api_directory_mapping_delete(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (core_dir_mapping_delete(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 204, NULL);
+done:
+	api_end(&call);
+}
+
+/* The configured directory named by the path, else 404 (answered). */
+static const struct directory_config *path_directory(struct api_call *call)
+{
+	const char *name = http_param(call->req, 0);
+	const struct directory_config *dir = name ? config_directory(call->ctx.cfg, name) : NULL;
+
+	if (dir == NULL)
+		http_respond_error(call->req, 404, "not_found", "directory not found");
+	return dir;
 }
 
 void api_directories_list(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	json_t *items = NULL, *one;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	const struct config *cfg = call.ctx.cfg;
+	items = json_array();
+	if (items == NULL) {
+		http_respond_error(req, 500, "internal", "internal error");
+		goto done;
+	}
+	for (size_t i = 0; i < cfg->n_directories; i++) {
+		if ((i == 0 &&
+		     core_dir_access(&call.ctx, cfg->directories[i].name, DIR_ACCESS_VIEW, NULL, &err) != 0) ||
+		    sync_history_status(&call.ctx, &cfg->directories[i], &one, &err) != 0) {
+			api_fail(&call, &err);
+			goto done;
+		}
+		json_array_append_new(items, one);
+	}
+	api_reply(&call, 200, json_pack("{s:O, s:I}", "items", items, "total",
+					(json_int_t)cfg->n_directories));
+done:
+	json_decref(items);
+	api_end(&call);
 }
 
 void api_directory_get(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	const struct directory_config *dir;
+	json_t *out = NULL;
+
+	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL)
+		goto done;
+	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_VIEW, NULL, &err) != 0 ||
+	    sync_history_status(&call.ctx, dir, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
 }
 
+/* ?name=true|false|1|0 (absent: false). -1 when malformed (answered 400). */
+static int flag(struct api_call *call, const char *name, bool *out)
+{
+	const char *v = http_query(call->req, name);
+
+	*out = false;
+	if (v == NULL)
+		return 0;
+	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	http_respond_error(call->req, 400, "invalid_value", "%s must be true or false", name);
+	return -1;
+}
+
+/* POST /directories/{name}/sync?dry_run=&force=&full=: runs in the request
+ * and answers with the run's report (dry run: the plans). 409 when another
+ * run of the directory is in progress. */
 void api_directory_sync(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	const struct directory_config *dir;
+	struct sync_run_options opt = { .trigger = "api" };
+	struct sync_run_result res = { 0 };
+	bool full;
+	char msg[512];
+
+	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL ||
+	    flag(&call, "dry_run", &opt.dry_run) != 0 || flag(&call, "force", &opt.force) != 0 ||
+	    flag(&call, "full", &full) != 0)
+		goto done;
+	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_RUN, NULL, &err) != 0) {
+		api_fail(&call, &err);
+		goto done;
+	}
+	opt.directory = dir->name;
+	opt.kind = full ? SYNC_KIND_FULL : SYNC_KIND_AUTO;
+	if (sync_run(call.ctx.conn, call.ctx.cfg, sync_default_reader(), &opt, &res, msg,
+		     sizeof(msg)) != 0) {
+		http_respond_error(req, 503, "sync_unavailable", "%s", msg);
+		goto done;
+	}
+	if (strcmp(res.status, "skipped") == 0)
+		http_respond_error(req, 409, "sync_in_progress",
+				   "a run of directory %s is in progress; try again later", dir->name);
+	else
+		api_reply(&call, 200, json_incref(res.report));
+done:
+	sync_run_result_clear(&res);
+	api_end(&call);
 }
 
 void api_directory_runs_list(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	const struct directory_config *dir;
+	json_t *out = NULL;
+	unsigned limit, offset;
+
+	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL ||
+	    api_paging(&call, &limit, &offset) != 0)
+		goto done;
+	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_VIEW, NULL, &err) != 0 ||
+	    sync_history_runs(&call.ctx, dir->name, limit, offset, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
 }
 
+static bool listed(json_t *ids, const char *id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(ids, i, v) {
+		if (id != NULL && strcmp(json_string_value(v), id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Keep only the items of array whose "org_id" is one of ids. */
+static void keep_orgs(json_t *array, json_t *ids)
+{
+	for (size_t i = json_array_size(array); i-- > 0;)
+		if (!listed(ids, json_string_value(json_object_get(json_array_get(array, i), "org_id"))))
+			json_array_remove(array, i);
+}
+
+/* A run, with the per-org details and errors of the caller's orgs only. */
 void api_directory_run_get(struct http_request *req)
 {
-	http_respond_error(req, 501, "not_implemented", "Not implemented yet");
+	struct api_call call;
+	struct core_error err;
+	const struct directory_config *dir;
+	json_t *out = NULL, *orgs = NULL;
+
+	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL)
+		goto done;
+	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_VIEW, &orgs, &err) != 0 ||
+	    sync_history_run(&call.ctx, dir->name, http_param(req, 1), &out, &err) != 0) {
+		api_fail(&call, &err);
+		goto done;
+	}
+	if (orgs != NULL) {
+		keep_orgs(json_object_get(json_object_get(out, "counts"), "orgs"), orgs);
+		keep_orgs(json_object_get(out, "errors"), orgs);
+	}
+	api_reply(&call, 200, out);
+	out = NULL;
+done:
+	json_decref(out);
+	json_decref(orgs);
+	api_end(&call);
 }

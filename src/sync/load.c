@@ -1,0 +1,308 @@
+/* See load.h. */
+#include "sync/load.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The directory's teams in org $1 for directory $2: named by its mappings or
+ * managed by it. */
+#define DIR_TEAMS                                                                           \
+	"SELECT t.id FROM teams t WHERE t.org_id = $1 AND ((t.source_kind = 'ldap'"         \
+	" AND t.directory_name = $2) OR t.id IN (SELECT g.team_id FROM group_role_mappings g" \
+	" WHERE g.org_id = $1 AND g.source_kind = 'ldap' AND g.directory_name = $2"          \
+	" AND g.team_id IS NOT NULL))"
+
+static const char *value_or_null(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static PGresult *query(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
+		       struct core_error *err)
+{
+	PGresult *res = db_exec(ctx->conn, sql, n, params);
+
+	if (res == NULL)
+		core_fail_db(err, ctx->conn);
+	return res;
+}
+
+static int out_of_memory(struct core_error *err)
+{
+	return core_fail(err, 500, "internal", "out of memory");
+}
+
+int sync_load_mappings(struct core_ctx *ctx, const char *directory, struct sync_mappings *out,
+		       struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT g.id, g.org_id, o.slug, g.group_key, g.role, g.team_id"
+		" FROM group_role_mappings g JOIN organizations o ON o.id = g.org_id"
+		" WHERE g.source_kind = 'ldap' AND g.directory_name = $1"
+		" ORDER BY o.slug, g.created_at, g.id";
+	const char *params[] = { directory };
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	out->res = query(ctx, sql, 1, params, err);
+	if (out->res == NULL)
+		return -1;
+	n = PQntuples(out->res);
+	out->items = calloc(n ? (size_t)n : 1, sizeof(*out->items));
+	out->org_ids = calloc(n ? (size_t)n : 1, sizeof(char *));
+	out->slugs = calloc(n ? (size_t)n : 1, sizeof(char *));
+	if (out->items == NULL || out->org_ids == NULL || out->slugs == NULL) {
+		sync_mappings_clear(out);
+		return out_of_memory(err);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *role = value_or_null(out->res, i, 4);
+		out->items[i] = (struct plan_mapping){
+			.id = PQgetvalue(out->res, i, 0),
+			.group_dn = PQgetvalue(out->res, i, 3),
+			.role = role ? core_role_of(role) : ROLE_NONE,
+			.team_id = value_or_null(out->res, i, 5),
+		};
+		out->org_ids[i] = PQgetvalue(out->res, i, 1);
+		out->slugs[i] = PQgetvalue(out->res, i, 2);
+	}
+	out->n = (size_t)n;
+	return 0;
+}
+
+void sync_mappings_clear(struct sync_mappings *m)
+{
+	PQclear(m->res);
+	free(m->items);
+	free(m->org_ids);
+	free(m->slugs);
+	memset(m, 0, sizeof(*m));
+}
+
+static int load_teams(struct core_ctx *ctx, const char *directory, struct sync_org_state *st,
+		      struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT t.id, t.source_kind,"
+		" CASE t.source_kind WHEN 'scim' THEN coalesce(c.name, t.scim_connection_id::text)"
+		"   WHEN 'ldap' THEN t.directory_name END"
+		" FROM teams t LEFT JOIN scim_connections c"
+		"   ON c.org_id = t.org_id AND c.id = t.scim_connection_id"
+		" WHERE t.org_id = $1 AND t.id IN (" DIR_TEAMS ") ORDER BY t.id";
+	const char *params[] = { st->in.org_id, directory };
+	int n;
+
+	st->teams_res = query(ctx, sql, 2, params, err);
+	if (st->teams_res == NULL)
+		return -1;
+	n = PQntuples(st->teams_res);
+	st->teams = calloc(n ? (size_t)n : 1, sizeof(*st->teams));
+	st->team_ids = calloc(n ? (size_t)n : 1, sizeof(char *));
+	if (st->teams == NULL || st->team_ids == NULL)
+		return out_of_memory(err);
+	for (int i = 0; i < n; i++) {
+		enum managed_kind kind = MANAGED_LOCAL;
+		if (managed_kind_parse(PQgetvalue(st->teams_res, i, 1), &kind) != 0)
+			return core_fail(err, 500, "internal", "internal error");
+		st->teams[i].id = PQgetvalue(st->teams_res, i, 0);
+		st->teams[i].managed_by.kind = kind;
+		st->teams[i].managed_by.name = value_or_null(st->teams_res, i, 2);
+		st->team_ids[i] = st->teams[i].id;
+	}
+	st->in.team_ids = st->team_ids;
+	st->in.n_team_ids = (size_t)n;
+	return 0;
+}
+
+static int load_reserved(struct core_ctx *ctx, struct sync_org_state *st, struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT username FROM invitations WHERE org_id = $1 AND status = 'pending'";
+	const char *params[] = { st->in.org_id };
+	int n;
+
+	st->reserved_res = query(ctx, sql, 1, params, err);
+	if (st->reserved_res == NULL)
+		return -1;
+	n = PQntuples(st->reserved_res);
+	st->reserved = calloc(n ? (size_t)n : 1, sizeof(char *));
+	if (st->reserved == NULL)
+		return out_of_memory(err);
+	for (int i = 0; i < n; i++)
+		st->reserved[i] = PQgetvalue(st->reserved_res, i, 0);
+	st->in.reserved_usernames = st->reserved;
+	st->in.n_reserved = (size_t)n;
+	return 0;
+}
+
+/* Column 13 holds the member's directory teams as "id,id,..." (uuids have
+ * no commas): split them in place into st->member_teams. */
+static int split_teams(struct sync_org_state *st, int n, struct core_error *err)
+{
+	size_t len = 0, count = 0, k = 0, pos = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *s = PQgetvalue(st->members_res, i, 13);
+		len += strlen(s) + 1;
+		if (*s)
+			count++;
+		for (; *s; s++)
+			count += *s == ',';
+	}
+	st->team_text = malloc(len ? len : 1);
+	st->member_teams = calloc(count ? count : 1, sizeof(char *));
+	if (st->team_text == NULL || st->member_teams == NULL)
+		return out_of_memory(err);
+	for (int i = 0; i < n; i++) {
+		const char *s = PQgetvalue(st->members_res, i, 13);
+		char *text = st->team_text + pos;
+		size_t first = k;
+		memcpy(text, s, strlen(s) + 1);
+		pos += strlen(s) + 1;
+		for (char *tok = text; *tok;) {
+			char *comma = strchr(tok, ',');
+			st->member_teams[k++] = tok;
+			if (comma == NULL)
+				break;
+			*comma = '\0';
+			tok = comma + 1;
+		}
+		st->members[i].team_ids = st->member_teams + first;
+		st->members[i].n_team_ids = k - first;
+	}
+	return 0;
+}
+
+static int load_members(struct core_ctx *ctx, const char *directory, struct sync_org_state *st,
+			struct core_error *err)
+{
+	static const char sql[] =
+		"WITH dir_teams AS (" DIR_TEAMS ")"
+		" SELECT m.id, a.email, m.username, m.role, m.status, m.source_kind,"
+		" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
+		"   WHEN 'ldap' THEN m.directory_name END,"
+		" m.external_id, m.ldap_dn,"
+		" m.profile->'name'->>'givenName', m.profile->'name'->>'familyName',"
+		" m.profile->>'displayName', m.profile->'emails'->0->>'value',"
+		" coalesce((SELECT string_agg(tm.team_id::text, ',' ORDER BY tm.team_id)"
+		"   FROM team_members tm WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
+		"   AND tm.team_id IN (SELECT id FROM dir_teams)), '')"
+		" FROM members m JOIN accounts a ON a.id = m.account_id"
+		" LEFT JOIN scim_connections c ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
+		" WHERE m.org_id = $1 AND m.status <> 'removed' ORDER BY m.created_at, m.id";
+	const char *params[] = { st->in.org_id, directory };
+	PGresult *res;
+	int n;
+
+	res = st->members_res = query(ctx, sql, 2, params, err);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	st->members = calloc(n ? (size_t)n : 1, sizeof(*st->members));
+	if (st->members == NULL)
+		return out_of_memory(err);
+	for (int i = 0; i < n; i++) {
+		struct plan_member *m = &st->members[i];
+		enum managed_kind kind;
+		if (managed_kind_parse(PQgetvalue(res, i, 5), &kind) != 0)
+			return core_fail(err, 500, "internal", "internal error");
+		*m = (struct plan_member){
+			.id = PQgetvalue(res, i, 0),
+			.email = PQgetvalue(res, i, 1),
+			.username = PQgetvalue(res, i, 2),
+			.role = core_role_of(PQgetvalue(res, i, 3)),
+			.status = core_status_of(PQgetvalue(res, i, 4)),
+			.kind = kind,
+			.idp_name = value_or_null(res, i, 6),
+			.external_id = value_or_null(res, i, 7),
+			.ldap_dn = value_or_null(res, i, 8),
+			.given_name = value_or_null(res, i, 9),
+			.family_name = value_or_null(res, i, 10),
+			.display_name = value_or_null(res, i, 11),
+			.dir_email = value_or_null(res, i, 12),
+		};
+	}
+	st->in.members = st->members;
+	st->in.n_members = (size_t)n;
+	return split_teams(st, n, err);
+}
+
+int sync_load_org(struct core_ctx *ctx, const char *directory, const char *org_id,
+		  const char *slug, const struct plan_mapping *maps, size_t n_maps,
+		  struct sync_org_state *st, struct core_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->in.org_id = org_id;
+	st->in.slug = slug;
+	st->in.mappings = maps;
+	st->in.n_mappings = n_maps;
+	if (load_teams(ctx, directory, st, err) != 0 || load_reserved(ctx, st, err) != 0 ||
+	    load_members(ctx, directory, st, err) != 0) {
+		sync_org_state_clear(st);
+		return -1;
+	}
+	return 0;
+}
+
+void sync_org_state_clear(struct sync_org_state *st)
+{
+	PQclear(st->members_res);
+	PQclear(st->teams_res);
+	PQclear(st->reserved_res);
+	free(st->members);
+	free(st->member_teams);
+	free(st->team_ids);
+	free(st->teams);
+	free(st->reserved);
+	free(st->team_text);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct sync_team *sync_org_team(const struct sync_org_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->in.n_team_ids; i++)
+		if (strcmp(st->teams[i].id, id) == 0)
+			return &st->teams[i];
+	return NULL;
+}
+
+int sync_load_known_members(struct core_ctx *ctx, const char *directory, const char *org_id,
+			    bool uids, char ***out, size_t *n, struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT CASE WHEN $3::boolean THEN username ELSE ldap_dn END"
+		" FROM members WHERE org_id = $1 AND source_kind = 'ldap' AND directory_name = $2"
+		" AND status <> 'removed' AND ldap_dn IS NOT NULL";
+	const char *params[] = { org_id, directory, uids ? "true" : "false" };
+	PGresult *res;
+	char **items;
+	int rows;
+
+	*out = NULL;
+	*n = 0;
+	res = query(ctx, sql, 3, params, err);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	items = calloc(rows ? (size_t)rows : 1, sizeof(char *));
+	if (items == NULL) {
+		PQclear(res);
+		return out_of_memory(err);
+	}
+	for (int i = 0; i < rows; i++) {
+		const char *v = PQgetvalue(res, i, 0);
+		items[i] = uids ? strdup(v) : plan_dn_normalize(v);
+		if (items[i] == NULL) {
+			for (int j = 0; j < i; j++)
+				free(items[j]);
+			free(items);
+			PQclear(res);
+			return out_of_memory(err);
+		}
+	}
+	PQclear(res);
+	*out = items;
+	*n = (size_t)rows;
+	return 0;
+}

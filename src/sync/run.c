@@ -1,0 +1,767 @@
+/* See run.h. */
+#include "sync/run.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "core/core.h"
+#include "sync/apply.h"
+#include "sync/history.h"
+#include "sync/load.h"
+#include "sync/plan.h"
+#include "sync/report.h"
+#include "sync/strmap.h"
+
+/* The advisory lock key space of directory syncs: the first key spells
+ * "obld"; the second is hashtext(directory name). */
+#define SYNC_LOCK_CLASS "1868720228"
+/* Skipped items listed per org in a stored run report. */
+#define REPORT_MAX_ITEMS 100
+/* Attempts at one org's transaction on serialization failure or deadlock. */
+#define ORG_ATTEMPTS 3
+
+/* One mapped org of the run. */
+struct org_run {
+	const char *org_id;
+	const char *slug;
+	size_t first, n_maps; /* its mappings in run->maps */
+	bool changes;         /* the preview planned changes */
+	bool threshold;       /* the preview is over the deletion threshold */
+	enum plan_refusal refusal;
+	bool done;            /* reported already (nothing to apply) */
+};
+
+struct run {
+	struct db_conn *conn;
+	const struct config *cfg;
+	const struct directory_config *dir;
+	const struct sync_reader *reader;
+	const struct sync_run_options *opt;
+	struct core_ctx ctx;
+	bool full;
+	char *watermark; /* before the run; NULL: none */
+	long long id;
+	struct dir_snapshot snap;
+	struct plan_index *idx;
+	struct sync_mappings maps;
+	struct plan_options popt;
+	struct org_run *orgs;
+	size_t n_orgs;
+	struct plan_counts totals;
+	json_t *org_reports; /* array */
+	json_t *errors;      /* array */
+	const char *status;
+	char error[512];
+};
+
+/* Borrowed values to fetch, with the keys that deduplicate them (owned). */
+struct vec_str {
+	const char **values;
+	char **keys;
+	size_t n, cap;
+};
+
+static int vec_str_push(struct vec_str *v, const char *value, char *key)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		const char **values = realloc(v->values, cap * sizeof(*values));
+		if (values == NULL)
+			return -1;
+		v->values = values;
+		char **keys = realloc(v->keys, cap * sizeof(*keys));
+		if (keys == NULL)
+			return -1;
+		v->keys = keys;
+		v->cap = cap;
+	}
+	v->values[v->n] = value;
+	v->keys[v->n++] = key;
+	return 0;
+}
+
+static void vec_str_free(struct vec_str *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->keys[i]);
+	free(v->values);
+	free(v->keys);
+	memset(v, 0, sizeof(*v));
+}
+
+static void run_fail(struct run *r, const char *fmt, ...) OB_PRINTF(2, 3);
+static void run_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = "failed";
+	if (r->error[0] != '\0')
+		return; /* the first cause is the one to report */
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+static bool cancelled(const struct run *r)
+{
+	return r->opt->cancel != NULL && atomic_load(r->opt->cancel);
+}
+
+/* ------------------------------------------------------------ the reader */
+
+static int no_reader(void *arg, const struct directory_config *dir, bool full,
+		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	(void)arg;
+	(void)dir;
+	(void)full;
+	(void)watermark;
+	memset(out, 0, sizeof(*out));
+	snprintf(err, errcap, "no LDAP reader in this build");
+	return -1;
+}
+
+const struct sync_reader *sync_default_reader(void)
+{
+	static const struct sync_reader reader = { no_reader, NULL, NULL };
+	return &reader;
+}
+
+/* ------------------------------------------------------------- database */
+
+/* 1 taken, 0 held by another session, -1 error. */
+static int lock_try(struct db_conn *conn, const char *directory)
+{
+	static const char sql[] = "SELECT pg_try_advisory_lock(" SYNC_LOCK_CLASS ", hashtext($1))";
+	const char *params[] = { directory };
+	PGresult *res = db_exec(conn, sql, 1, params);
+	int rc;
+
+	if (res == NULL)
+		return -1;
+	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+static void unlock(struct db_conn *conn, const char *directory)
+{
+	static const char sql[] = "SELECT pg_advisory_unlock(" SYNC_LOCK_CLASS ", hashtext($1))";
+	const char *params[] = { directory };
+
+	if (db_command(conn, sql, 1, params) != 0)
+		log_warnx("sync: directory %s: could not release the run lock", directory);
+}
+
+/* Full or incremental, and the watermark to read from. */
+static int decide_kind(struct run *r, char *err, size_t errcap)
+{
+	static const char sql[] =
+		"SELECT watermark, last_full_run_at IS NULL OR $2::bigint = 0"
+		" OR last_full_run_at <= now() - make_interval(secs => $2::bigint)"
+		" FROM ldap_sync_state WHERE directory_name = $1";
+	char every[24];
+	PGresult *res;
+	bool full_due = true;
+
+	snprintf(every, sizeof(every), "%u", r->dir->full_every_s);
+	const char *params[] = { r->dir->name, every };
+	res = db_exec(r->conn, sql, 2, params);
+	if (res == NULL) {
+		snprintf(err, errcap, "database: %s", db_errmsg(r->conn));
+		return -1;
+	}
+	if (PQntuples(res) == 1) {
+		if (!PQgetisnull(res, 0, 0))
+			r->watermark = strdup(PQgetvalue(res, 0, 0));
+		full_due = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	}
+	PQclear(res);
+	r->full = r->opt->kind == SYNC_KIND_FULL || r->watermark == NULL ||
+		  (r->opt->kind == SYNC_KIND_AUTO && full_due);
+	return 0;
+}
+
+static int record_start(struct run *r, char *err, size_t errcap)
+{
+	static const char sql[] =
+		"INSERT INTO ldap_sync_runs (directory_name, kind, forced) VALUES ($1, $2, $3)"
+		" RETURNING id";
+	const char *params[] = { r->dir->name, r->full ? "full" : "incremental",
+				 r->opt->force ? "true" : "false" };
+	PGresult *res = db_exec(r->conn, sql, 3, params);
+
+	if (res == NULL) {
+		snprintf(err, errcap, "database: %s", db_errmsg(r->conn));
+		return -1;
+	}
+	r->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+static json_t *counts_json(struct run *r)
+{
+	json_t *c = sync_counts_json(&r->totals);
+
+	if (c == NULL ||
+	    json_object_set_new(c, "users_seen", json_integer((json_int_t)r->snap.n_users)) ||
+	    json_object_set_new(c, "groups_seen", json_integer((json_int_t)r->snap.n_groups)) ||
+	    json_object_set_new(c, "orgs", json_incref(r->org_reports)) ||
+	    json_object_set_new(c, "trigger", json_string(r->opt->trigger ? r->opt->trigger : "")) ||
+	    json_object_set_new(c, "watermark_from",
+				r->watermark ? json_string(r->watermark) : json_null())) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Write the outcome; the watermark moves only on success. */
+static void record_finish(struct run *r)
+{
+	static const char sql_run[] =
+		"UPDATE ldap_sync_runs SET status = $2, counts = $3::jsonb, errors = $4::jsonb,"
+		" error = $5, finished_at = now() WHERE id = $1::bigint";
+	static const char sql_state[] =
+		"INSERT INTO ldap_sync_state AS s (directory_name, watermark, last_run_id, last_run_at,"
+		"  last_success_at, last_full_run_at)"
+		" VALUES ($1, CASE WHEN $3::boolean THEN $4 END, $2::bigint, now(),"
+		"  CASE WHEN $3::boolean THEN now() END,"
+		"  CASE WHEN $3::boolean AND $5::boolean THEN now() END)"
+		" ON CONFLICT (directory_name) DO UPDATE SET last_run_id = $2::bigint, last_run_at = now(),"
+		"  watermark = CASE WHEN $3::boolean THEN coalesce($4, s.watermark) ELSE s.watermark END,"
+		"  last_success_at = CASE WHEN $3::boolean THEN now() ELSE s.last_success_at END,"
+		"  last_full_run_at = CASE WHEN $3::boolean AND $5::boolean THEN now()"
+		"   ELSE s.last_full_run_at END";
+	json_t *counts = counts_json(r);
+	char *counts_text = counts ? json_dumps(counts, JSON_COMPACT) : NULL;
+	char *errors_text = json_dumps(r->errors, JSON_COMPACT);
+	char id[24];
+	bool ok = strcmp(r->status, "success") == 0;
+
+	snprintf(id, sizeof(id), "%lld", r->id);
+	const char *params[] = { id, r->status, counts_text ? counts_text : "{}",
+				 errors_text ? errors_text : "[]", r->error[0] ? r->error : NULL };
+	if (db_command(r->conn, sql_run, 5, params) != 0)
+		log_warnx("sync: directory %s: cannot record run %lld: %s", r->dir->name, r->id,
+			  db_errmsg(r->conn));
+	const char *sparams[] = { r->dir->name, id, ok ? "true" : "false", r->snap.high_watermark,
+				  r->full ? "true" : "false" };
+	if (db_command(r->conn, sql_state, 5, sparams) != 0)
+		log_warnx("sync: directory %s: cannot record the sync state: %s", r->dir->name,
+			  db_errmsg(r->conn));
+	json_decref(counts);
+	free(counts_text);
+	free(errors_text);
+}
+
+/* --------------------------------------------------------------- reading */
+
+/* The unresolved member values of org o's mapped groups that the org's
+ * members do not account for, added to *wanted (deduplicated by `seen`). */
+static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
+			  struct vec_str *wanted)
+{
+	const char **values = NULL;
+	char **known = NULL;
+	size_t n_values = 0, n_known = 0;
+	struct strmap *known_set = NULL;
+	struct core_error cerr;
+	bool uids = r->snap.members_are_uids;
+	int rc = -1;
+
+	if (plan_unresolved(r->idx, r->maps.items + o->first, o->n_maps, &r->popt, &values,
+			    &n_values) != 0) {
+		run_fail(r, "out of memory");
+		return -1;
+	}
+	if (n_values == 0) {
+		free(values);
+		return 0;
+	}
+	if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known, &n_known,
+				    &cerr) != 0) {
+		run_fail(r, "database: %s", cerr.message);
+		goto done;
+	}
+	known_set = strmap_new(n_known);
+	if (known_set == NULL)
+		goto oom;
+	for (size_t i = 0; i < n_known; i++)
+		if (strmap_add(known_set, known[i], i) < 0)
+			goto oom;
+	for (size_t i = 0; i < n_values; i++) {
+		char *key = uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
+		int added = 0;
+		if (key == NULL)
+			goto oom;
+		if (!strmap_get(known_set, key, NULL) && (added = strmap_add(seen, key, 0)) > 0 &&
+		    vec_str_push(wanted, values[i], key) != 0)
+			added = -1;
+		if (added <= 0)
+			free(key); /* kept by `wanted` only when added */
+		if (added < 0)
+			goto oom;
+	}
+	rc = 0;
+	goto done;
+oom:
+	run_fail(r, "out of memory");
+done:
+	for (size_t i = 0; i < n_known; i++)
+		free(known[i]);
+	free(known);
+	strmap_free(known_set);
+	free(values);
+	return rc;
+}
+
+/* Incremental runs: fetch the members of mapped groups that neither the
+ * snapshot nor the database knows, per org. */
+static int fetch_unknown(struct run *r)
+{
+	struct vec_str wanted = { 0 };
+	struct strmap *seen;
+	char err[512] = "";
+	int rc = 0;
+
+	if (r->reader->fetch == NULL)
+		return 0;
+	seen = strmap_new(64);
+	if (seen == NULL) {
+		run_fail(r, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < r->n_orgs && rc == 0; i++)
+		rc = unknown_in_org(r, &r->orgs[i], seen, &wanted);
+	if (rc == 0 && wanted.n > 0 &&
+	    r->reader->fetch(r->reader->arg, r->dir, wanted.values, wanted.n, &r->snap, err,
+			     sizeof(err)) != 0) {
+		run_fail(r, "reading the directory: %s", err[0] ? err : "failed");
+		rc = -1;
+	}
+	strmap_free(seen);
+	vec_str_free(&wanted);
+	return rc;
+}
+
+static int read_directory(struct run *r)
+{
+	char err[512] = "";
+
+	if (r->reader->read(r->reader->arg, r->dir, r->full, r->full ? NULL : r->watermark, &r->snap,
+			    err, sizeof(err)) != 0) {
+		dir_snapshot_clear(&r->snap);
+		run_fail(r, "reading the directory: %s", err[0] ? err : "failed");
+		return -1;
+	}
+	if (r->full && r->snap.n_users == 0) {
+		run_fail(r, "the directory returned no users; refusing to treat that as everyone "
+			    "leaving (check user_base and user_filter)");
+		return -1;
+	}
+	r->idx = plan_index_new(&r->snap);
+	if (r->idx == NULL) {
+		run_fail(r, "out of memory");
+		return -1;
+	}
+	if (!r->full) {
+		size_t before = r->snap.n_users;
+		if (fetch_unknown(r) != 0)
+			return -1;
+		if (r->snap.n_users != before) {
+			plan_index_free(r->idx);
+			r->idx = plan_index_new(&r->snap);
+			if (r->idx == NULL) {
+				run_fail(r, "out of memory");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- planning */
+
+static int group_orgs(struct run *r)
+{
+	r->orgs = calloc(r->maps.n ? r->maps.n : 1, sizeof(*r->orgs));
+	if (r->orgs == NULL)
+		return -1;
+	for (size_t i = 0; i < r->maps.n; i++) {
+		if (r->n_orgs == 0 || strcmp(r->orgs[r->n_orgs - 1].org_id, r->maps.org_ids[i]) != 0)
+			r->orgs[r->n_orgs++] = (struct org_run){ .org_id = r->maps.org_ids[i],
+								 .slug = r->maps.slugs[i],
+								 .first = i };
+		r->orgs[r->n_orgs - 1].n_maps++;
+	}
+	return 0;
+}
+
+static int add_error(struct run *r, const struct org_run *o, const struct plan_change *c,
+		     const char *code, const char *message)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "code",
+			      code, "error", message);
+	const struct dir_user *u = c ? c->user : NULL;
+
+	if (e == NULL)
+		return -1;
+	if (c != NULL) {
+		json_object_set_new(e, "action", json_string(plan_change_kind_name(c->kind)));
+		if (u != NULL && u->dn != NULL)
+			json_object_set_new(e, "dn", json_string(u->dn));
+		else if (c->member != NULL && c->member->ldap_dn != NULL)
+			json_object_set_new(e, "dn", json_string(c->member->ldap_dn));
+		if (c->member != NULL)
+			json_object_set_new(e, "member_id", json_string(c->member->id));
+	}
+	return json_array_append_new(r->errors, e);
+}
+
+/* The org's entry in the report: its plan (counts, skipped items; every
+ * change too for a dry run) and what happened to it. */
+static int add_org_report(struct run *r, const struct plan_org *p, const char *status)
+{
+	json_t *o = sync_plan_json(p, r->opt->dry_run ? SIZE_MAX : REPORT_MAX_ITEMS);
+
+	if (o == NULL || json_object_set_new(o, "status", json_string(status)))
+		goto fail;
+	if (!r->opt->dry_run)
+		json_object_del(o, "changes"); /* the audit log holds what changed */
+	if (json_array_append_new(r->org_reports, o) != 0)
+		return -1;
+	return 0;
+fail:
+	json_decref(o);
+	return -1;
+}
+
+static const char *refusal_message(enum plan_refusal refusal)
+{
+	return refusal == PLAN_REFUSED_LAST_ADMIN
+		       ? "the changes would leave the organization without an active admin-like "
+			 "member; nothing was applied to it"
+		       : "the run saw no users but would deprovision members; nothing was applied "
+			 "to it";
+}
+
+/* Plan every org without writing; note thresholds and refusals. */
+static int preview(struct run *r)
+{
+	bool stop = false;
+
+	for (size_t i = 0; i < r->n_orgs; i++) {
+		struct org_run *o = &r->orgs[i];
+		struct sync_org_state st;
+		struct core_error cerr;
+		struct plan_org *p;
+		if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
+				  o->n_maps, &st, &cerr) != 0) {
+			run_fail(r, "database: %s", cerr.message);
+			return -1;
+		}
+		p = plan_org_new(r->idx, &st.in, &r->popt);
+		if (p == NULL) {
+			sync_org_state_clear(&st);
+			run_fail(r, "out of memory");
+			return -1;
+		}
+		o->changes = !plan_org_empty(p);
+		o->threshold = p->threshold_exceeded;
+		o->refusal = p->refusal;
+		stop |= o->threshold;
+		if (r->opt->dry_run) {
+			const char *status = o->refusal != PLAN_OK ? "refused"
+					     : o->threshold	  ? "threshold_exceeded"
+					     : o->changes	  ? "planned"
+								  : "unchanged";
+			sync_counts_add(&r->totals, &p->counts);
+			if (add_org_report(r, p, status) != 0) {
+				plan_org_free(p);
+				sync_org_state_clear(&st);
+				run_fail(r, "out of memory");
+				return -1;
+			}
+		} else if (!o->changes && o->refusal == PLAN_OK) {
+			/* Nothing to apply: no transaction, no second read. */
+			o->done = true;
+			sync_counts_add(&r->totals, &p->counts);
+			if (add_org_report(r, p, "unchanged") != 0) {
+				plan_org_free(p);
+				sync_org_state_clear(&st);
+				run_fail(r, "out of memory");
+				return -1;
+			}
+		} else if (o->threshold) {
+			char msg[512];
+			snprintf(msg, sizeof(msg),
+				 "%zu of the %zu members this directory manages would be "
+				 "deprovisioned, over the deletion threshold (%zu, %u%%)",
+				 p->counts.deprovisions, p->counts.managed_before,
+				 r->popt.delete_max_count, r->popt.delete_max_percent);
+			if (add_error(r, o, NULL, "deletion_threshold", msg) != 0 ||
+			    add_org_report(r, p, "threshold_exceeded") != 0) {
+				plan_org_free(p);
+				sync_org_state_clear(&st);
+				run_fail(r, "out of memory");
+				return -1;
+			}
+		}
+		plan_org_free(p);
+		sync_org_state_clear(&st);
+	}
+	if (stop && !r->opt->dry_run) {
+		r->status = "threshold_exceeded";
+		snprintf(r->error, sizeof(r->error),
+			 "the deletion threshold was exceeded; nothing was applied. Review the "
+			 "run, then re-run with force to apply it");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- applying */
+
+/* An org whose transaction failed before it could be planned. */
+static int add_org_failure(struct run *r, const struct org_run *o)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "status",
+			      "failed");
+
+	return e == NULL ? -1 : json_array_append_new(r->org_reports, e);
+}
+
+/* One org in one transaction: lock it, re-load and re-plan against the
+ * locked rows, apply, commit. 0 applied (or nothing to do), 1 refused or
+ * failed (reported, rolled back), -1 out of memory. *retry: the transaction
+ * hit a serialization failure or deadlock; nothing was reported. */
+static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
+{
+	struct org_scope scope;
+	struct sync_org_state st = { 0 };
+	struct sync_apply_failure failure = { 0 };
+	struct core_error err = { 0 };
+	struct plan_org *p = NULL;
+	const char *status = "failed";
+	bool committed = false;
+	int rc = 1;
+
+	*retry = false;
+	if (core_begin(&r->ctx, &err) != 0)
+		goto report;
+	if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &err) != 0 ||
+	    sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
+			  o->n_maps, &st, &err) != 0)
+		goto report;
+	p = plan_org_new(r->idx, &st.in, &r->popt);
+	if (p == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (p->refusal != PLAN_OK) {
+		status = "refused";
+		core_fail(&err, 409, plan_refusal_name(p->refusal), "%s", refusal_message(p->refusal));
+	} else if (p->threshold_exceeded) {
+		status = "threshold_exceeded";
+		core_fail(&err, 409, "deletion_threshold",
+			  "the deletion threshold was exceeded by changes made during the run");
+	} else if (plan_org_empty(p)) {
+		status = "unchanged";
+		rc = 0;
+	} else if (sync_apply_org(&r->ctx, &scope, r->dir->name, &st, p, &failure, &err) == 0) {
+		committed = core_commit(&r->ctx, &err) == 0;
+		if (committed) {
+			status = "applied";
+			rc = 0;
+		}
+	}
+report:
+	if (rc != 0 && core_error_retryable(&err)) {
+		*retry = true;
+		goto out;
+	}
+	if (rc == 0)
+		sync_counts_add(&r->totals, &p->counts);
+	else if (add_error(r, o, failure.change, err.code, err.message) != 0)
+		rc = -1;
+	if ((p ? add_org_report(r, p, status) : add_org_failure(r, o)) != 0)
+		rc = -1;
+out:
+	if (!committed)
+		core_rollback(&r->ctx);
+	plan_org_free(p);
+	sync_org_state_clear(&st);
+	return rc;
+}
+
+static int apply_orgs(struct run *r)
+{
+	bool failed = false;
+
+	for (size_t i = 0; i < r->n_orgs; i++) {
+		struct org_run *o = &r->orgs[i];
+		bool retry = false;
+		int rc = 0;
+		if (o->done)
+			continue;
+		if (cancelled(r)) {
+			run_fail(r, "cancelled: the daemon is stopping (organizations before %s were "
+				    "applied)", o->slug);
+			return 0;
+		}
+		for (int attempt = 1; attempt <= ORG_ATTEMPTS; attempt++) {
+			rc = apply_org_once(r, o, &retry);
+			if (!retry)
+				break;
+		}
+		if (retry && (add_error(r, o, NULL, "retry", "concurrent updates; retry the run") != 0 ||
+			      add_org_failure(r, o) != 0))
+			rc = -1;
+		if (rc < 0) {
+			run_fail(r, "out of memory");
+			return -1;
+		}
+		failed |= rc != 0 || retry;
+	}
+	if (failed)
+		run_fail(r, "some organizations were not synced: see errors");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void run_clear(struct run *r)
+{
+	free(r->watermark);
+	plan_index_free(r->idx);
+	dir_snapshot_clear(&r->snap);
+	sync_mappings_clear(&r->maps);
+	free(r->orgs);
+	json_decref(r->org_reports);
+	json_decref(r->errors);
+}
+
+static void run_body(struct run *r)
+{
+	struct core_error cerr;
+
+	if (sync_load_mappings(&r->ctx, r->dir->name, &r->maps, &cerr) != 0) {
+		run_fail(r, "database: %s", cerr.message);
+		return;
+	}
+	if (group_orgs(r) != 0) {
+		run_fail(r, "out of memory");
+		return;
+	}
+	if (read_directory(r) != 0)
+		return;
+	if (cancelled(r)) {
+		run_fail(r, "cancelled: the daemon is stopping");
+		return;
+	}
+	if (preview(r) != 0 || r->opt->dry_run || strcmp(r->status, "running") != 0)
+		return;
+	if (apply_orgs(r) == 0 && strcmp(r->status, "running") == 0)
+		r->status = "success";
+}
+
+/* A dry run's report, built here (nothing is stored). */
+static json_t *dry_run_report(struct run *r)
+{
+	json_t *counts = counts_json(r);
+
+	return json_pack("{s:n, s:s, s:s, s:s, s:b, s:b, s:o*, s:O, s:s?}", "id", "directory",
+			 r->dir->name, "kind", r->full ? "full" : "incremental", "status", r->status,
+			 "dry_run", 1, "forced", r->opt->force, "counts", counts, "errors", r->errors,
+			 "error", r->error[0] ? r->error : NULL);
+}
+
+int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_reader *reader,
+	     const struct sync_run_options *opt, struct sync_run_result *res, char *err,
+	     size_t errcap)
+{
+	struct run r = { .conn = conn, .cfg = cfg, .reader = reader, .opt = opt,
+			 .status = "running" };
+	int locked = 0, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	r.dir = config_directory(cfg, opt->directory);
+	if (r.dir == NULL) {
+		snprintf(err, errcap, "no directory named '%s' in the configuration",
+			 opt->directory ? opt->directory : "");
+		return -1;
+	}
+	r.ctx = (struct core_ctx){ .conn = conn, .cfg = cfg, .now = clock_now() };
+	actor_for_idp(&r.ctx.actor, SOURCE_LDAP, r.dir->name);
+	r.popt = (struct plan_options){
+		.directory = r.dir->name,
+		.on_leave = r.dir->on_leave,
+		.nested_groups = r.dir->nested_groups,
+		.nested_depth = r.dir->nested_depth,
+		.delete_max_count = r.dir->delete_max_count,
+		.delete_max_percent = r.dir->delete_max_percent,
+		.force = opt->force,
+	};
+	r.org_reports = json_array();
+	r.errors = json_array();
+	if (r.org_reports == NULL || r.errors == NULL) {
+		snprintf(err, errcap, "out of memory");
+		goto out;
+	}
+	if (!opt->dry_run) {
+		locked = lock_try(conn, r.dir->name);
+		if (locked < 0) {
+			snprintf(err, errcap, "database: %s", db_errmsg(conn));
+			goto out;
+		}
+		if (locked == 0) {
+			log_info("sync: directory %s: a run is in progress elsewhere; skipped",
+				 r.dir->name);
+			snprintf(res->status, sizeof(res->status), "skipped");
+			rc = 0;
+			goto out;
+		}
+	}
+	if (decide_kind(&r, err, errcap) != 0 || (!opt->dry_run && record_start(&r, err, errcap) != 0))
+		goto out;
+	log_info("sync: directory %s: %s%s run %lld started (%s)", r.dir->name,
+		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,
+		 opt->trigger ? opt->trigger : "manual");
+	run_body(&r);
+	if (opt->dry_run) {
+		if (strcmp(r.status, "running") == 0)
+			r.status = "planned";
+		res->report = dry_run_report(&r);
+	} else {
+		record_finish(&r);
+		struct core_error cerr;
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", r.id);
+		if (sync_history_run(&r.ctx, r.dir->name, id, &res->report, &cerr) != 0)
+			log_warnx("sync: directory %s: cannot read run %lld back: %s", r.dir->name,
+				  r.id, cerr.message);
+	}
+	log_info("sync: directory %s: run %lld %s: %zu added, %zu updated, %zu role changes, "
+		 "%zu team changes, %zu removed, %zu suspended, %zu skipped%s%s",
+		 r.dir->name, r.id, r.status, r.totals.added, r.totals.updated, r.totals.role_changes,
+		 r.totals.team_changes, r.totals.removed, r.totals.suspended, r.totals.skipped,
+		 r.error[0] ? ": " : "", r.error);
+	res->run_id = r.id;
+	snprintf(res->status, sizeof(res->status), "%s", r.status);
+	rc = 0;
+out:
+	if (locked > 0)
+		unlock(conn, r.dir->name);
+	run_clear(&r);
+	return rc;
+}
+
+void sync_run_result_clear(struct sync_run_result *res)
+{
+	json_decref(res->report);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,84 @@
+/* One sync run of one directory (SPEC 9, issue 5):
+ *   1. take the directory's PostgreSQL advisory lock (session level, on the
+ *      run's connection): when another daemon holds it, the run is skipped
+ *      and logged, nothing recorded;
+ *   2. record an ldap_sync_runs row ('running');
+ *   3. read the directory through the reader (full, or incremental since the
+ *      watermark; incremental runs fetch the group members the database does
+ *      not know): any read error fails the run with nothing applied;
+ *   4. plan every mapped org (read-only); a plan over the deletion threshold
+ *      anywhere stops the whole run as 'threshold_exceeded' (nothing applied)
+ *      unless forced;
+ *   5. per org with changes, one transaction: lock the org, re-load and
+ *      re-plan against the locked rows, apply (sync/apply.h), commit. A
+ *      refused or failing org is rolled back and reported; the others apply;
+ *   6. record counts, per-object errors and the status: 'success' when every
+ *      org applied, else 'failed'; the watermark (ldap_sync_state) advances
+ *      only after a successful run.
+ * A dry run reads and plans only: no lock, no run row, nothing written; the
+ * plans come back in the result.
+ *
+ * Kind: a full run when asked, or when there is no watermark yet, or when the
+ * last successful full run is older than the directory's full_run_every;
+ * otherwise incremental. */
+#ifndef OB_SYNC_RUN_H
+#define OB_SYNC_RUN_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "store/db.h"
+#include "sync/snapshot.h"
+
+/* Where runs get their directory data: the LDAP reader in the daemon, a
+ * function of the test's in tests. */
+struct sync_reader {
+	/* Fill *out: a full read, or an incremental one since watermark (NULL:
+	 * none). 0, or -1 with a message in err (cap errcap) and *out empty. */
+	int (*read)(void *arg, const struct directory_config *dir, bool full, const char *watermark,
+		    struct dir_snapshot *out, char *err, size_t errcap);
+	/* Incremental runs: append to snap->users the entries that values name
+	 * (DNs, or user names when snap->members_are_uids); names that match no
+	 * entry are left out. NULL: not supported (such members stay
+	 * unresolved). 0, or -1 with a message in err. */
+	int (*fetch)(void *arg, const struct directory_config *dir, const char *const *values,
+		     size_t n, struct dir_snapshot *snap, char *err, size_t errcap);
+	void *arg;
+};
+
+/* The LDAP reader (src/ldap/reader.h) when this build has one; otherwise a
+ * reader whose every read fails with "no LDAP reader in this build". */
+const struct sync_reader *sync_default_reader(void);
+
+enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };
+
+struct sync_run_options {
+	const char *directory; /* a [directory NAME] of cfg */
+	enum sync_kind kind;
+	bool dry_run;
+	bool force;            /* apply past the deletion threshold */
+	const char *trigger;   /* "scheduler", "api", "cli" (in the report) */
+	const atomic_bool *cancel; /* may be NULL; checked between steps */
+};
+
+struct sync_run_result {
+	long long run_id;  /* 0 when nothing was recorded (dry run, skipped) */
+	char status[24];   /* success | failed | threshold_exceeded | skipped | planned (dry run) */
+	json_t *report;    /* owned by the caller: the run as GET /runs/{id} shows it
+			    * (for a dry run, with every org's planned changes) */
+};
+
+/* Run (see above) on conn, which must not be inside a transaction. Returns
+ * 0 when the run happened, was skipped or ended with a recorded failure (see
+ * res->status), -1 when it could not start at all: unknown directory, or the
+ * database failed before anything was recorded (message in err). */
+int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_reader *reader,
+	     const struct sync_run_options *opt, struct sync_run_result *res, char *err,
+	     size_t errcap) OB_MUST_USE;
+
+void sync_run_result_clear(struct sync_run_result *res);
+
+#endif

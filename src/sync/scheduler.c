@@ -1,0 +1,168 @@
+/* See scheduler.h. */
+#include "sync/scheduler.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+
+/* Longest wait between two looks at the directories' state. */
+#define CHECK_MAX_S 5
+
+struct sync_scheduler {
+	struct app *app;
+	const struct sync_reader *reader;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* CLOCK_MONOTONIC */
+	bool stop;           /* guarded by lock */
+	atomic_bool cancel;  /* the same, for a run in progress */
+	unsigned db_failures;
+};
+
+/* Due: never run, or the last run (by any daemon) is interval seconds old,
+ * and the last run did not stop at the deletion threshold. 1 due, 0 not,
+ * -1 database error. */
+static int due(struct db_conn *conn, const struct directory_config *dir)
+{
+	static const char sql[] =
+		"SELECT s.last_run_at IS NULL OR (s.last_run_at <= now() - make_interval(secs => $2::bigint)"
+		" AND coalesce(r.status, '') <> 'threshold_exceeded')"
+		" FROM (SELECT 1) one LEFT JOIN ldap_sync_state s ON s.directory_name = $1"
+		" LEFT JOIN ldap_sync_runs r ON r.id = s.last_run_id";
+	char interval[24];
+	PGresult *res;
+	int rc;
+
+	snprintf(interval, sizeof(interval), "%u", dir->interval_s);
+	const char *params[] = { dir->name, interval };
+	res = db_exec(conn, sql, 2, params);
+	if (res == NULL)
+		return -1;
+	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+static bool stopping(struct sync_scheduler *s)
+{
+	return atomic_load(&s->cancel);
+}
+
+/* Look at every directory once; run the due ones. Returns the seconds to
+ * wait before the next look. */
+static unsigned check(struct sync_scheduler *s)
+{
+	struct app_config *held = app_config_hold(s->app);
+	const struct config *cfg = held->cfg;
+	struct db_conn *conn = NULL;
+	unsigned wait = CHECK_MAX_S;
+
+	for (size_t i = 0; i < cfg->n_directories && !stopping(s); i++) {
+		const struct directory_config *dir = &cfg->directories[i];
+		struct sync_run_options opt = { .directory = dir->name, .trigger = "scheduler",
+						.cancel = &s->cancel };
+		struct sync_run_result res;
+		char err[512];
+		int is_due;
+
+		if (dir->interval_s == 0)
+			continue;
+		if (dir->interval_s < wait)
+			wait = dir->interval_s;
+		if (conn == NULL && (conn = db_acquire(s->app->db)) == NULL) {
+			if (s->db_failures++ % 30 == 0)
+				log_warnx("sync: scheduler: no database connection");
+			break;
+		}
+		is_due = due(conn, dir);
+		if (is_due < 0) {
+			if (s->db_failures++ % 30 == 0)
+				log_warnx("sync: scheduler: %s", db_errmsg(conn));
+			break;
+		}
+		s->db_failures = 0;
+		if (!is_due)
+			continue;
+		if (sync_run(conn, cfg, s->reader, &opt, &res, err, sizeof(err)) != 0)
+			log_warnx("sync: directory %s: %s", dir->name, err);
+		else
+			sync_run_result_clear(&res);
+	}
+	db_release(conn);
+	app_config_release(s->app, held);
+	return wait;
+}
+
+static void *run(void *arg)
+{
+	struct sync_scheduler *s = arg;
+
+	log_info("sync: scheduler started");
+	for (;;) {
+		unsigned wait_s = check(s);
+		struct timespec until;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += wait_s;
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+			;
+		bool stop = s->stop;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
+	}
+	log_info("sync: scheduler stopped");
+	return NULL;
+}
+
+struct sync_scheduler *sync_scheduler_start(struct app *app, const struct sync_reader *reader)
+{
+	struct sync_scheduler *s = calloc(1, sizeof(*s));
+	pthread_condattr_t attr;
+	int err;
+
+	if (s == NULL) {
+		log_error("sync: scheduler: out of memory");
+		return NULL;
+	}
+	s->app = app;
+	s->reader = reader ? reader : sync_default_reader();
+	atomic_init(&s->cancel, false);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	err = pthread_create(&s->thread, NULL, run, s);
+	if (err != 0) {
+		log_error("sync: cannot start the scheduler thread: %s", strerror(err));
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sync_scheduler_stop(struct sync_scheduler *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	atomic_store(&s->cancel, true);
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

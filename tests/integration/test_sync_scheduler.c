@@ -1,0 +1,222 @@
+/* The LDAP sync scheduler (src/sync/scheduler.h) in the test process, with
+ * the in-memory directory of sync_fixture.h: it runs a due directory, two
+ * schedulers on one database share the interval instead of doubling it, a
+ * directory stopped at the deletion threshold waits for an admin, and stop
+ * is prompt and cancels a run in progress. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "api_util.h"
+#include "app.h"
+#include "sync/scheduler.h"
+#include "sync_fixture.h"
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return sync_fx_start("sync_scheduler", NULL);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return sync_fx_stop();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* A daemon's worth of context around e's directory, in this process. */
+struct proc {
+	struct app app;
+	struct sync_scheduler *sched;
+};
+
+static void proc_start(struct proc *p, struct sync_env *e, unsigned interval)
+{
+	struct config *cfg = config_new_defaults();
+	char schemas[600];
+
+	assert_non_null(cfg);
+	free(cfg->db_conninfo);
+	cfg->db_conninfo = strdup(fx_conninfo);
+	snprintf(schemas, sizeof(schemas), "%s/schemas", harness_srcdir());
+	free(cfg->schema_dir);
+	cfg->schema_dir = strdup(schemas);
+	cfg->db_pool_size = 2;
+	cfg->directories = calloc(1, sizeof(*cfg->directories));
+	assert_non_null(cfg->directories);
+	cfg->n_directories = 1;
+	cfg->directories[0] = *e->dir;
+	cfg->directories[0].name = strdup(e->name);
+	cfg->directories[0].interval_s = interval;
+	assert_int_equal(app_init(&p->app, cfg), 0);
+	p->sched = sync_scheduler_start(&p->app, &e->reader);
+	assert_non_null(p->sched);
+}
+
+static void proc_stop(struct proc *p)
+{
+	struct config *cfg = p->app.config->cfg;
+
+	sync_scheduler_stop(p->sched);
+	/* Directories were built by hand (see sync_env_init). */
+	for (size_t i = 0; i < cfg->n_directories; i++)
+		free(cfg->directories[i].name);
+	free(cfg->directories);
+	cfg->directories = NULL;
+	cfg->n_directories = 0;
+	app_destroy(&p->app);
+}
+
+static long long runs(const struct sync_env *e, const char *status)
+{
+	return fx_sql_count("SELECT count(*) FROM ldap_sync_runs WHERE directory_name = '%s'"
+			    " AND ('%s' = '' OR status = '%s')",
+			    e->name, status, status);
+}
+
+/* Wait until pred() or timeout; returns pred(). */
+static bool wait_for_runs(const struct sync_env *e, const char *status, long long n, int ms)
+{
+	for (int waited = 0; runs(e, status) < n && waited < ms; waited += 100)
+		sleep_ms(100);
+	return runs(e, status) >= n;
+}
+
+static void test_runs_a_due_directory(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+
+	sync_env_init(&e, "sched");
+	tdir_user(e.tdir, "ann");
+	tdir_group(e.tdir, "eng", "ann", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	proc_start(&p, &e, 1);
+	assert_true(wait_for_runs(&e, "success", 1, 10000));
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "USER/active/ldap");
+	/* The interval comes round again. */
+	assert_true(wait_for_runs(&e, "success", 2, 10000));
+	char *trigger = fx_sql_value("SELECT counts->>'trigger' FROM ldap_sync_runs"
+				     " WHERE directory_name = '%s' ORDER BY id LIMIT 1", e.name);
+	assert_string_equal(trigger, "scheduler");
+	free(trigger);
+	proc_stop(&p);
+	sync_env_free(&e);
+}
+
+/* Two daemons on one database: the due time is the database's, so together
+ * they run the directory about once per interval, not twice. */
+static void test_two_schedulers_share_the_interval(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc a, b;
+
+	sync_env_init(&e, "shared");
+	tdir_user(e.tdir, "ann");
+	tdir_group(e.tdir, "eng", "ann", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	proc_start(&a, &e, 3);
+	proc_start(&b, &e, 3);
+	sleep_ms(7500);
+	proc_stop(&a);
+	proc_stop(&b);
+	/* 0 s, 3 s, 6 s: three runs (one more if a check straddles); each
+	 * scheduler alone would have made as many. */
+	long long n = runs(&e, "");
+	if (n < 2 || n > 4)
+		fail_msg("%lld runs in 7.5 s at a 3 s interval with two schedulers", n);
+	sync_env_free(&e);
+}
+
+static void test_threshold_waits_for_an_admin(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+
+	sync_env_init(&e, "held");
+	e.dir->delete_max_count = 1;
+	tdir_user(e.tdir, "a");
+	tdir_user(e.tdir, "b");
+	struct tdir_group *g = tdir_group(e.tdir, "eng", "a", "b", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	tdir_group_set(e.tdir, g, NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "threshold_exceeded");
+	long long before = runs(&e, "");
+	proc_start(&p, &e, 1);
+	sleep_ms(3500);
+	proc_stop(&p);
+	assert_int_equal(runs(&e, ""), before);
+	assert_string_equal(sync_member(e.org_id, "a@corp.example"), "USER/active/ldap");
+	sync_env_free(&e);
+}
+
+static void test_stop_is_prompt_and_cancels_the_run(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+
+	sync_env_init(&e, "stop");
+	tdir_user(e.tdir, "ann");
+	tdir_group(e.tdir, "eng", "ann", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	e.tdir->read_delay_ms = 1000;
+	proc_start(&p, &e, 1);
+	for (int waited = 0; atomic_load(&e.tdir->reads) == 0 && waited < 10000; waited += 20)
+		sleep_ms(20);
+	assert_int_equal(atomic_load(&e.tdir->reads), 1);
+	double t0 = now_s();
+	proc_stop(&p);
+	double took = now_s() - t0;
+	if (took > 3.0)
+		fail_msg("stopping took %.1f s", took);
+	/* The read finished, then the run stopped before applying anything. */
+	assert_int_equal(runs(&e, "failed"), 1);
+	char *error = fx_sql_value("SELECT error FROM ldap_sync_runs WHERE directory_name = '%s'",
+				   e.name);
+	assert_non_null(strstr(error, "cancelled"));
+	free(error);
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "(none)");
+	/* Idle: stopping is immediate. */
+	e.tdir->read_delay_ms = 0;
+	proc_start(&p, &e, 3600);
+	sleep_ms(300);
+	t0 = now_s();
+	proc_stop(&p);
+	assert_true(now_s() - t0 < 1.0);
+	sync_env_free(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runs_a_due_directory),
+		cmocka_unit_test(test_two_schedulers_share_the_interval),
+		cmocka_unit_test(test_threshold_waits_for_an_admin),
+		cmocka_unit_test(test_stop_is_prompt_and_cancels_the_run),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
