@@ -9,6 +9,8 @@
  *   wrk GET /healthz                       (HTTP without the database)
  *   wrk GET /api/v1/me                     (session + account + memberships)
  *   wrk GET /api/v1/orgs/{slug}/members    (session + org gate + a page of 50)
+ *   wrk PATCH /api/v1/orgs/{slug}/members/{id} (role changes: the org row lock,
+ *       policy, the update, an audit event, the guardrail trigger at commit)
  * and prints requests/s, p50, p99 and each rate as a fraction of pgbench's. */
 #include <getopt.h>
 #include <stdio.h>
@@ -77,7 +79,8 @@ static int run(const char *const *argv, char **out)
 	return rc;
 }
 
-static struct result wrk(const char *url, const char *token, int seconds)
+/* script: a wrk Lua script making the requests (NULL: GET url). */
+static struct result wrk(const char *url, const char *token, const char *script, int seconds)
 {
 	char threads[16], conns[16], dur[16], header[256];
 	const char *argv[16];
@@ -101,6 +104,10 @@ static struct result wrk(const char *url, const char *token, int seconds)
 		snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
 		argv[n++] = "-H";
 		argv[n++] = header;
+	}
+	if (script != NULL) {
+		argv[n++] = "-s";
+		argv[n++] = script;
 	}
 	argv[n++] = url;
 	argv[n] = NULL;
@@ -197,6 +204,64 @@ static void seed(const struct daemon_proc *d, const char *conninfo, char *token,
 		die("ANALYZE failed");
 }
 
+/* A wrk script that flips members between USER and VIEWER. Thread t takes
+ * the ids i with i mod T = t (no two threads touch one member) and remembers
+ * each member's role, starting from USER (reset_roles), so every request is
+ * a real change that is written and audited. Only USER and VIEWER members
+ * are used, so no guardrail is ever in play. */
+static char *role_change_script(const char *conninfo, const char *slug, const char *token)
+{
+	char *ids = pg_query_value(conninfo,
+				   "SELECT string_agg('\"' || id || '\"', ',') FROM (SELECT m.id"
+				   " FROM members m JOIN organizations o ON o.id = m.org_id"
+				   " WHERE o.slug = 'bench' AND m.role IN ('USER', 'VIEWER')"
+				   " ORDER BY m.id) s");
+	char *path = NULL;
+	FILE *f;
+
+	if (ids == NULL)
+		die("no USER or VIEWER members to change (use -n 2 or more)");
+	if (asprintf(&path, "%s/roles.lua", harness_tmpdir("benchlua")) < 0 ||
+	    (f = fopen(path, "w")) == NULL)
+		die("cannot write the wrk script");
+	fprintf(f,
+		"local ids = { %s }\n"
+		"local threads, started = %d, 0\n"
+		"setup = function(thread) thread:set(\"slot\", started); started = started + 1 end\n"
+		"local role, k = {}, 0\n"
+		"request = function()\n"
+		"  local mine = math.floor((#ids - slot - 1) / threads) + 1\n"
+		"  local i = slot + 1 + (k %% mine) * threads\n"
+		"  k = k + 1\n"
+		"  role[i] = (role[i] == \"VIEWER\") and \"USER\" or \"VIEWER\"\n"
+		"  return wrk.format(\"PATCH\", \"/api/v1/orgs/%s/members/\" .. ids[i],\n"
+		"    { [\"Content-Type\"] = \"application/json\",\n"
+		"      [\"Authorization\"] = \"Bearer %s\" },\n"
+		"    '{\"role\":\"' .. role[i] .. '\"}')\n"
+		"end\n",
+		ids, opt.threads, slug, token);
+	fclose(f);
+	free(ids);
+	return path;
+}
+
+/* Every USER or VIEWER member back to USER, as the script assumes. */
+static void reset_roles(const char *conninfo)
+{
+	if (pg_exec(conninfo, "UPDATE members SET role = 'USER' WHERE role = 'VIEWER'"
+			      " AND org_id = (SELECT id FROM organizations WHERE slug = 'bench')") != 0)
+		die("cannot reset the roles");
+}
+
+static long long role_changes(const char *conninfo)
+{
+	char *v = pg_query_value(conninfo, "SELECT count(*) FROM audit_events"
+					   " WHERE action = 'member.role_changed'");
+	long long n = v ? atoll(v) : -1;
+	free(v);
+	return n;
+}
+
 static void print_row(const char *what, const struct result *r, double ceiling)
 {
 	char p50[32], p99[32];
@@ -263,21 +328,32 @@ int main(int argc, char **argv)
 		die("pgbench reported no rate");
 
 	struct {
-		const char *label, *path;
+		const char *label, *path, *script;
 		bool auth;
 		struct result r;
 	} runs[] = {
 		{ .label = "GET /healthz (no database)", .path = "/healthz" },
 		{ .label = "GET /api/v1/me", .path = "/api/v1/me", .auth = true },
 		{ .label = "GET /api/v1/orgs/{slug}/members (50 of N)", .auth = true },
+		{ .label = "PATCH /api/v1/orgs/{slug}/members/{id} role", .path = "/",
+		  .script = role_change_script(conninfo, slug, token) },
 	};
 	char members_path[128];
 	snprintf(members_path, sizeof(members_path), "/api/v1/orgs/%s/members", slug);
 	runs[2].path = members_path;
+	long long changes = 0;
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		const char *auth = runs[i].auth ? token : NULL;
 		snprintf(url, sizeof(url), "%s%s", d.base_url, runs[i].path);
-		(void)wrk(url, runs[i].auth ? token : NULL, 2); /* warm-up */
-		runs[i].r = wrk(url, runs[i].auth ? token : NULL, opt.seconds);
+		if (runs[i].script != NULL)
+			reset_roles(conninfo);
+		(void)wrk(url, auth, runs[i].script, 2); /* warm-up */
+		if (runs[i].script != NULL)
+			reset_roles(conninfo);
+		long long before = role_changes(conninfo);
+		runs[i].r = wrk(url, auth, runs[i].script, opt.seconds);
+		if (runs[i].script != NULL)
+			changes = role_changes(conninfo) - before;
 	}
 
 	printf("\n%-44s %10s %10s %8s %7s\n", "", "per second", "p50 ms", "p99 ms", "ratio");
@@ -285,8 +361,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
 		print_row(runs[i].label, &runs[i].r, base.rate);
 	printf("\nratio = rate / pgbench -S rate in this run; N = %d members; "
-	       "%d connections, %d threads, %d s each.\n",
-	       opt.members, opt.connections, opt.threads, opt.seconds);
+	       "%d connections, %d threads, %d s each.\n"
+	       "role changes written and audited during the measured run: %lld\n",
+	       opt.members, opt.connections, opt.threads, opt.seconds, changes);
+	free((char *)runs[3].script);
 
 	int daemon_rc = daemon_stop(&d);
 	pg_server_stop(&pg);
