@@ -168,7 +168,7 @@ const struct scim_storage user_store_storage = {
 };
 
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		    const struct scim_user_query *q, json_t **resources, long long *total,
+		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err)
 {
 	const char *dir = q->descending ? "DESC" : "ASC";
