@@ -32,6 +32,7 @@ static struct {
 	int threads;
 } opt = { 1000, 10, 8, 2 };
 
+static void die(const char *what) __attribute__((noreturn));
 static void die(const char *what)
 {
 	fprintf(stderr, "bench: %s\n", what);
