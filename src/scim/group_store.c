@@ -202,7 +202,7 @@ static int lock_group(struct group_tx *tx, const char *id, long if_match, struct
 				  " WHERE org_id = $1 AND id = $2 AND scim_connection_id = $3"
 				  " FOR UPDATE";
 	const char *params[] = { tx->c->org_id, id, tx->c->connection_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	long version;
 
 	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
@@ -274,7 +274,7 @@ static int note(struct group_tx *tx, PGresult *res, json_t *list, struct core_er
 static int run_noting(struct group_tx *tx, const char *sql, int n, const char *const *params,
 		      json_t *list, struct core_error *err)
 {
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc;
 
 	if (exec(tx->ctx, sql, n, params, &res, err) != 0)
@@ -292,7 +292,7 @@ static int check_users(struct group_tx *tx, const char *arr, struct core_error *
 		" (SELECT 1 FROM members m WHERE m.org_id = $1 AND m.id = x.v"
 		"  AND m.scim_connection_id = $2 AND m.status <> 'removed') LIMIT 1";
 	const char *params[] = { tx->c->org_id, tx->c->connection_id, arr };
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc = 0;
 
 	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
@@ -435,7 +435,7 @@ static int affect_all_members(struct group_tx *tx, struct core_error *err)
 	static const char sql[] = "SELECT member_id FROM team_members WHERE org_id = $1"
 				  " AND team_id = $2";
 	const char *params[] = { tx->c->org_id, tx->id };
-	PGresult *res;
+	PGresult *res = NULL;
 
 	if (exec(tx->ctx, sql, 2, params, &res, err) != 0)
 		return -1;
@@ -561,7 +561,7 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		"INSERT INTO teams (org_id, name, source_kind, scim_connection_id, external_id)"
 		" VALUES ($1, $2, 'scim', $3, $4) RETURNING id";
 	struct group_tx tx;
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc;
 
 	if (tx_begin(&tx, ctx, c, err) != 0) {

@@ -254,7 +254,7 @@ static int match_one(struct core_ctx *ctx, const char *sql, const char *org_id,
 		     struct core_error *err)
 {
 	const char *params[] = { org_id, key, conn_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	int found;
 
 	if (exec(ctx, sql, 3, params, &res, err) != 0)
@@ -300,7 +300,7 @@ static int apply_active(struct core_ctx *ctx, struct org_scope *scope, const cha
 {
 	static const char sql[] = "SELECT status FROM members WHERE org_id = $1 AND id = $2";
 	const char *params[] = { scope->org_id, member_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	bool is_active;
 
 	if (exec(ctx, sql, 2, params, &res, err) != 0)
@@ -345,7 +345,7 @@ static int provision(struct core_ctx *ctx, const struct scim_conn *c,
 		" scim_connection_id, external_id, profile)"
 		" VALUES ($1, $2, $3, 'USER', $4, 'scim', $5, $6, $7::jsonb) RETURNING id";
 	char account_id[UUID_TEXT_LEN];
-	PGresult *res;
+	PGresult *res = NULL;
 
 	if (in->email == NULL)
 		return core_fail(err, 400, SCIM_INVALID_VALUE,
@@ -468,7 +468,7 @@ static int lock_mine(struct core_ctx *ctx, const struct scim_conn *c, const char
 	static const char sql[] = "SELECT version FROM members WHERE org_id = $1 AND id = $2"
 				  " AND scim_connection_id = $3 AND status <> 'removed' FOR UPDATE";
 	const char *params[] = { c->org_id, id, c->connection_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	long version;
 
 	if (exec(ctx, sql, 3, params, &res, err) != 0)
