@@ -121,7 +121,7 @@ static void test_bulk_put_patch_delete_with_versions(void **state)
 {
 	struct tenant t;
 	struct scim_answer a;
-	char ops[3000], u1[40], u2[40], g_id[40], name[64], path[128];
+	char ops[3000], u1[40], u2[40], g_id[40], name[64], path[256];
 
 	(void)state;
 	tenant_make(&t, "bulk-write");
