@@ -8,6 +8,8 @@
 
 #include "clock.h"
 #include "core/core.h"
+#include "ldap/client.h"
+#include "ldap/reader.h"
 #include "sync/apply.h"
 #include "sync/history.h"
 #include "sync/load.h"
@@ -112,21 +114,55 @@ static bool cancelled(const struct run *r)
 
 /* ------------------------------------------------------------ the reader */
 
-static int no_reader(void *arg, const struct directory_config *dir, bool full,
+static void ldap_error_text(const struct ldapc_error *e, char *err, size_t errcap)
+{
+	snprintf(err, errcap, "%s", e->message[0] ? e->message : "LDAP error");
+}
+
+/* The LDAP reader (src/ldap/reader.h): one connection per call. */
+static int ldap_read(void *arg, const struct directory_config *dir, bool full,
 		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
+	struct ldapc *c = NULL;
+	struct ldapc_error e = { 0 };
+	int rc;
+
 	(void)arg;
-	(void)dir;
-	(void)full;
-	(void)watermark;
 	memset(out, 0, sizeof(*out));
-	snprintf(err, errcap, "no LDAP reader in this build");
-	return -1;
+	if (ldapc_open(dir, &c, &e) != 0) {
+		ldap_error_text(&e, err, errcap);
+		return -1;
+	}
+	rc = full ? dir_read_full(c, dir, out, &e) : dir_read_incremental(c, dir, watermark, out, &e);
+	ldapc_close(c);
+	if (rc != 0)
+		ldap_error_text(&e, err, errcap);
+	return rc;
+}
+
+static int ldap_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct ldapc *c = NULL;
+	struct ldapc_error e = { 0 };
+	int rc;
+
+	(void)arg;
+	if (ldapc_open(dir, &c, &e) != 0) {
+		ldap_error_text(&e, err, errcap);
+		return -1;
+	}
+	rc = snap->members_are_uids ? dir_read_users_by_name(c, dir, values, n, snap, &e)
+				    : dir_read_users_by_dn(c, dir, values, n, snap, &e);
+	ldapc_close(c);
+	if (rc != 0)
+		ldap_error_text(&e, err, errcap);
+	return rc;
 }
 
 const struct sync_reader *sync_default_reader(void)
 {
-	static const struct sync_reader reader = { no_reader, NULL, NULL };
+	static const struct sync_reader reader = { ldap_read, ldap_fetch, NULL };
 	return &reader;
 }
 
@@ -203,11 +239,28 @@ static int record_start(struct run *r, char *err, size_t errcap)
 	return 0;
 }
 
+/* Entries the reader could not use (no stable id, bad values...), listed up
+ * to REPORT_MAX_ITEMS. */
+static json_t *unusable_entries(const struct run *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < r->snap.n_skipped && i < REPORT_MAX_ITEMS; i++)
+		if (json_array_append_new(a, json_pack("{s:s?, s:s?}", "dn", r->snap.skipped[i].dn,
+						       "reason", r->snap.skipped[i].reason)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static json_t *counts_json(struct run *r)
 {
 	json_t *c = sync_counts_json(&r->totals);
 
 	if (c == NULL ||
+	    json_object_set_new(c, "entries_unusable", json_integer((json_int_t)r->snap.n_skipped)) ||
+	    json_object_set_new(c, "unusable_entries", unusable_entries(r)) ||
 	    json_object_set_new(c, "users_seen", json_integer((json_int_t)r->snap.n_users)) ||
 	    json_object_set_new(c, "groups_seen", json_integer((json_int_t)r->snap.n_groups)) ||
 	    json_object_set_new(c, "orgs", json_incref(r->org_reports)) ||

@@ -49,8 +49,8 @@ struct sync_reader {
 	void *arg;
 };
 
-/* The LDAP reader (src/ldap/reader.h) when this build has one; otherwise a
- * reader whose every read fails with "no LDAP reader in this build". */
+/* The LDAP reader (src/ldap/reader.h), opening a connection (ldapc_open:
+ * failover, TLS, bind) for each read and fetch. */
 const struct sync_reader *sync_default_reader(void);
 
 enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };

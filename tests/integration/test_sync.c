@@ -743,7 +743,7 @@ static struct core_ctx account_ctx(const struct sync_env *e, const struct person
 	struct core_ctx ctx = { .conn = sync_fx_conn(), .cfg = e->cfg };
 	ctx.actor.kind = ACTOR_ACCOUNT;
 	ctx.actor.source = SOURCE_API;
-	snprintf(ctx.actor.account_id, sizeof(ctx.actor.account_id), "%s", p->account_id);
+	snprintf(ctx.actor.account_id, sizeof(ctx.actor.account_id), "%.36s", p->account_id);
 	snprintf(ctx.actor.label, sizeof(ctx.actor.label), "%s", p->email);
 	snprintf(ctx.actor.audit_source, sizeof(ctx.actor.audit_source), "api");
 	return ctx;
