@@ -135,7 +135,8 @@ static int serve(struct app *app, const char *config_path)
 		goto out;
 	}
 	struct sync_scheduler_env senv = { .db = app->db, .config_hold = sync_config_hold,
-					   .config_release = sync_config_release, .arg = app };
+					   .config_release = sync_config_release, .arg = app,
+					   .metrics = app->metrics };
 	app->sync = sync_scheduler_start(&senv);
 	if (app->sync == NULL) {
 		http_server_stop(app->http);

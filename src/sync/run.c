@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "core/core.h"
@@ -733,12 +734,43 @@ static json_t *dry_run_report(struct run *r)
 			 "error", r->error[0] ? r->error : NULL);
 }
 
+/* This daemon's view of its runs (docs/METRICS.md): runs by directory and
+ * result, the last run's duration, the last success time. */
+static void count_run(const struct sync_run_options *opt, const char *directory,
+		      const char *status, int64_t duration_ms)
+{
+	const char *const by_result[] = { "directory", directory, "result", status, NULL };
+	const char *const by_dir[] = { "directory", directory, NULL };
+	struct metrics *m = opt->metrics;
+
+	if (m == NULL || opt->dry_run)
+		return;
+	metrics_add(metrics_series_add(m, METRICS_COUNTER, "orgbridge_ldap_sync_runs_total",
+				       "LDAP sync runs started by this daemon, by directory and result",
+				       by_result),
+		    1);
+	if (strcmp(status, "skipped") == 0)
+		return;
+	metrics_set(metrics_series_add(m, METRICS_GAUGE, "orgbridge_ldap_sync_last_duration_milliseconds",
+				       "Duration of this daemon's last LDAP sync run of the directory",
+				       by_dir),
+		    duration_ms);
+	if (strcmp(status, "success") == 0)
+		metrics_set(metrics_series_add(m, METRICS_GAUGE,
+					       "orgbridge_ldap_sync_last_success_timestamp_seconds",
+					       "When this daemon last finished a successful LDAP sync "
+					       "run of the directory (Unix time)",
+					       by_dir),
+			    (int64_t)time(NULL));
+}
+
 int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_reader *reader,
 	     const struct sync_run_options *opt, struct sync_run_result *res, char *err,
 	     size_t errcap)
 {
 	struct run r = { .conn = conn, .cfg = cfg, .reader = reader, .opt = opt,
 			 .status = "running" };
+	struct timespec started, ended;
 	int locked = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -775,12 +807,14 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 			log_info("sync: directory %s: a run is in progress elsewhere; skipped",
 				 r.dir->name);
 			snprintf(res->status, sizeof(res->status), "skipped");
+			count_run(opt, r.dir->name, "skipped", 0);
 			rc = 0;
 			goto out;
 		}
 	}
 	if (decide_kind(&r, err, errcap) != 0 || (!opt->dry_run && record_start(&r, err, errcap) != 0))
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	log_info("sync: directory %s: %s%s run %lld started (%s)", r.dir->name,
 		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,
 		 opt->trigger ? opt->trigger : "manual");
@@ -805,6 +839,10 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 		 r.error[0] ? ": " : "", r.error);
 	res->run_id = r.id;
 	snprintf(res->status, sizeof(res->status), "%s", r.status);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	count_run(opt, r.dir->name, r.status,
+		  (int64_t)(ended.tv_sec - started.tv_sec) * 1000 +
+			  (ended.tv_nsec - started.tv_nsec) / 1000000);
 	rc = 0;
 out:
 	if (locked > 0)

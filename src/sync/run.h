@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "store/db.h"
 #include "sync/snapshot.h"
 
@@ -62,6 +63,7 @@ struct sync_run_options {
 	bool force;            /* apply past the deletion threshold */
 	const char *trigger;   /* "scheduler", "api", "cli" (in the report) */
 	const atomic_bool *cancel; /* may be NULL; checked between steps */
+	struct metrics *metrics;   /* may be NULL: where the run is counted (see run.c) */
 };
 
 struct sync_run_result {

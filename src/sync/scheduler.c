@@ -65,7 +65,7 @@ static unsigned check(struct sync_scheduler *s)
 	for (size_t i = 0; i < cfg->n_directories && !stopping(s); i++) {
 		const struct directory_config *dir = &cfg->directories[i];
 		struct sync_run_options opt = { .directory = dir->name, .trigger = "scheduler",
-						.cancel = &s->cancel };
+						.cancel = &s->cancel, .metrics = s->env.metrics };
 		struct sync_run_result res;
 		char err[512];
 		int is_due;

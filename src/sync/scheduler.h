@@ -30,6 +30,7 @@ struct sync_scheduler_env {
 	void (*config_release)(void *arg, void *token);
 	void *arg;
 	const struct sync_reader *reader; /* NULL: sync_default_reader() */
+	struct metrics *metrics;          /* may be NULL */
 };
 
 /* Start the thread (env is copied). NULL on failure (logged). What env

@@ -267,6 +267,16 @@ static void test_preview_then_first_sync(void **state)
 	/* A second run finds nothing to do. */
 	sync_ok(&o, "corp", "?full=true", "success");
 	assert_int_equal(ldap_members(&o), 3);
+	/* Counted in this daemon's metrics (the dry run is not a run). */
+	struct http_result res;
+	char url[256];
+	snprintf(url, sizeof(url), "%s/metrics", fx_daemon.base_url);
+	assert_int_equal(http_request("GET", url, NULL, NULL, 0, &res), 0);
+	assert_non_null(strstr(res.body, "orgbridge_ldap_sync_runs_total{directory=\"corp\","
+					 "result=\"success\"} 2"));
+	assert_non_null(strstr(res.body, "orgbridge_ldap_sync_last_success_timestamp_seconds{"
+					 "directory=\"corp\"}"));
+	http_result_free(&res);
 }
 
 static void test_nested_groups_with_a_cycle(void **state)
