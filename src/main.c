@@ -84,6 +84,20 @@ static void reload(struct app *app, const char *path)
 	daemon_notify("READY=1");
 }
 
+/* The scheduler pins the configuration generation like a request does. */
+static const struct config *sync_config_hold(void *arg, void **token)
+{
+	struct app_config *held = app_config_hold(arg);
+
+	*token = held;
+	return held->cfg;
+}
+
+static void sync_config_release(void *arg, void *token)
+{
+	app_config_release(arg, token);
+}
+
 static int serve(struct app *app, const char *config_path)
 {
 	const struct config *cfg = app->config->cfg;
@@ -120,7 +134,10 @@ static int serve(struct app *app, const char *config_path)
 		app->http = NULL;
 		goto out;
 	}
-	app->sync = sync_scheduler_start(app, NULL);
+	struct sync_scheduler_env senv = { .db = app->db, .config_hold = sync_config_hold,
+					   .config_release = sync_config_release, .arg = app,
+					   .metrics = app->metrics };
+	app->sync = sync_scheduler_start(&senv);
 	if (app->sync == NULL) {
 		http_server_stop(app->http);
 		app->http = NULL;

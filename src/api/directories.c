@@ -171,6 +171,7 @@ void api_directory_sync(struct http_request *req)
 	}
 	opt.directory = dir->name;
 	opt.kind = full ? SYNC_KIND_FULL : SYNC_KIND_AUTO;
+	opt.metrics = call.app->metrics;
 	if (sync_run(call.ctx.conn, call.ctx.cfg, sync_default_reader(), &opt, &res, msg,
 		     sizeof(msg)) != 0) {
 		http_respond_error(req, 503, "sync_unavailable", "%s", msg);

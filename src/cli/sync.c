@@ -309,8 +309,9 @@ static int cmd_mapping(struct core_ctx *ctx, const char *verb, const struct opts
 	}
 	json_decref(out);
 	if (rc != 0) {
+		/* As the other commands: a malformed value is a usage error. */
 		fprintf(stderr, "orgbridgectl: %s\n", err.message);
-		return 1;
+		return err.status == 400 ? 2 : 1;
 	}
 	return 0;
 }

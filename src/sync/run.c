@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "core/core.h"
+#include "ldap/client.h"
+#include "ldap/reader.h"
 #include "sync/apply.h"
 #include "sync/history.h"
 #include "sync/load.h"
@@ -112,21 +115,55 @@ static bool cancelled(const struct run *r)
 
 /* ------------------------------------------------------------ the reader */
 
-static int no_reader(void *arg, const struct directory_config *dir, bool full,
+static void ldap_error_text(const struct ldapc_error *e, char *err, size_t errcap)
+{
+	snprintf(err, errcap, "%s", e->message[0] ? e->message : "LDAP error");
+}
+
+/* The LDAP reader (src/ldap/reader.h): one connection per call. */
+static int ldap_read(void *arg, const struct directory_config *dir, bool full,
 		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
+	struct ldapc *c = NULL;
+	struct ldapc_error e = { 0 };
+	int rc;
+
 	(void)arg;
-	(void)dir;
-	(void)full;
-	(void)watermark;
 	memset(out, 0, sizeof(*out));
-	snprintf(err, errcap, "no LDAP reader in this build");
-	return -1;
+	if (ldapc_open(dir, &c, &e) != 0) {
+		ldap_error_text(&e, err, errcap);
+		return -1;
+	}
+	rc = full ? dir_read_full(c, dir, out, &e) : dir_read_incremental(c, dir, watermark, out, &e);
+	ldapc_close(c);
+	if (rc != 0)
+		ldap_error_text(&e, err, errcap);
+	return rc;
+}
+
+static int ldap_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct ldapc *c = NULL;
+	struct ldapc_error e = { 0 };
+	int rc;
+
+	(void)arg;
+	if (ldapc_open(dir, &c, &e) != 0) {
+		ldap_error_text(&e, err, errcap);
+		return -1;
+	}
+	rc = snap->members_are_uids ? dir_read_users_by_name(c, dir, values, n, snap, &e)
+				    : dir_read_users_by_dn(c, dir, values, n, snap, &e);
+	ldapc_close(c);
+	if (rc != 0)
+		ldap_error_text(&e, err, errcap);
+	return rc;
 }
 
 const struct sync_reader *sync_default_reader(void)
 {
-	static const struct sync_reader reader = { no_reader, NULL, NULL };
+	static const struct sync_reader reader = { ldap_read, ldap_fetch, NULL };
 	return &reader;
 }
 
@@ -203,11 +240,28 @@ static int record_start(struct run *r, char *err, size_t errcap)
 	return 0;
 }
 
+/* Entries the reader could not use (no stable id, bad values...), listed up
+ * to REPORT_MAX_ITEMS. */
+static json_t *unusable_entries(const struct run *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < r->snap.n_skipped && i < REPORT_MAX_ITEMS; i++)
+		if (json_array_append_new(a, json_pack("{s:s?, s:s?}", "dn", r->snap.skipped[i].dn,
+						       "reason", r->snap.skipped[i].reason)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static json_t *counts_json(struct run *r)
 {
 	json_t *c = sync_counts_json(&r->totals);
 
 	if (c == NULL ||
+	    json_object_set_new(c, "entries_unusable", json_integer((json_int_t)r->snap.n_skipped)) ||
+	    json_object_set_new(c, "unusable_entries", unusable_entries(r)) ||
 	    json_object_set_new(c, "users_seen", json_integer((json_int_t)r->snap.n_users)) ||
 	    json_object_set_new(c, "groups_seen", json_integer((json_int_t)r->snap.n_groups)) ||
 	    json_object_set_new(c, "orgs", json_incref(r->org_reports)) ||
@@ -680,12 +734,43 @@ static json_t *dry_run_report(struct run *r)
 			 "error", r->error[0] ? r->error : NULL);
 }
 
+/* This daemon's view of its runs (docs/METRICS.md): runs by directory and
+ * result, the last run's duration, the last success time. */
+static void count_run(const struct sync_run_options *opt, const char *directory,
+		      const char *status, int64_t duration_ms)
+{
+	const char *const by_result[] = { "directory", directory, "result", status, NULL };
+	const char *const by_dir[] = { "directory", directory, NULL };
+	struct metrics *m = opt->metrics;
+
+	if (m == NULL || opt->dry_run)
+		return;
+	metrics_add(metrics_series_add(m, METRICS_COUNTER, "orgbridge_ldap_sync_runs_total",
+				       "LDAP sync runs started by this daemon, by directory and result",
+				       by_result),
+		    1);
+	if (strcmp(status, "skipped") == 0)
+		return;
+	metrics_set(metrics_series_add(m, METRICS_GAUGE, "orgbridge_ldap_sync_last_duration_milliseconds",
+				       "Duration of this daemon's last LDAP sync run of the directory",
+				       by_dir),
+		    duration_ms);
+	if (strcmp(status, "success") == 0)
+		metrics_set(metrics_series_add(m, METRICS_GAUGE,
+					       "orgbridge_ldap_sync_last_success_timestamp_seconds",
+					       "When this daemon last finished a successful LDAP sync "
+					       "run of the directory (Unix time)",
+					       by_dir),
+			    (int64_t)time(NULL));
+}
+
 int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_reader *reader,
 	     const struct sync_run_options *opt, struct sync_run_result *res, char *err,
 	     size_t errcap)
 {
 	struct run r = { .conn = conn, .cfg = cfg, .reader = reader, .opt = opt,
 			 .status = "running" };
+	struct timespec started, ended;
 	int locked = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -722,12 +807,14 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 			log_info("sync: directory %s: a run is in progress elsewhere; skipped",
 				 r.dir->name);
 			snprintf(res->status, sizeof(res->status), "skipped");
+			count_run(opt, r.dir->name, "skipped", 0);
 			rc = 0;
 			goto out;
 		}
 	}
 	if (decide_kind(&r, err, errcap) != 0 || (!opt->dry_run && record_start(&r, err, errcap) != 0))
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	log_info("sync: directory %s: %s%s run %lld started (%s)", r.dir->name,
 		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,
 		 opt->trigger ? opt->trigger : "manual");
@@ -752,6 +839,10 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 		 r.error[0] ? ": " : "", r.error);
 	res->run_id = r.id;
 	snprintf(res->status, sizeof(res->status), "%s", r.status);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	count_run(opt, r.dir->name, r.status,
+		  (int64_t)(ended.tv_sec - started.tv_sec) * 1000 +
+			  (ended.tv_nsec - started.tv_nsec) / 1000000);
 	rc = 0;
 out:
 	if (locked > 0)

@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "store/db.h"
 #include "sync/snapshot.h"
 
@@ -49,8 +50,8 @@ struct sync_reader {
 	void *arg;
 };
 
-/* The LDAP reader (src/ldap/reader.h) when this build has one; otherwise a
- * reader whose every read fails with "no LDAP reader in this build". */
+/* The LDAP reader (src/ldap/reader.h), opening a connection (ldapc_open:
+ * failover, TLS, bind) for each read and fetch. */
 const struct sync_reader *sync_default_reader(void);
 
 enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };
@@ -62,6 +63,7 @@ struct sync_run_options {
 	bool force;            /* apply past the deletion threshold */
 	const char *trigger;   /* "scheduler", "api", "cli" (in the report) */
 	const atomic_bool *cancel; /* may be NULL; checked between steps */
+	struct metrics *metrics;   /* may be NULL: where the run is counted (see run.c) */
 };
 
 struct sync_run_result {

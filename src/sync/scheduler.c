@@ -10,14 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
 
 /* Longest wait between two looks at the directories' state. */
 #define CHECK_MAX_S 5
 
 struct sync_scheduler {
-	struct app *app;
-	const struct sync_reader *reader;
+	struct sync_scheduler_env env;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* CLOCK_MONOTONIC */
@@ -59,15 +57,15 @@ static bool stopping(struct sync_scheduler *s)
  * wait before the next look. */
 static unsigned check(struct sync_scheduler *s)
 {
-	struct app_config *held = app_config_hold(s->app);
-	const struct config *cfg = held->cfg;
+	void *token = NULL;
+	const struct config *cfg = s->env.config_hold(s->env.arg, &token);
 	struct db_conn *conn = NULL;
 	unsigned wait = CHECK_MAX_S;
 
 	for (size_t i = 0; i < cfg->n_directories && !stopping(s); i++) {
 		const struct directory_config *dir = &cfg->directories[i];
 		struct sync_run_options opt = { .directory = dir->name, .trigger = "scheduler",
-						.cancel = &s->cancel };
+						.cancel = &s->cancel, .metrics = s->env.metrics };
 		struct sync_run_result res;
 		char err[512];
 		int is_due;
@@ -76,7 +74,7 @@ static unsigned check(struct sync_scheduler *s)
 			continue;
 		if (dir->interval_s < wait)
 			wait = dir->interval_s;
-		if (conn == NULL && (conn = db_acquire(s->app->db)) == NULL) {
+		if (conn == NULL && (conn = db_acquire(s->env.db)) == NULL) {
 			if (s->db_failures++ % 30 == 0)
 				log_warnx("sync: scheduler: no database connection");
 			break;
@@ -90,13 +88,13 @@ static unsigned check(struct sync_scheduler *s)
 		s->db_failures = 0;
 		if (!is_due)
 			continue;
-		if (sync_run(conn, cfg, s->reader, &opt, &res, err, sizeof(err)) != 0)
+		if (sync_run(conn, cfg, s->env.reader, &opt, &res, err, sizeof(err)) != 0)
 			log_warnx("sync: directory %s: %s", dir->name, err);
 		else
 			sync_run_result_clear(&res);
 	}
 	db_release(conn);
-	app_config_release(s->app, held);
+	s->env.config_release(s->env.arg, token);
 	return wait;
 }
 
@@ -123,7 +121,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct sync_scheduler *sync_scheduler_start(struct app *app, const struct sync_reader *reader)
+struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env)
 {
 	struct sync_scheduler *s = calloc(1, sizeof(*s));
 	pthread_condattr_t attr;
@@ -133,8 +131,9 @@ struct sync_scheduler *sync_scheduler_start(struct app *app, const struct sync_r
 		log_error("sync: scheduler: out of memory");
 		return NULL;
 	}
-	s->app = app;
-	s->reader = reader ? reader : sync_default_reader();
+	s->env = *env;
+	if (s->env.reader == NULL)
+		s->env.reader = sync_default_reader();
 	atomic_init(&s->cancel, false);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&attr);

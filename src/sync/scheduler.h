@@ -14,16 +14,28 @@
 #ifndef OB_SYNC_SCHEDULER_H
 #define OB_SYNC_SCHEDULER_H
 
+#include "config.h"
 #include "log.h"
+#include "store/db.h"
 #include "sync/run.h"
 
-struct app;
 struct sync_scheduler;
 
-/* Start the thread. reader: NULL for sync_default_reader() (tests inject
- * theirs). NULL on failure (logged). app must outlive the scheduler. */
-struct sync_scheduler *sync_scheduler_start(struct app *app, const struct sync_reader *reader)
-	OB_MUST_USE;
+/* What the scheduler runs with. The configuration is pinned for one check
+ * of every directory and released after, so a reload never changes it under
+ * a run (the daemon passes app_config_hold/app_config_release). */
+struct sync_scheduler_env {
+	struct db_pool *db;
+	const struct config *(*config_hold)(void *arg, void **token);
+	void (*config_release)(void *arg, void *token);
+	void *arg;
+	const struct sync_reader *reader; /* NULL: sync_default_reader() */
+	struct metrics *metrics;          /* may be NULL */
+};
+
+/* Start the thread (env is copied). NULL on failure (logged). What env
+ * points at must outlive the scheduler. */
+struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env) OB_MUST_USE;
 
 /* Stop promptly: wake the thread, cancel a run in progress between its steps
  * (the organizations already applied stay applied; the run is recorded as

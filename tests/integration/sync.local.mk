@@ -17,3 +17,12 @@ tests_integration_test_sync_scheduler_SOURCES = tests/integration/test_sync_sche
 tests_integration_test_sync_scheduler_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
 tests_integration_test_sync_scheduler_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_sync_scheduler_LDADD = $(API_TEST_LIBS)
+
+# End to end against slapd (tests/integration/test_sync_ldap.c).
+check_PROGRAMS += tests/integration/test_sync_ldap
+TESTS += tests/integration/test_sync_ldap
+tests_integration_test_sync_ldap_SOURCES = tests/integration/test_sync_ldap.c \
+	$(ORGS_TEST_FIXTURE) $(LDAP_TEST_FIXTURE)
+tests_integration_test_sync_ldap_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
+tests_integration_test_sync_ldap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_sync_ldap_LDADD = $(API_TEST_LIBS)

@@ -247,11 +247,23 @@ struct db_conn *sync_fx_conn(void)
 	return conn;
 }
 
-static char *sdup(const char *s)
+struct config *sync_config(const char *extra_text, const char *name, unsigned interval)
 {
-	char *c = strdup(s);
-	assert_non_null(c);
-	return c;
+	struct config *cfg = NULL;
+	struct config_error err;
+	char *text = NULL;
+
+	assert_true(asprintf(&text,
+			     "%s\n[directory %s]\n"
+			     "uri = ldap://127.0.0.1:1\n"
+			     "user_base = ou=people,dc=example,dc=org\n"
+			     "group_base = ou=groups,dc=example,dc=org\n"
+			     "interval = %u\n",
+			     extra_text ? extra_text : "", name, interval) > 0);
+	if (config_parse(text, strlen(text), "test", &cfg, &err) != 0)
+		fail_msg("config: %s:%u: %s", err.file, err.line, err.message);
+	free(text);
+	return cfg;
 }
 
 void sync_env_init(struct sync_env *e, const char *tag)
@@ -260,19 +272,12 @@ void sync_env_init(struct sync_env *e, const char *tag)
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s%d", tag, fx_next());
-	e->cfg = config_new_defaults();
-	assert_non_null(e->cfg);
-	/* Built in code: the parser of [directory NAME] is not in this branch. */
-	e->cfg->directories = calloc(1, sizeof(*e->cfg->directories));
-	assert_non_null(e->cfg->directories);
-	e->cfg->n_directories = 1;
-	e->dir = &e->cfg->directories[0];
-	e->dir->name = sdup(e->name);
-	e->dir->kind = DIR_KIND_OPENLDAP;
-	e->dir->on_leave = DIR_LEAVE_REMOVE;
-	e->dir->nested_depth = 10;
-	e->dir->interval_s = 900;
-	e->dir->full_every_s = 86400;
+	e->cfg = sync_config(NULL, e->name, 0);
+	/* Tests change the directory's policy in place. */
+	e->dir = (struct directory_config *)config_directory(e->cfg, e->name);
+	assert_non_null(e->dir);
+	e->dir->delete_max_count = 0;
+	e->dir->delete_max_percent = 0;
 	e->tdir = calloc(1, sizeof(*e->tdir));
 	assert_non_null(e->tdir);
 	e->reader = tdir_reader(e->tdir);
@@ -286,11 +291,6 @@ void sync_env_init(struct sync_env *e, const char *tag)
 
 void sync_env_free(struct sync_env *e)
 {
-	for (size_t i = 0; i < e->cfg->n_directories; i++)
-		free(e->cfg->directories[i].name);
-	free(e->cfg->directories);
-	e->cfg->directories = NULL;
-	e->cfg->n_directories = 0;
 	config_free(e->cfg);
 	free(e->tdir);
 	memset(e, 0, sizeof(*e));

@@ -87,6 +87,12 @@ int sync_fx_stop(void);
 /* A connection of the test process (outside any transaction). */
 struct db_conn *sync_fx_conn(void);
 
+/* A configuration: extra_text (other sections, may be NULL) and a
+ * [directory name] with the given interval, an unreachable URI and no
+ * thresholds beyond the defaults. */
+struct config *sync_config(const char *extra_text, const char *name, unsigned interval);
+
+/* e's directory has no deletion threshold unless a test sets one. */
 void sync_env_init(struct sync_env *e, const char *tag);
 void sync_env_free(struct sync_env *e);
 /* Another org of e's owner, mapped to nothing yet: slug and id (cap 64/40). */

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include "api_util.h"
-#include "app.h"
 #include "sync/scheduler.h"
 #include "sync_fixture.h"
 
@@ -45,45 +44,46 @@ static void sleep_ms(long ms)
 
 /* A daemon's worth of context around e's directory, in this process. */
 struct proc {
-	struct app app;
+	struct config *cfg;
+	struct db_pool *db;
 	struct sync_scheduler *sched;
 };
 
+static const struct config *hold(void *arg, void **token)
+{
+	*token = NULL;
+	return ((struct proc *)arg)->cfg;
+}
+
+static void release(void *arg, void *token)
+{
+	(void)arg;
+	(void)token;
+}
+
 static void proc_start(struct proc *p, struct sync_env *e, unsigned interval)
 {
-	struct config *cfg = config_new_defaults();
-	char schemas[600];
+	struct db_pool_options dbo = { .conninfo = fx_conninfo, .size = 2, .connect_timeout_s = 5,
+				       .acquire_timeout_ms = 5000, .application_name = "scheduler" };
+	struct directory_config *dir;
 
-	assert_non_null(cfg);
-	free(cfg->db_conninfo);
-	cfg->db_conninfo = strdup(fx_conninfo);
-	snprintf(schemas, sizeof(schemas), "%s/schemas", harness_srcdir());
-	free(cfg->schema_dir);
-	cfg->schema_dir = strdup(schemas);
-	cfg->db_pool_size = 2;
-	cfg->directories = calloc(1, sizeof(*cfg->directories));
-	assert_non_null(cfg->directories);
-	cfg->n_directories = 1;
-	cfg->directories[0] = *e->dir;
-	cfg->directories[0].name = strdup(e->name);
-	cfg->directories[0].interval_s = interval;
-	assert_int_equal(app_init(&p->app, cfg), 0);
-	p->sched = sync_scheduler_start(&p->app, &e->reader);
+	p->cfg = sync_config(NULL, e->name, interval);
+	dir = (struct directory_config *)config_directory(p->cfg, e->name);
+	dir->delete_max_count = e->dir->delete_max_count;
+	dir->delete_max_percent = e->dir->delete_max_percent;
+	p->db = db_pool_new(&dbo);
+	assert_non_null(p->db);
+	struct sync_scheduler_env env = { .db = p->db, .config_hold = hold,
+					  .config_release = release, .arg = p, .reader = &e->reader };
+	p->sched = sync_scheduler_start(&env);
 	assert_non_null(p->sched);
 }
 
 static void proc_stop(struct proc *p)
 {
-	struct config *cfg = p->app.config->cfg;
-
 	sync_scheduler_stop(p->sched);
-	/* Directories were built by hand (see sync_env_init). */
-	for (size_t i = 0; i < cfg->n_directories; i++)
-		free(cfg->directories[i].name);
-	free(cfg->directories);
-	cfg->directories = NULL;
-	cfg->n_directories = 0;
-	app_destroy(&p->app);
+	db_pool_free(p->db);
+	config_free(p->cfg);
 }
 
 static long long runs(const struct sync_env *e, const char *status)
