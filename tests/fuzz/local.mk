@@ -36,5 +36,13 @@ tests_fuzz_fuzz_scim_patch_CFLAGS = $(AM_CFLAGS) $(FUZZ_SAN)
 tests_fuzz_fuzz_scim_patch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_SAN)
 tests_fuzz_fuzz_scim_patch_LDADD = src/liborgbridge.a $(DEPS_LIBS)
 
-fuzz: tests/fuzz/fuzz_scim_filter tests/fuzz/fuzz_scim_path tests/fuzz/fuzz_scim_patch
+noinst_PROGRAMS += tests/fuzz/fuzz_scim_validate
+tests_fuzz_fuzz_scim_validate_SOURCES = tests/fuzz/fuzz_scim_validate.c
+tests_fuzz_fuzz_scim_validate_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fuzz_fuzz_scim_validate_CFLAGS = $(AM_CFLAGS) $(FUZZ_SAN)
+tests_fuzz_fuzz_scim_validate_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_SAN)
+tests_fuzz_fuzz_scim_validate_LDADD = src/liborgbridge.a $(DEPS_LIBS)
+
+fuzz: tests/fuzz/fuzz_scim_filter tests/fuzz/fuzz_scim_path tests/fuzz/fuzz_scim_patch \
+	tests/fuzz/fuzz_scim_validate
 endif
