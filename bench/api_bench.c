@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/harness.h"
+#include "common.h"
 
 struct result {
 	double rate; /* requests or transactions per second */
@@ -31,13 +31,6 @@ static struct {
 	int connections;
 	int threads;
 } opt = { 1000, 10, 8, 2 };
-
-static void die(const char *what) __attribute__((noreturn));
-static void die(const char *what)
-{
-	fprintf(stderr, "bench: %s\n", what);
-	exit(1);
-}
 
 /* "1.23ms", "456.00us", "2.01s" -> milliseconds. */
 static double duration_ms(const char *text)
@@ -64,20 +57,6 @@ static const char *after(const char *text, const char *key)
 	while (*p == ' ')
 		p++;
 	return p;
-}
-
-static int run(const char *const *argv, char **out)
-{
-	char *err = NULL;
-	int rc = harness_run_tool(argv, out, &err);
-
-	if (rc != 0) {
-		fprintf(stderr, "bench: %s exited with %d\n%s", argv[0], rc, err ? err : "");
-		if (out != NULL && *out != NULL)
-			fputs(*out, stderr);
-	}
-	free(err);
-	return rc;
 }
 
 /* script: a wrk Lua script making the requests (NULL: GET url). */
@@ -112,8 +91,8 @@ static struct result wrk(const char *url, const char *token, const char *script,
 	}
 	argv[n++] = url;
 	argv[n] = NULL;
-	if (run(argv, &out) != 0)
-		die("wrk failed (is the Debian package wrk installed? scripts/install-deps --bench)");
+	if (bench_run(argv, &out) != 0)
+		bench_die("wrk failed (is the Debian package wrk installed? scripts/install-deps --bench)");
 	if ((v = after(out, "Requests/sec:")) != NULL)
 		r.rate = strtod(v, NULL);
 	if ((v = after(out, " 50%")) != NULL)
@@ -142,14 +121,14 @@ static struct result pgbench(const struct pg_server *pg)
 	snprintf(dur, sizeof(dur), "%d", opt.seconds);
 	const char *init[] = { bin, "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-i", "-q",
 			       "-s", "10", "pgbench", NULL };
-	if (run(init, NULL) != 0)
-		die("pgbench -i failed");
+	if (bench_run(init, NULL) != 0)
+		bench_die("pgbench -i failed");
 	/* pgbench's summary has the average latency only (percentiles would need
 	 * its per-transaction log), so that is what the table shows for it. */
 	const char *bench[] = { bin, "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-S", "-n",
 				"-c", conns, "-j", threads, "-T", dur, "pgbench", NULL };
-	if (run(bench, &out) != 0)
-		die("pgbench -S failed");
+	if (bench_run(bench, &out) != 0)
+		bench_die("pgbench -S failed");
 	if ((v = after(out, "tps =")) != NULL)
 		r.rate = strtod(v, NULL);
 	if ((v = after(out, "latency average =")) != NULL)
@@ -165,28 +144,9 @@ static struct result pgbench(const struct pg_server *pg)
 static void seed(const struct daemon_proc *d, const char *conninfo, char *token, size_t cap,
 		 char *slug, size_t slug_cap)
 {
-	char url[256], *sql = NULL;
-	struct http_result res;
-	json_t *doc;
+	char *sql = NULL;
 
-	snprintf(url, sizeof(url), "%s/api/v1/signup", d->base_url);
-	const char *json_hdr[] = { "Content-Type: application/json", NULL };
-	const char *signup = "{\"email\":\"owner@bench.example\",\"password\":\"bench password 1\"}";
-	if (http_request("POST", url, json_hdr, signup, strlen(signup), &res) != 0 ||
-	    res.status != 201 || (doc = http_result_json(&res)) == NULL)
-		die("sign-up failed");
-	snprintf(token, cap, "%s", json_string_value(json_object_get(doc, "token")));
-	json_decref(doc);
-	http_result_free(&res);
-
-	char auth[256];
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
-	const char *org = "{\"name\":\"Bench\",\"slug\":\"bench\"}";
-	snprintf(url, sizeof(url), "%s/api/v1/orgs", d->base_url);
-	if (http_request("POST", url, hdrs, org, strlen(org), &res) != 0 || res.status != 201)
-		die("org creation failed");
-	http_result_free(&res);
+	bench_owner_org(d, "owner@bench.example", "bench", token, cap);
 	snprintf(slug, slug_cap, "bench");
 
 	if (asprintf(&sql,
@@ -199,10 +159,10 @@ static void seed(const struct daemon_proc *d, const char *conninfo, char *token,
 		     " FROM o, a",
 		     opt.members - 1) < 0 ||
 	    pg_exec(conninfo, sql) != 0)
-		die("seeding members failed");
+		bench_die("seeding members failed");
 	free(sql);
 	if (pg_exec(conninfo, "ANALYZE") != 0)
-		die("ANALYZE failed");
+		bench_die("ANALYZE failed");
 }
 
 /* A wrk script that flips members between USER and VIEWER. Thread t takes
@@ -221,10 +181,10 @@ static char *role_change_script(const char *conninfo, const char *slug, const ch
 	FILE *f;
 
 	if (ids == NULL)
-		die("no USER or VIEWER members to change (use -n 2 or more)");
+		bench_die("no USER or VIEWER members to change (use -n 2 or more)");
 	if (asprintf(&path, "%s/roles.lua", harness_tmpdir("benchlua")) < 0 ||
 	    (f = fopen(path, "w")) == NULL)
-		die("cannot write the wrk script");
+		bench_die("cannot write the wrk script");
 	fprintf(f,
 		"local ids = { %s }\n"
 		"local threads, started = %d, 0\n"
@@ -251,7 +211,7 @@ static void reset_roles(const char *conninfo)
 {
 	if (pg_exec(conninfo, "UPDATE members SET role = 'USER' WHERE role = 'VIEWER'"
 			      " AND org_id = (SELECT id FROM organizations WHERE slug = 'bench')") != 0)
-		die("cannot reset the roles");
+		bench_die("cannot reset the roles");
 }
 
 static long long role_changes(const char *conninfo)
@@ -281,9 +241,8 @@ static void print_row(const char *what, const struct result *r, double ceiling)
 
 int main(int argc, char **argv)
 {
-	struct pg_server pg;
-	struct daemon_proc d = { 0 };
-	char conninfo[600], bench_conninfo[600], conf[2048], token[128], slug[64], url[256];
+	struct bench_stack st;
+	char conninfo[600], bench_conninfo[600], token[128], slug[64], url[256];
 	int c;
 
 	while ((c = getopt(argc, argv, "n:d:c:t:h")) != -1) {
@@ -300,33 +259,19 @@ int main(int argc, char **argv)
 	}
 	if (opt.members < 1 || opt.seconds < 1 || opt.connections < 1 || opt.threads < 1 ||
 	    opt.threads > opt.connections)
-		die("bad option values");
+		bench_die("bad option values");
 
-	if (pg_server_start(&pg) != 0 ||
-	    pg_create_database(&pg, "bench", conninfo, sizeof(conninfo)) != 0 ||
-	    pg_create_database(&pg, "pgbench", bench_conninfo, sizeof(bench_conninfo)) != 0)
-		die("cannot start PostgreSQL");
-	/* The daemon as deployed: warnings only (the tests' debug log would
-	 * measure the log file), the default pool of 8. */
-	d.port = harness_free_port();
-	snprintf(conf, sizeof(conf),
-		 "[server]\nlisten = 127.0.0.1\nport = %u\npublic_base_url = http://127.0.0.1:%u\n"
-		 "[database]\nconninfo = \"%s\"\nschema_dir = %s/schemas\n"
-		 "[log]\nlevel = warn\n"
-		 "[mail]\ntransport = file\nfile_dir = %s/mail\n",
-		 d.port, d.port, conninfo, harness_srcdir(), harness_tmpdir("benchmail"));
-	if (daemon_start_with_config(&d, conf) != 0)
-		die("cannot start orgbridged");
-	const char *migrate[] = { "orgbridged", "-c", d.conf_path, "--migrate", NULL };
-	if (run(migrate, NULL) != 0)
-		die("migration failed");
-	seed(&d, conninfo, token, sizeof(token), slug, sizeof(slug));
+	bench_stack_start(&st, NULL);
+	if (pg_create_database(&st.pg, "pgbench", bench_conninfo, sizeof(bench_conninfo)) != 0)
+		bench_die("cannot create the pgbench database");
+	snprintf(conninfo, sizeof(conninfo), "%s", st.conninfo);
+	seed(&st.d, conninfo, token, sizeof(token), slug, sizeof(slug));
 
 	fprintf(stderr, "bench: %d members, %d s per run, %d connections, %d threads\n",
 		opt.members, opt.seconds, opt.connections, opt.threads);
-	struct result base = pgbench(&pg);
+	struct result base = pgbench(&st.pg);
 	if (base.rate <= 0)
-		die("pgbench reported no rate");
+		bench_die("pgbench reported no rate");
 
 	struct {
 		const char *label, *path, *script;
@@ -345,7 +290,7 @@ int main(int argc, char **argv)
 	long long changes = 0;
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		const char *auth = runs[i].auth ? token : NULL;
-		snprintf(url, sizeof(url), "%s%s", d.base_url, runs[i].path);
+		snprintf(url, sizeof(url), "%s%s", st.d.base_url, runs[i].path);
 		if (runs[i].script != NULL)
 			reset_roles(conninfo);
 		(void)wrk(url, auth, runs[i].script, 2); /* warm-up */
@@ -367,7 +312,5 @@ int main(int argc, char **argv)
 	       opt.members, opt.connections, opt.threads, opt.seconds, changes);
 	free((char *)runs[3].script);
 
-	int daemon_rc = daemon_stop(&d);
-	pg_server_stop(&pg);
-	return daemon_rc == 0 ? 0 : 1;
+	return bench_stack_stop(&st) == 0 ? 0 : 1;
 }
