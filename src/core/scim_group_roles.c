@@ -75,13 +75,20 @@ static int apply_roles(struct core_ctx *ctx, struct org_scope *scope, const char
 		       const char *member_ids, struct core_error *err)
 {
 	static const char sql[] =
-		"SELECT m.id, m.role, coalesce((SELECT string_agg(DISTINCT g.role, ',')" MAPPED_GROUPS
-		"   AND g.role IS NOT NULL WHERE tm.org_id = m.org_id AND tm.member_id = m.id), '')"
+		"SELECT m.id, m.role, concat_ws(',',"
+		" (SELECT string_agg(DISTINCT g.role, ',')" MAPPED_GROUPS
+		"   AND g.role IS NOT NULL WHERE tm.org_id = m.org_id AND tm.member_id = m.id),"
+		/* [scim] roles_attribute: the User's own "roles" values. */
+		" CASE WHEN $4::bool THEN (SELECT string_agg(DISTINCT upper(r->>'value'), ',')"
+		"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m.profile->'roles') = 'array'"
+		"     THEN m.profile->'roles' ELSE '[]'::jsonb END) r"
+		"   WHERE upper(r->>'value') IN ('ADMIN', 'USER', 'VIEWER')) END)"
 		" FROM members m WHERE m.org_id = $1 AND m.scim_connection_id = $2"
 		" AND m.status <> 'removed' AND m.role <> 'OWNER'"
 		" AND ($3::uuid[] IS NULL OR m.id = ANY($3::uuid[])) ORDER BY m.id";
-	const char *params[] = { scope->org_id, conn_id, member_ids };
-	PGresult *res = db_exec(ctx->conn, sql, 3, params);
+	const char *params[] = { scope->org_id, conn_id, member_ids,
+				 ctx->cfg->scim_roles_attribute ? "true" : "false" };
+	PGresult *res = db_exec(ctx->conn, sql, 4, params);
 	int rc = 0;
 
 	if (res == NULL)
@@ -206,6 +213,7 @@ int core_scim_group_mappings_apply_in(struct core_ctx *ctx, struct org_scope *sc
 	if (connection_name(ctx, scope->org_id, conn_id, name, sizeof(name), err) != 0 ||
 	    has_role_mappings(ctx, scope->org_id, conn_id, &roles, err) != 0)
 		return -1;
+	roles = roles || ctx->cfg->scim_roles_attribute;
 	/* The mappings are the connection's rules, whoever changed them (an admin
 	 * editing a mapping included): the policy judges each change as coming
 	 * from this IdP, to members it manages. */

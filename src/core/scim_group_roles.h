@@ -8,7 +8,9 @@
  *     leaving the "Admins" group takes ADMIN away. A connection without any
  *     role mapping leaves roles alone (roles are then managed locally). The
  *     owner's role is never touched (ownership is local), and OWNER is never
- *     given (mappings cannot hold it).
+ *     given (mappings cannot hold it). With [scim] roles_attribute the
+ *     User's own "roles" values ADMIN/USER/VIEWER (any case) count as
+ *     grants too, and roles are managed even without role mappings.
  *   - teams: a mapping's team (a local team) holds exactly those of the
  *     connection's Users who are in a group mapped to it.
  * Role changes go through core_member_change_role_in with the connection as

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/members.h"
+#include "core/scim_group_roles.h"
 #include "scim/error.h"
 #include "strbuf.h"
 
@@ -387,6 +388,19 @@ static int claim(struct core_ctx *ctx, struct org_scope *scope, const struct sci
 	return apply_active(ctx, scope, member_id, in->active, err);
 }
 
+/* [scim] roles_attribute: the User's "roles" (with its groups) set its
+ * org role, in the write's transaction. */
+static int apply_roles_attribute(struct core_ctx *ctx, struct org_scope *scope,
+				 const struct scim_conn *c, const char *id, struct core_error *err)
+{
+	char ids[UUID_TEXT_LEN + 2];
+
+	if (!ctx->cfg->scim_roles_attribute)
+		return 0;
+	snprintf(ids, sizeof(ids), "{%s}", id);
+	return core_scim_group_mappings_apply_in(ctx, scope, c->connection_id, ids, err);
+}
+
 static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		       const struct scim_user_input *in, json_t **out, struct core_error *err)
 {
@@ -426,6 +440,8 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 	} else if (provision(ctx, c, in, profile, now, member_id, err) != 0) {
 		goto fail;
 	}
+	if (apply_roles_attribute(ctx, &scope, c, member_id, err) != 0)
+		goto fail;
 	after = render_in(ctx, c, member_id, err);
 	if (after == NULL)
 		goto fail;
@@ -513,7 +529,8 @@ static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const c
 		goto fail;
 	const char *params[] = { c->org_id, id, in->user_name, in->external_id, profile, now };
 	if (exec(ctx, sql, 6, params, NULL, err) != 0 ||
-	    apply_active(ctx, &scope, id, in->active, err) != 0)
+	    apply_active(ctx, &scope, id, in->active, err) != 0 ||
+	    apply_roles_attribute(ctx, &scope, c, id, err) != 0)
 		goto fail;
 	after = render_in(ctx, c, id, err);
 	if (after == NULL)
