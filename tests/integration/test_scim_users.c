@@ -830,6 +830,29 @@ static void test_patch_is_atomic_versioned_and_checked(void **state)
 	scim_answer_free(&a);
 }
 
+static void test_oversized_body_is_a_scim_413_and_changes_nothing(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	size_t n = 1100 * 1024; /* over [server] max_body_bytes (1 MiB) */
+	char *body = malloc(n + 128);
+
+	(void)state;
+	assert_non_null(body);
+	tenant_make(&t, "scim-413");
+	int len = snprintf(body, 128, "{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"big@x.example\","
+			   "\"title\":\"");
+	memset(body + len, 'x', n);
+	strcpy(body + len + n, "\"}");
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 413);
+	assert_string_equal(jstr(a.body, "schemas.0"), "urn:ietf:params:scim:api:messages:2.0:Error");
+	assert_string_equal(jstr(a.body, "status"), "413");
+	assert_non_null(strstr(a.content_type, "application/scim+json"));
+	scim_answer_free(&a);
+	free(body);
+	assert_int_equal(count_of(&t, "userName pr"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -851,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_bodies_are_checked_against_the_schema),
 		cmocka_unit_test(test_patch_okta_and_entra_shapes),
 		cmocka_unit_test(test_patch_is_atomic_versioned_and_checked),
+		cmocka_unit_test(test_oversized_body_is_a_scim_413_and_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
