@@ -222,6 +222,10 @@ static const struct key_def scim_keys[] = {
 	{ .name = "match_existing", .type = KT_ENUM, .offset = CFG_FIELD(scim_match),
 	  .def = "external_id_then_email", .reloadable = true, .names = scim_match_names,
 	  .help = "How a pushed user claims an existing member: by externalId, then email" },
+	{ .name = "roles_attribute", .type = KT_BOOL, .offset = CFG_FIELD(scim_roles_attribute),
+	  .def = "false", .reloadable = true,
+	  .help = "A User's roles values ADMIN, USER or VIEWER grant that org role (highest wins,"
+		  " with group mappings)" },
 };
 
 #define DIR_FIELD(f) offsetof(struct directory_config, f)

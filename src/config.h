@@ -122,6 +122,7 @@ struct config {
 	size_t scim_bulk_max_payload; /* bulk_max_payload = 1048576 */
 	unsigned scim_token_overlap_s;/* token_rotation_overlap = 86400 */
 	enum scim_match scim_match;   /* match_existing = external_id_then_email */
+	bool scim_roles_attribute;    /* roles_attribute = false: a User's "roles" grant org roles */
 
 	/* [directory NAME] sections, in file order. */
 	struct directory_config *directories;

@@ -97,7 +97,7 @@ void scim_resource_type_get(struct http_request *req);
 void scim_schemas_list(struct http_request *req);
 void scim_schema_get(struct http_request *req);
 
-/* src/scim/users.c: Users, root search, Me; src/scim/groups.c: Groups, Bulk */
+/* src/scim/users.c: Users, root search, Me; src/scim/groups.c: Groups; src/scim/bulk.c: Bulk */
 void scim_search_root(struct http_request *req);
 void scim_bulk(struct http_request *req);
 void scim_me(struct http_request *req);

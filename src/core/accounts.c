@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/token.h"
+#include "ldap/auth.h"
 #include "policy/identifiers.h"
 
 /* What an unknown email is verified against, so a login for it costs one
@@ -190,6 +191,36 @@ fail:
 	return -1;
 }
 
+/* Pass-through sign-in (SPEC 9): whether a directory that manages one of the
+ * account's active memberships, with pass_through_auth on, accepts password
+ * for the member's user name. The password is never stored or logged. */
+static bool directory_password_ok(struct core_ctx *ctx, const char *account_id,
+				  const char *password)
+{
+	static const char sql[] =
+		"SELECT DISTINCT directory_name, username FROM members"
+		" WHERE account_id = $1 AND source_kind = 'ldap' AND status = 'active'"
+		" ORDER BY 1, 2";
+	const char *params[] = { account_id };
+	PGresult *res = db_exec(ctx->conn, sql, 1, params);
+	bool ok = false;
+
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res) && !ok; i++) {
+		const struct directory_config *dir = config_directory(ctx->cfg, PQgetvalue(res, i, 0));
+		struct ldapc_error lerr;
+
+		if (dir == NULL || !dir->pass_through_auth)
+			continue;
+		ok = ldapc_authenticate(dir, PQgetvalue(res, i, 1), password, &lerr) == 0;
+		if (!ok && lerr.kind != LDAPC_ERR_CREDENTIALS)
+			log_warnx("login: pass-through sign-in unavailable: %s", lerr.message);
+	}
+	PQclear(res);
+	return ok;
+}
+
 int core_login(struct core_ctx *ctx, const char *email, const char *password, json_t **out,
 	       struct core_error *err)
 {
@@ -217,8 +248,13 @@ int core_login(struct core_ctx *ctx, const char *email, const char *password, js
 		have_hash = true;
 	}
 	/* One verification on every path; an over-long password is checked
-	 * (and refused) as the empty one, so its length costs nothing extra. */
-	if (strlen(password) > PASSWORD_MAX_BYTES) {
+	 * (and refused) as the empty one, so its length costs nothing extra.
+	 * An LDAP-managed member's directory password is tried first; the
+	 * account's own password, if it has one, still works after it. */
+	if (PQntuples(res) == 1 && strlen(password) <= PASSWORD_MAX_BYTES &&
+	    directory_password_ok(ctx, PQgetvalue(res, 0, 0), password)) {
+		ok = true;
+	} else if (strlen(password) > PASSWORD_MAX_BYTES) {
 		(void)!crypto_pwhash_str_verify(dummy_hash, "", 0);
 		ok = false;
 	} else {

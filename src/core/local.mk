@@ -12,4 +12,5 @@ src_liborgbridge_a_SOURCES += \
 	src/core/members.c src/core/members.h \
 	src/core/teams.c src/core/teams.h
 src_liborgbridge_a_SOURCES += src/core/scim_connections.c src/core/scim_connections.h
+src_liborgbridge_a_SOURCES += src/core/scim_group_roles.c src/core/scim_group_roles.h
 src_liborgbridge_a_SOURCES += src/core/directories.c src/core/directories.h

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/scim_group_roles.h"
 #include "core/token.h"
 
 /* $1 org id, $2 now (unix seconds), $3 the SCIM base URL. */
@@ -422,6 +423,9 @@ static int mapping_create_once(struct core_ctx *ctx, const char *slug, const cha
 	if (core_audit(ctx, scope.org_id, "scim_group_mapping.created", "group_role_mapping",
 		       json_string_value(json_object_get(row, "id")), NULL, row, err) != 0)
 		goto fail;
+	/* The group's current members get what the mapping gives, now. */
+	if (core_scim_group_mapping_changed_in(ctx, &scope, conn_id, group, err) != 0)
+		goto fail;
 	if (core_commit(ctx, err) != 0)
 		goto fail;
 	*out = row;
@@ -480,6 +484,10 @@ int core_scim_mapping_delete(struct core_ctx *ctx, const char *slug, const char 
 		goto fail;
 	if (core_audit(ctx, scope.org_id, "scim_group_mapping.deleted", "group_role_mapping",
 		       mapping_id, row, NULL, err) != 0)
+		goto fail;
+	if (core_scim_group_mapping_changed_in(ctx, &scope, conn_id,
+					       json_string_value(json_object_get(row, "group")),
+					       err) != 0)
 		goto fail;
 	if (core_commit(ctx, err) != 0)
 		goto fail;

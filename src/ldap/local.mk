@@ -3,3 +3,4 @@ src_liborgbridge_a_SOURCES += src/ldap/escape.c src/ldap/escape.h src/ldap/value
 	src/ldap/values.h
 src_liborgbridge_a_SOURCES += src/ldap/client.c src/ldap/client.h
 src_liborgbridge_a_SOURCES += src/ldap/reader.c src/ldap/reader.h
+src_liborgbridge_a_SOURCES += src/ldap/auth.c src/ldap/auth.h

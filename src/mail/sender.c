@@ -1,7 +1,5 @@
 #include "mail/sender.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -15,17 +13,14 @@
 #include "mail/file_transport.h"
 #include "mail/outbox.h"
 #include "mail/smtp.h"
+#include "worker.h"
 
 /* Longest wait between two looks at the database while it keeps failing. */
 #define MAIL_DB_BACKOFF_MAX_MS 30000
 
 struct mail_sender {
 	struct app *app;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake; /* CLOCK_MONOTONIC */
-	bool stop;           /* guarded by lock */
-	atomic_bool cancel;  /* the same, readable from libcurl's callback */
+	struct worker worker; /* cancel is read from libcurl's progress callback */
 	char me[160];        /* claimed_by: host, pid and a random tag */
 	unsigned db_failures;
 };
@@ -48,7 +43,7 @@ static int64_t mono_ms(void)
 
 static bool stopping(struct mail_sender *s)
 {
-	return atomic_load(&s->cancel);
+	return atomic_load(&s->worker.cancel);
 }
 
 /* Error texts go into a text column and log lines: printable ASCII only. */
@@ -128,7 +123,7 @@ static int deliver(struct mail_sender *s, const struct config *cfg, const struct
 		return -1;
 	}
 	if (cfg->mail_transport == MAIL_TRANSPORT_SMTP)
-		rc = smtp_send(cfg, it->recipient, msg, strlen(msg), &s->cancel, &cancelled, error,
+		rc = smtp_send(cfg, it->recipient, msg, strlen(msg), &s->worker.cancel, &cancelled, error,
 			       cap);
 	else
 		rc = file_transport_write(cfg->mail_file_dir, it->id, real_now_ms(), msg,
@@ -210,21 +205,7 @@ static void *run(void *arg)
 			wait_ms = poll_ms;
 		}
 
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait_ms / 1000;
-		until.tv_nsec += (wait_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&s->lock);
-		while (!s->stop && wait_ms > 0 &&
-		       pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-			;
-		bool stop = s->stop;
-		pthread_mutex_unlock(&s->lock);
-		if (stop)
+		if (worker_sleep(&s->worker, wait_ms))
 			break;
 	}
 	log_info("mail: sender %s stopped", s->me);
@@ -234,7 +215,6 @@ static void *run(void *arg)
 struct mail_sender *mail_sender_start(struct app *app)
 {
 	struct mail_sender *s = calloc(1, sizeof(*s));
-	pthread_condattr_t attr;
 	char host[64] = "localhost";
 	int err;
 
@@ -243,22 +223,14 @@ struct mail_sender *mail_sender_start(struct app *app)
 		return NULL;
 	}
 	s->app = app;
-	atomic_init(&s->cancel, false);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(s->me, sizeof(s->me), "%s:%ld:%08x", host, (long)getpid(),
 		 (unsigned)randombytes_random());
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	err = pthread_create(&s->thread, NULL, run, s);
+	err = worker_start(&s->worker, run, s);
 	if (err != 0) {
 		log_error("mail: cannot start the sender thread: %s", strerror(err));
-		pthread_cond_destroy(&s->wake);
-		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return NULL;
 	}
@@ -269,13 +241,6 @@ void mail_sender_stop(struct mail_sender *s)
 {
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	atomic_store(&s->cancel, true);
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
+	worker_stop(&s->worker);
 	free(s);
 }

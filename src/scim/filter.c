@@ -182,7 +182,8 @@ static json_t *parse_value(struct parser *p)
 			return NULL;
 		}
 		i++;
-		v = json_loadb(s + start, i - start, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+		/* \u0000 is refused like a raw NUL: no consumer wants it */
+		v = json_loadb(s + start, i - start, JSON_DECODE_ANY, &jerr);
 		if (v == NULL) {
 			perr(p, "invalid string");
 			return NULL;
@@ -434,14 +435,15 @@ static struct scim_filter *parse_or(struct parser *p)
 	return parse_chain(p, true);
 }
 
-struct scim_filter *scim_filter_parse_n(const char *text, size_t len, unsigned max_depth,
-					struct scim_error *err)
+struct scim_filter *scim_filter_parse_at(const char *text, size_t start, size_t end,
+					 unsigned max_depth, struct scim_error *err)
 {
-	struct parser p = { .s = text, .len = len, .max_depth = max_depth ? max_depth
-						 : SCIM_FILTER_DEFAULT_DEPTH, .err = err };
+	struct parser p = { .s = text, .pos = start, .len = end,
+			    .max_depth = max_depth ? max_depth : SCIM_FILTER_DEFAULT_DEPTH,
+			    .err = err };
 	struct scim_filter *f;
 
-	if (text == NULL || memchr(text, '\0', len) != NULL) {
+	if (text == NULL || start > end || memchr(text + start, '\0', end - start) != NULL) {
 		scim_fail(err, 400, SCIM_INVALID_FILTER, "invalid filter: NUL byte");
 		return NULL;
 	}
@@ -456,6 +458,12 @@ struct scim_filter *scim_filter_parse_n(const char *text, size_t len, unsigned m
 		return NULL;
 	}
 	return f;
+}
+
+struct scim_filter *scim_filter_parse_n(const char *text, size_t len, unsigned max_depth,
+					struct scim_error *err)
+{
+	return scim_filter_parse_at(text, 0, len, max_depth, err);
 }
 
 struct scim_filter *scim_filter_parse(const char *text, unsigned max_depth, struct scim_error *err)
@@ -517,11 +525,15 @@ static void print_ref(struct sbuf *b, const struct scim_attr_ref *r)
 
 static void print_node(struct sbuf *b, const struct scim_filter *f);
 
-/* and/or operands that are themselves and/or get parentheses, so the text
- * never depends on precedence. */
-static void print_operand(struct sbuf *b, const struct scim_filter *f)
+/* An and/or operand gets parentheses only where the parser (and before or,
+ * left to right) would otherwise group it differently: an or under an and,
+ * and a right operand of its parent's kind. So the text never nests deeper
+ * than the filter it came from, and re-parses under the same depth limit. */
+static void print_operand(struct sbuf *b, const struct scim_filter *parent,
+			  const struct scim_filter *f, bool right)
 {
-	bool paren = f->kind == SCIM_F_AND || f->kind == SCIM_F_OR;
+	bool paren = (parent->kind == SCIM_F_AND && f->kind == SCIM_F_OR) ||
+		     (right && f->kind == parent->kind);
 
 	if (paren)
 		sb_str(b, "(");
@@ -537,9 +549,9 @@ static void print_node(struct sbuf *b, const struct scim_filter *f)
 	switch (f->kind) {
 	case SCIM_F_AND:
 	case SCIM_F_OR:
-		print_operand(b, f->left);
+		print_operand(b, f, f->left, false);
 		sb_str(b, f->kind == SCIM_F_AND ? " and " : " or ");
-		print_operand(b, f->right);
+		print_operand(b, f, f->right, true);
 		break;
 	case SCIM_F_NOT:
 		sb_str(b, "not(");

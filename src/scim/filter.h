@@ -61,11 +61,17 @@ struct scim_filter *scim_filter_parse(const char *text, unsigned max_depth,
  * an error). */
 struct scim_filter *scim_filter_parse_n(const char *text, size_t len, unsigned max_depth,
 					struct scim_error *err) OB_MUST_USE;
+/* The same on text[start, end) (a filter inside a PATCH path): offsets, in
+ * errors and in the nodes, count from text. */
+struct scim_filter *scim_filter_parse_at(const char *text, size_t start, size_t end,
+					 unsigned max_depth, struct scim_error *err) OB_MUST_USE;
 void scim_filter_free(struct scim_filter *f);
 
-/* Canonical text: lower-case operators, every and/or operand that is itself
- * an and/or in parentheses, not(...), values as compact JSON. Parsing the
- * result gives the same tree. Returns a malloc'd string, NULL on ENOMEM. */
+/* Canonical text: lower-case operators and keywords, single spaces,
+ * not(...), values as compact JSON, attribute names as written, and
+ * parentheses only where precedence and left-to-right grouping need them.
+ * Parsing the result gives the same tree, within the same depth limit.
+ * Returns a malloc'd string, NULL on ENOMEM. */
 char *scim_filter_to_string(const struct scim_filter *f) OB_MUST_USE;
 /* "eq", "ne", ... */
 const char *scim_op_name(enum scim_op op);

@@ -46,17 +46,42 @@ static bool lookup(const struct match_ctx *c, const char *urn, const char *attr,
 	return c->schema->lookup(c->schema->arg, urn, attr, sub, out) == 0;
 }
 
+/* n decimal digits at s, nothing else (sscanf would take signs and spaces). */
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static int month_days(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 bool scim_datetime_parse(const char *s, int64_t *sec, long *nsec)
 {
-	int y, mo, d, h, mi, se, n = 0;
+	int y, mo, d, h, mi, se, oh, om;
 	long frac = 0, scale = 100000000;
 	int64_t days, off = 0;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19)
+	if (s == NULL || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
 		return false;
-	s += n;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || se > 60)
 		return false;
+	s += 19;
 	if (*s == '.') {
 		s++;
 		if (!isdigit((unsigned char)*s))
@@ -69,9 +94,8 @@ bool scim_datetime_parse(const char *s, int64_t *sec, long *nsec)
 	if (*s == 'Z' || *s == 'z') {
 		s++;
 	} else if (*s == '+' || *s == '-') {
-		int oh, om;
-
-		if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
+		if (!digits(s + 1, 2, &oh) || s[3] != ':' || !digits(s + 4, 2, &om) || oh > 23 ||
+		    om > 59)
 			return false;
 		off = (oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
 		s += 6;
@@ -195,6 +219,24 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 	return 0;
 }
 
+/* The value of attribute (urn, attr) in res: under its extension's key when
+ * info (NULL: unknown to the schema) says it has one. An unknown attribute
+ * qualified by a URN is looked up under that URN's key only; without a
+ * schema view, an unqualified or core-qualified one at the top level. */
+static json_t *attr_value(const struct match_ctx *c, const json_t *res, const char *urn,
+			  const char *attr, const struct scim_attr_info *info)
+{
+	json_t *ext;
+
+	if (info != NULL)
+		return get_ci(info->ext_urn != NULL ? get_ci(res, info->ext_urn) : res, attr);
+	if (urn != NULL && (ext = get_ci(res, urn)) != NULL)
+		return get_ci(ext, attr);
+	if (urn != NULL && c->schema != NULL && c->schema->lookup != NULL)
+		return NULL;
+	return get_ci(res, attr);
+}
+
 /* The values a reference designates, as an array (new reference). */
 static json_t *collect(const struct match_ctx *c, const json_t *res, const struct scim_attr_ref *r,
 		       struct scim_attr_info *info, bool *known)
@@ -206,21 +248,19 @@ static json_t *collect(const struct match_ctx *c, const json_t *res, const struc
 	if (out == NULL)
 		return NULL;
 	if (c->item_attr != NULL) {
-		/* item mode: r->attr names a sub-attribute of the item */
+		/* item mode: r->attr names a sub-attribute of the item, and
+		 * sub-attributes have neither sub-attributes nor a schema URN */
 		*known = lookup(c, c->item_urn, c->item_attr, r->attr, info);
-		if (json_is_object(res))
+		if (r->urn != NULL || r->sub != NULL)
+			v = NULL;
+		else if (json_is_object(res))
 			v = get_ci(res, r->attr);
 		else
 			v = strcasecmp(r->attr, "value") == 0 ? (json_t *)res : NULL;
 		sub = NULL;
 	} else {
 		*known = lookup(c, r->urn, r->attr, r->sub, info);
-		if (*known && info->ext_urn != NULL)
-			v = get_ci(get_ci(res, info->ext_urn), r->attr);
-		else if (!*known && r->urn != NULL && get_ci(res, r->urn) != NULL)
-			v = get_ci(get_ci(res, r->urn), r->attr);
-		else
-			v = get_ci(res, r->attr);
+		v = attr_value(c, res, r->urn, r->attr, *known ? info : NULL);
 	}
 	if (v == NULL)
 		return out;
@@ -241,6 +281,52 @@ static json_t *collect(const struct match_ctx *c, const json_t *res, const struc
 		json_array_append(out, json_is_object(v) && get_ci(v, "value") ? get_ci(v, "value") : v);
 	}
 	return out;
+}
+
+/* Whether f can apply to the attribute at all, whatever the resource holds:
+ * -1 (err set) for ordering a boolean or binary, comparing a complex
+ * attribute that has no "value" sub-attribute, a substring match on a
+ * number, or a dateTime compared with something that is not one. */
+static int applicable(const struct match_ctx *c, const struct scim_filter *f,
+		      const struct scim_attr_info *info, bool known)
+{
+	bool substr = f->op == SCIM_OP_CO || f->op == SCIM_OP_SW || f->op == SCIM_OP_EW;
+	bool ordering = f->op == SCIM_OP_GT || f->op == SCIM_OP_GE || f->op == SCIM_OP_LT ||
+			f->op == SCIM_OP_LE;
+	struct scim_attr_info vi;
+	int64_t sec;
+	long nsec;
+
+	if (f->kind != SCIM_F_COMPARE)
+		return 0;
+	if (json_is_null(f->value))
+		return f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE
+			       ? 0 : bad(c, f, "null compares with eq and ne only");
+	if (!known)
+		return 0;
+	switch (info->type) {
+	case SCIM_AT_BOOLEAN:
+		return ordering || substr ? bad(c, f, "booleans compare with eq and ne only") : 0;
+	case SCIM_AT_BINARY:
+		return ordering ? bad(c, f, "binary attributes cannot be ordered") : 0;
+	case SCIM_AT_INTEGER:
+	case SCIM_AT_DECIMAL:
+		return substr ? bad(c, f, "co, sw and ew apply to strings only") : 0;
+	case SCIM_AT_DATETIME:
+		if (substr || (json_is_string(f->value) &&
+			       scim_datetime_parse(json_string_value(f->value), &sec, &nsec)))
+			return 0;
+		return bad(c, f, "a dateTime compares with an xsd:dateTime string");
+	case SCIM_AT_COMPLEX:
+		if (c->item_attr == NULL && f->attr.sub == NULL &&
+		    !lookup(c, f->attr.urn, f->attr.attr, "value", &vi))
+			return bad(c, f, "name a sub-attribute of this complex attribute");
+		return 0;
+	case SCIM_AT_STRING:
+	case SCIM_AT_REFERENCE:
+		return 0;
+	}
+	return 0;
 }
 
 static bool present(const json_t *v)
@@ -274,10 +360,7 @@ static int eval_attr(const struct match_ctx *c, const struct scim_filter *f, con
 				r = 1;
 	} else if (json_is_null(f->value)) {
 		/* "eq null" asks for an unassigned attribute, "ne null" for an assigned one */
-		if (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)
-			r = (json_array_size(vals) == 0) == (f->op == SCIM_OP_EQ);
-		else
-			r = bad(c, f, "null compares with eq and ne only");
+		r = (json_array_size(vals) == 0) == (f->op == SCIM_OP_EQ);
 	} else if (json_array_size(vals) == 0) {
 		r = f->op == SCIM_OP_NE;
 	} else {
@@ -301,15 +384,11 @@ static int eval_value_path(const struct match_ctx *c, const struct scim_filter *
 	size_t i;
 	int r;
 
-	if (c->item_attr != NULL)
-		return bad(c, f, "value paths cannot be nested");
-	if (lookup(c, f->attr.urn, f->attr.attr, NULL, &info) && info.ext_urn != NULL) {
-		v = get_ci(get_ci(res, info.ext_urn), f->attr.attr);
+	if (lookup(c, f->attr.urn, f->attr.attr, NULL, &info)) {
+		v = attr_value(c, res, f->attr.urn, f->attr.attr, &info);
 		urn = info.ext_urn;
-	} else if (urn != NULL && get_ci(res, urn) != NULL) {
-		v = get_ci(get_ci(res, urn), f->attr.attr);
 	} else {
-		v = get_ci(res, f->attr.attr);
+		v = attr_value(c, res, f->attr.urn, f->attr.attr, NULL);
 	}
 	inner.item_urn = urn;
 	inner.item_attr = f->attr.attr;
@@ -351,11 +430,46 @@ static int eval(const struct match_ctx *c, const struct scim_filter *f, const js
 	return 0;
 }
 
+/* Refuse, before looking at any resource, a filter that cannot apply (see
+ * applicable()), so the answer never depends on which values are there. */
+static int check(const struct match_ctx *c, const struct scim_filter *f)
+{
+	struct scim_attr_info info;
+	struct match_ctx inner = *c;
+	bool known;
+
+	switch (f->kind) {
+	case SCIM_F_AND:
+	case SCIM_F_OR:
+		return check(c, f->left) != 0 ? -1 : check(c, f->right);
+	case SCIM_F_NOT:
+		return check(c, f->left);
+	case SCIM_F_VALUE_PATH:
+		if (c->item_attr != NULL)
+			return bad(c, f, "value paths cannot be nested");
+		inner.item_urn = lookup(c, f->attr.urn, f->attr.attr, NULL, &info) ? info.ext_urn
+										  : f->attr.urn;
+		inner.item_attr = f->attr.attr;
+		return check(&inner, f->left);
+	case SCIM_F_COMPARE:
+	case SCIM_F_PRESENT:
+		break;
+	}
+	if (c->item_attr != NULL)
+		known = f->attr.urn == NULL && f->attr.sub == NULL &&
+			lookup(c, c->item_urn, c->item_attr, f->attr.attr, &info);
+	else
+		known = lookup(c, f->attr.urn, f->attr.attr, f->attr.sub, &info);
+	return applicable(c, f, &info, known);
+}
+
 int scim_filter_match(const struct scim_filter *f, const json_t *resource,
 		      const struct scim_schema_view *schema, struct scim_error *err)
 {
 	struct match_ctx c = { .schema = schema, .err = err };
 
+	if (check(&c, f) != 0)
+		return -1;
 	return eval(&c, f, resource);
 }
 
@@ -366,5 +480,7 @@ int scim_filter_match_item(const struct scim_filter *f, const json_t *item, cons
 	struct match_ctx c = { .schema = schema, .err = err, .item_urn = urn,
 			       .item_attr = attr != NULL ? attr : "" };
 
+	if (check(&c, f) != 0)
+		return -1;
 	return eval(&c, f, item);
 }

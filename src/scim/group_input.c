@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scim/json_util.h"
 #include "scim/path.h"
 
 /* The attribute name without the Group schema URN prefix, if it has one. */
@@ -335,31 +336,6 @@ static int op_name_of(const json_t *op, enum op_name *out)
 	return 0;
 }
 
-/* A member named case-insensitively ("Operations", "operations"). */
-static const json_t *get_ci(const json_t *obj, const char *name)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, k, v) {
-		if (strcasecmp(k, name) == 0)
-			return v;
-	}
-	return NULL;
-}
-
-static bool lists_patch_schema(const json_t *schemas)
-{
-	size_t i;
-	const json_t *s;
-
-	json_array_foreach(schemas, i, s) {
-		if (json_is_string(s) && strcasecmp(json_string_value(s), SCIM_PATCH_OP_SCHEMA) == 0)
-			return true;
-	}
-	return false;
-}
-
 int group_patch_parse(const json_t *body, const char *group_id, unsigned max_filter_depth,
 		      struct group_patch *out, struct scim_error *err)
 {
@@ -369,18 +345,18 @@ int group_patch_parse(const json_t *body, const char *group_id, unsigned max_fil
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body))
 		return scim_fail(err, 400, SCIM_INVALID_SYNTAX, "a PatchOp must be a JSON object");
-	schemas = get_ci(body, "schemas");
-	if (schemas != NULL && !lists_patch_schema(schemas))
+	schemas = scim_get_ci(body, "schemas");
+	if (schemas != NULL && !scim_lists_schema(schemas, SCIM_PATCH_OP_SCHEMA))
 		return scim_fail(err, 400, SCIM_INVALID_SYNTAX,
 				 "'schemas' must list " SCIM_PATCH_OP_SCHEMA);
-	ops = get_ci(body, "Operations");
+	ops = scim_get_ci(body, "Operations");
 	if (!json_is_array(ops) || json_array_size(ops) == 0)
 		return scim_fail(err, 400, SCIM_INVALID_SYNTAX,
 				 "'Operations' must be a non-empty array");
 	/* Each operation yields at most one group op per attribute it names. */
 	json_array_foreach(ops, i, o) {
-		const json_t *v = get_ci(o, "value");
-		cap += json_is_object(v) && get_ci(o, "path") == NULL ? json_object_size(v) + 1 : 1;
+		const json_t *v = scim_get_ci(o, "value");
+		cap += json_is_object(v) && scim_get_ci(o, "path") == NULL ? json_object_size(v) + 1 : 1;
 	}
 	if ((out->ops = calloc(cap, sizeof(*out->ops))) == NULL)
 		return scim_fail(err, 500, NULL, "out of memory");
@@ -388,13 +364,13 @@ int group_patch_parse(const json_t *body, const char *group_id, unsigned max_fil
 		enum op_name name;
 		const json_t *path, *value;
 
-		if (!json_is_object(o) || op_name_of(get_ci(o, "op"), &name) != 0) {
+		if (!json_is_object(o) || op_name_of(scim_get_ci(o, "op"), &name) != 0) {
 			scim_fail(err, 400, SCIM_INVALID_SYNTAX,
 				  "operation %zu: 'op' must be \"add\", \"remove\" or \"replace\"", i);
 			goto fail;
 		}
-		path = get_ci(o, "path");
-		value = get_ci(o, "value");
+		path = scim_get_ci(o, "path");
+		value = scim_get_ci(o, "value");
 		if (path != NULL && !json_is_null(path)) {
 			if (!json_is_string(path)) {
 				scim_fail(err, 400, SCIM_INVALID_PATH, "operation %zu: 'path' must be a string", i);

@@ -1,10 +1,13 @@
 #include "scim/group_store.h"
 
+#include "strbuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/scim_group_roles.h"
 #include "scim/error.h"
 
 /* The rendered Group of team row t; B is the parameter holding the base
@@ -62,94 +65,85 @@ json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const c
 }
 
 /* sortBy -> a fixed SQL expression (never client text). */
-static const char *sort_expr(const char *sort_by)
-{
-	static const struct {
-		const char *attr;
-		const char *expr;
-	} map[] = {
-		{ "displayName", "lower(t.name)" },
-		{ "externalId", "t.external_id" },
-		{ "id", "t.id::text" },
-		{ "meta.created", "t.created_at" },
-		{ "meta.lastModified", "t.updated_at" },
-	};
-	const char *a = sort_by;
-
-	if (strncasecmp(a, SCIM_GROUP_SCHEMA ":", strlen(SCIM_GROUP_SCHEMA) + 1) == 0)
-		a += strlen(SCIM_GROUP_SCHEMA) + 1;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcasecmp(a, map[i].attr) == 0)
-			return map[i].expr;
-	return NULL;
-}
-
-/* The FROM and WHERE of the list query and its parameters ($1 org, $2
- * connection, then the filter's). This is the one place a filter becomes
- * SQL: a general filter translator replaces the three equality tests (and
- * returns its own parameters from $3 on). Returns the parameter count. */
-static int list_where(const struct scim_conn *c, const struct scim_group_query *q,
-		      const char **where, const char **params)
-{
-	*where = " FROM teams t WHERE t.org_id = $1 AND t.scim_connection_id = $2"
-		 " AND ($3::text IS NULL OR lower(t.name) = lower($3::text))"
-		 " AND ($4::text IS NULL OR t.external_id = $4::text)"
-		 " AND ($5::uuid IS NULL OR t.id = $5::uuid)";
-	params[0] = c->org_id;
-	params[1] = c->connection_id;
-	params[2] = q->display_name;
-	params[3] = q->external_id;
-	params[4] = q->id;
-	return 5;
-}
+static const struct scim_column group_columns[] = {
+	{ "id", NULL, "t.id", true },
+	{ "displayName", NULL, "t.name", false },
+	{ "externalId", NULL, "t.external_id", false },
+	{ "meta", "created", "t.created_at", false },
+	{ "meta", "lastModified", "t.updated_at", false },
+};
+static const struct scim_column group_member_columns[] = {
+	{ "value", NULL, "mm.id", true },
+	{ "display", NULL, "coalesce(mm.profile->>'displayName', mm.username)", false },
+};
+static const struct scim_relation group_relations[] = {
+	{ "members",
+	  "EXISTS (SELECT 1 FROM team_members tm JOIN members mm"
+	  " ON mm.org_id = tm.org_id AND mm.id = tm.member_id"
+	  " WHERE tm.org_id = t.org_id AND tm.team_id = t.id AND (%s))",
+	  group_member_columns, sizeof(group_member_columns) / sizeof(group_member_columns[0]) },
+};
+/* Groups keep no attributes outside columns: an empty profile. */
+const struct scim_storage group_store_storage = {
+	"'{}'::jsonb", group_columns, sizeof(group_columns) / sizeof(group_columns[0]),
+	group_relations, sizeof(group_relations) / sizeof(group_relations[0]),
+};
 
 int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		     const struct scim_group_query *q, json_t **resources, long long *total,
+		     const struct scim_list_query *q, bool with_members, json_t **resources, long long *total,
 		     struct core_error *err)
 {
-	const char *order = "t.created_at", *where, *params[16];
-	char sql[4096], lim[16], off[16], base[8], with[8], limp[8], offp[8];
+	const char *dir = q->descending ? "DESC" : "ASC";
+	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
+	struct strbuf sql = { 0 };
+	char lim[16], off[16], *text;
+	const char **params;
 	json_t *row;
-	int n;
+	int rc = -1;
 
 	*resources = NULL;
 	*total = 0;
-	if (q->sort_by != NULL && (order = sort_expr(q->sort_by)) == NULL)
-		return core_fail(err, 400, SCIM_INVALID_VALUE, "cannot sort by '%s'", q->sort_by);
-	if (q->id != NULL && !core_is_uuid(q->id)) {
-		/* No Group has such an id: an empty page, as for any other miss. */
-		*resources = json_array();
-		return *resources ? 0 : core_fail(err, 500, "internal", "internal error");
+	/* $1 org, $2 connection, $3 base URL, $4 with members, $5 limit,
+	 * $6 offset, then the filter's. The ORDER BY ends with (created_at, id). */
+	strbuf_str(&sql, "WITH hits AS (SELECT t.* FROM teams t WHERE t.org_id = $1"
+		   " AND t.scim_connection_id = $2 AND (");
+	strbuf_str(&sql, q->where != NULL ? q->where->where : "true");
+	strbuf_str(&sql, ")) SELECT json_build_object('total', (SELECT count(*) FROM hits),"
+		   " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM (SELECT ");
+	strbuf_str(&sql, GROUP_JSON("$3", "$4"));
+	strbuf_str(&sql, " AS j, row_number() OVER (ORDER BY ");
+	if (q->order != NULL)
+		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
+	strbuf_str(&sql, "t.created_at, t.id) AS n FROM hits t ORDER BY ");
+	if (q->order != NULL)
+		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
+	strbuf_str(&sql, "t.created_at, t.id LIMIT $5::int OFFSET $6::int) s), '[]'::json))");
+	if ((text = strbuf_finish(&sql)) == NULL ||
+	    (params = calloc(6 + n_extra, sizeof(*params))) == NULL) {
+		free(text);
+		return core_fail(err, 500, "internal", "internal error");
 	}
-	n = list_where(c, q, &where, params);
 	snprintf(lim, sizeof(lim), "%u", q->count);
 	snprintf(off, sizeof(off), "%u", q->start_index > 0 ? q->start_index - 1 : 0);
-	snprintf(base, sizeof(base), "$%d", n + 1);
-	snprintf(with, sizeof(with), "$%d", n + 2);
-	snprintf(limp, sizeof(limp), "$%d", n + 3);
-	snprintf(offp, sizeof(offp), "$%d", n + 4);
-	params[n] = c->base_url;
-	params[n + 1] = q->with_members ? "true" : "false";
-	params[n + 2] = lim;
-	params[n + 3] = off;
-	/* The ORDER BY ends with (created_at, id) so pages are stable. The
-	 * GROUP_JSON macro names its parameters by text, hence the %s. */
-	snprintf(sql, sizeof(sql),
-		 "SELECT json_build_object('total', (SELECT count(*) %s),"
-		 " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM"
-		 "  (SELECT " GROUP_JSON("%s", "%s") " AS j,"
-		 "   row_number() OVER (ORDER BY %s %s NULLS LAST, t.created_at, t.id) AS n"
-		 "   %s ORDER BY %s %s NULLS LAST, t.created_at, t.id"
-		 "   LIMIT %s::int OFFSET %s::int) s), '[]'::json))",
-		 where, base, with, base, order, q->descending ? "DESC" : "ASC", where, order,
-		 q->descending ? "DESC" : "ASC", limp, offp);
-	row = core_query_json_row(ctx, sql, n + 4, params, "Groups", err);
+	params[0] = c->org_id;
+	params[1] = c->connection_id;
+	params[2] = c->base_url;
+	params[3] = with_members ? "true" : "false";
+	params[4] = lim;
+	params[5] = off;
+	for (size_t i = 0; i < n_extra; i++)
+		params[6 + i] = q->where->params[i];
+	row = core_query_json_row(ctx, text, (int)(6 + n_extra), params, "Groups", err);
 	if (row == NULL)
-		return -1;
+		goto done;
 	*total = json_integer_value(json_object_get(row, "total"));
 	*resources = json_incref(json_object_get(row, "items"));
 	json_decref(row);
-	return 0;
+	rc = 0;
+done:
+	free(params);
+	free(text);
+	return rc;
 }
 
 /* ---- one write transaction ---- */
@@ -208,7 +202,7 @@ static int lock_group(struct group_tx *tx, const char *id, long if_match, struct
 				  " WHERE org_id = $1 AND id = $2 AND scim_connection_id = $3"
 				  " FOR UPDATE";
 	const char *params[] = { tx->c->org_id, id, tx->c->connection_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	long version;
 
 	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
@@ -280,7 +274,7 @@ static int note(struct group_tx *tx, PGresult *res, json_t *list, struct core_er
 static int run_noting(struct group_tx *tx, const char *sql, int n, const char *const *params,
 		      json_t *list, struct core_error *err)
 {
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc;
 
 	if (exec(tx->ctx, sql, n, params, &res, err) != 0)
@@ -298,7 +292,7 @@ static int check_users(struct group_tx *tx, const char *arr, struct core_error *
 		" (SELECT 1 FROM members m WHERE m.org_id = $1 AND m.id = x.v"
 		"  AND m.scim_connection_id = $2 AND m.status <> 'removed') LIMIT 1";
 	const char *params[] = { tx->c->org_id, tx->c->connection_id, arr };
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc = 0;
 
 	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
@@ -441,7 +435,7 @@ static int affect_all_members(struct group_tx *tx, struct core_error *err)
 	static const char sql[] = "SELECT member_id FROM team_members WHERE org_id = $1"
 				  " AND team_id = $2";
 	const char *params[] = { tx->c->org_id, tx->id };
-	PGresult *res;
+	PGresult *res = NULL;
 
 	if (exec(tx->ctx, sql, 2, params, &res, err) != 0)
 		return -1;
@@ -468,10 +462,15 @@ static int tx_finish(struct group_tx *tx, bool created, struct core_error *err)
 	bool renamed = str_differs(tx->name, tx->name_before);
 	bool attrs = renamed || str_differs(tx->ext, tx->ext_before);
 	bool members = json_array_size(tx->added) + json_array_size(tx->removed) > 0;
+	bool mapped;
 	char *arr = NULL;
 	json_t *before = NULL, *after = NULL;
 	int rc = -1;
 
+	if (core_scim_group_mapped(tx->ctx, tx->c->org_id, tx->c->connection_id, tx->name,
+				   tx->name_before, &mapped, err) != 0)
+		return -1;
+	/* Renamed: every member's "groups" shows the new name. */
 	if (renamed && affect_all_members(tx, err) != 0)
 		return -1;
 	if (!created && (attrs || members)) {
@@ -484,6 +483,9 @@ static int tx_finish(struct group_tx *tx, bool created, struct core_error *err)
 			return -1;
 		const char *params[] = { tx->c->org_id, arr, tx->now };
 		if (exec(tx->ctx, sql_users, 3, params, NULL, err) != 0)
+			goto done;
+		if (mapped && core_scim_group_mappings_apply_in(tx->ctx, &tx->scope,
+								tx->c->connection_id, arr, err) != 0)
 			goto done;
 	}
 	if (created) {
@@ -559,7 +561,7 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		"INSERT INTO teams (org_id, name, source_kind, scim_connection_id, external_id)"
 		" VALUES ($1, $2, 'scim', $3, $4) RETURNING id";
 	struct group_tx tx;
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc;
 
 	if (tx_begin(&tx, ctx, c, err) != 0) {
@@ -694,6 +696,7 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	struct group_tx tx;
 	json_t *before = NULL;
 	char *arr = NULL;
+	bool mapped = false;
 	int rc;
 
 	if (tx_begin(&tx, ctx, c, err) != 0) {
@@ -718,6 +721,11 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 		rc = exec(ctx, sql, 2, params, NULL, err);
 	if (rc == 0)
 		rc = exec(ctx, sql_users, 3, uparams, NULL, err);
+	if (rc == 0)
+		rc = core_scim_group_mapped(ctx, c->org_id, c->connection_id, tx.name_before, NULL,
+					    &mapped, err);
+	if (rc == 0 && mapped)
+		rc = core_scim_group_mappings_apply_in(ctx, &tx.scope, c->connection_id, arr, err);
 	if (rc == 0)
 		rc = core_audit(ctx, c->org_id, "scim_group.deleted", "team", id, before, NULL, err);
 	free(arr);

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "core/core.h"
+#include "scim/listing.h"
 #include "scim/group_input.h"
 #include "scim/user_store.h"
 
@@ -40,23 +41,16 @@ int group_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 			bool with_members, struct core_error *err);
 
-/* The list query: equality filters (NULL: any; displayName compares
- * case-insensitively as its caseExact=false says), sort_by one of
- * displayName, externalId, id, meta.created, meta.lastModified (NULL:
- * creation order; ties broken by creation, then id), 1-based start_index. */
-struct scim_group_query {
-	const char *display_name;
-	const char *external_id;
-	const char *id;
-	const char *sort_by;
-	bool descending;
-	bool with_members;
-	unsigned start_index;
-	unsigned count;
-};
+/* How Groups are stored, for scim/query.h: filters and sortBy over teams t. */
+extern const struct scim_storage group_store_storage;
+
+/* The list query (scim/listing.h): q->where translated with its first
+ * parameter at GROUP_STORE_FIRST_PARAM; ties in the order go by creation,
+ * then id, so pages are stable. Members rendered when with_members. */
+#define GROUP_STORE_FIRST_PARAM 7
 int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		     const struct scim_group_query *q, json_t **resources, long long *total,
-		     struct core_error *err) OB_MUST_USE;
+		     const struct scim_list_query *q, bool with_members, json_t **resources,
+		     long long *total, struct core_error *err) OB_MUST_USE;
 
 /* PUT: displayName and externalId as given (absent externalId clears it);
  * the member list is replaced when in->has_members, and kept when the

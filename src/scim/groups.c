@@ -11,6 +11,8 @@
 #include "scim/group_store.h"
 #include "scim/listing.h"
 #include "scim/ops.h"
+#include "scim/query.h"
+#include "scim/schema.h"
 
 static void conn_of(const struct scim_call *call, struct scim_conn *c)
 {
@@ -36,65 +38,21 @@ static bool wants_members(const char *attributes, const char *excluded)
 
 /* ---- list and search ---- */
 
-/* The filters the IdPs use to look groups up: `displayName eq "x"`,
- * `externalId eq "x"`, `id eq "x"` (any case, the Group URN allowed as a
- * prefix). The filter parser does the syntax; anything else is 400
- * invalidFilter until the general filter translation lands. */
-static int lookup_filter(const char *text, unsigned depth, struct scim_group_query *q,
-			 struct scim_filter **keep, struct scim_error *err)
+static int find_groups(struct scim_call *call, const struct scim_list_query *q,
+		       json_t **resources, long long *total, struct core_error *err)
 {
-	struct scim_filter *f = scim_filter_parse(text, depth, err);
-	const char *v;
+	struct scim_conn c;
 
-	if (f == NULL)
-		return -1;
-	if (f->kind != SCIM_F_COMPARE || f->op != SCIM_OP_EQ || !json_is_string(f->value) ||
-	    f->attr.sub != NULL ||
-	    (f->attr.urn != NULL && strcasecmp(f->attr.urn, SCIM_GROUP_SCHEMA) != 0))
-		goto unsupported;
-	v = json_string_value(f->value);
-	if (strcasecmp(f->attr.attr, "displayName") == 0)
-		q->display_name = v;
-	else if (strcasecmp(f->attr.attr, "externalId") == 0)
-		q->external_id = v;
-	else if (strcasecmp(f->attr.attr, "id") == 0)
-		q->id = v;
-	else
-		goto unsupported;
-	*keep = f; /* v points into it */
-	return 0;
-unsupported:
-	scim_filter_free(f);
-	return scim_fail(err, 400, SCIM_INVALID_FILTER,
-			 "unsupported filter; this server answers displayName eq, externalId eq"
-			 " and id eq for Groups");
+	conn_of(call, &c);
+	return group_store_find(&call->ctx, &c, q, *(const bool *)q->arg, resources, total, err);
 }
 
 static void list_groups(struct scim_call *call, const struct scim_listing *l)
 {
-	struct scim_group_query q = { .start_index = l->start_index, .count = l->count,
-				      .sort_by = l->sort_by, .descending = l->descending };
-	struct scim_filter *f = NULL;
-	struct scim_conn c;
-	struct scim_error serr;
-	struct core_error err;
-	json_t *resources = NULL, *out;
-	long long total;
+	bool with_members = wants_members(l->attributes, l->excluded);
 
-	conn_of(call, &c);
-	q.with_members = wants_members(l->attributes, l->excluded);
-	if (l->filter != NULL && lookup_filter(l->filter, filter_depth(call), &q, &f, &serr) != 0) {
-		scim_call_fail(call, &serr);
-		return;
-	}
-	if (group_store_find(&call->ctx, &c, &q, &resources, &total, &err) != 0) {
-		scim_call_fail_core(call, &err);
-	} else if ((out = scim_list_response(resources, total, q.start_index)) == NULL) {
-		http_respond_error(call->req, 500, "internal", "internal error");
-	} else {
-		scim_reply(call, 200, out, NULL);
-	}
-	scim_filter_free(f);
+	scim_list_answer(call, l, scim_rtype_group(), &group_store_storage, GROUP_STORE_FIRST_PARAM,
+			 find_groups, &with_members);
 }
 
 void scim_groups_list(struct http_request *req)
@@ -152,7 +110,7 @@ void scim_group_get(struct http_request *req)
 		json_decref(group);
 		goto done;
 	}
-	scim_reply(&call, 200, group, version);
+	scim_reply_resource(&call, 200, scim_rtype_group(), group);
 done:
 	scim_end(&call);
 }
@@ -187,7 +145,7 @@ void scim_group_create(struct http_request *req)
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
 	scim_group_create_do(&call, body, &res);
-	scim_send(&call, &res);
+	scim_send_projected(&call, &res, scim_rtype_group());
 done:
 	json_decref(body);
 	scim_end(&call);
@@ -224,7 +182,7 @@ void scim_group_replace(struct http_request *req)
 	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
 		goto done;
 	scim_group_replace_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
-	scim_send(&call, &res);
+	scim_send_projected(&call, &res, scim_rtype_group());
 done:
 	json_decref(body);
 	scim_end(&call);
@@ -272,7 +230,7 @@ void scim_group_patch(struct http_request *req)
 		goto done;
 	scim_group_patch_do(&call, http_param(req, 0), http_header(req, "If-Match"), body,
 			    a != NULL || x != NULL, wants_members(a, x), &res);
-	scim_send(&call, &res);
+	scim_send_projected(&call, &res, scim_rtype_group());
 done:
 	json_decref(body);
 	scim_end(&call);
@@ -300,7 +258,7 @@ void scim_group_delete(struct http_request *req)
 	if (scim_begin(req, &call) != 0)
 		goto done;
 	scim_group_delete_do(&call, http_param(req, 0), http_header(req, "If-Match"), &res);
-	scim_send(&call, &res);
+	scim_send_projected(&call, &res, scim_rtype_group());
 done:
 	scim_end(&call);
 }

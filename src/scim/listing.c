@@ -159,3 +159,53 @@ bool scim_attr_list_has(const char *list, const char *urn, const char *attr)
 	}
 	return false;
 }
+
+void scim_list_answer(struct scim_call *call, const struct scim_listing *l,
+		      const struct scim_rtype *rt, const struct scim_storage *st,
+		      unsigned first_param, scim_find_fn find, void *arg)
+{
+	struct scim_list_query q = { .start_index = l->start_index, .count = l->count,
+				     .descending = l->descending, .arg = arg };
+	struct scim_filter *filter = NULL;
+	struct scim_sql where = { 0 };
+	struct scim_error serr;
+	struct core_error err;
+	char *order = NULL;
+	json_t *resources = NULL, *out;
+	long long total;
+
+	if (l->filter != NULL) {
+		filter = scim_filter_parse(l->filter, call->ctx.cfg->scim_max_filter_depth, &serr);
+		if (filter == NULL || scim_filter_sql(filter, scim_rtype_view(rt), st, first_param,
+						      &where, &serr) != 0)
+			goto fail_scim;
+		q.where = &where;
+	}
+	if (l->sort_by != NULL) {
+		if (scim_sort_sql(l->sort_by, scim_rtype_view(rt), st, &order, &serr) != 0)
+			goto fail_scim;
+		q.order = order;
+	}
+	if (find(call, &q, &resources, &total, &err) != 0) {
+		scim_call_fail_core(call, &err);
+		goto done;
+	}
+	if (scim_project_list(rt, resources, l->attributes, l->excluded) != 0) {
+		http_respond_error(call->req, 500, "internal", "internal error");
+		goto done;
+	}
+	out = scim_list_response(resources, total, q.start_index); /* steals resources */
+	resources = NULL;
+	if (out == NULL)
+		http_respond_error(call->req, 500, "internal", "internal error");
+	else
+		scim_reply(call, 200, out, NULL);
+	goto done;
+fail_scim:
+	scim_call_fail(call, &serr);
+done:
+	json_decref(resources);
+	free(order);
+	scim_sql_clear(&where);
+	scim_filter_free(filter);
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 
 #include "scim/call.h"
+#include "scim/query.h"
+#include "scim/schema.h"
 
 struct scim_listing {
 	const char *filter;     /* NULL: none */
@@ -33,5 +35,24 @@ void scim_listing_clear(struct scim_listing *l);
  * with or without the schema URN prefix urn, sub-attributes of it
  * included)? False for a NULL list. */
 bool scim_attr_list_has(const char *list, const char *urn, const char *attr);
+
+/* A list query after translation: what a store's find function gets. */
+struct scim_list_query {
+	const struct scim_sql *where; /* translated filter, or NULL for all */
+	const char *order;            /* sortBy expression, or NULL: creation order */
+	bool descending;
+	unsigned start_index;
+	unsigned count;
+	void *arg;                    /* the store's own options */
+};
+typedef int (*scim_find_fn)(struct scim_call *call, const struct scim_list_query *q,
+			    json_t **resources, long long *total, struct core_error *err);
+
+/* Answer a list request for resource type rt stored as st: parse and
+ * translate l's filter (parameters from first_param) and sortBy, call find,
+ * project every resource and reply with a ListResponse (or the error). */
+void scim_list_answer(struct scim_call *call, const struct scim_listing *l,
+		      const struct scim_rtype *rt, const struct scim_storage *st,
+		      unsigned first_param, scim_find_fn find, void *arg);
 
 #endif

@@ -16,3 +16,5 @@ src_liborgbridge_a_SOURCES += src/scim/listing.c src/scim/listing.h
 src_liborgbridge_a_SOURCES += src/scim/group_input.c src/scim/group_input.h
 src_liborgbridge_a_SOURCES += src/scim/group_store.c src/scim/group_store.h
 src_liborgbridge_a_SOURCES += src/scim/bulk.c
+src_liborgbridge_a_SOURCES += src/scim/json_util.c src/scim/json_util.h
+src_liborgbridge_a_SOURCES += src/scim/search.c

@@ -291,6 +291,12 @@ static int check_mut(struct ctx *c, const struct scim_attr_info *in, const char 
 {
 	old = present(old);
 	nv = present(nv);
+	if (in->mutability == SCIM_MUT_READ_WRITE || in->mutability == SCIM_MUT_WRITE_ONLY) {
+		/* no comparison: big multi-valued attributes are writable */
+		if (in->required && old != NULL && nv == NULL)
+			return fail(c, SCIM_MUTABILITY, "%s is required", what);
+		return 0;
+	}
 	if (old == NULL && nv == NULL)
 		return 0;
 	if (old != NULL && nv != NULL && json_equal(old, nv))
@@ -327,7 +333,9 @@ static int write_sub(struct ctx *c, const struct target *t, json_t *obj, const c
 /* ---- the resource ---- */
 
 /* The object t's attribute lives in: the resource, or its extension object
- * (created when create is set). NULL when absent (or on ENOMEM with create). */
+ * (created when create is set). NULL when absent (or on ENOMEM with create).
+ * The resource is a shallow copy of the caller's: what the engine changes,
+ * it copies first (extension objects here, values in items_copy/own_item). */
 static json_t *container(struct ctx *c, const struct target *t, bool create)
 {
 	json_t *ext;
@@ -335,12 +343,14 @@ static json_t *container(struct ctx *c, const struct target *t, bool create)
 	if (t->urn == NULL)
 		return c->res;
 	ext = get_ci(c->res, t->urn);
-	if (!json_is_object(ext)) {
-		if (!create)
-			return NULL;
-		if ((ext = json_object()) == NULL || set_ci(c->res, t->urn, ext) != 0)
-			return NULL;
-	}
+	if (json_is_object(ext) && json_object_get(c->touched_ext, t->urn) != NULL)
+		return ext; /* ours already */
+	if (!json_is_object(ext) && !create)
+		return NULL;
+	/* the copy is shallow: write to our own extension object */
+	ext = json_is_object(ext) ? json_copy(ext) : json_object();
+	if (ext == NULL || set_ci(c->res, t->urn, ext) != 0)
+		return NULL;
 	if (json_object_set(c->touched_ext, t->urn, json_true()) != 0)
 		return NULL;
 	return ext;
@@ -359,17 +369,27 @@ static int write_attr(struct ctx *c, const struct target *t, json_t *cont, json_
 }
 
 /* A copy of a multi-valued attribute's values to edit (a stray single value
- * becomes a one-item array). */
+ * becomes a one-item array). Shallow: own_item() before changing a value. */
 static json_t *items_copy(json_t *old)
 {
 	json_t *arr;
 
 	if (json_is_array(old))
-		return json_deep_copy(old);
+		return json_copy(old);
 	arr = json_array();
-	if (arr != NULL && present(old) != NULL && json_array_append_new(arr, json_deep_copy(old)))
+	if (arr != NULL && present(old) != NULL && json_array_append(arr, old) != 0)
 		return json_decref(arr), NULL;
 	return arr;
+}
+
+/* Value i of arr, copied so it can be changed (NULL on ENOMEM). */
+static json_t *own_item(json_t *arr, size_t i)
+{
+	json_t *item = json_deep_copy(json_array_get(arr, i));
+
+	if (item == NULL || json_array_set_new(arr, i, item) != 0)
+		return NULL;
+	return item;
 }
 
 /* Remember that the current operation made item primary. */
@@ -380,27 +400,43 @@ static int note_primary(struct ctx *c, const struct target *t, json_t *item)
 	return json_array_append(c->primaries, item) == 0 ? 0 : oom(c);
 }
 
+static bool noted_primary(const struct ctx *c, const json_t *item)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(c->primaries, i, p) {
+		if (p == item)
+			return true;
+	}
+	return false;
+}
+
 /* "primary" is true for at most one value (RFC 7643 section 2.4): the one
  * this operation made primary wins, the others lose the flag. */
 static int fix_primary(struct ctx *c, const struct target *t, json_t *arr)
 {
-	json_t *winner = NULL, *item, *p;
-	size_t i, j;
+	json_t *winner = NULL, *item;
+	size_t j;
 	int rc = 0;
 
-	json_array_foreach(c->primaries, i, p) {
-		if (!is_primary(t, p))
+	if (json_array_size(c->primaries) == 0)
+		return 0;
+	json_array_foreach(arr, j, item) {
+		if (!is_primary(t, item) || !noted_primary(c, item))
 			continue;
-		if (winner != NULL && winner != p) {
+		if (winner != NULL) {
 			rc = fail(c, SCIM_INVALID_VALUE, "only one %s value may be primary", t->what);
 			goto out;
 		}
-		winner = p;
+		winner = item;
 	}
 	if (winner == NULL)
 		goto out;
 	json_array_foreach(arr, j, item) {
-		if (item != winner && is_primary(t, item) &&
+		if (item == winner || !is_primary(t, item))
+			continue;
+		if ((item = own_item(arr, j)) == NULL ||
 		    set_ci(item, t->primary, json_false()) != 0) {
 			rc = oom(c);
 			goto out;
@@ -442,40 +478,155 @@ static bool item_contains(const struct ctx *c, const struct target *t, json_t *i
 		return false;
 	json_object_foreach(g, key, v) {
 		iv = present(get_ci(item, key));
-		if (iv == NULL || !lookup(c, t->urn, t->info.name, key, &si) ||
-		    !same_value(iv, v, si.case_exact))
+		if (iv == NULL || !same_value(iv, v, false))
+			return false; /* cheap, and decides most comparisons */
+		if (json_equal(iv, v))
+			continue;
+		if (!lookup(c, t->urn, t->info.name, key, &si) || !same_value(iv, v, si.case_exact))
 			return false;
 	}
 	return true;
 }
 
-/* The existing value an added one merges into: the same "value" and "type"
- * (a member added again, an email re-sent with primary), or one that already
- * holds all of it. -1 when none. */
-static long find_same(const struct ctx *c, const struct target *t, json_t *arr, json_t *item)
+/* ---- an index of a multi-valued attribute's values by "value" ----
+ * So that adding or removing members of a group with 100,000 of them does
+ * not compare every given value with every value there. Positions in arr,
+ * found by the "value" string (the value itself for a simple attribute),
+ * compared per caseExact; values without one are not indexed. */
+struct vindex {
+	json_t *arr;
+	const char *vname; /* "value" sub-attribute; NULL for a simple attribute */
+	bool exact;
+	size_t *slot; /* position + 1, 0 for empty; open addressing */
+	size_t cap, used;
+};
+
+static const char *ix_key(const struct vindex *ix, const json_t *item, size_t *n)
 {
-	struct scim_attr_info vi, ti;
-	bool by_value = false, typed = false;
-	json_t *e, *v = NULL;
-	size_t i;
+	const json_t *v = ix->vname != NULL ? get_ci(item, ix->vname) : item;
 
-	if (t->info.type == SCIM_AT_COMPLEX && lookup(c, t->urn, t->info.name, "value", &vi) &&
-	    (v = present(get_ci(item, vi.name))) != NULL) {
-		by_value = true;
-		typed = lookup(c, t->urn, t->info.name, "type", &ti);
+	if (!json_is_string(v))
+		return NULL;
+	*n = json_string_length(v);
+	return json_string_value(v);
+}
+
+static size_t ix_hash(const struct vindex *ix, const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		h = (h ^ (ix->exact || ch < 'A' || ch > 'Z' ? ch : ch + 32)) * 1099511628211ULL;
 	}
-	json_array_foreach(arr, i, e) {
-		if (by_value && json_is_object(e)) {
-			json_t *ev = present(get_ci(e, vi.name));
-			json_t *et = typed ? present(get_ci(e, ti.name)) : NULL;
-			json_t *it = typed ? present(get_ci(item, ti.name)) : NULL;
+	return (size_t)h & (ix->cap - 1);
+}
 
-			if (ev != NULL && same_value(ev, v, vi.case_exact) &&
-			    (et == NULL ? it == NULL : it != NULL && same_value(et, it, ti.case_exact)))
-				return (long)i;
-		} else if (item_contains(c, t, e, item)) {
-			return (long)i;
+static bool ix_same(const struct vindex *ix, const char *a, size_t na, const char *b, size_t nb)
+{
+	return na == nb && (ix->exact ? memcmp(a, b, na) == 0 : strncasecmp(a, b, na) == 0);
+}
+
+static int ix_insert(struct vindex *ix, size_t pos)
+{
+	const char *k;
+	size_t n, h;
+
+	if ((k = ix_key(ix, json_array_get(ix->arr, pos), &n)) == NULL)
+		return 0;
+	if (2 * (ix->used + 1) > ix->cap) {
+		size_t *old = ix->slot, oldcap = ix->cap;
+
+		ix->cap = ix->cap ? ix->cap * 2 : 64;
+		if ((ix->slot = calloc(ix->cap, sizeof(*ix->slot))) == NULL) {
+			ix->slot = old;
+			ix->cap = oldcap;
+			return -1;
 		}
+		ix->used = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i] != 0 && ix_insert(ix, old[i] - 1) != 0)
+				return free(old), -1;
+		free(old);
+	}
+	for (h = ix_hash(ix, k, n); ix->slot[h] != 0; h = (h + 1) & (ix->cap - 1))
+		;
+	ix->slot[h] = pos + 1;
+	ix->used++;
+	return 0;
+}
+
+/* The index of arr, or an empty one (ix->cap 0) when t's values have no
+ * "value" to index by. */
+static int ix_build(const struct ctx *c, const struct target *t, json_t *arr, struct vindex *ix)
+{
+	struct scim_attr_info vi;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->arr = arr;
+	if (t->info.type == SCIM_AT_COMPLEX) {
+		if (!lookup(c, t->urn, t->info.name, "value", &vi))
+			return 0;
+		ix->vname = vi.name;
+		ix->exact = vi.case_exact;
+	} else {
+		ix->exact = t->info.case_exact;
+	}
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (ix_insert(ix, i) != 0)
+			return -1;
+	return 0;
+}
+
+/* The positions whose "value" is item's, one per call from *cursor (start
+ * it at 0); -1 when there are no more, or when item has no "value" (then
+ * *indexed is false and the caller scans). */
+static long ix_next(const struct vindex *ix, const json_t *item, size_t *cursor, bool *indexed)
+{
+	const char *k, *ek;
+	size_t n, en, h, pos;
+
+	*indexed = ix->cap > 0 && (k = ix_key(ix, item, &n)) != NULL;
+	if (!*indexed)
+		return -1;
+	h = (ix_hash(ix, k, n) + *cursor) & (ix->cap - 1);
+	for (; ix->slot[h] != 0; h = (h + 1) & (ix->cap - 1)) {
+		++*cursor;
+		pos = ix->slot[h] - 1;
+		ek = ix_key(ix, json_array_get(ix->arr, pos), &en);
+		if (ek != NULL && ix_same(ix, k, n, ek, en))
+			return (long)pos;
+	}
+	return -1;
+}
+
+/* The existing value an added one merges into: the same "value" and "type"
+ * (a member added again, an email re-sent with primary), or, for values
+ * without a "value", one that already holds all of it. -1 when none. */
+static long find_same(const struct ctx *c, const struct target *t, const struct vindex *ix,
+		      json_t *item)
+{
+	struct scim_attr_info ti;
+	bool typed, indexed;
+	size_t cursor = 0, i;
+	json_t *e, *it;
+	long at;
+
+	typed = t->info.type == SCIM_AT_COMPLEX && lookup(c, t->urn, t->info.name, "type", &ti);
+	it = typed ? present(get_ci(item, ti.name)) : NULL;
+	while ((at = ix_next(ix, item, &cursor, &indexed)) >= 0) {
+		json_t *et = typed ? present(get_ci(json_array_get(ix->arr, (size_t)at), ti.name))
+				   : NULL;
+
+		if (et == NULL ? it == NULL : it != NULL && same_value(et, it, ti.case_exact))
+			return at;
+	}
+	if (indexed)
+		return -1;
+	json_array_foreach(ix->arr, i, e) {
+		if (item_contains(c, t, e, item))
+			return (long)i;
 	}
 	return -1;
 }
@@ -497,27 +648,38 @@ static int merge_into(struct ctx *c, const struct target *t, json_t *item, json_
  * there (find_same) are merged, not duplicated. */
 static int add_items(struct ctx *c, const struct target *t, json_t *cont, json_t *old, json_t *items)
 {
-	json_t *arr = items_copy(old), *item;
+	json_t *arr = items_copy(old), *item, *e;
+	struct vindex ix = { 0 };
 	size_t i;
 	long at;
 	int rc = -1;
 
-	if (arr == NULL)
-		return oom(c);
+	if (arr == NULL || ix_build(c, t, arr, &ix) != 0) {
+		oom(c);
+		goto out;
+	}
 	json_array_foreach(items, i, item) {
-		at = find_same(c, t, arr, item);
+		at = find_same(c, t, &ix, item);
 		if (at >= 0 && t->info.type == SCIM_AT_COMPLEX) {
-			if (merge_into(c, t, json_array_get(arr, (size_t)at), item) != 0)
-				goto out;
-		} else if (at < 0) {
-			if (json_array_append(arr, item) != 0 || note_primary(c, t, item) != 0) {
+			if ((e = own_item(arr, (size_t)at)) == NULL) {
 				oom(c);
 				goto out;
 			}
+			if (merge_into(c, t, e, item) != 0)
+				goto out;
+		} else if (at < 0) {
+			if (json_array_append(arr, item) != 0 ||
+			    ix_insert(&ix, json_array_size(arr) - 1) != 0) {
+				oom(c);
+				goto out;
+			}
+			if (note_primary(c, t, item) != 0)
+				goto out;
 		}
 	}
 	rc = write_items(c, t, cont, old, arr);
 out:
+	free(ix.slot);
 	json_decref(arr);
 	return rc;
 }
@@ -528,8 +690,11 @@ out:
 static int remove_values(struct ctx *c, const struct target *t, json_t *cont, json_t *old,
 			 json_t *value)
 {
-	json_t *given = NULL, *arr = NULL, *g;
-	size_t i, j;
+	json_t *given = NULL, *arr = NULL, *kept = NULL, *g;
+	struct vindex ix = { 0 };
+	bool *gone = NULL, indexed;
+	size_t i, j, cursor;
+	long at;
 	int rc = -1;
 
 	if (coerce_attr(c, t, value, &given) != 0)
@@ -538,17 +703,30 @@ static int remove_values(struct ctx *c, const struct target *t, json_t *cont, js
 		json_decref(given);
 		return 0;
 	}
-	if ((arr = items_copy(old)) == NULL) {
-		oom(c);
-		goto out;
-	}
+	if ((arr = items_copy(old)) == NULL || ix_build(c, t, arr, &ix) != 0 ||
+	    (gone = calloc(json_array_size(arr) + 1, sizeof(*gone))) == NULL ||
+	    (kept = json_array()) == NULL)
+		goto nomem;
 	json_array_foreach(given, i, g) {
-		for (j = json_array_size(arr); j-- > 0;)
+		cursor = 0;
+		while ((at = ix_next(&ix, g, &cursor, &indexed)) >= 0)
+			if (item_contains(c, t, json_array_get(arr, (size_t)at), g))
+				gone[at] = true;
+		for (j = 0; !indexed && j < json_array_size(arr); j++)
 			if (item_contains(c, t, json_array_get(arr, j), g))
-				json_array_remove(arr, j);
+				gone[j] = true;
 	}
-	rc = write_attr(c, t, cont, old, json_array_size(arr) ? arr : NULL);
+	for (j = 0; j < json_array_size(arr); j++)
+		if (!gone[j] && json_array_append(kept, json_array_get(arr, j)) != 0)
+			goto nomem;
+	rc = write_attr(c, t, cont, old, json_array_size(kept) ? kept : NULL);
+	goto out;
+nomem:
+	oom(c);
 out:
+	free(gone);
+	free(ix.slot);
+	json_decref(kept);
 	json_decref(arr);
 	json_decref(given);
 	return rc;
@@ -632,6 +810,8 @@ static int op_sub(struct ctx *c, enum op_kind op, const struct target *t, json_t
 		json_array_foreach(edit, i, item) {
 			if (!json_is_object(item))
 				continue;
+			if ((item = own_item(edit, i)) == NULL)
+				goto nomem;
 			if (write_sub(c, t, item, t->sub.name, nv) != 0 ||
 			    note_primary(c, t, item) != 0)
 				goto out;
@@ -719,6 +899,7 @@ fail:
 static int op_filtered(struct ctx *c, enum op_kind op, const struct target *t, json_t *value)
 {
 	json_t *cont = container(c, t, op == OP_ADD), *old, *edit = NULL, *nv = NULL, *item;
+	json_t *kept = NULL;
 	bool *hit = NULL;
 	size_t i, n, matched = 0;
 	int r, rc = -1;
@@ -772,10 +953,11 @@ static int op_filtered(struct ctx *c, enum op_kind op, const struct target *t, j
 		if (!hit[i])
 			continue;
 		item = json_array_get(edit, i);
-		if (op == OP_REMOVE && !t->has_sub) {
-			json_array_remove(edit, i);
-			continue;
-		}
+		if (op == OP_REMOVE && !t->has_sub)
+			continue; /* dropped below */
+		if (json_is_object(item) && (t->has_sub || op == OP_ADD) &&
+		    (item = own_item(edit, i)) == NULL)
+			goto nomem;
 		if (t->has_sub && !json_is_object(item))
 			continue;
 		if (!t->has_sub && t->info.type != SCIM_AT_COMPLEX) {
@@ -792,12 +974,23 @@ static int op_filtered(struct ctx *c, enum op_kind op, const struct target *t, j
 		if (r != 0)
 			goto out;
 	}
+	if (op == OP_REMOVE && !t->has_sub) {
+		if ((kept = json_array()) == NULL)
+			goto nomem;
+		for (i = 0; i < n; i++)
+			if (!hit[i] && json_array_append(kept, json_array_get(edit, i)) != 0)
+				goto nomem;
+		json_decref(edit);
+		edit = kept;
+		kept = NULL;
+	}
 	rc = write_items(c, t, cont, old, edit);
 	goto out;
 nomem:
 	oom(c);
 out:
 	free(hit);
+	json_decref(kept);
 	json_decref(nv);
 	json_decref(edit);
 	return rc;
@@ -1025,6 +1218,12 @@ static int sync_schemas(struct ctx *c)
 	size_t at;
 	bool used;
 
+	if (json_object_size(c->touched_ext) == 0)
+		return 0;
+	if (json_is_array(schemas)) { /* shared with the caller's resource: copy */
+		if ((schemas = json_copy(schemas)) == NULL || set_ci(c->res, "schemas", schemas) != 0)
+			return oom(c);
+	}
 	for (size_t i = 0; c->urns[i] != NULL; i++) {
 		urn = c->urns[i];
 		if (get_ci(c->touched_ext, urn) == NULL)
@@ -1081,7 +1280,7 @@ int scim_patch_apply(const json_t *resource, const json_t *body,
 	while (schema->ext_urns != NULL && schema->ext_urns[n] != NULL)
 		n++;
 	c.urns = calloc(n + 2, sizeof(*c.urns));
-	c.res = json_deep_copy(resource);
+	c.res = json_copy((json_t *)resource); /* shallow: see container() */
 	c.touched_ext = json_object();
 	c.primaries = json_array();
 	if (c.urns == NULL || c.res == NULL || c.touched_ext == NULL || c.primaries == NULL) {

@@ -2,7 +2,8 @@
  * to a resource held as JSON in its canonical form (core attributes at the
  * top level, extension attributes under their schema URN key). Pure: no I/O.
  *
- * Atomic: the operations run on a deep copy; either all apply and the new
+ * Atomic: the operations run on a copy (copy-on-write, so a PATCH costs what
+ * it touches, not the size of the resource); either all apply and the new
  * resource is returned, or none does and the input is left untouched.
  * Tolerates what Okta and Entra ID send: op names in any case ("Replace"),
  * path-less add/replace whose value object holds dotted ("name.givenName")
@@ -23,7 +24,9 @@
  * schema describes the resource type (its lookup must cover the common
  * attributes; readOnly ones, such as id and meta, are refused).
  * max_filter_depth as in scim_filter_parse (0 = default).
- * On success returns 0, *out is a new reference to the patched resource and
+ * On success returns 0, *out is a new reference to the patched resource (it
+ * shares the values it did not change with resource and body: treat all
+ * three as read-only, or json_deep_copy the result) and
  * *changed (may be NULL) tells whether it differs from the input (a no-op
  * patch must not bump the version); err is left alone. On failure returns -1,
  * *out is NULL and err (may be NULL) holds the SCIM error, its detail

@@ -44,10 +44,12 @@ static bool valid_sub(const char *s, size_t n)
 	return true;
 }
 
-/* Offset of the ']' closing the '[' at open, skipping quoted strings; len if none. */
+/* Offset of the ']' closing the '[' at open, skipping quoted strings and
+ * inner brackets (so a nested value filter gets its own error); len if none. */
 static size_t closing_bracket(const char *s, size_t len, size_t open)
 {
 	bool in_str = false;
+	size_t depth = 0;
 
 	for (size_t i = open + 1; i < len; i++) {
 		if (in_str) {
@@ -57,7 +59,9 @@ static size_t closing_bracket(const char *s, size_t len, size_t open)
 				in_str = false;
 		} else if (s[i] == '"') {
 			in_str = true;
-		} else if (s[i] == ']') {
+		} else if (s[i] == '[') {
+			depth++;
+		} else if (s[i] == ']' && depth-- == 0) {
 			return i;
 		}
 	}
@@ -100,10 +104,10 @@ struct scim_path *scim_path_parse_n(const char *text, size_t len, const char *co
 	close = closing_bracket(text, len, open);
 	if (close == len)
 		return bad(p, err, open, "unbalanced '['");
-	p->filter = scim_filter_parse_n(text + open + 1, close - open - 1, max_depth, err);
+	p->filter = scim_filter_parse_at(text, open + 1, close, max_depth, err);
 	if (p->filter == NULL) {
 		scim_path_free(p);
-		return NULL; /* err: invalidFilter from the parser */
+		return NULL; /* err: invalidFilter from the parser, offsets in the path */
 	}
 	if (has_value_path(p->filter))
 		return bad(p, err, open + 1, "value filters cannot be nested");

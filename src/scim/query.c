@@ -181,7 +181,7 @@ static void emit_cmp(struct gen *g, const char *lhs, enum scim_op op, const char
 static int compare(struct gen *g, const struct operand *o, enum scim_op op, const json_t *v)
 {
 	char num[64], lhs[EXPR_MAX + 128], rhs[48];
-	const char *text;
+	const char *text = NULL;
 	unsigned n;
 	enum scim_atype type = o->info.type;
 

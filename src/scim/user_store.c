@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/members.h"
+#include "core/scim_group_roles.h"
 #include "scim/error.h"
 #include "strbuf.h"
 
@@ -168,7 +169,7 @@ const struct scim_storage user_store_storage = {
 };
 
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		    const struct scim_user_query *q, json_t **resources, long long *total,
+		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err)
 {
 	const char *dir = q->descending ? "DESC" : "ASC";
@@ -254,7 +255,7 @@ static int match_one(struct core_ctx *ctx, const char *sql, const char *org_id,
 		     struct core_error *err)
 {
 	const char *params[] = { org_id, key, conn_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	int found;
 
 	if (exec(ctx, sql, 3, params, &res, err) != 0)
@@ -300,7 +301,7 @@ static int apply_active(struct core_ctx *ctx, struct org_scope *scope, const cha
 {
 	static const char sql[] = "SELECT status FROM members WHERE org_id = $1 AND id = $2";
 	const char *params[] = { scope->org_id, member_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	bool is_active;
 
 	if (exec(ctx, sql, 2, params, &res, err) != 0)
@@ -345,7 +346,7 @@ static int provision(struct core_ctx *ctx, const struct scim_conn *c,
 		" scim_connection_id, external_id, profile)"
 		" VALUES ($1, $2, $3, 'USER', $4, 'scim', $5, $6, $7::jsonb) RETURNING id";
 	char account_id[UUID_TEXT_LEN];
-	PGresult *res;
+	PGresult *res = NULL;
 
 	if (in->email == NULL)
 		return core_fail(err, 400, SCIM_INVALID_VALUE,
@@ -387,6 +388,19 @@ static int claim(struct core_ctx *ctx, struct org_scope *scope, const struct sci
 	return apply_active(ctx, scope, member_id, in->active, err);
 }
 
+/* [scim] roles_attribute: the User's "roles" (with its groups) set its
+ * org role, in the write's transaction. */
+static int apply_roles_attribute(struct core_ctx *ctx, struct org_scope *scope,
+				 const struct scim_conn *c, const char *id, struct core_error *err)
+{
+	char ids[UUID_TEXT_LEN + 2];
+
+	if (!ctx->cfg->scim_roles_attribute)
+		return 0;
+	snprintf(ids, sizeof(ids), "{%s}", id);
+	return core_scim_group_mappings_apply_in(ctx, scope, c->connection_id, ids, err);
+}
+
 static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		       const struct scim_user_input *in, json_t **out, struct core_error *err)
 {
@@ -426,6 +440,8 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 	} else if (provision(ctx, c, in, profile, now, member_id, err) != 0) {
 		goto fail;
 	}
+	if (apply_roles_attribute(ctx, &scope, c, member_id, err) != 0)
+		goto fail;
 	after = render_in(ctx, c, member_id, err);
 	if (after == NULL)
 		goto fail;
@@ -468,7 +484,7 @@ static int lock_mine(struct core_ctx *ctx, const struct scim_conn *c, const char
 	static const char sql[] = "SELECT version FROM members WHERE org_id = $1 AND id = $2"
 				  " AND scim_connection_id = $3 AND status <> 'removed' FOR UPDATE";
 	const char *params[] = { c->org_id, id, c->connection_id };
-	PGresult *res;
+	PGresult *res = NULL;
 	long version;
 
 	if (exec(ctx, sql, 3, params, &res, err) != 0)
@@ -513,7 +529,8 @@ static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const c
 		goto fail;
 	const char *params[] = { c->org_id, id, in->user_name, in->external_id, profile, now };
 	if (exec(ctx, sql, 6, params, NULL, err) != 0 ||
-	    apply_active(ctx, &scope, id, in->active, err) != 0)
+	    apply_active(ctx, &scope, id, in->active, err) != 0 ||
+	    apply_roles_attribute(ctx, &scope, c, id, err) != 0)
 		goto fail;
 	after = render_in(ctx, c, id, err);
 	if (after == NULL)

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 
 #include "core/core.h"
-#include "scim/query.h"
+#include "scim/listing.h"
 
 /* Who asks: the authenticated connection (see scim/call.h). Borrowed. */
 struct scim_conn {
@@ -70,21 +70,12 @@ json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const ch
 /* How Users are stored, for scim/query.h: filters and sortBy over members m. */
 extern const struct scim_storage user_store_storage;
 
-/* The list query. where: a translated filter (scim_filter_sql with first
- * parameter USER_STORE_FIRST_PARAM), or NULL for every User; order: a
- * scim_sort_sql expression or NULL for creation order (ties always go by
- * creation, then id, so pages are stable); start_index is 1-based. */
+/* The list query (scim/listing.h): q->where translated with its first
+ * parameter at USER_STORE_FIRST_PARAM; ties in the order go by creation,
+ * then id, so pages are stable. *resources: the page; *total: all matches. */
 #define USER_STORE_FIRST_PARAM 6
-struct scim_user_query {
-	const struct scim_sql *where;
-	const char *order;
-	bool descending;
-	unsigned start_index;
-	unsigned count;
-};
-/* *resources: the page (array); *total: all matches. */
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		    const struct scim_user_query *q, json_t **resources, long long *total,
+		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err) OB_MUST_USE;
 
 /* PUT (and PATCH, which renders, patches and replaces): replace the user's

@@ -10,11 +10,12 @@
 #include "api/api.h"
 #include "scim/call.h"
 #include "scim/filter.h"
+#include "scim/listing.h"
 #include "scim/ops.h"
+#include "scim/patch.h"
 #include "scim/query.h"
 #include "scim/schema.h"
 #include "scim/user_store.h"
-#include "strbuf.h"
 
 static void conn_of(const struct scim_call *call, struct scim_conn *c)
 {
@@ -25,180 +26,46 @@ static void conn_of(const struct scim_call *call, struct scim_conn *c)
 
 /* ---- list and search ---- */
 
-struct list_params {
-	const char *filter;
-	const char *sort_by;
-	const char *sort_order;
-	const char *attributes;
-	const char *excluded;
-	unsigned start_index;
-	unsigned count;
-};
-
-static void list_users(struct scim_call *call, const struct list_params *lp)
+static int find_users(struct scim_call *call, const struct scim_list_query *q,
+		      json_t **resources, long long *total, struct core_error *err)
 {
-	const struct scim_rtype *rt = scim_rtype_user();
-	struct scim_user_query q = { .start_index = lp->start_index, .count = lp->count };
-	struct scim_filter *filter = NULL;
-	struct scim_sql where = { 0 };
 	struct scim_conn c;
-	struct scim_error serr;
-	struct core_error err;
-	char *order = NULL;
-	json_t *resources = NULL, *out;
-	long long total;
 
 	conn_of(call, &c);
-	if (lp->filter != NULL) {
-		filter = scim_filter_parse(lp->filter, call->ctx.cfg->scim_max_filter_depth, &serr);
-		if (filter == NULL || scim_filter_sql(filter, scim_rtype_view(rt), &user_store_storage,
-						      USER_STORE_FIRST_PARAM, &where, &serr) != 0)
-			goto fail_scim;
-		q.where = &where;
-	}
-	if (lp->sort_by != NULL) {
-		if (scim_sort_sql(lp->sort_by, scim_rtype_view(rt), &user_store_storage, &order,
-				  &serr) != 0)
-			goto fail_scim;
-		q.order = order;
-	}
-	if (lp->sort_order != NULL) {
-		if (strcasecmp(lp->sort_order, "descending") == 0) {
-			q.descending = true;
-		} else if (strcasecmp(lp->sort_order, "ascending") != 0) {
-			scim_fail(&serr, 400, SCIM_INVALID_VALUE,
-				  "sortOrder must be \"ascending\" or \"descending\"");
-			goto fail_scim;
-		}
-	}
-	if (user_store_find(&call->ctx, &c, &q, &resources, &total, &err) != 0) {
-		scim_call_fail_core(call, &err);
-		goto done;
-	}
-	if (scim_project_list(rt, resources, lp->attributes, lp->excluded) != 0) {
-		http_respond_error(call->req, 500, "internal", "internal error");
-		goto done;
-	}
-	out = scim_list_response(resources, total, q.start_index); /* steals resources */
-	resources = NULL;
-	if (out == NULL) {
-		http_respond_error(call->req, 500, "internal", "internal error");
-		goto done;
-	}
-	scim_reply(call, 200, out, NULL);
-	goto done;
-fail_scim:
-	scim_call_fail(call, &serr);
-done:
-	json_decref(resources);
-	free(order);
-	scim_sql_clear(&where);
-	scim_filter_free(filter);
+	return user_store_find(&call->ctx, &c, q, resources, total, err);
+}
+
+static void list_users(struct scim_call *call, const struct scim_listing *l)
+{
+	scim_list_answer(call, l, scim_rtype_user(), &user_store_storage, USER_STORE_FIRST_PARAM,
+			 find_users, NULL);
 }
 
 void scim_users_list(struct http_request *req)
 {
 	struct scim_call call;
-	struct list_params lp = { 0 };
+	struct scim_listing l = { 0 };
 
-	if (scim_begin(req, &call) != 0 || scim_paging(&call, &lp.start_index, &lp.count) != 0)
+	if (scim_begin(req, &call) != 0 || scim_listing_from_query(&call, &l) != 0)
 		goto done;
-	lp.filter = http_query(req, "filter");
-	lp.sort_by = http_query(req, "sortBy");
-	lp.sort_order = http_query(req, "sortOrder");
-	lp.attributes = http_query(req, "attributes");
-	lp.excluded = http_query(req, "excludedAttributes");
-	list_users(&call, &lp);
+	list_users(&call, &l);
 done:
+	scim_listing_clear(&l);
 	scim_end(&call);
-}
-
-/* A string member of a .search body, or NULL; *bad when it is not a string. */
-static const char *search_string(json_t *body, const char *name, bool *bad)
-{
-	json_t *v = json_object_get(body, name);
-
-	if (v == NULL || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v))
-		*bad = true;
-	return json_string_value(v);
-}
-
-/* A SearchRequest's attributes / excludedAttributes: an array of strings
- * (or one string), joined with commas into *out (malloc'd; NULL when
- * absent). false when malformed. */
-static bool search_list(json_t *body, const char *name, char **out)
-{
-	json_t *v = json_object_get(body, name), *item;
-	struct strbuf b = { 0 };
-	size_t i;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return true;
-	if (json_is_string(v))
-		return (*out = strdup(json_string_value(v))) != NULL;
-	if (!json_is_array(v))
-		return false;
-	json_array_foreach(v, i, item) {
-		if (!json_is_string(item)) {
-			strbuf_free(&b);
-			return false;
-		}
-		if (i > 0)
-			strbuf_str(&b, ",");
-		strbuf_str(&b, json_string_value(item));
-	}
-	*out = strbuf_finish(&b);
-	return *out != NULL || json_array_size(v) == 0;
 }
 
 void scim_users_search(struct http_request *req)
 {
 	struct scim_call call;
-	struct list_params lp = { 0 };
-	json_t *body = NULL, *v;
-	char *attributes = NULL, *excluded = NULL;
-	bool bad = false;
-	unsigned cap;
+	struct scim_listing l = { 0 };
+	json_t *body = NULL;
 
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
+	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL ||
+	    scim_listing_from_search(&call, body, &l) != 0)
 		goto done;
-	cap = call.ctx.cfg->scim_max_results ? call.ctx.cfg->scim_max_results : 100;
-	lp.filter = search_string(body, "filter", &bad);
-	lp.sort_by = search_string(body, "sortBy", &bad);
-	lp.sort_order = search_string(body, "sortOrder", &bad);
-	lp.start_index = 1;
-	lp.count = cap;
-	v = json_object_get(body, "startIndex");
-	if (json_is_integer(v))
-		lp.start_index = json_integer_value(v) < 1 ? 1 : (unsigned)json_integer_value(v);
-	else if (v != NULL)
-		bad = true;
-	v = json_object_get(body, "count");
-	if (json_is_integer(v))
-		lp.count = json_integer_value(v) < 0	     ? 0
-			   : json_integer_value(v) > cap ? cap
-							 : (unsigned)json_integer_value(v);
-	else if (v != NULL)
-		bad = true;
-	if (!search_list(body, "attributes", &attributes) ||
-	    !search_list(body, "excludedAttributes", &excluded))
-		bad = true;
-	if (bad) {
-		http_respond_error(req, 400, SCIM_INVALID_VALUE,
-				   "malformed SearchRequest: filter, sortBy and sortOrder are strings,"
-				   " startIndex and count integers, attributes and excludedAttributes"
-				   " arrays of strings");
-		goto done;
-	}
-	lp.attributes = attributes;
-	lp.excluded = excluded;
-	list_users(&call, &lp);
+	list_users(&call, &l);
 done:
-	free(attributes);
-	free(excluded);
+	scim_listing_clear(&l);
 	json_decref(body);
 	scim_end(&call);
 }
@@ -310,14 +177,26 @@ done:
 	scim_end(&call);
 }
 
-/* The PatchOp applied to the rendered User: the patched resource into *out.
- * This is where H2's PATCH engine (scim/patch.h) plugs in. */
-static int patch_user(json_t *current, json_t *patch, json_t **out, struct scim_error *err)
+/* The PatchOp applied to the rendered User: the patched resource into *out
+ * (*changed false: it is the resource as it was). */
+static int patch_user(const struct scim_call *call, json_t *current, json_t *patch,
+		      json_t **out, bool *changed, struct scim_error *err)
 {
-	(void)current;
-	(void)patch;
+	const struct scim_rtype *rt = scim_rtype_user();
+	json_t *patched = NULL;
+
 	*out = NULL;
-	return scim_fail(err, 501, NULL, "PATCH is not implemented yet");
+	if (scim_patch_apply(current, patch, scim_rtype_view(rt), call->ctx.cfg->scim_max_filter_depth,
+			     &patched, changed, err) != 0)
+		return -1;
+	if (!*changed) {
+		*out = patched;
+		return 0;
+	}
+	/* The result must be a valid User as a PUT body would have to be. */
+	*out = scim_validate(rt, patched, NULL, err);
+	json_decref(patched);
+	return *out != NULL ? 0 : -1;
 }
 
 /* PATCH = read, patch, replace at the version read: atomic because the
@@ -332,6 +211,7 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 	struct core_error err;
 	json_t *current = NULL, *patched = NULL, *user = NULL;
 	char version[32];
+	bool changed;
 
 	conn_of(call, &c);
 	for (int attempt = 0;; attempt++) {
@@ -346,9 +226,15 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 					  "If-Match does not match the current version of the resource");
 			goto done;
 		}
-		if (patch_user(current, body, &patched, &serr) != 0) {
+		if (patch_user(call, current, body, &patched, &changed, &serr) != 0) {
 			scim_result_fail(res, &serr);
 			goto done;
+		}
+		if (!changed) {
+			/* Nothing to write: the version (ETag) stays. */
+			user = current;
+			current = NULL;
+			break;
 		}
 		if (scim_user_input_from(patched, &in, &err) != 0) {
 			scim_result_fail_core(res, &err);
@@ -424,9 +310,4 @@ void scim_me(struct http_request *req)
 	 * so there is no "me" to resolve. */
 	http_respond_error(req, 501, "not_implemented",
 			   "/Me is not supported: SCIM connections authenticate an identity provider");
-}
-
-void scim_search_root(struct http_request *req)
-{
-	http_respond_error(req, 501, "not_implemented", "POST /.search is not implemented yet");
 }

@@ -1,8 +1,6 @@
 /* See scheduler.h. */
 #include "sync/scheduler.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,17 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "worker.h"
 
 /* Longest wait between two looks at the directories' state. */
 #define CHECK_MAX_S 5
 
 struct sync_scheduler {
 	struct sync_scheduler_env env;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake; /* CLOCK_MONOTONIC */
-	bool stop;           /* guarded by lock */
-	atomic_bool cancel;  /* the same, for a run in progress */
+	struct worker worker; /* cancel also stops a run in progress */
 	unsigned db_failures;
 };
 
@@ -50,7 +45,7 @@ static int due(struct db_conn *conn, const struct directory_config *dir)
 
 static bool stopping(struct sync_scheduler *s)
 {
-	return atomic_load(&s->cancel);
+	return atomic_load(&s->worker.cancel);
 }
 
 /* Look at every directory once; run the due ones. Returns the seconds to
@@ -65,7 +60,7 @@ static unsigned check(struct sync_scheduler *s)
 	for (size_t i = 0; i < cfg->n_directories && !stopping(s); i++) {
 		const struct directory_config *dir = &cfg->directories[i];
 		struct sync_run_options opt = { .directory = dir->name, .trigger = "scheduler",
-						.cancel = &s->cancel, .metrics = s->env.metrics };
+						.cancel = &s->worker.cancel, .metrics = s->env.metrics };
 		struct sync_run_result res;
 		char err[512];
 		int is_due;
@@ -105,16 +100,8 @@ static void *run(void *arg)
 	log_info("sync: scheduler started");
 	for (;;) {
 		unsigned wait_s = check(s);
-		struct timespec until;
 
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait_s;
-		pthread_mutex_lock(&s->lock);
-		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-			;
-		bool stop = s->stop;
-		pthread_mutex_unlock(&s->lock);
-		if (stop)
+		if (worker_sleep(&s->worker, (int64_t)wait_s * 1000))
 			break;
 	}
 	log_info("sync: scheduler stopped");
@@ -124,7 +111,6 @@ static void *run(void *arg)
 struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env)
 {
 	struct sync_scheduler *s = calloc(1, sizeof(*s));
-	pthread_condattr_t attr;
 	int err;
 
 	if (s == NULL) {
@@ -134,17 +120,9 @@ struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env
 	s->env = *env;
 	if (s->env.reader == NULL)
 		s->env.reader = sync_default_reader();
-	atomic_init(&s->cancel, false);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	err = pthread_create(&s->thread, NULL, run, s);
+	err = worker_start(&s->worker, run, s);
 	if (err != 0) {
 		log_error("sync: cannot start the scheduler thread: %s", strerror(err));
-		pthread_cond_destroy(&s->wake);
-		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return NULL;
 	}
@@ -155,13 +133,6 @@ void sync_scheduler_stop(struct sync_scheduler *s)
 {
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	atomic_store(&s->cancel, true);
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
+	worker_stop(&s->worker);
 	free(s);
 }

@@ -55,7 +55,7 @@ long api_reqf(const struct daemon_proc *d, const char *token, const char *method
 	return status;
 }
 
-int api_signup(const struct daemon_proc *d, const char *email, const char *password, char *token,
+int http_signup(const struct daemon_proc *d, const char *email, const char *password, char *token,
 	       size_t cap)
 {
 	json_t *out = NULL;
@@ -68,13 +68,13 @@ int api_signup(const struct daemon_proc *d, const char *email, const char *passw
 		snprintf(token, cap, "%s", t);
 		rc = 0;
 	} else {
-		fprintf(stderr, "api_signup(%s): status %ld\n", email, status);
+		fprintf(stderr, "http_signup(%s): status %ld\n", email, status);
 	}
 	json_decref(out);
 	return rc;
 }
 
-int api_create_org(const struct daemon_proc *d, const char *token, const char *name, char *slug,
+int http_create_org(const struct daemon_proc *d, const char *token, const char *name, char *slug,
 		   size_t cap)
 {
 	json_t *out = NULL;
@@ -86,7 +86,7 @@ int api_create_org(const struct daemon_proc *d, const char *token, const char *n
 		snprintf(slug, cap, "%s", s);
 		rc = 0;
 	} else {
-		fprintf(stderr, "api_create_org(%s): status %ld\n", name, status);
+		fprintf(stderr, "http_create_org(%s): status %ld\n", name, status);
 	}
 	json_decref(out);
 	return rc;

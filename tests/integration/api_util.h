@@ -19,10 +19,10 @@ long api_reqf(const struct daemon_proc *d, const char *token, const char *method
 	      json_t **out, const char *body_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* POST /api/v1/signup then keep the session token (cap >= 64). 0 on success. */
-int api_signup(const struct daemon_proc *d, const char *email, const char *password, char *token,
+int http_signup(const struct daemon_proc *d, const char *email, const char *password, char *token,
 	       size_t cap);
 /* POST /api/v1/orgs {name}: the org's slug into slug (cap >= 64). 0 on success. */
-int api_create_org(const struct daemon_proc *d, const char *token, const char *name, char *slug,
+int http_create_org(const struct daemon_proc *d, const char *token, const char *name, char *slug,
 		   size_t cap);
 
 /* String at a dotted path ("error.code", "items.0.id"), or NULL. Borrowed. */

@@ -1,5 +1,6 @@
 #include "ldap_fixture.h"
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <ldap.h>
@@ -155,9 +157,42 @@ void lx_modify(const struct slapd_server *s, const char *dn, int op, const char 
 		fail_msg("modify %s %s: %s", dn, attr, ldap_err2string(rc));
 }
 
+/* Whether every thread of pid is stopped ('T' in /proc/pid/task/x/stat):
+ * a thread busy in the kernel stops only when it comes back. */
+static bool all_threads_stopped(pid_t pid)
+{
+	char path[320], line[512];
+	struct dirent *t;
+	DIR *d;
+	bool stopped = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return false;
+	while (stopped && (t = readdir(d)) != NULL) {
+		FILE *f;
+		char *close;
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, t->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue; /* the thread just ended */
+		if (fgets(line, sizeof(line), f) != NULL && (close = strrchr(line, ')')) != NULL)
+			stopped = close[1] == ' ' && close[2] == 'T';
+		fclose(f);
+	}
+	closedir(d);
+	return stopped;
+}
+
 void lx_pause(const struct slapd_server *s)
 {
 	assert_int_equal(kill(s->pid, SIGSTOP), 0);
+	for (int i = 0; i < 500 && !all_threads_stopped(s->pid); i++)
+		usleep(10 * 1000);
+	assert_true(all_threads_stopped(s->pid));
 }
 
 void lx_resume(const struct slapd_server *s)

@@ -19,6 +19,18 @@
 /* Every generated user's userPassword. */
 #define LX_USER_PW "user-secret"
 
+/* A user whose DN and uid need escaping: cn=Smith\, John,ou=people,...,
+ * uid "smith*)(uid=*", mail john.smith@example.org, no givenName. */
+#define LX_SMITH_LDIF \
+	"dn: cn=Smith\\, John,ou=people,dc=example,dc=org\n" \
+	"objectClass: inetOrgPerson\n" \
+	"cn: Smith, John\n" \
+	"sn: Smith\n" \
+	"uid: smith*)(uid=*\n" \
+	"mail: john.smith@example.org\n" \
+	"userPassword: " LX_SMITH_PW "\n"
+#define LX_SMITH_PW "smith-secret"
+
 /* Write an LDIF file: scripts/gen-ldif with gen_args (NULL-ended; users get
  * LX_USER_PW), then the reader account, then extra (may be NULL). Returns
  * its path (owned by the fixture, valid until exit). */

@@ -124,7 +124,7 @@ void fx_person(struct person *p, const char *tag)
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->email, sizeof(p->email), "%s-%d@example.com", tag, fx_next());
-	assert_int_equal(api_signup(&fx_daemon, p->email, FX_PASSWORD, p->token, sizeof(p->token)), 0);
+	assert_int_equal(http_signup(&fx_daemon, p->email, FX_PASSWORD, p->token, sizeof(p->token)), 0);
 	assert_int_equal(fx_call(p->token, "GET", &me, NULL, "/api/v1/me"), 200);
 	assert_non_null(jstr(me, "account.id"));
 	snprintf(p->account_id, sizeof(p->account_id), "%s", jstr(me, "account.id"));

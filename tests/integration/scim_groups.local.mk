@@ -10,3 +10,11 @@ tests_integration_test_scim_groups_SOURCES = tests/integration/test_scim_groups.
 tests_integration_test_scim_groups_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
 tests_integration_test_scim_groups_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_scim_groups_LDADD = $(API_TEST_LIBS)
+
+check_PROGRAMS += tests/integration/test_scim_bulk
+TESTS += tests/integration/test_scim_bulk
+tests_integration_test_scim_bulk_SOURCES = tests/integration/test_scim_bulk.c \
+	$(SCIM_GROUPS_TEST_FIXTURE)
+tests_integration_test_scim_bulk_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
+tests_integration_test_scim_bulk_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_scim_bulk_LDADD = $(API_TEST_LIBS)

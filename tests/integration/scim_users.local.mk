@@ -18,3 +18,11 @@ tests_integration_test_scim_users_SOURCES = tests/integration/test_scim_users.c 
 tests_integration_test_scim_users_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
 tests_integration_test_scim_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_scim_users_LDADD = $(API_TEST_LIBS)
+
+check_PROGRAMS += tests/integration/test_scim_roles
+TESTS += tests/integration/test_scim_roles
+tests_integration_test_scim_roles_SOURCES = tests/integration/test_scim_roles.c \
+	$(SCIM_USERS_TEST_FIXTURE)
+tests_integration_test_scim_roles_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
+tests_integration_test_scim_roles_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_scim_roles_LDADD = $(API_TEST_LIBS)

@@ -97,7 +97,7 @@ static void email_for(char *buf, size_t cap, const char *tag)
 
 static void signup(const char *email, char *token)
 {
-	assert_int_equal(api_signup(&daemon_p, email, PASSWORD, token, 128), 0);
+	assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
 }
 
 /* An org (named "Org <slug>", or unnamed) owned by the account with this

@@ -29,12 +29,7 @@ static const char main_limits[] =
 	"limits dn.exact=\"" LX_READER_DN "\" size.soft=20 size.hard=20 size.pr=50 "
 	"size.prtotal=unlimited\n";
 
-static const char special_ldif[] = "dn: cn=Smith\\, John,ou=people,dc=example,dc=org\n"
-				   "objectClass: inetOrgPerson\n"
-				   "cn: Smith, John\n"
-				   "sn: Smith\n"
-				   "uid: smith*)(uid=*\n"
-				   "userPassword: smith-secret\n";
+static const char special_ldif[] = LX_SMITH_LDIF;
 
 static const char tls_acl[] =
 	"access to * by dn.exact=\"cn=orgbridge-client,o=test\" read by dn.exact=\"" LX_READER_DN
@@ -255,7 +250,7 @@ static void test_failover_skips_a_server_that_does_not_answer(void **state)
 	c = lx_open(&cfg->directories[0]);
 	lx_resume(&spare_srv);
 	assert_string_equal(ldapc_uri(c), main_srv.uri);
-	assert_true(now_s() - start < 3.5);
+	assert_true(now_s() - start < 10.0); /* not the default 60 s */
 	ldapc_close(c);
 	config_free(cfg);
 }
@@ -374,7 +369,7 @@ static void test_operation_timeout_aborts_and_the_handle_refuses_more(void **sta
 	assert_int_equal(rc, -1);
 	assert_int_equal(err.kind, LDAPC_ERR_TIMEOUT);
 	assert_non_null(strstr(err.message, "no answer within 1 s"));
-	assert_true(now_s() - start < 3.0);
+	assert_true(now_s() - start < 10.0); /* not the default 60 s */
 	/* The connection's state is unknown now: no further use. */
 	assert_int_equal(ldapc_search(c, &q, collect, &seen, &err), -1);
 	assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);

@@ -26,13 +26,7 @@
 #define GON_GROUPS 4
 #define PER_USER 2
 
-static const char special_ldif[] = "dn: cn=Smith\\, John,ou=people,dc=example,dc=org\n"
-				   "objectClass: inetOrgPerson\n"
-				   "cn: Smith, John\n"
-				   "sn: Smith\n"
-				   "uid: smith*)(uid=*\n"
-				   "mail: john.smith@example.org\n"
-				   "\n"
+static const char special_ldif[] = LX_SMITH_LDIF "\n"
 				   "dn: cn=No Name,ou=people,dc=example,dc=org\n"
 				   "objectClass: inetOrgPerson\n"
 				   "cn: No Name\n"

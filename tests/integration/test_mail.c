@@ -151,7 +151,7 @@ static void env_up(struct env *e, const char *mail_keys)
 	daemon_up(e, mail_keys);
 	migrate(e);
 	snprintf(e->owner_email, sizeof(e->owner_email), "owner-%d@example.com", counter);
-	assert_int_equal(api_signup(&e->d, e->owner_email, PASSWORD, e->owner_token, 128), 0);
+	assert_int_equal(http_signup(&e->d, e->owner_email, PASSWORD, e->owner_token, 128), 0);
 	snprintf(e->slug, sizeof(e->slug), "mail-%d", counter);
 	sql(e,
 	    "BEGIN;"

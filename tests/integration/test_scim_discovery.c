@@ -24,7 +24,7 @@
 
 static const char *const endpoints[] = {
 	"/scim/v2/ServiceProviderConfig", "/scim/v2/ResourceTypes", "/scim/v2/ResourceTypes/User",
-	"/scim/v2/Schemas", "/scim/v2/Schemas/" USER_SCHEMA,
+	"/scim/v2/Schemas", ("/scim/v2/Schemas/" USER_SCHEMA),
 };
 
 /* One connection for the whole program: discovery is the same for all. */

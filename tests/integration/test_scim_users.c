@@ -712,6 +712,124 @@ static void test_bodies_are_checked_against_the_schema(void **state)
 	assert_int_equal(count_of(&t, "name.givenName eq \"val\""), 1);
 }
 
+/* PATCH /Users/{id} with body; the answer in a. */
+static long patch_user_req(const struct tenant *t, const char *id, const char *ops,
+			   const char *const *headers, struct scim_answer *a)
+{
+	char path[128], body[4096];
+
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+		 "\"Operations\":%s}", ops);
+	return scim_req(t->token, "PATCH", path, body, headers, a);
+}
+
+static void rich_user(const struct tenant *t, const char *tag, char *id)
+{
+	char user[64];
+	struct scim_answer a;
+	char filter[128];
+
+	snprintf(user, sizeof(user), "%s-%d@x.example", tag, fx_next());
+	post_rich(t, user, "work", "Engineer", "R&D", true);
+	snprintf(filter, sizeof(filter), "userName eq \"%s\"", user);
+	assert_int_equal(get_filtered(t->token, filter, &a), 200);
+	snprintf(id, 40, "%s", jstr(a.body, "Resources.0.id"));
+	scim_answer_free(&a);
+}
+
+static void test_patch_okta_and_entra_shapes(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char id[40];
+
+	(void)state;
+	tenant_make(&t, "scim-patch");
+	rich_user(&t, "patch", id);
+	/* Okta: path-less replace of active (deactivation). */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"value\":{\"active\":false}}]",
+					NULL, &a), 200);
+	assert_true(json_is_false(json_object_get(a.body, "active")));
+	scim_answer_free(&a);
+	/* Entra: "Replace" with a string boolean, reactivating. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"Replace\",\"path\":\"active\","
+					"\"value\":\"True\"}]", NULL, &a), 200);
+	assert_true(json_is_true(json_object_get(a.body, "active")));
+	scim_answer_free(&a);
+	/* Entra: path-less with dotted and URN-qualified keys. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"Add\",\"value\":{"
+					"\"name.givenName\":\"Grace\",\"title\":\"Admiral\","
+					"\"" ENTERPRISE ":department\":\"Navy\"}}]", NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "name.givenName"), "Grace");
+	assert_string_equal(jstr(a.body, "title"), "Admiral");
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, ENTERPRISE ":department eq \"navy\""), 1);
+	/* A value-path replace and a remove. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\","
+					"\"path\":\"emails[type eq \\\"work\\\"].value\","
+					"\"value\":\"grace@navy.example\"},"
+					"{\"op\":\"remove\",\"path\":\"title\"}]", NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "emails.0.value"), "grace@navy.example");
+	assert_null(jstr(a.body, "title"));
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, "emails.value eq \"grace@navy.example\""), 1);
+}
+
+static void test_patch_is_atomic_versioned_and_checked(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char id[40], etag[64], stale[80];
+
+	(void)state;
+	tenant_make(&t, "scim-patch-rules");
+	rich_user(&t, "rules", id);
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Lead\"}]", NULL, &a), 200);
+	snprintf(etag, sizeof(etag), "%s", a.etag);
+	scim_answer_free(&a);
+	/* The same value again: nothing changes, not even the ETag. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Lead\"}]", NULL, &a), 200);
+	assert_string_equal(a.etag, etag);
+	scim_answer_free(&a);
+	/* Atomic: the second operation fails, so the first is not applied. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Boss\"},{\"op\":\"replace\",\"path\":\"nosuch\","
+					"\"value\":1}]", NULL, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "invalidPath");
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, "title eq \"Lead\""), 1);
+	/* readOnly id: mutability; a bad filter in a path: invalidFilter or invalidPath. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"id\","
+					"\"value\":\"x\"}]", NULL, &a), 400);
+	assert_string_equal(jstr(a.body, "scimType"), "mutability");
+	scim_answer_free(&a);
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"emails[type eq]\","
+					"\"value\":\"x\"}]", NULL, &a), 400);
+	assert_true(strcmp(jstr(a.body, "scimType"), "invalidFilter") == 0 ||
+		    strcmp(jstr(a.body, "scimType"), "invalidPath") == 0);
+	scim_answer_free(&a);
+	/* If-Match with a stale version: 412 and nothing written. */
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Chief\"}]", NULL, &a), 200);
+	scim_answer_free(&a);
+	snprintf(stale, sizeof(stale), "If-Match: %s", etag);
+	const char *hdrs[] = { stale, NULL };
+	assert_int_equal(patch_user_req(&t, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Stale\"}]", hdrs, &a), 412);
+	scim_answer_free(&a);
+	assert_int_equal(count_of(&t, "title eq \"Chief\""), 1);
+	/* Another connection's user: 404. */
+	struct tenant other;
+	tenant_make(&other, "scim-patch-other");
+	assert_int_equal(patch_user_req(&other, id, "[{\"op\":\"replace\",\"path\":\"title\","
+					"\"value\":\"Pwned\"}]", NULL, &a), 404);
+	scim_answer_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +849,8 @@ int main(void)
 		cmocka_unit_test(test_full_filter_grammar_through_http),
 		cmocka_unit_test(test_attributes_and_excluded_attributes_shape_responses),
 		cmocka_unit_test(test_bodies_are_checked_against_the_schema),
+		cmocka_unit_test(test_patch_okta_and_entra_shapes),
+		cmocka_unit_test(test_patch_is_atomic_versioned_and_checked),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -366,7 +366,7 @@ static void test_owner_in_a_mapped_group_is_untouched(void **state)
 	/* The owner signs up with a directory user's email. */
 	memset(&o, 0, sizeof(o));
 	snprintf(o.owner.email, sizeof(o.owner.email), "u000011@example.org");
-	assert_int_equal(api_signup(&fx_daemon, o.owner.email, FX_PASSWORD, o.owner.token,
+	assert_int_equal(http_signup(&fx_daemon, o.owner.email, FX_PASSWORD, o.owner.token,
 				    sizeof(o.owner.token)), 0);
 	fx_org(&o.owner, "boss", o.slug, sizeof(o.slug), o.owner_member);
 	char *v = fx_sql_value("SELECT id FROM organizations WHERE slug = '%s'", o.slug);

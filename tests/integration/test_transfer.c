@@ -92,7 +92,7 @@ static void make_org(struct org *o)
 	memset(o, 0, sizeof(*o));
 	snprintf(o->slug, sizeof(o->slug), "xfer-%d", ++counter);
 	snprintf(o->owner_email, sizeof(o->owner_email), "owner-%d@example.com", counter);
-	assert_int_equal(api_signup(&daemon_p, o->owner_email, PASSWORD, o->owner_token, 128), 0);
+	assert_int_equal(http_signup(&daemon_p, o->owner_email, PASSWORD, o->owner_token, 128), 0);
 	sql("BEGIN;"
 	    "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
 	    "INSERT INTO members (org_id, account_id, username, role)"
@@ -117,7 +117,7 @@ static void add_member(const struct org *o, const char *role, char *id, char *to
 
 	snprintf(email, sizeof(email), "m-%d@example.com", ++counter);
 	if (token != NULL)
-		assert_int_equal(api_signup(&daemon_p, email, PASSWORD, token, 128), 0);
+		assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
 	else
 		sql("INSERT INTO accounts (email) VALUES ('%s')", email);
 	sql("INSERT INTO members (org_id, account_id, username, role)"

@@ -8,3 +8,16 @@ tests_unit_test_scim_patch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_scim_patch_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)
 # the golden cases the PATCH test reads
 EXTRA_DIST += tests/data/scim_patch
+
+check_PROGRAMS += tests/unit/test_scim_filter
+TESTS += tests/unit/test_scim_filter
+tests_unit_test_scim_filter_SOURCES = tests/unit/test_scim_filter.c tests/unit/scim_view.c \
+	tests/unit/scim_view.h
+tests_unit_test_scim_filter_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_scim_filter_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_scim_path
+TESTS += tests/unit/test_scim_path
+tests_unit_test_scim_path_SOURCES = tests/unit/test_scim_path.c
+tests_unit_test_scim_path_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_scim_path_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <ldap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

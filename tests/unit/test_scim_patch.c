@@ -179,6 +179,62 @@ static void test_missing_schema_or_resource_is_a_500(void **state)
 	json_decref(body);
 }
 
+/* Not a golden case: a group of 20,000 members gets 2,000 added (half of
+ * them already there) and then 2,000 removed by value, as Entra ID batches
+ * membership changes. The values are indexed, so this is fast; compared
+ * pairwise it took minutes. */
+static void test_large_group_membership_changes(void **state)
+{
+	json_t *members = json_array(), *adds = json_array(), *removes = json_array();
+	json_t *res, *body, *out = NULL, *out2 = NULL, *m;
+	struct scim_error err = { 0 };
+	bool changed;
+	char id[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		snprintf(id, sizeof(id), "member-%zu", i);
+		json_array_append_new(members, json_pack("{ss}", "value", id));
+	}
+	for (i = 0; i < 2000; i++) {
+		/* even: new; odd: already there */
+		snprintf(id, sizeof(id), "member-%zu", i % 2 ? i : 30000 + i);
+		json_array_append_new(adds, json_pack("{ss}", "value", id));
+		snprintf(id, sizeof(id), "member-%zu", i * 10);
+		json_array_append_new(removes, json_pack("{ss}", "value", id));
+	}
+	res = json_pack("{s[s]sssssO}", "schemas", TV_GROUP_URN, "id", "g", "displayName", "G",
+			"members", members);
+	body = json_pack("{s[s]s[{sssssO}]}", "schemas", PATCH_OP_URN, "Operations", "op", "add",
+			 "path", "members", "value", adds);
+	assert_int_equal(scim_patch_apply(res, body, test_view("Group"), 0, &out, &changed, &err),
+			 0);
+	assert_true(changed);
+	assert_int_equal(json_array_size(json_object_get(out, "members")), 21000);
+	json_decref(body);
+	body = json_pack("{s[s]s[{sssssO}]}", "schemas", PATCH_OP_URN, "Operations", "op", "remove",
+			 "path", "members", "value", removes);
+	assert_int_equal(scim_patch_apply(out, body, test_view("Group"), 0, &out2, &changed, &err),
+			 0);
+	assert_int_equal(json_array_size(json_object_get(out2, "members")), 19000);
+	json_array_foreach(json_object_get(out2, "members"), i, m) {
+		const char *v = json_string_value(json_object_get(m, "value"));
+		unsigned long n;
+
+		if (sscanf(v, "member-%lu", &n) == 1 && n < 20000 && n % 10 == 0)
+			fail_msg("%s was not removed", v);
+	}
+	assert_int_equal(json_array_size(json_object_get(res, "members")), 20000);
+	json_decref(out2);
+	json_decref(out);
+	json_decref(body);
+	json_decref(res);
+	json_decref(members);
+	json_decref(adds);
+	json_decref(removes);
+}
+
 int main(void)
 {
 	struct CMUnitTest *tests = NULL;
@@ -196,7 +252,7 @@ int main(void)
 				fprintf(stderr, "%s.json: case %zu has no name\n", case_files[i], j);
 				return 1;
 			}
-			if (n + 2 >= cap) {
+			if (n + 4 >= cap) {
 				cap = cap ? cap * 2 : 64;
 				tests = realloc(tests, cap * sizeof(*tests));
 				if (tests == NULL)
@@ -209,6 +265,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 		test_success_leaves_err_alone_and_changed_is_optional);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_schema_or_resource_is_a_500);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_large_group_membership_changes);
 	rc = _cmocka_run_group_tests("scim_patch", tests, n, NULL, NULL);
 	free(tests);
 	for (i = 0; i < sizeof(case_files) / sizeof(case_files[0]); i++)

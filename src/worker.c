@@ -1,0 +1,59 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <time.h>
+
+int worker_start(struct worker *w, void *(*fn)(void *), void *arg)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	w->stop = false;
+	atomic_init(&w->cancel, false);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	err = pthread_create(&w->thread, NULL, fn, arg);
+	if (err != 0) {
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+	}
+	return err;
+}
+
+void worker_stop(struct worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	atomic_store(&w->cancel, true);
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+}
+
+bool worker_sleep(struct worker *w, int64_t ms)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (ms > 0) {
+		until.tv_sec += (time_t)(ms / 1000);
+		until.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop && ms > 0 &&
+	       pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+		;
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
+}
