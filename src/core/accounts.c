@@ -532,3 +532,78 @@ int core_account_set_password(struct core_ctx *ctx, const char *account_id, cons
 		return core_fail(err, 404, "not_found", "account not found");
 	return core_audit(ctx, NULL, "account.password_set", "account", account_id, NULL, NULL, err);
 }
+
+int core_accounts_find_or_create_many(struct core_ctx *ctx, const char *const *emails,
+				      const char *const *display_names, size_t n,
+				      char (*ids)[UUID_TEXT_LEN], struct core_error *err)
+{
+	/* New accounts are made and audited in one statement; the final SELECT
+	 * reads existing ones from the statement's snapshot and new ones from
+	 * the insert. An account made concurrently by another transaction is in
+	 * neither: reported as a retry. */
+	static const char sql[] =
+		"WITH input AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, email text,"
+		"   display_name text)),"
+		" ins AS (INSERT INTO accounts (email, display_name, created_at, updated_at)"
+		"   SELECT DISTINCT ON (lower(email)) email, coalesce(display_name, ''),"
+		"   to_timestamp($2), to_timestamp($2) FROM input ORDER BY lower(email), i"
+		"   ON CONFLICT ((lower(email))) DO NOTHING"
+		"   RETURNING id, email, display_name, created_at),"
+		" aud AS (INSERT INTO audit_events (occurred_at, actor_account_id, actor_label, source,"
+		"   action, target_type, target_id, after, request_id)"
+		"   SELECT to_timestamp($2), $3, $4, $5, 'account.created', 'account', id::text,"
+		"   jsonb_build_object('id', id, 'email', email, 'display_name', display_name,"
+		"   'created_at', ob_ts(created_at)), $6 FROM ins)"
+		" SELECT i.i, coalesce(ins.id, a.id) FROM input i"
+		" LEFT JOIN ins ON lower(ins.email) = lower(i.email)"
+		" LEFT JOIN accounts a ON lower(a.email) = lower(i.email) ORDER BY i.i";
+	json_t *input = json_array();
+	char now[32];
+	char *text = NULL;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (input == NULL)
+		return core_fail(err, 500, "internal", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *dn = display_names ? display_names[i] : NULL;
+		if (email_check(emails[i], err) != 0 || display_name_check(dn, err) != 0)
+			goto out;
+		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s?}", "i", (json_int_t)i,
+							   "email", emails[i], "display_name", dn))) {
+			core_fail(err, 500, "internal", "out of memory");
+			goto out;
+		}
+	}
+	text = json_dumps(input, JSON_COMPACT);
+	if (text == NULL) {
+		core_fail(err, 500, "internal", "out of memory");
+		goto out;
+	}
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { text, now,
+				 ctx->actor.kind == ACTOR_ACCOUNT ? ctx->actor.account_id : NULL,
+				 ctx->actor.label, ctx->actor.audit_source, ctx->request_id };
+	res = db_exec(ctx->conn, sql, 6, params);
+	if (res == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	if ((size_t)PQntuples(res) != n) {
+		core_fail(err, 500, "internal", "internal error");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (PQgetisnull(res, (int)i, 1)) {
+			core_fail(err, 503, "retry", "concurrent update; retry the request");
+			goto out;
+		}
+		snprintf(ids[i], UUID_TEXT_LEN, "%s", PQgetvalue(res, (int)i, 1));
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	free(text);
+	json_decref(input);
+	return rc;
+}

@@ -59,6 +59,15 @@ int core_account_find_or_create(struct core_ctx *ctx, const char *email, const c
 				char account_id[UUID_TEXT_LEN], bool *created,
 				struct core_error *err) OB_MUST_USE;
 
+/* The same for n accounts at once (bulk IdP provisioning), in one statement:
+ * ids[i] is the account of emails[i], made when missing (display_names may
+ * be NULL, or hold NULLs) and audited "account.created". Every email must
+ * be valid and every display name acceptable (400 otherwise, nothing
+ * written). A concurrent creation of one of them is 503 retry. */
+int core_accounts_find_or_create_many(struct core_ctx *ctx, const char *const *emails,
+				      const char *const *display_names, size_t n,
+				      char (*ids)[UUID_TEXT_LEN], struct core_error *err) OB_MUST_USE;
+
 /* Check (core_password_check), hash and store the account's password,
  * replacing any previous one; audit "account.password_set". Inside the
  * caller's transaction. 404 when the account does not exist. */

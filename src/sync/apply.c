@@ -61,36 +61,117 @@ static int audit_member(struct core_ctx *ctx, struct org_scope *scope, const cha
 	return rc;
 }
 
-static int add_member(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
-		      const struct plan_change *c, char id[UUID_TEXT_LEN], struct core_error *err)
+/* New members are provisioned in batches: a first sync of a big directory
+ * adds tens of thousands, and one statement per account, member and audit
+ * event would take minutes. */
+#define ADD_BATCH 2000
+
+/* The audit events "member.provisioned" of the members ids (a JSON array of
+ * id strings), written by the database from the member_view, so tens of
+ * thousands of after-images never travel: the after-image is the member
+ * object (core/members.h) with effective_role = role (a new member is in no
+ * team yet). */
+static int audit_provisioned(struct core_ctx *ctx, const struct org_scope *scope, json_t *ids,
+			     struct core_error *err)
 {
 	static const char sql[] =
-		"INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
-		" directory_name, external_id, ldap_dn, profile, updated_at)"
-		" VALUES ($1, $2, $3, $4, 'active', 'ldap', $5, $6, $7, $8::jsonb, to_timestamp($9))"
-		" RETURNING id";
-	const struct dir_user *u = c->user;
-	char account_id[UUID_TEXT_LEN], now[32];
-	bool created;
-	char *profile;
-	PGresult *res;
+		"INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		" action, target_type, target_id, after, request_id)"
+		" SELECT $1, to_timestamp($2), NULL, $3, $4, 'member.provisioned', 'member', v.id::text,"
+		" v.member_json::jsonb || jsonb_build_object('effective_role', v.role), $5"
+		" FROM member_view v WHERE v.org_id = $1"
+		" AND v.id IN (SELECT value::uuid FROM json_array_elements_text($6::json))";
+	char *text = json_dumps(ids, JSON_COMPACT);
+	char now[32];
+	int rc = 0;
 
-	if (core_account_find_or_create(ctx, u->email, account_display_name(u), account_id,
-					&created, err) != 0)
-		return -1;
-	profile = profile_text(u);
-	if (profile == NULL)
+	if (text == NULL)
 		return core_fail(err, 500, "internal", "out of memory");
 	core_time_param(ctx->now, now, sizeof(now));
-	const char *params[] = { scope->org_id, account_id, u->username, role_name(c->role_to),
-				 directory, u->stable_id, u->dn, profile, now };
-	res = db_exec(ctx->conn, sql, 9, params);
-	free(profile);
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	snprintf(id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
+	const char *params[] = { scope->org_id, now, ctx->actor.label, ctx->actor.audit_source,
+				 ctx->request_id, text };
+	if (db_command(ctx->conn, sql, 6, params) != 0)
+		rc = core_fail_db(err, ctx->conn);
+	free(text);
+	return rc;
+}
+
+/* Adds adds[0..n): their accounts (found or made by email), the members,
+ * the audit events; added[i] receives the new member ids. */
+static int add_batch(struct core_ctx *ctx, const struct org_scope *scope, const char *directory,
+		     const struct plan_change *adds, size_t n, char (*added)[UUID_TEXT_LEN],
+		     struct core_error *err)
+{
+	static const char sql[] =
+		"WITH input AS (SELECT * FROM json_to_recordset($2::json) AS x(i int, account_id uuid,"
+		"   username text, role text, stable_id text, dn text, profile jsonb)),"
+		" ins AS (INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+		"   directory_name, external_id, ldap_dn, profile, created_at, updated_at)"
+		"   SELECT $1, account_id, username, role, 'active', 'ldap', $3, stable_id, dn, profile,"
+		"   clock_timestamp(), to_timestamp($4) FROM input ORDER BY i"
+		"   RETURNING id, external_id)"
+		" SELECT i.i, ins.id FROM input i JOIN ins ON ins.external_id = i.stable_id ORDER BY i.i";
+	const char **emails = calloc(n, sizeof(char *));
+	const char **names = calloc(n, sizeof(char *));
+	char(*accounts)[UUID_TEXT_LEN] = calloc(n, sizeof(*accounts));
+	json_t *input = json_array(), *ids = json_array();
+	char *text = NULL, now[32];
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (emails == NULL || names == NULL || accounts == NULL || input == NULL || ids == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		emails[i] = adds[i].user->email;
+		names[i] = account_display_name(adds[i].user);
+	}
+	if (core_accounts_find_or_create_many(ctx, emails, names, n, accounts, err) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct dir_user *u = adds[i].user;
+		char *profile = profile_text(u);
+		json_t *p = profile ? json_loads(profile, 0, NULL) : NULL;
+		free(profile);
+		if (p == NULL ||
+		    json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "i",
+							   (json_int_t)i, "account_id", accounts[i],
+							   "username", u->username, "role",
+							   role_name(adds[i].role_to), "stable_id",
+							   u->stable_id, "dn", u->dn, "profile", p)) != 0)
+			goto oom;
+	}
+	text = json_dumps(input, JSON_COMPACT);
+	if (text == NULL)
+		goto oom;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { scope->org_id, text, directory, now };
+	res = db_exec(ctx->conn, sql, 4, params);
+	if (res == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	if ((size_t)PQntuples(res) != n) {
+		core_fail(err, 500, "internal", "internal error");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(added[i], UUID_TEXT_LEN, "%s", PQgetvalue(res, (int)i, 1));
+		if (json_array_append_new(ids, json_string(added[i])) != 0)
+			goto oom;
+	}
+	rc = audit_provisioned(ctx, scope, ids, err);
+	goto out;
+oom:
+	core_fail(err, 500, "internal", "out of memory");
+out:
 	PQclear(res);
-	return audit_member(ctx, scope, id, "member.provisioned", NULL, err);
+	free(text);
+	json_decref(input);
+	json_decref(ids);
+	free(emails);
+	free(names);
+	free(accounts);
+	return rc;
 }
 
 /* Attributes of a matched member; claiming a local member makes it the
@@ -171,26 +252,105 @@ static int team_change(struct core_ctx *ctx, struct org_scope *scope, const char
 	return rc;
 }
 
+/* The team memberships of the new members (PLAN_TEAM_ADD without a
+ * member), in one statement and one audit batch. */
+static int new_members_teams(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
+			     const struct sync_org_state *st, const struct plan_org *plan,
+			     char (*added)[UUID_TEXT_LEN], const struct plan_change **failed,
+			     struct core_error *err)
+{
+	static const char sql[] =
+		"WITH ins AS (INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+		"  SELECT t.team_id, t.member_id, $1, to_timestamp($2)"
+		"  FROM json_to_recordset($3::json) AS t(team_id uuid, member_id uuid)"
+		"  ON CONFLICT DO NOTHING RETURNING team_id, member_id)"
+		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		"  action, target_type, target_id, after, request_id)"
+		" SELECT $1, to_timestamp($2), NULL, $4, $5, 'team.member_added', 'team', team_id::text,"
+		"  jsonb_build_object('team_id', team_id, 'member_id', member_id), $6 FROM ins";
+	json_t *rows = json_array();
+	char now[32];
+	char *text = NULL;
+	int rc = -1;
+
+	if (rows == NULL)
+		goto oom;
+	for (size_t i = 0; i < plan->n_changes; i++) {
+		const struct plan_change *c = &plan->changes[i];
+		const struct sync_team *team;
+		if (c->kind != PLAN_TEAM_ADD || c->member != NULL)
+			continue;
+		team = sync_org_team(st, c->team_id);
+		struct policy_member pm = { added[c->add], c->role_to, MEMBER_ACTIVE,
+					    { MANAGED_LDAP, directory } };
+		struct policy_verdict v =
+			team ? policy_modify_team(&scope->policy, &team->managed_by, ROLE_NONE, &pm)
+			     : policy_verdict_of(POLICY_NOT_FOUND);
+		if (!policy_verdict_ok(&v)) {
+			*failed = c;
+			if (team == NULL)
+				core_fail(err, 409, "conflict", "team %s is not one of the directory's teams",
+					  c->team_id);
+			else
+				core_fail_verdict(err, &v);
+			goto out;
+		}
+		if (json_array_append_new(rows, json_pack("{s:s, s:s}", "team_id", team->id,
+							  "member_id", added[c->add])) != 0)
+			goto oom;
+	}
+	if (json_array_size(rows) == 0) {
+		rc = 0;
+		goto out;
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	if (text == NULL)
+		goto oom;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { scope->org_id, now, text, ctx->actor.label,
+				 ctx->actor.audit_source, ctx->request_id };
+	if (db_command(ctx->conn, sql, 6, params) != 0) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	core_fail(err, 500, "internal", "out of memory");
+out:
+	free(text);
+	json_decref(rows);
+	return rc;
+}
+
 int sync_apply_org(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
 		   const struct sync_org_state *st, const struct plan_org *plan,
 		   struct sync_apply_failure *failure, struct core_error *err)
 {
 	char(*added)[UUID_TEXT_LEN] = NULL;
 	size_t n_added = 0;
+	bool new_teams_done = false;
 	int rc = 0;
 
 	failure->change = NULL;
-	for (size_t i = 0; i < plan->n_changes; i++)
-		n_added += plan->changes[i].kind == PLAN_ADD;
+	/* PLAN_ADD changes come first: changes[0..n_added). */
+	while (n_added < plan->n_changes && plan->changes[n_added].kind == PLAN_ADD)
+		n_added++;
 	added = calloc(n_added ? n_added : 1, sizeof(*added));
 	if (added == NULL)
 		return core_fail(err, 500, "internal", "out of memory");
-	for (size_t i = 0; i < plan->n_changes && rc == 0; i++) {
+	for (size_t first = 0; first < n_added && rc == 0; first += ADD_BATCH) {
+		size_t n = n_added - first < ADD_BATCH ? n_added - first : ADD_BATCH;
+		rc = add_batch(ctx, scope, directory, plan->changes + first, n, added + first, err);
+		if (rc != 0)
+			failure->change = &plan->changes[first];
+	}
+	for (size_t i = n_added; i < plan->n_changes && rc == 0; i++) {
 		const struct plan_change *c = &plan->changes[i];
 		const char *id = c->member ? c->member->id : NULL;
 		switch (c->kind) {
 		case PLAN_ADD:
-			rc = add_member(ctx, scope, directory, c, added[i], err);
+			rc = core_fail(err, 500, "internal", "internal error: plan out of order");
 			break;
 		case PLAN_UPDATE:
 			rc = update_member(ctx, scope, directory, c, err);
@@ -204,9 +364,14 @@ int sync_apply_org(struct core_ctx *ctx, struct org_scope *scope, const char *di
 			break;
 		case PLAN_TEAM_ADD:
 		case PLAN_TEAM_REMOVE:
-			/* A new member's team follows its add: PLAN_ADD comes first, so
-			 * c->add indexes `added` directly. */
-			rc = team_change(ctx, scope, directory, st, c, id ? id : added[c->add], err);
+			if (id != NULL) {
+				rc = team_change(ctx, scope, directory, st, c, id, err);
+			} else if (!new_teams_done) {
+				const struct plan_change *bad = c;
+				rc = new_members_teams(ctx, scope, directory, st, plan, added, &bad, err);
+				c = bad;
+				new_teams_done = true;
+			}
 			break;
 		case PLAN_SUSPEND:
 			rc = core_member_set_status_in(ctx, scope, id, MEMBER_SUSPENDED, NULL, err);

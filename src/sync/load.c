@@ -177,19 +177,24 @@ static int split_teams(struct sync_org_state *st, int n, struct core_error *err)
 static int load_members(struct core_ctx *ctx, const char *directory, struct sync_org_state *st,
 			struct core_error *err)
 {
+	/* Memberships are aggregated once and joined: a subquery per member lets
+	 * the planner scan a whole team's memberships for each member, which is
+	 * quadratic in a 100,000-member org. */
 	static const char sql[] =
-		"WITH dir_teams AS (" DIR_TEAMS ")"
+		"WITH dir_teams AS (" DIR_TEAMS "),"
+		" mt AS (SELECT tm.member_id, string_agg(tm.team_id::text, ',' ORDER BY tm.team_id) AS ids"
+		"   FROM team_members tm JOIN dir_teams d ON d.id = tm.team_id"
+		"   WHERE tm.org_id = $1 GROUP BY tm.member_id)"
 		" SELECT m.id, a.email, m.username, m.role, m.status, m.source_kind,"
 		" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
 		"   WHEN 'ldap' THEN m.directory_name END,"
 		" m.external_id, m.ldap_dn,"
 		" m.profile->'name'->>'givenName', m.profile->'name'->>'familyName',"
 		" m.profile->>'displayName', m.profile->'emails'->0->>'value',"
-		" coalesce((SELECT string_agg(tm.team_id::text, ',' ORDER BY tm.team_id)"
-		"   FROM team_members tm WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
-		"   AND tm.team_id IN (SELECT id FROM dir_teams)), '')"
+		" coalesce(mt.ids, '')"
 		" FROM members m JOIN accounts a ON a.id = m.account_id"
 		" LEFT JOIN scim_connections c ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
+		" LEFT JOIN mt ON mt.member_id = m.id"
 		" WHERE m.org_id = $1 AND m.status <> 'removed' ORDER BY m.created_at, m.id";
 	const char *params[] = { st->in.org_id, directory };
 	PGresult *res;
