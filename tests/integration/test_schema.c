@@ -242,8 +242,8 @@ static int fixture_setup(void **state)
 		goto done;
 	opt.conninfo = f->conninfo;
 	opt.size = 1;
-	opt.connect_timeout_s = 5;
-	opt.acquire_timeout_ms = 5000;
+	opt.connect_timeout_s = 30; /* generous: a loaded CI machine */
+	opt.acquire_timeout_ms = 30000;
 	opt.application_name = "test_schema";
 	pool = db_pool_new(&opt);
 	conn = pool != NULL ? db_acquire(pool) : NULL;
