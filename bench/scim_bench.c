@@ -46,6 +46,7 @@ struct ctx {
 	struct bench_stack st;
 	char scim_token[128];
 	char base[128]; /* http://127.0.0.1:PORT */
+	char users_url[256];
 	long long mark; /* an audit count taken between warm-up and measured run */
 };
 
@@ -342,6 +343,12 @@ static void reactivate_all(struct ctx *c)
 	c->mark = audit_count(c, STATUS_CHANGES);
 }
 
+static const char *users_url_of(struct ctx *c)
+{
+	snprintf(c->users_url, sizeof(c->users_url), "%s/scim/v2/Users", c->base);
+	return c->users_url;
+}
+
 /* ---- the hello server ---- */
 
 static pid_t hello_start(unsigned *port)
@@ -432,8 +439,8 @@ int main(int argc, char **argv)
 	char load_before[128], load_after[128], hwm[64], rss[64], conns[16];
 	bench_parse_options(argc, argv,
 			    "scim_bench [-n users] [-d seconds] [-c connections] [-t threads]"
-			    " [-F (PostgreSQL with fsync off)]",
-			    "F", &opt);
+			    " [-F (PostgreSQL with fsync off)] [-S (set up, then wait)]",
+			    "FS", &opt);
 	if (opt.n < 200)
 		bench_die("use at least 200 users");
 	bool durable = !opt.flags['F'];
@@ -470,6 +477,19 @@ int main(int argc, char **argv)
 			patch_lua = lua_pair(ids, lua_patch);
 	free(filter_body);
 	free(page_body);
+	if (opt.flags['S']) {
+		/* Set up only, for profiling by hand (docs/BENCH.md). */
+		printf("orgbridged pid %d at %s\nSCIM token: %s\nPostgreSQL: %s\n"
+		       "wrk scripts (add -H \"Authorization: Bearer <token>\" and the URL):\n"
+		       "  GET by id  %s\n  filter eq  %s\n  page       %s\n  POST       %s\n"
+		       "  PATCH      %s (all users active first)\n"
+		       "press Enter to stop\n",
+		       (int)c.st.d.pid, users_url_of(&c), c.scim_token, c.st.conninfo, get_lua.run,
+		       filter_lua.run, page_lua.run, post_lua.run, patch_lua.run);
+		fflush(stdout);
+		(void)getchar();
+		return bench_stack_stop(&c.st) == 0 ? 0 : 1;
+	}
 
 	loadavg(load_before, sizeof(load_before));
 	fprintf(stderr, "bench: %d s per run, %d connections, %d threads, load average %s\n",
@@ -510,8 +530,7 @@ int main(int argc, char **argv)
 	struct bench_result r_hello = measure(&c, hello_url, NULL, NULL, NULL, NULL);
 	hx_stop(hello, SIGTERM, 5000);
 
-	char users_url[512];
-	snprintf(users_url, sizeof(users_url), "%s/scim/v2/Users", c.base);
+	const char *users_url = users_url_of(&c);
 	const char *tok = c.scim_token;
 	struct bench_result r_get = measure(&c, users_url, tok, get_lua.warm, get_lua.run, NULL);
 	struct bench_result r_filter = measure(&c, users_url, tok, filter_lua.warm, filter_lua.run,
