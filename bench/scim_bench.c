@@ -373,25 +373,6 @@ static pid_t hello_start(unsigned *port)
 
 /* ---- measuring ---- */
 
-/* A 2 s warm-up with warm_script, reset (may be NULL), then the measured
- * run with script_path. */
-static struct bench_result measure(struct ctx *c, const char *path, const char *token,
-				   const char *warm_script, const char *script_path,
-				   void (*reset)(struct ctx *))
-{
-	char url[512];
-	struct bench_wrk w = { .url = url, .token = token, .script = warm_script, .seconds = 2,
-			       .connections = opt.connections, .threads = opt.threads };
-
-	snprintf(url, sizeof(url), "%s", path);
-	(void)bench_wrk(&w);
-	if (reset != NULL)
-		reset(c);
-	w.script = script_path;
-	w.seconds = opt.seconds;
-	return bench_wrk(&w);
-}
-
 static void status_line(const char *field, pid_t pid, char *out, size_t cap)
 {
 	char path[64], line[256];
@@ -409,6 +390,49 @@ static void status_line(const char *field, pid_t pid, char *out, size_t cap)
 		}
 	}
 	fclose(f);
+}
+
+/* The daemon's peak RSS (VmHWM) in kB since the last reset, then reset
+ * it (clear_refs 5) so the next reading covers only what follows. */
+static long rss_peak_take(pid_t pid)
+{
+	char v[64], path[64];
+	FILE *f;
+
+	status_line("VmHWM:", pid, v, sizeof(v));
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("5", f);
+		fclose(f);
+	}
+	return atol(v);
+}
+
+/* A 2 s warm-up with warm_script, reset (may be NULL), then the measured
+ * run with script_path; *peak_kb (may be NULL): the daemon's peak RSS
+ * during the measured run. */
+static struct bench_result measure(struct ctx *c, const char *path, const char *token,
+				   const char *warm_script, const char *script_path,
+				   void (*reset)(struct ctx *), long *peak_kb)
+{
+	struct bench_result r;
+
+	char url[512];
+	struct bench_wrk w = { .url = url, .token = token, .script = warm_script, .seconds = 2,
+			       .connections = opt.connections, .threads = opt.threads };
+
+	snprintf(url, sizeof(url), "%s", path);
+	(void)bench_wrk(&w);
+	if (reset != NULL)
+		reset(c);
+	w.script = script_path;
+	w.seconds = opt.seconds;
+	if (peak_kb != NULL)
+		(void)rss_peak_take(c->st.d.pid);
+	r = bench_wrk(&w);
+	if (peak_kb != NULL)
+		*peak_kb = rss_peak_take(c->st.d.pid);
+	return r;
 }
 
 static void loadavg(char *out, size_t cap)
@@ -436,7 +460,7 @@ static const char *verdict(bool met)
 int main(int argc, char **argv)
 {
 	struct ctx c;
-	char load_before[128], load_after[128], hwm[64], rss[64], conns[16];
+	char load_before[128], load_after[128], rss[64];
 	bench_parse_options(argc, argv,
 			    "scim_bench [-n users] [-d seconds] [-c connections] [-t threads]"
 			    " [-F (PostgreSQL with fsync off)] [-S (set up, then wait)]",
@@ -491,6 +515,8 @@ int main(int argc, char **argv)
 		return bench_stack_stop(&c.st) == 0 ? 0 : 1;
 	}
 
+	/* Loading and checking: the first part of the daemon's peak RSS. */
+	long setup_peak = rss_peak_take(c.st.d.pid);
 	loadavg(load_before, sizeof(load_before));
 	fprintf(stderr, "bench: %d s per run, %d connections, %d threads, load average %s\n",
 		opt.seconds, opt.connections, opt.threads, load_before);
@@ -527,30 +553,34 @@ int main(int argc, char **argv)
 	pid_t hello = hello_start(&hello_port);
 	char hello_url[128];
 	snprintf(hello_url, sizeof(hello_url), "http://127.0.0.1:%u/", hello_port);
-	struct bench_result r_hello = measure(&c, hello_url, NULL, NULL, NULL, NULL);
+	struct bench_result r_hello = measure(&c, hello_url, NULL, NULL, NULL, NULL, NULL);
 	hx_stop(hello, SIGTERM, 5000);
 
 	const char *users_url = users_url_of(&c);
 	const char *tok = c.scim_token;
-	struct bench_result r_get = measure(&c, users_url, tok, get_lua.warm, get_lua.run, NULL);
+	long peak[5];
+	struct bench_result r_get = measure(&c, users_url, tok, get_lua.warm, get_lua.run, NULL,
+					    &peak[0]);
 	struct bench_result r_filter = measure(&c, users_url, tok, filter_lua.warm, filter_lua.run,
-					       NULL);
+					       NULL, &peak[1]);
 	/* Changes are counted from the audit log: provisioned users and status
 	 * changes must match the requests wrk completed (give or take the ones
 	 * in flight when it stopped). */
 	struct bench_result r_post = measure(&c, users_url, tok, post_lua.warm, post_lua.run,
-					     mark_provisioned);
+					     mark_provisioned, &peak[2]);
 	long long provisioned = audit_count(&c, PROVISIONED) - c.mark;
 	struct bench_result r_patch = measure(&c, users_url, tok, patch_lua.warm, patch_lua.run,
-					      reactivate_all);
+					      reactivate_all, &peak[3]);
 	long long toggled = audit_count(&c, STATUS_CHANGES) - c.mark;
-	struct bench_result r_page = measure(&c, users_url, tok, page_lua.warm, page_lua.run, NULL);
+	struct bench_result r_page = measure(&c, users_url, tok, page_lua.warm, page_lua.run, NULL,
+					     &peak[4]);
 
-	status_line("VmHWM:", c.st.d.pid, hwm, sizeof(hwm));
+	long hwm_kb = setup_peak;
+	for (size_t i = 0; i < sizeof(peak) / sizeof(peak[0]); i++)
+		hwm_kb = peak[i] > hwm_kb ? peak[i] : hwm_kb;
 	status_line("VmRSS:", c.st.d.pid, rss, sizeof(rss));
 	loadavg(load_after, sizeof(load_after));
 
-	snprintf(conns, sizeof(conns), "%d", opt.connections);
 	bench_print_header();
 	char label[128];
 	printf("reads: ratio to the higher pgbench -S rate\n");
@@ -576,14 +606,16 @@ int main(int argc, char **argv)
 	       "PostgreSQL: %s; orgbridged pool: 8 connections.\n"
 	       "users provisioned (audited) during the POST run: %lld (wrk completed %ld)\n"
 	       "suspensions/reactivations (audited) during the PATCH run: %lld (wrk completed %ld)\n"
-	       "orgbridged peak RSS (VmHWM): %s; at the end (VmRSS): %s\n"
+	       "orgbridged peak RSS (VmHWM): %.1f MB; at the end (VmRSS): %s\n"
+	       "  peak by phase, MB: setup %.1f, GET %.1f, filter %.1f, POST %.1f, PATCH %.1f,"
+	       " page %.1f (warm-ups not included)\n"
 	       "load average before: %s; after: %s\n",
 	       opt.n, opt.connections, opt.threads, opt.seconds,
 	       durable ? "fsync=on, synchronous_commit=on, full_page_writes=on"
 			   : "the harness's fsync=off, synchronous_commit=off (-F)",
-	       provisioned, r_post.requests, toggled, r_patch.requests, hwm, rss, load_before,
-	       load_after);
-	long hwm_kb = atol(hwm);
+	       provisioned, r_post.requests, toggled, r_patch.requests, hwm_kb / 1024.0, rss,
+	       setup_peak / 1024.0, peak[0] / 1024.0, peak[1] / 1024.0, peak[2] / 1024.0,
+	       peak[3] / 1024.0, peak[4] / 1024.0, load_before, load_after);
 	printf("\ntargets (issue 4):\n"
 	       "  GET by id   >= 0.50 of pgbench -S: %.2f %s; p99 < 20 ms: %.1f %s\n"
 	       "  filter eq   >= 0.50 of pgbench -S: %.2f %s; p99 < 20 ms: %.1f %s\n"
