@@ -392,8 +392,8 @@ int main(int argc, char **argv)
 	start_directory(&ldap);
 	fprintf(stderr, "bench: directory of %d users and %d groups generated and loaded in %.1f s\n",
 		opt.users, opt.groups, bench_now() - t0);
-	bench_stack_start(&st, NULL);
-	bench_owner_org(&st.d, "owner@bench.example", "bench", token, sizeof(token));
+	bench_stack_start(&st, NULL, NULL);
+	bench_owner_org(&st, "bench", token, sizeof(token));
 	seed_mappings(st.conninfo);
 	/* The daemon made the owner and the org; the syncs run here, so it
 	 * stops to leave the machine to them. */

@@ -96,9 +96,9 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 static int refresh_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
 {
 	static const char sql[] =
-		"SELECT count(*) FILTER (WHERE role = 'OWNER'),"
-		" count(*) FILTER (WHERE role IN ('OWNER', 'ADMIN'))"
-		" FROM members WHERE org_id = $1 AND status = 'active'";
+		"SELECT count(*) FILTER (WHERE role = 'OWNER'), count(*)"
+		" FROM members WHERE org_id = $1 AND status = 'active'"
+		" AND role IN ('OWNER', 'ADMIN')"; /* members_admin_like_idx, not every member */
 	const char *params[] = { scope->org_id };
 	PGresult *res = db_exec(ctx->conn, sql, 1, params);
 

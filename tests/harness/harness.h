@@ -36,10 +36,17 @@ struct pg_server {
 	unsigned port;
 	pid_t pid;          /* postmaster */
 	char conninfo[600]; /* for database "orgbridge", over TCP on 127.0.0.1 */
+	/* pg_server_start_with's settings (borrowed), also used on restart. */
+	const char *const *settings;
 };
 /* Create a cluster (run as the postgres system user when we are root, fsync
  * off, trust auth on loopback), start it, create database "orgbridge". */
 int pg_server_start(struct pg_server *pg);
+/* Like pg_server_start, with extra server settings ("fsync=on", ...: each
+ * passed as -c after the defaults above, so they override them; at most 16;
+ * NULL-terminated; the array must outlive the server). For benchmarks that
+ * need a durable cluster. */
+int pg_server_start_with(struct pg_server *pg, const char *const *settings);
 /* Stop (fast shutdown), wait for the pid. Keeps the data directory. */
 int pg_server_stop(struct pg_server *pg);
 /* Start again on the same directory and port after pg_server_stop. */

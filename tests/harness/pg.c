@@ -19,6 +19,7 @@
 #define PG_READY_TIMEOUT_MS 15000
 #define PG_STOP_TIMEOUT_MS 30000
 #define PG_START_ATTEMPTS 4
+#define PG_MAX_SETTINGS 16
 
 /* Start-up outcome that a different port may fix. */
 #define PG_PORT_CLASH (-2)
@@ -144,11 +145,26 @@ static int launch(struct pg_server *pg)
 	snprintf(log_path, sizeof(log_path), "%s/postgres.log", pg->dir);
 	snprintf(c_port, sizeof(c_port), "port=%u", pg->port);
 	snprintf(c_sock, sizeof(c_sock), "unix_socket_directories=%s", pg->dir);
-	const char *argv[] = { postgres, "-D", datadir,
-			       "-c", "fsync=off", "-c", "synchronous_commit=off",
-			       "-c", "full_page_writes=off", "-c", "listen_addresses=127.0.0.1",
-			       "-c", c_port, "-c", c_sock, "-c", "max_connections=200",
-			       "-c", "shared_buffers=32MB", NULL };
+	const char *argv[20 + 2 * PG_MAX_SETTINGS] = {
+		postgres, "-D", datadir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "listen_addresses=127.0.0.1",
+		"-c", c_port, "-c", c_sock, "-c", "max_connections=200",
+		"-c", "shared_buffers=32MB", NULL };
+	size_t n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	/* Later -c settings override earlier ones. */
+	for (size_t i = 0; pg->settings != NULL && pg->settings[i] != NULL; i++) {
+		if (i == PG_MAX_SETTINGS) {
+			fprintf(stderr, "harness: more than %d PostgreSQL settings\n", PG_MAX_SETTINGS);
+			return -1;
+		}
+		argv[n++] = "-c";
+		argv[n++] = pg->settings[i];
+	}
+	argv[n] = NULL;
 
 	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -204,11 +220,17 @@ static void make_conninfo(const struct pg_server *pg, const char *db, char *out,
 
 int pg_server_start(struct pg_server *pg)
 {
+	return pg_server_start_with(pg, NULL);
+}
+
+int pg_server_start_with(struct pg_server *pg, const char *const *settings)
+{
 	char tmpl[600], datadir[600], admin[200];
 	const char *dir;
 	int rc = -1;
 
 	memset(pg, 0, sizeof(*pg));
+	pg->settings = settings;
 	if (ensure_template(tmpl, sizeof(tmpl)) != 0)
 		return -1;
 	dir = harness_tmpdir("pg");

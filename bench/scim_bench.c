@@ -1,0 +1,641 @@
+/* SCIM under load (issue 4, "Benchmark"), next to PostgreSQL's own rates and
+ * a bare libmicrohttpd server measured in the same run (docs/BENCH.md, SCIM).
+ * Run by hand through bench/scim, not by make check.
+ *
+ * Starts the stack the way the integration tests do (tests/harness), on a
+ * durable PostgreSQL (fsync, synchronous_commit and full_page_writes on, as
+ * deployed; -F keeps the harness's fsync=off settings), then:
+ *  - provisions one User through SCIM (Okta's create body) and loads N - 1
+ *    more with one SQL statement as copies of it: members of the org with
+ *    source_kind 'scim', the connection, and the profile exactly as the
+ *    schema registry stored the first one (only the numbers differ); checks
+ *    a few of them through GET against the first one's rendering;
+ *  - baselines: pgbench -S (the read ceiling), a durable single-row INSERT
+ *    through pgbench with synchronous_commit=on (the write ceiling), the same
+ *    INSERT with synchronous_commit=off (what is left without the disk), and
+ *    bench/hello_server (the HTTP floor);
+ *  - wrk: GET /Users/{id} (random ids), GET /Users?filter=userName eq
+ *    (random existing users), POST /Users (unique users), PATCH active toggle
+ *    (Okta's path-less replace), and a 100-item page at a random startIndex;
+ *  - the daemon's peak RSS (VmHWM) at the end.
+ * Prints requests/s, p50, p99 and the ratios the targets are stated in. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "harness/internal.h" /* hx_spawn, hx_stop, hx_tcp_open: the hello server */
+
+#define USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
+#define PATCH_SCHEMA "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+/* wrk.format with a header table drops the -H headers (the token): add to
+ * them instead. */
+#define CONTENT_TYPE "wrk.headers[\"Content-Type\"] = \"application/scim+json\"\n"
+
+static struct bench_options opt = { .n = 100000, .seconds = 10, .connections = 32, .threads = 2 };
+
+/* PostgreSQL as deployed: durable commits, PostgreSQL's default buffers. */
+static const char *const durable_settings[] = { "fsync=on", "synchronous_commit=on",
+						"full_page_writes=on", "shared_buffers=128MB",
+						NULL };
+static const char *const harness_settings[] = { "shared_buffers=128MB", NULL };
+
+struct ctx {
+	struct bench_stack st;
+	char scim_token[128];
+	char base[128]; /* http://127.0.0.1:PORT */
+	char users_url[256];
+	long long mark; /* an audit count taken between warm-up and measured run */
+};
+
+/* ---- SCIM requests for setup and checks ---- */
+
+static long scim(const struct ctx *c, const char *method, const char *path, const char *body,
+		 json_t **out)
+{
+	char url[1024], auth[256];
+	struct http_result res;
+	long status;
+
+	snprintf(url, sizeof(url), "%s%s", c->base, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->scim_token);
+	const char *hdrs[] = { auth, "Content-Type: application/scim+json", NULL };
+	if (http_request(method, url, hdrs, body, body ? strlen(body) : 0, &res) != 0)
+		bench_die("%s %s: no answer", method, path);
+	status = res.status;
+	if (out != NULL)
+		*out = http_result_json(&res);
+	http_result_free(&res);
+	return status;
+}
+
+/* The org, its SCIM connection (through the management API) and its token. */
+static void connect_scim(struct ctx *c)
+{
+	char owner[128], url[256], auth[256];
+	struct http_result res;
+	json_t *doc;
+
+	bench_owner_org(&c->st, "bench", owner, sizeof(owner));
+	snprintf(url, sizeof(url), "%s/api/v1/orgs/bench/scim-connections", c->base);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", owner);
+	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
+	const char *body = "{\"name\":\"bench\"}";
+	if (http_request("POST", url, hdrs, body, strlen(body), &res) != 0 || res.status != 201 ||
+	    (doc = http_result_json(&res)) == NULL)
+		bench_die("SCIM connection creation failed");
+	snprintf(c->scim_token, sizeof(c->scim_token), "%s",
+		 json_string_value(json_object_get(doc, "token")));
+	json_decref(doc);
+	http_result_free(&res);
+}
+
+/* Okta's documented create body ("SCIM 2.0 with Okta"), for user n. The
+ * numbers appear as "bench-user-<n>@", "ext-<n>" and " <n>\"" only, which
+ * is what load_users substitutes. */
+static char *okta_user(const char *n)
+{
+	char *body = NULL;
+
+	if (asprintf(&body,
+		     "{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"bench-user-%s@bench.example\","
+		     "\"name\":{\"givenName\":\"Bench\",\"familyName\":\"User %s\"},"
+		     "\"emails\":[{\"primary\":true,\"value\":\"bench-user-%s@bench.example\","
+		     "\"type\":\"work\"}],\"displayName\":\"Bench User %s\",\"locale\":\"en-US\","
+		     "\"externalId\":\"ext-%s\",\"groups\":[],\"active\":true}",
+		     n, n, n, n, n) < 0)
+		bench_die("out of memory");
+	return body;
+}
+
+/* User 0 through SCIM; users 1..N-1 as copies of its stored row, with its
+ * numbers replaced, in one statement. created_at steps by a microsecond so
+ * the list order is the load order. The accounts behind them are made the
+ * way provisioning makes them (email, display name). No audit events are
+ * written for the copies: nothing measured reads them. */
+static void load_users(struct ctx *c)
+{
+	char *body = okta_user("0"), *sql = NULL;
+	json_t *doc = NULL;
+
+	if (scim(c, "POST", "/scim/v2/Users", body, &doc) != 201)
+		bench_die("POST of the template user failed");
+	json_decref(doc);
+	free(body);
+	if (asprintf(&sql,
+		     "WITH t AS (SELECT org_id, scim_connection_id, profile::text AS p, created_at"
+		     "   FROM members WHERE source_kind = 'scim'"
+		     "   AND username = 'bench-user-0@bench.example'),"
+		     " a AS (INSERT INTO accounts (email, display_name)"
+		     "   SELECT 'bench-user-' || g || '@bench.example', 'Bench User ' || g"
+		     "   FROM generate_series(1, %d) g RETURNING id, email)"
+		     " INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+		     "   scim_connection_id, external_id, profile, created_at, updated_at)"
+		     " SELECT t.org_id, a.id, a.email, 'USER', 'active', 'scim', t.scim_connection_id,"
+		     "   'ext-' || a.n, replace(replace(t.p, 'bench-user-0@', 'bench-user-' || a.n || '@'),"
+		     "     ' 0\"', ' ' || a.n || '\"')::jsonb,"
+		     "   t.created_at + a.n * interval '1 microsecond',"
+		     "   t.created_at + a.n * interval '1 microsecond'"
+		     " FROM t, (SELECT id, email, split_part(split_part(email, '@', 1), '-', 3)::int AS n"
+		     "   FROM a) a",
+		     opt.n - 1) < 0)
+		bench_die("out of memory");
+	if (pg_exec(c->st.conninfo, sql) != 0)
+		bench_die("loading the users failed");
+	free(sql);
+	if (pg_exec(c->st.conninfo, "VACUUM ANALYZE") != 0 ||
+	    pg_exec(c->st.conninfo, "CHECKPOINT") != 0)
+		bench_die("VACUUM ANALYZE / CHECKPOINT failed");
+}
+
+/* s with every `from` replaced by `to` (malloc'd). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t nf = strlen(from), nt = strlen(to), n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = s; (p = strstr(p, from)) != NULL; p += nf)
+		n++;
+	if ((out = malloc(strlen(s) + n * (nt + 1) + 1)) == NULL)
+		bench_die("out of memory");
+	for (o = out; (p = strstr(s, from)) != NULL; s = p + nf) {
+		memcpy(o, s, (size_t)(p - s));
+		o += p - s;
+		memcpy(o, to, nt);
+		o += nt;
+	}
+	strcpy(o, s);
+	return out;
+}
+
+/* The rendered User without what differs between users anyway (id, meta),
+ * as sorted compact JSON. */
+static char *comparable(json_t *user)
+{
+	char *text;
+
+	json_object_del(user, "id");
+	json_object_del(user, "meta");
+	if ((text = json_dumps(user, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		bench_die("out of memory");
+	return text;
+}
+
+static json_t *get_user_by_name(const struct ctx *c, long n, json_t **list)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path),
+		 "/scim/v2/Users?filter=userName%%20eq%%20%%22bench-user-%ld%%40bench.example%%22", n);
+	if (scim(c, "GET", path, NULL, list) != 200 || *list == NULL ||
+	    json_integer_value(json_object_get(*list, "totalResults")) != 1)
+		bench_die("filter userName eq for user %ld did not find exactly one", n);
+	return json_array_get(json_object_get(*list, "Resources"), 0);
+}
+
+/* A few loaded users, found by filter and read by id, must render exactly
+ * like user 0 with their number in place of 0; the list must count N. */
+static void check_users(const struct ctx *c)
+{
+	const long picks[] = { 1, 2, opt.n / 3, opt.n / 2, opt.n - 1 };
+	json_t *list = NULL, *doc = NULL;
+	char path[256], num[24], from[64], to[64], *want0, *want, *tmp, *got;
+
+	want0 = comparable(json_deep_copy(get_user_by_name(c, 0, &list)));
+	json_decref(list);
+	for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+		long n = picks[i];
+		if (n < 1 || n >= opt.n)
+			continue;
+		snprintf(num, sizeof(num), "%ld", n);
+		json_t *found = get_user_by_name(c, n, &list);
+		snprintf(path, sizeof(path), "/scim/v2/Users/%s",
+			 json_string_value(json_object_get(found, "id")));
+		if (scim(c, "GET", path, NULL, &doc) != 200 || doc == NULL ||
+		    !json_equal(doc, found))
+			bench_die("GET %s does not match the filter's answer", path);
+		/* The numbers appear as "bench-user-<n>@", "ext-<n>" and " <n>\"". */
+		snprintf(from, sizeof(from), "bench-user-%s@", num);
+		tmp = replace_all(want0, "bench-user-0@", from);
+		snprintf(from, sizeof(from), "ext-%s\"", num);
+		want = replace_all(tmp, "ext-0\"", from);
+		free(tmp);
+		snprintf(to, sizeof(to), " %s\"", num);
+		tmp = replace_all(want, " 0\"", to);
+		free(want);
+		got = comparable(doc);
+		if (strcmp(tmp, got) != 0)
+			bench_die("user %ld renders differently from user 0:\n  %s\n  %s", n, got, tmp);
+		free(tmp);
+		free(got);
+		json_decref(doc);
+		json_decref(list);
+	}
+	free(want0);
+	if (scim(c, "GET", "/scim/v2/Users?count=1", NULL, &list) != 200 ||
+	    json_integer_value(json_object_get(list, "totalResults")) != opt.n)
+		bench_die("the list does not count %d users", opt.n);
+	json_decref(list);
+	fprintf(stderr, "bench: %d users loaded; %zu checked through GET and filter\n", opt.n,
+		sizeof(picks) / sizeof(picks[0]));
+}
+
+/* ---- wrk scripts ---- */
+
+/* A wrk script as two files: for the warm-up (printing the first non-2xx
+ * answer of each thread) and for the measured run. Both start with the
+ * prelude (ids, slot, mine) and define `tag` ("w" / "m"), which tells the
+ * runs' new user names apart. */
+struct lua_pair {
+	char *warm, *run;
+};
+
+static struct lua_pair lua_pair(const char *ids, const char *body)
+{
+	struct lua_pair p;
+	char *text = NULL;
+
+	for (int i = 0; i < 2; i++) {
+		char *prelude = bench_lua_prelude(ids, opt.threads, i == 0);
+		if (asprintf(&text, "%slocal tag = \"%s\"\n%s", prelude, i == 0 ? "w" : "m",
+			     body) < 0)
+			bench_die("out of memory");
+		*(i == 0 ? &p.warm : &p.run) = bench_write_temp("script.lua", text);
+		free(text);
+		free(prelude);
+	}
+	return p;
+}
+
+static void lua_pair_free(struct lua_pair *p)
+{
+	free(p->warm);
+	free(p->run);
+}
+
+/* GET by id: a random loaded user. */
+static const char lua_get[] =
+	"request = function()\n"
+	"  return wrk.format(\"GET\", \"/scim/v2/Users/\" .. ids[math.random(#ids)])\n"
+	"end\n";
+
+/* POST: Okta's create body, with user names no run used before. */
+static const char lua_post[] =
+	CONTENT_TYPE
+	"local k = 0\n"
+	"request = function()\n"
+	"  k = k + 1\n"
+	"  local n = tag .. \"-\" .. slot .. \"-\" .. k\n"
+	"  return wrk.format(\"POST\", \"/scim/v2/Users\", nil,\n"
+	"    '{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"post-' .. n ..\n"
+	"    '@bench.example\",\"name\":{\"givenName\":\"Post\",\"familyName\":\"' .. n ..\n"
+	"    '\"},\"emails\":[{\"primary\":true,\"value\":\"post-' .. n ..\n"
+	"    '@bench.example\",\"type\":\"work\"}],\"displayName\":\"Post ' .. n ..\n"
+	"    '\",\"locale\":\"en-US\",\"externalId\":\"post-' .. n ..\n"
+	"    '\",\"groups\":[],\"active\":true}')\n"
+	"end\n";
+
+/* PATCH: Okta's path-less replace of active. Each thread toggles its own
+ * users; all start active (reactivate_all), so every request is a real
+ * change: a suspension, and a reactivation when a thread comes round. */
+static const char lua_patch[] =
+	CONTENT_TYPE
+	"local active, k = {}, 0\n"
+	"request = function()\n"
+	"  local i = mine(k)\n"
+	"  k = k + 1\n"
+	"  active[i] = (active[i] == false)\n"
+	"  return wrk.format(\"PATCH\", \"/scim/v2/Users/\" .. ids[i], nil,\n"
+	"    '{\"schemas\":[\"" PATCH_SCHEMA "\"],\"Operations\":[{\"op\":\"replace\","
+	"\"value\":{\"active\":' .. tostring(active[i]) .. '}}]}')\n"
+	"end\n";
+
+static long long audit_count(const struct ctx *c, const char *actions)
+{
+	char sql[256], *v;
+	long long n;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_events WHERE action IN (%s)",
+		 actions);
+	v = pg_query_value(c->st.conninfo, sql);
+	n = v ? atoll(v) : -1;
+	free(v);
+	return n;
+}
+
+#define PROVISIONED "'member.provisioned'"
+#define STATUS_CHANGES "'member.suspended', 'member.reactivated'"
+
+static void mark_provisioned(struct ctx *c)
+{
+	c->mark = audit_count(c, PROVISIONED);
+}
+
+/* Every SCIM user active again, as the PATCH script assumes. */
+static void reactivate_all(struct ctx *c)
+{
+	if (pg_exec(c->st.conninfo, "UPDATE members SET status = 'active'"
+				    " WHERE status = 'suspended' AND source_kind = 'scim'") != 0)
+		bench_die("cannot reactivate the users");
+	c->mark = audit_count(c, STATUS_CHANGES);
+}
+
+static const char *users_url_of(struct ctx *c)
+{
+	snprintf(c->users_url, sizeof(c->users_url), "%s/scim/v2/Users", c->base);
+	return c->users_url;
+}
+
+/* ---- the hello server ---- */
+
+static pid_t hello_start(unsigned *port)
+{
+	char path[700], portstr[16];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/bench/hello_server", harness_builddir());
+	*port = harness_free_port();
+	snprintf(portstr, sizeof(portstr), "%u", *port);
+	const char *argv[] = { path, portstr, NULL };
+	struct hx_spawn sp = { .argv = argv, .out_fd = -1, .err_fd = 2, .death_sig = SIGKILL,
+			       .kill_sig = SIGKILL };
+	if ((pid = hx_spawn(&sp)) < 0)
+		bench_die("cannot start %s", path);
+	for (int i = 0; i < 200 && !hx_tcp_open(*port); i++)
+		hx_sleep_ms(25);
+	if (!hx_tcp_open(*port))
+		bench_die("%s does not listen on %u", path, *port);
+	return pid;
+}
+
+/* ---- measuring ---- */
+
+static void status_line(const char *field, pid_t pid, char *out, size_t cap)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(out, cap, "?");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, field, strlen(field)) == 0) {
+			const char *v = line + strlen(field);
+			v += strspn(v, " \t");
+			snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
+		}
+	}
+	fclose(f);
+}
+
+/* The daemon's peak RSS (VmHWM) in kB since the last reset, then reset
+ * it (clear_refs 5) so the next reading covers only what follows. */
+static long rss_peak_take(pid_t pid)
+{
+	char v[64], path[64];
+	FILE *f;
+
+	status_line("VmHWM:", pid, v, sizeof(v));
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("5", f);
+		fclose(f);
+	}
+	return atol(v);
+}
+
+/* A 2 s warm-up with warm_script, reset (may be NULL), then the measured
+ * run with script_path; *peak_kb (may be NULL): the daemon's peak RSS
+ * during the measured run. */
+static struct bench_result measure(struct ctx *c, const char *path, const char *token,
+				   const char *warm_script, const char *script_path,
+				   void (*reset)(struct ctx *), long *peak_kb)
+{
+	struct bench_result r;
+
+	char url[512];
+	struct bench_wrk w = { .url = url, .token = token, .script = warm_script, .seconds = 2,
+			       .connections = opt.connections, .threads = opt.threads };
+
+	snprintf(url, sizeof(url), "%s", path);
+	(void)bench_wrk(&w);
+	if (reset != NULL)
+		reset(c);
+	w.script = script_path;
+	w.seconds = opt.seconds;
+	if (peak_kb != NULL)
+		(void)rss_peak_take(c->st.d.pid);
+	r = bench_wrk(&w);
+	if (peak_kb != NULL)
+		*peak_kb = rss_peak_take(c->st.d.pid);
+	return r;
+}
+
+static void loadavg(char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	snprintf(out, cap, "?");
+	if (f != NULL) {
+		if (fgets(out, (int)cap, f) != NULL)
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static const char *verdict(bool met)
+{
+	return met ? "met" : "MISSED";
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c;
+	char load_before[128], load_after[128], rss[64];
+	bench_parse_options(argc, argv,
+			    "scim_bench [-n users] [-d seconds] [-c connections] [-t threads]"
+			    " [-F (PostgreSQL with fsync off)] [-S (set up, then wait)]",
+			    "FS", &opt);
+	if (opt.n < 200)
+		bench_die("use at least 200 users");
+	bool durable = !opt.flags['F'];
+
+	memset(&c, 0, sizeof(c));
+	bench_stack_start(&c.st, durable ? durable_settings : harness_settings, NULL);
+	snprintf(c.base, sizeof(c.base), "%s", c.st.d.base_url);
+	connect_scim(&c);
+	fprintf(stderr, "bench: loading %d users\n", opt.n);
+	load_users(&c);
+	check_users(&c);
+
+	/* Scripts: ids of the loaded users, each thread with its own seed. */
+	long n_ids;
+	char *ids = bench_ids_file(c.st.conninfo,
+				   "SELECT id FROM members WHERE source_kind = 'scim'"
+				   " AND status = 'active' ORDER BY id", &n_ids);
+	char *filter_body = NULL, *page_body = NULL;
+	if (asprintf(&filter_body,
+		     "request = function()\n"
+		     "  return wrk.format(\"GET\", \"/scim/v2/Users?filter=userName%%20eq%%20"
+		     "%%22bench-user-\" .. math.random(0, %d) .. \"%%40bench.example%%22\")\n"
+		     "end\n",
+		     opt.n - 1) < 0 ||
+	    asprintf(&page_body,
+		     "request = function()\n"
+		     "  return wrk.format(\"GET\", \"/scim/v2/Users?startIndex=\" ..\n"
+		     "    math.random(1, %d) .. \"&count=100\")\n"
+		     "end\n",
+		     opt.n - 99) < 0)
+		bench_die("out of memory");
+	struct lua_pair get_lua = lua_pair(ids, lua_get), filter_lua = lua_pair(ids, filter_body),
+			page_lua = lua_pair(ids, page_body), post_lua = lua_pair(ids, lua_post),
+			patch_lua = lua_pair(ids, lua_patch);
+	free(filter_body);
+	free(page_body);
+	if (opt.flags['S']) {
+		/* Set up only, for profiling by hand (docs/BENCH.md). */
+		printf("orgbridged pid %d at %s\nSCIM token: %s\nPostgreSQL: %s\n"
+		       "wrk scripts (add -H \"Authorization: Bearer <token>\" and the URL):\n"
+		       "  GET by id  %s\n  filter eq  %s\n  page       %s\n  POST       %s\n"
+		       "  PATCH      %s (all users active first)\n"
+		       "press Enter to stop\n",
+		       (int)c.st.d.pid, users_url_of(&c), c.scim_token, c.st.conninfo, get_lua.run,
+		       filter_lua.run, page_lua.run, post_lua.run, patch_lua.run);
+		fflush(stdout);
+		(void)getchar();
+		return bench_stack_stop(&c.st) == 0 ? 0 : 1;
+	}
+
+	/* Loading and checking: the first part of the daemon's peak RSS. */
+	long setup_peak = rss_peak_take(c.st.d.pid);
+	loadavg(load_before, sizeof(load_before));
+	fprintf(stderr, "bench: %d s per run, %d connections, %d threads, load average %s\n",
+		opt.seconds, opt.connections, opt.threads, load_before);
+
+	/* Baselines. pgbench at the wrk connection count and at the daemon's
+	 * pool size (8); the higher rate is the ceiling. */
+	bench_pgbench_init(&c.st, 10);
+	if (pg_exec(c.st.pgbench_conninfo,
+		    "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, name text NOT NULL,"
+		    " created_at timestamptz NOT NULL DEFAULT now())") != 0)
+		bench_die("cannot create the INSERT table");
+	char *insert_sql = bench_write_temp("insert.sql",
+					    "INSERT INTO bench_insert (name) VALUES ('bench');\n");
+	const char *select_only[] = { "-S", NULL };
+	const char *insert[] = { "-f", insert_sql, NULL };
+	const char *durable_db = "dbname=pgbench options='-c synchronous_commit=on'";
+	const char *async_db = "dbname=pgbench options='-c synchronous_commit=off'";
+	struct bench_result sel_c = bench_pgbench(&c.st, select_only, "pgbench", opt.connections,
+						  opt.threads, opt.seconds);
+	struct bench_result sel_8 = bench_pgbench(&c.st, select_only, "pgbench", 8, opt.threads,
+						  opt.seconds);
+	struct bench_result ins_c = bench_pgbench(&c.st, insert, durable_db, opt.connections,
+						  opt.threads, opt.seconds);
+	struct bench_result ins_8 = bench_pgbench(&c.st, insert, durable_db, 8, opt.threads,
+						  opt.seconds);
+	struct bench_result ins_async = bench_pgbench(&c.st, insert, async_db, opt.connections,
+						      opt.threads, opt.seconds);
+	double read_ceiling = max2(sel_c.rate, sel_8.rate);
+	double write_ceiling = max2(ins_c.rate, ins_8.rate);
+	if (read_ceiling <= 0 || write_ceiling <= 0)
+		bench_die("pgbench reported no rate");
+
+	unsigned hello_port;
+	pid_t hello = hello_start(&hello_port);
+	char hello_url[128];
+	snprintf(hello_url, sizeof(hello_url), "http://127.0.0.1:%u/", hello_port);
+	struct bench_result r_hello = measure(&c, hello_url, NULL, NULL, NULL, NULL, NULL);
+	hx_stop(hello, SIGTERM, 5000);
+
+	const char *users_url = users_url_of(&c);
+	const char *tok = c.scim_token;
+	long peak[5];
+	struct bench_result r_get = measure(&c, users_url, tok, get_lua.warm, get_lua.run, NULL,
+					    &peak[0]);
+	struct bench_result r_filter = measure(&c, users_url, tok, filter_lua.warm, filter_lua.run,
+					       NULL, &peak[1]);
+	/* Changes are counted from the audit log: provisioned users and status
+	 * changes must match the requests wrk completed (give or take the ones
+	 * in flight when it stopped). */
+	struct bench_result r_post = measure(&c, users_url, tok, post_lua.warm, post_lua.run,
+					     mark_provisioned, &peak[2]);
+	long long provisioned = audit_count(&c, PROVISIONED) - c.mark;
+	struct bench_result r_patch = measure(&c, users_url, tok, patch_lua.warm, patch_lua.run,
+					      reactivate_all, &peak[3]);
+	long long toggled = audit_count(&c, STATUS_CHANGES) - c.mark;
+	struct bench_result r_page = measure(&c, users_url, tok, page_lua.warm, page_lua.run, NULL,
+					     &peak[4]);
+
+	long hwm_kb = setup_peak;
+	for (size_t i = 0; i < sizeof(peak) / sizeof(peak[0]); i++)
+		hwm_kb = peak[i] > hwm_kb ? peak[i] : hwm_kb;
+	status_line("VmRSS:", c.st.d.pid, rss, sizeof(rss));
+	loadavg(load_after, sizeof(load_after));
+
+	bench_print_header();
+	char label[128];
+	printf("reads: ratio to the higher pgbench -S rate\n");
+	snprintf(label, sizeof(label), "pgbench -S, %d clients", opt.connections);
+	bench_print_row(label, &sel_c, read_ceiling);
+	bench_print_row("pgbench -S, 8 clients", &sel_8, read_ceiling);
+	bench_print_row("hello_server (libmicrohttpd, no work)", &r_hello, read_ceiling);
+	bench_print_row("GET /Users/{id}", &r_get, read_ceiling);
+	bench_print_row("GET /Users?filter=userName eq", &r_filter, read_ceiling);
+	bench_print_row("GET /Users?startIndex=random&count=100", &r_page, read_ceiling);
+	printf("writes: ratio to the higher durable INSERT rate\n");
+	snprintf(label, sizeof(label), "pgbench INSERT, synchronous_commit=on, %d clients",
+		 opt.connections);
+	bench_print_row(label, &ins_c, write_ceiling);
+	bench_print_row("pgbench INSERT, synchronous_commit=on, 8 clients", &ins_8, write_ceiling);
+	snprintf(label, sizeof(label), "pgbench INSERT, synchronous_commit=off, %d clients",
+		 opt.connections);
+	bench_print_row(label, &ins_async, write_ceiling);
+	bench_print_row("POST /Users (unique users)", &r_post, write_ceiling);
+	bench_print_row("PATCH /Users/{id} active toggle (Okta)", &r_patch, write_ceiling);
+
+	printf("\nN = %d users; %d connections, %d wrk threads, %d s per run (after 2 s warm-up);\n"
+	       "PostgreSQL: %s; orgbridged pool: 8 connections.\n"
+	       "users provisioned (audited) during the POST run: %lld (wrk completed %ld)\n"
+	       "suspensions/reactivations (audited) during the PATCH run: %lld (wrk completed %ld)\n"
+	       "orgbridged peak RSS (VmHWM): %.1f MB; at the end (VmRSS): %s\n"
+	       "  peak by phase, MB: setup %.1f, GET %.1f, filter %.1f, POST %.1f, PATCH %.1f,"
+	       " page %.1f (warm-ups not included)\n"
+	       "load average before: %s; after: %s\n",
+	       opt.n, opt.connections, opt.threads, opt.seconds,
+	       durable ? "fsync=on, synchronous_commit=on, full_page_writes=on"
+			   : "the harness's fsync=off, synchronous_commit=off (-F)",
+	       provisioned, r_post.requests, toggled, r_patch.requests, hwm_kb / 1024.0, rss,
+	       setup_peak / 1024.0, peak[0] / 1024.0, peak[1] / 1024.0, peak[2] / 1024.0,
+	       peak[3] / 1024.0, peak[4] / 1024.0, load_before, load_after);
+	printf("\ntargets (issue 4):\n"
+	       "  GET by id   >= 0.50 of pgbench -S: %.2f %s; p99 < 20 ms: %.1f %s\n"
+	       "  filter eq   >= 0.50 of pgbench -S: %.2f %s; p99 < 20 ms: %.1f %s\n"
+	       "  POST        >= 0.50 of durable INSERT: %.2f %s\n"
+	       "  PATCH       >= 0.50 of durable INSERT: %.2f %s\n"
+	       "  peak RSS    < 100 MB: %.1f MB %s\n",
+	       r_get.rate / read_ceiling, verdict(r_get.rate >= 0.5 * read_ceiling), r_get.p99_ms,
+	       verdict(r_get.p99_ms > 0 && r_get.p99_ms < 20), r_filter.rate / read_ceiling,
+	       verdict(r_filter.rate >= 0.5 * read_ceiling), r_filter.p99_ms,
+	       verdict(r_filter.p99_ms > 0 && r_filter.p99_ms < 20), r_post.rate / write_ceiling,
+	       verdict(r_post.rate >= 0.5 * write_ceiling), r_patch.rate / write_ceiling,
+	       verdict(r_patch.rate >= 0.5 * write_ceiling), hwm_kb / 1024.0,
+	       verdict(hwm_kb > 0 && hwm_kb < 100 * 1024));
+
+	free(ids);
+	lua_pair_free(&get_lua);
+	lua_pair_free(&filter_lua);
+	lua_pair_free(&page_lua);
+	lua_pair_free(&post_lua);
+	lua_pair_free(&patch_lua);
+	free(insert_sql);
+	return bench_stack_stop(&c.st) == 0 ? 0 : 1;
+}
