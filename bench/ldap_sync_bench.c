@@ -17,9 +17,14 @@
  *   100 changes through LDAP modify (attribute edits and membership edits)
  *   an incremental sync
  *   a full sync after it            (a check: it must find nothing left to do)
- * Every sync is sync_run() in this process with the daemon's LDAP reader, so
- * its peak RSS is this process's VmHWM (reset through /proc/self/clear_refs
- * before each step). */
+ * Every sync is sync_run() in this process with the daemon's LDAP reader
+ * (timed: the LDAP s column), so its peak RSS is this process's VmHWM (reset
+ * through /proc/self/clear_refs before each step).
+ *
+ * Options: -u users, -g groups, -b big groups, -s their size, -c changes
+ * before the incremental run, -p MS: PostgreSQL logs the statements slower
+ * than MS ms to its postgres.log (profiling; OB_KEEP_TMP=1 keeps it, remove
+ * the directories afterwards). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <ldap.h>
