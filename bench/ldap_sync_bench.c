@@ -17,9 +17,14 @@
  *   100 changes through LDAP modify (attribute edits and membership edits)
  *   an incremental sync
  *   a full sync after it            (a check: it must find nothing left to do)
- * Every sync is sync_run() in this process with the daemon's LDAP reader, so
- * its peak RSS is this process's VmHWM (reset through /proc/self/clear_refs
- * before each step). */
+ * Every sync is sync_run() in this process with the daemon's LDAP reader
+ * (timed: the LDAP s column), so its peak RSS is this process's VmHWM (reset
+ * through /proc/self/clear_refs before each step).
+ *
+ * Options: -u users, -g groups, -b big groups, -s their size, -c changes
+ * before the incremental run, -p MS: PostgreSQL logs the statements slower
+ * than MS ms to its postgres.log (profiling; OB_KEEP_TMP=1 keeps it, remove
+ * the directories afterwards). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <ldap.h>
@@ -45,14 +50,45 @@ extern char **environ;
 
 static struct {
 	int users, groups, per_user, big_groups, big_size, changes;
-} opt = { 100000, 2000, 3, 3, 20000, 100 };
+	int pg_log_ms; /* -1: PostgreSQL logs no statements */
+} opt = { 100000, 2000, 3, 3, 20000, 100, -1 };
 
 struct step {
 	const char *label;
 	double seconds;
-	long peak_kb; /* -1: not measured (another process) */
+	double read_s; /* of which reading the directory (the reader's calls) */
+	long peak_kb;  /* -1: not measured (another process) */
 	char result[256];
 };
+
+/* The daemon's LDAP reader, timed: how much of a run is reading LDAP. */
+static double read_seconds;
+
+static int timed_read(void *arg, const struct directory_config *dir, bool full,
+		      const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	const struct sync_reader *r = sync_default_reader();
+	double t0 = bench_now();
+	int rc;
+
+	(void)arg;
+	rc = r->read(r->arg, dir, full, watermark, out, err, errcap);
+	read_seconds += bench_now() - t0;
+	return rc;
+}
+
+static int timed_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+		       size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	const struct sync_reader *r = sync_default_reader();
+	double t0 = bench_now();
+	int rc;
+
+	(void)arg;
+	rc = r->fetch(r->arg, dir, values, n, snap, err, errcap);
+	read_seconds += bench_now() - t0;
+	return rc;
+}
 
 /* ------------------------------------------------------------ the directory */
 
@@ -268,6 +304,20 @@ static void seed_mappings(const char *conninfo)
 	free(sql);
 }
 
+/* Profiling: the cluster logs statements slower than -p MS to its
+ * postgres.log (kept with OB_KEEP_TMP=1). */
+static void log_statements(const struct bench_stack *st)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "ALTER DATABASE bench SET log_min_duration_statement = %d",
+		 opt.pg_log_ms);
+	if (pg_exec(st->conninfo, sql) != 0)
+		bench_die("cannot set log_min_duration_statement");
+	fprintf(stderr, "bench: statements over %d ms are logged to %s/postgres.log\n",
+		opt.pg_log_ms, st->pg.dir);
+}
+
 static struct config *sync_config(const struct slapd_server *ldap)
 {
 	char path[600], *text = NULL;
@@ -328,11 +378,15 @@ static void sync_step(struct db_conn *conn, const struct config *cfg, enum sync_
 	char err[512] = "";
 	double t0;
 
+	static const struct sync_reader reader = { timed_read, timed_fetch, NULL };
+
 	reset_peak();
+	read_seconds = 0;
 	t0 = bench_now();
-	if (sync_run(conn, cfg, sync_default_reader(), &o, &res, err, sizeof(err)) != 0)
+	if (sync_run(conn, cfg, &reader, &o, &res, err, sizeof(err)) != 0)
 		bench_die("%s: sync_run could not start: %s", s->label, err);
 	s->seconds = bench_now() - t0;
+	s->read_s = read_seconds;
 	s->peak_kb = status_kb("VmHWM:");
 	json_t *c = json_object_get(res.report, "counts");
 	const char *kind_done = json_string_value(json_object_get(res.report, "kind"));
@@ -348,19 +402,21 @@ static void sync_step(struct db_conn *conn, const struct config *cfg, enum sync_
 		bench_die("%s: %s: %s %.2000s", s->label, res.status, e ? e : "",
 			  errors ? errors : "");
 	}
-	fprintf(stderr, "bench: %s: %.2f s, peak RSS %ld MB: %s\n", s->label, s->seconds,
-		s->peak_kb / 1024, s->result);
+	fprintf(stderr, "bench: %s: %.2f s (reading LDAP %.2f s), peak RSS %ld MB: %s\n", s->label,
+		s->seconds, s->read_s, s->peak_kb / 1024, s->result);
 	sync_run_result_clear(&res);
 }
 
 static void print_step(const struct step *s, double baseline, const char *target)
 {
-	char peak[24] = "-";
+	char peak[24] = "-", read[24] = "-";
 
-	if (s->peak_kb >= 0)
+	if (s->peak_kb >= 0) {
 		snprintf(peak, sizeof(peak), "%ld", s->peak_kb / 1024);
-	printf("%-36s %8.2f %7.2f %8s  %-12s %s\n", s->label, s->seconds,
-	       baseline > 0 ? s->seconds / baseline : 0, peak, target, s->result);
+		snprintf(read, sizeof(read), "%.2f", s->read_s);
+	}
+	printf("%-36s %8.2f %7.2f %7s %8s  %-12s %s\n", s->label, s->seconds,
+	       baseline > 0 ? s->seconds / baseline : 0, read, peak, target, s->result);
 }
 
 int main(int argc, char **argv)
@@ -370,16 +426,17 @@ int main(int argc, char **argv)
 	char token[128], changes[256];
 	int c;
 
-	while ((c = getopt(argc, argv, "u:g:b:s:c:h")) != -1) {
+	while ((c = getopt(argc, argv, "u:g:b:s:c:p:h")) != -1) {
 		switch (c) {
 		case 'u': opt.users = atoi(optarg); break;
 		case 'g': opt.groups = atoi(optarg); break;
 		case 'b': opt.big_groups = atoi(optarg); break;
 		case 's': opt.big_size = atoi(optarg); break;
 		case 'c': opt.changes = atoi(optarg); break;
+		case 'p': opt.pg_log_ms = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: ldap_sync_bench [-u users] [-g groups] [-b big groups]"
-					" [-s big group size] [-c changes]\n");
+					" [-s big group size] [-c changes] [-p log_ms]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -395,6 +452,8 @@ int main(int argc, char **argv)
 	bench_stack_start(&st, NULL, NULL);
 	bench_owner_org(&st, "bench", token, sizeof(token));
 	seed_mappings(st.conninfo);
+	if (opt.pg_log_ms >= 0)
+		log_statements(&st);
 	/* The daemon made the owner and the org; the syncs run here, so it
 	 * stops to leave the machine to them. */
 	if (daemon_stop(&st.d) != 0)
@@ -408,12 +467,13 @@ int main(int argc, char **argv)
 	if (conn == NULL)
 		bench_die("cannot connect to PostgreSQL");
 
-	struct step users = { "ldapsearch users", 0, -1, "" },
-		    groups = { "ldapsearch groups + members", 0, -1, "" },
-		    raw = { "raw paged dump (users + groups)", 0, -1, "" },
-		    first = { "first full sync", 0, 0, "" }, again = { "no-change full re-sync", 0, 0, "" },
-		    incr = { "incremental after changes", 0, 0, "" },
-		    check = { "full sync after it (check)", 0, 0, "" };
+	struct step users = { .label = "ldapsearch users", .peak_kb = -1 },
+		    groups = { .label = "ldapsearch groups + members", .peak_kb = -1 },
+		    raw = { .label = "raw paged dump (users + groups)", .peak_kb = -1 },
+		    first = { .label = "first full sync" },
+		    again = { .label = "no-change full re-sync" },
+		    incr = { .label = "incremental after changes" },
+		    check = { .label = "full sync after it (check)" };
 	double cold = dump(&ldap, PEOPLE, "(objectClass=inetOrgPerson)", user_attrs) +
 		      dump(&ldap, GROUPS, "(objectClass=groupOfNames)", group_attrs);
 	users.seconds = dump(&ldap, PEOPLE, "(objectClass=inetOrgPerson)", user_attrs);
@@ -439,8 +499,8 @@ int main(int argc, char **argv)
 	       opt.users, opt.groups, opt.big_groups, opt.big_size, (opt.groups + 1) / 2, TEAMS,
 	       members ? members : "?", changes);
 	free(members);
-	printf("%-36s %8s %7s %8s  %-12s %s\n", "step", "seconds", "x dump", "peak MB", "target",
-	       "result");
+	printf("%-36s %8s %7s %7s %8s  %-12s %s\n", "step", "seconds", "x dump", "LDAP s", "peak MB",
+	       "target", "result");
 	print_step(&users, raw.seconds, "");
 	print_step(&groups, raw.seconds, "");
 	print_step(&raw, raw.seconds, "");
@@ -448,8 +508,9 @@ int main(int argc, char **argv)
 	print_step(&again, raw.seconds, "<= 1.5x");
 	print_step(&incr, raw.seconds, "< 1 s");
 	print_step(&check, raw.seconds, "");
-	printf("\npeak MB: VmHWM of this process (the sync runs in it), reset before each step; "
-	       "target < 300 MB.\n");
+	printf("\nLDAP s: of the step, the time in the reader (connect, bind, paged searches, "
+	       "entries to a snapshot).\npeak MB: VmHWM of this process (the sync runs in it), "
+	       "reset before each step; target < 300 MB.\n");
 
 	db_release(conn);
 	db_pool_free(pool);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ldap/values.h"
 
@@ -95,12 +96,13 @@ static int result_code(LDAP *ld)
 	return code == LDAP_SUCCESS ? LDAP_OTHER : code;
 }
 
-/* Wait for the result of msgid (all of it: a whole page of a search). */
-static int wait_result(struct ldapc *c, int msgid, LDAPMessage **res, struct ldapc_error *err,
-		       const char *what)
+/* Wait up to tv for msgid's answer: all of it (LDAP_MSG_ALL) or its next
+ * message (LDAP_MSG_ONE). No answer in time abandons the operation and
+ * marks the handle broken. */
+static int wait_for(struct ldapc *c, int msgid, int all, struct timeval tv, LDAPMessage **res,
+		    struct ldapc_error *err, const char *what)
 {
-	struct timeval tv = c->op_timeout;
-	int rc = ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, res);
+	int rc = ldap_result(c->ld, msgid, all, &tv, res);
 
 	if (rc > 0)
 		return 0;
@@ -113,6 +115,32 @@ static int wait_result(struct ldapc *c, int msgid, LDAPMessage **res, struct lda
 				  (long)c->op_timeout.tv_sec);
 	}
 	return op_fail(c, result_code(c->ld), NULL, err, what);
+}
+
+/* Wait for the result of msgid (all of it). */
+static int wait_result(struct ldapc *c, int msgid, LDAPMessage **res, struct ldapc_error *err,
+		       const char *what)
+{
+	return wait_for(c, msgid, LDAP_MSG_ALL, c->op_timeout, res, err, what);
+}
+
+/* Wait for the next message of msgid (one entry, reference or the result)
+ * until deadline (CLOCK_MONOTONIC). */
+static int wait_message(struct ldapc *c, int msgid, const struct timespec *deadline,
+			LDAPMessage **m, struct ldapc_error *err, const char *what)
+{
+	struct timespec now;
+	struct timeval tv = { 0, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < deadline->tv_sec ||
+	    (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
+		long long us = (long long)(deadline->tv_sec - now.tv_sec) * 1000000 +
+			       (deadline->tv_nsec - now.tv_nsec) / 1000;
+		tv.tv_sec = (time_t)(us / 1000000);
+		tv.tv_usec = (suseconds_t)(us % 1000000);
+	}
+	return wait_for(c, msgid, LDAP_MSG_ONE, tv, m, err, what);
 }
 
 /* Parse a bind/extended/search-done result: 0 for success. Hands back the
@@ -348,14 +376,70 @@ struct berval **ldapc_entry_values(const struct ldapc_entry *e, const char *attr
 	return NULL;
 }
 
+/* An attribute's values live in one block: the NULL-terminated pointer
+ * array, the bervals it points to, and (when copied) their bytes. Values
+ * borrowed from the entry's message point into it: no copy per value. */
+static struct berval **values_block(size_t n, size_t bytes)
+{
+	struct berval **v = malloc((n + 1) * sizeof(*v) + n * sizeof(**v) + bytes);
+	struct berval *items;
+
+	if (v == NULL)
+		return NULL;
+	items = (struct berval *)(v + n + 1);
+	for (size_t i = 0; i < n; i++)
+		v[i] = &items[i];
+	v[n] = NULL;
+	return v;
+}
+
+/* The values of vals (n of them), pointing where vals points. */
+static struct berval **borrow_values(const struct berval *vals, size_t n)
+{
+	struct berval **v = values_block(n, 0);
+
+	for (size_t i = 0; v != NULL && i < n; i++)
+		*v[i] = vals[i];
+	return v;
+}
+
+/* a's values followed by more's (nmore), all copied into a new block that
+ * replaces a's: for ranged attributes, whose slices come in other messages. */
+static int append_values(struct ldapc_attr *a, struct berval **more, size_t nmore)
+{
+	size_t n = a->n_values + nmore, bytes = 0, k = 0;
+	struct berval **v;
+	char *data;
+
+	for (size_t i = 0; i < a->n_values; i++)
+		bytes += a->values[i]->bv_len + 1;
+	for (size_t i = 0; i < nmore; i++)
+		bytes += more[i]->bv_len + 1;
+	v = values_block(n, bytes);
+	if (v == NULL)
+		return -1;
+	data = (char *)(v + n + 1) + n * sizeof(**v);
+	for (size_t i = 0; i < n; i++, k++) {
+		const struct berval *from = i < a->n_values ? a->values[i] : more[i - a->n_values];
+		memcpy(data, from->bv_val, from->bv_len);
+		data[from->bv_len] = '\0';
+		*v[k] = (struct berval){ from->bv_len, data };
+		data += from->bv_len + 1;
+	}
+	free(a->values);
+	a->values = v;
+	a->n_values = n;
+	return 0;
+}
+
 static void entry_clear(struct ldapc_entry *e)
 {
 	for (size_t i = 0; i < e->n_attrs; i++) {
 		free(e->attrs[i].name);
-		ldap_value_free_len(e->attrs[i].values);
+		free(e->attrs[i].values);
 	}
 	free(e->attrs);
-	ldap_memfree(e->dn);
+	free(e->dn);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -365,30 +449,6 @@ static size_t count_values(struct berval **v)
 	while (v != NULL && v[n] != NULL)
 		n++;
 	return n;
-}
-
-/* Move the values of *more to the end of a (both from libldap); *more is
- * consumed. */
-static int append_values(struct ldapc_attr *a, struct berval ***more)
-{
-	size_t n = count_values(*more);
-	struct berval **grown;
-
-	if (n == 0) {
-		ldap_value_free_len(*more);
-		*more = NULL;
-		return 0;
-	}
-	grown = ber_memrealloc(a->values, (a->n_values + n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return -1;
-	memcpy(grown + a->n_values, *more, n * sizeof(*grown));
-	a->values = grown;
-	a->n_values += n;
-	grown[a->n_values] = NULL;
-	ber_memfree(*more); /* the array only: its values moved */
-	*more = NULL;
-	return 0;
 }
 
 /* The next slice of a ranged attribute: base search on dn asking for
@@ -440,10 +500,11 @@ static int fetch_range(struct ldapc *c, const char *dn, const char *name, unsign
 			   c->name, c->uri, what, from);
 		goto fail;
 	}
-	if (append_values(a, &vals) != 0) {
+	if (append_values(a, vals, count_values(vals)) != 0) {
 		ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
 		goto fail;
 	}
+	ldap_value_free_len(vals);
 	ldap_memfree(got);
 	ldap_msgfree(res);
 	return 0;
@@ -491,37 +552,59 @@ static int complete_range(struct ldapc *c, const char *dn, struct ldapc_attr *a,
 	return 0;
 }
 
+/* The entry's DN and attributes; values point into msg (borrow_values), so
+ * msg must outlive e. */
 static int entry_read(struct ldapc *c, LDAPMessage *msg, struct ldapc_entry *e,
 		      struct ldapc_error *err)
 {
 	BerElement *ber = NULL;
-	char *at;
+	struct berval dn = { 0 }, name, *vals = NULL;
+	size_t cap = 0;
+	int rc;
 
 	memset(e, 0, sizeof(*e));
-	e->dn = ldap_get_dn(c->ld, msg);
-	if (e->dn == NULL)
+	if (ldap_get_dn_ber(c->ld, msg, &ber, &dn) != LDAP_SUCCESS || dn.bv_val == NULL) {
+		ber_free(ber, 0);
 		return op_fail(c, result_code(c->ld), NULL, err, "read an entry's DN");
-	for (at = ldap_first_attribute(c->ld, msg, &ber); at != NULL;
-	     at = ldap_next_attribute(c->ld, msg, ber)) {
-		struct ldapc_attr *grown = realloc(e->attrs, (e->n_attrs + 1) * sizeof(*grown));
-		if (grown == NULL)
+	}
+	e->dn = strndup(dn.bv_val, dn.bv_len);
+	if (e->dn == NULL)
+		goto oom;
+	for (rc = ldap_get_attribute_ber(c->ld, msg, ber, &name, &vals);
+	     rc == LDAP_SUCCESS && name.bv_val != NULL;
+	     rc = ldap_get_attribute_ber(c->ld, msg, ber, &name, &vals)) {
+		size_t n = 0;
+		while (vals != NULL && vals[n].bv_val != NULL)
+			n++;
+		if (e->n_attrs == cap) {
+			struct ldapc_attr *grown = realloc(e->attrs, (cap ? cap * 2 : 8) * sizeof(*grown));
+			if (grown == NULL)
+				goto oom;
+			e->attrs = grown;
+			cap = cap ? cap * 2 : 8;
+		}
+		struct ldapc_attr *a = &e->attrs[e->n_attrs];
+		*a = (struct ldapc_attr){ .name = strndup(name.bv_val, name.bv_len),
+					  .values = borrow_values(vals, n), .n_values = n };
+		ber_memfree(vals);
+		vals = NULL;
+		if (a->name == NULL || a->values == NULL) {
+			free(a->name);
+			free(a->values);
 			goto oom;
-		e->attrs = grown;
-		grown[e->n_attrs] = (struct ldapc_attr){ .name = strdup(at) };
-		if (grown[e->n_attrs].name == NULL)
-			goto oom;
-		grown[e->n_attrs].values = ldap_get_values_len(c->ld, msg, at);
-		grown[e->n_attrs].n_values = count_values(grown[e->n_attrs].values);
+		}
 		e->n_attrs++;
-		ldap_memfree(at);
 	}
 	ber_free(ber, 0);
+	ber = NULL;
+	if (rc != LDAP_SUCCESS)
+		return op_fail(c, rc, NULL, err, "read an entry's attributes");
 	for (size_t i = 0; i < e->n_attrs; i++)
 		if (complete_range(c, e->dn, &e->attrs[i], err) != 0)
 			return -1;
 	return 0;
 oom:
-	ldap_memfree(at);
+	ber_memfree(vals);
 	ber_free(ber, 0);
 	return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
 }
@@ -570,74 +653,80 @@ static int read_page_control(struct ldapc *c, LDAPControl **ctrls, struct page_s
 	return 0;
 }
 
-/* Deliver the entries of one answer (one page) and check how it ended. */
-static int read_answer(struct ldapc *c, const struct ldapc_query *q, LDAPMessage *res,
-		       ldapc_entry_fn fn, void *arg, struct page_state *st,
-		       struct ldapc_error *err, const char *what)
+/* Deliver one message of a page: an entry to fn, or the page's end (its
+ * result and paging control, *ended set). */
+static int handle_message(struct ldapc *c, const struct ldapc_query *q, LDAPMessage *m,
+			  ldapc_entry_fn fn, void *arg, struct page_state *st, bool *ended,
+			  struct ldapc_error *err, const char *what)
 {
-	bool ended = false;
-
-	for (LDAPMessage *m = ldap_first_message(c->ld, res); m != NULL;
-	     m = ldap_next_message(c->ld, m)) {
-		switch (ldap_msgtype(m)) {
-		case LDAP_RES_SEARCH_ENTRY: {
-			struct ldapc_entry e;
-			int rc = entry_read(c, m, &e, err);
-			if (rc == 0)
-				rc = fn(&e, arg, err);
-			entry_clear(&e);
-			if (rc != 0)
-				return -1;
-			break;
-		}
-		case LDAP_RES_SEARCH_REFERENCE:
-			/* Another server's subtree (AD's DomainDnsZones...):
-			 * referrals are not chased; what lies there is not
-			 * part of this directory's answer. */
-			break;
-		case LDAP_RES_SEARCH_RESULT: {
-			LDAPControl **ctrls = NULL;
-			int code = LDAP_OTHER, rc;
-			char *diag = NULL;
-
-			ended = true;
-			rc = ldap_parse_result(c->ld, m, &code, NULL, &diag, NULL, &ctrls, 0);
-			if (rc != LDAP_SUCCESS)
-				code = rc;
-			if (code == LDAP_NO_SUCH_OBJECT && q->missing_base_ok) {
-				st->done = true;
-			} else if (code != LDAP_SUCCESS) {
-				op_fail(c, code, diag, err, what);
-				if (code == LDAP_SIZELIMIT_EXCEEDED)
-					append(err->message, sizeof(err->message),
-					       " (the result would be partial: raise the server's "
-					       "size limit for the bind DN)");
-				ldap_memfree(diag);
-				ldap_controls_free(ctrls);
-				return -1;
-			} else if (q->page_size > 0) {
-				rc = read_page_control(c, ctrls, st, err, what);
-				ldap_memfree(diag);
-				ldap_controls_free(ctrls);
-				if (rc != 0)
-					return -1;
-				break;
-			} else {
-				st->done = true;
-			}
-			ldap_memfree(diag);
-			ldap_controls_free(ctrls);
-			break;
-		}
-		default:
-			break;
-		}
+	switch (ldap_msgtype(m)) {
+	case LDAP_RES_SEARCH_ENTRY: {
+		struct ldapc_entry e;
+		int rc = entry_read(c, m, &e, err);
+		if (rc == 0)
+			rc = fn(&e, arg, err);
+		entry_clear(&e);
+		return rc != 0 ? -1 : 0;
 	}
-	if (!ended)
-		return ldapc_fail(err, LDAPC_ERR_INCOMPLETE, LDAP_OTHER,
-				  "directory %s: %s: %s: page %u ended without a result", c->name,
-				  c->uri, what, st->pages);
-	return 0;
+	case LDAP_RES_SEARCH_REFERENCE:
+		/* Another server's subtree (AD's DomainDnsZones...): referrals are
+		 * not chased; what lies there is not part of this directory's
+		 * answer. */
+		return 0;
+	case LDAP_RES_SEARCH_RESULT: {
+		LDAPControl **ctrls = NULL;
+		int code = LDAP_OTHER, rc = 0;
+		char *diag = NULL;
+
+		*ended = true;
+		rc = ldap_parse_result(c->ld, m, &code, NULL, &diag, NULL, &ctrls, 0);
+		if (rc != LDAP_SUCCESS)
+			code = rc;
+		rc = 0;
+		if (code == LDAP_NO_SUCH_OBJECT && q->missing_base_ok) {
+			st->done = true;
+		} else if (code != LDAP_SUCCESS) {
+			rc = op_fail(c, code, diag, err, what);
+			if (code == LDAP_SIZELIMIT_EXCEEDED)
+				append(err->message, sizeof(err->message),
+				       " (the result would be partial: raise the server's "
+				       "size limit for the bind DN)");
+		} else if (q->page_size > 0) {
+			rc = read_page_control(c, ctrls, st, err, what);
+		} else {
+			st->done = true;
+		}
+		ldap_memfree(diag);
+		ldap_controls_free(ctrls);
+		return rc;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* One page, each entry handed to fn as it arrives (so reading the next
+ * entries overlaps with handling these, and a page's messages never pile
+ * up). The whole page must arrive within the operation timeout. */
+static int read_page(struct ldapc *c, const struct ldapc_query *q, int msgid, ldapc_entry_fn fn,
+		     void *arg, struct page_state *st, struct ldapc_error *err, const char *what)
+{
+	struct timespec deadline;
+	bool ended = false;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += c->op_timeout.tv_sec;
+	while (!ended && rc == 0) {
+		LDAPMessage *m = NULL;
+		rc = wait_message(c, msgid, &deadline, &m, err, what);
+		if (rc == 0)
+			rc = handle_message(c, q, m, fn, arg, st, &ended, err, what);
+		ldap_msgfree(m);
+	}
+	if (rc != 0 && !ended && !c->broken)
+		ldap_abandon_ext(c->ld, msgid, NULL, NULL); /* the rest is not wanted */
+	return rc;
 }
 
 int ldapc_search(struct ldapc *c, const struct ldapc_query *q, ldapc_entry_fn fn, void *arg,
@@ -654,7 +743,6 @@ int ldapc_search(struct ldapc *c, const struct ldapc_query *q, ldapc_entry_fn fn
 				  "directory %s: %s: connection no longer usable", c->name, c->uri);
 	while (!st.done) {
 		LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
-		LDAPMessage *res = NULL;
 		int msgid = -1;
 
 		st.pages++;
@@ -675,10 +763,7 @@ int ldapc_search(struct ldapc *c, const struct ldapc_query *q, ldapc_entry_fn fn
 			rc = op_fail(c, rc, NULL, err, what);
 			break;
 		}
-		rc = wait_result(c, msgid, &res, err, what);
-		if (rc == 0)
-			rc = read_answer(c, q, res, fn, arg, &st, err, what);
-		ldap_msgfree(res);
+		rc = read_page(c, q, msgid, fn, arg, &st, err, what);
 		if (rc != 0)
 			break;
 	}

@@ -80,15 +80,21 @@ static bool utf8_valid(const unsigned char *s, size_t len)
 	return true;
 }
 
-/* A value as text: UTF-8, no NUL or other control characters. */
+/* A value as text: UTF-8, no NUL or other control characters. Printable
+ * ASCII (nearly every value) is decided in one pass. */
 static bool is_text(const struct berval *v)
 {
-	for (size_t i = 0; i < v->bv_len; i++) {
-		unsigned char c = (unsigned char)v->bv_val[i];
-		if (c < 0x20 || c == 0x7f)
+	const unsigned char *s = (const unsigned char *)v->bv_val;
+	size_t i = 0;
+
+	while (i < v->bv_len && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	if (i == v->bv_len)
+		return true;
+	for (size_t k = i; k < v->bv_len; k++)
+		if (s[k] < 0x20 || s[k] == 0x7f)
 			return false;
-	}
-	return utf8_valid((const unsigned char *)v->bv_val, v->bv_len);
+	return utf8_valid(s + i, v->bv_len - i);
 }
 
 /* First value of attr as a new string: *out NULL when absent. -1 when the

@@ -338,6 +338,7 @@ struct planner {
 	struct strmap *team_by_id; /* team id -> index among the org's directory teams */
 	const char **teams;        /* index -> id */
 	size_t n_teams;
+	uint64_t *team_scratch;    /* a team bit set (users.words words) */
 
 	struct scope users; /* over snapshot users */
 	struct vec ref_values; /* const char * */
@@ -531,8 +532,9 @@ static int index_members(struct planner *pl)
 	pl->by_ext = strmap_new(in->n_members);
 	pl->by_email = strmap_new(in->n_members);
 	pl->by_name = strmap_new(in->n_members);
-	pl->by_dn = strmap_new(in->n_members);
-	pl->by_uid = strmap_new(in->n_members);
+	/* by_dn and by_uid serve plan_refs only, which full runs skip. */
+	pl->by_dn = strmap_new(pl->snap->full ? 0 : in->n_members);
+	pl->by_uid = strmap_new(pl->snap->full ? 0 : in->n_members);
 	pl->taken = strmap_new(in->n_reserved + 16);
 	pl->emails = strmap_new(16);
 	pl->matched = calloc(in->n_members ? in->n_members : 1, sizeof(bool));
@@ -547,12 +549,13 @@ static int index_members(struct planner *pl)
 			pl->p->counts.managed_before++;
 			if (!empty(m->external_id) && strmap_add(pl->by_ext, m->external_id, i) < 0)
 				return -1;
-			if (!empty(m->ldap_dn)) {
+			if (!pl->snap->full && !empty(m->ldap_dn)) {
 				key = strings_keep(&pl->keys, plan_dn_normalize(m->ldap_dn));
 				if (key == NULL || strmap_add(pl->by_dn, key, i) < 0)
 					return -1;
 			}
-			if (!empty(m->username) && strmap_add(pl->by_uid, m->username, i) < 0)
+			if (!pl->snap->full && !empty(m->username) &&
+			    strmap_add(pl->by_uid, m->username, i) < 0)
 				return -1;
 		}
 		if (!empty(m->email)) {
@@ -648,11 +651,22 @@ static int plan_in_scope(struct planner *pl, size_t mi, const struct dir_user *u
 		c->role_to = want;
 		pl->p->counts.role_changes++;
 	}
-	/* Teams: the mapped ones, in the directory's teams only. */
-	for (size_t t = 0; t < pl->n_teams; t++) {
-		bool want_in = scope_has_team(s, si, t), is_in = false;
-		for (size_t j = 0; j < m->n_team_ids && !is_in; j++)
-			is_in = strcmp(m->team_ids[j], pl->teams[t]) == 0;
+	/* Teams: the mapped ones, in the directory's teams only. The member's
+	 * teams as a bit set like the wanted ones, so most members (no team
+	 * change) cost a few word compares, not a search per team. */
+	uint64_t *have = pl->team_scratch;
+	const uint64_t *wanted = s->words ? &s->bits[si * s->words] : NULL;
+	bool same = true;
+	memset(have, 0, s->words * sizeof(*have));
+	for (size_t j = 0; j < m->n_team_ids; j++) {
+		size_t t = team_index(pl, m->team_ids[j]);
+		if (t != NO_INDEX)
+			have[t / 64] |= (uint64_t)1 << (t % 64);
+	}
+	for (size_t w = 0; w < s->words && same; w++)
+		same = have[w] == wanted[w];
+	for (size_t t = 0; t < pl->n_teams && !same; t++) {
+		bool want_in = scope_has_team(s, si, t), is_in = (have[t / 64] >> (t % 64)) & 1;
 		if (want_in == is_in)
 			continue;
 		if ((c = change(pl, want_in ? PLAN_TEAM_ADD : PLAN_TEAM_REMOVE)) == NULL)
@@ -1017,6 +1031,7 @@ static void planner_free(struct planner *pl)
 	scope_free(&pl->users);
 	strmap_free(pl->team_by_id);
 	free(pl->teams);
+	free(pl->team_scratch);
 	free(pl->ref_values.items);
 	strmap_free(pl->ref_by_value);
 	free(pl->ref_hit.items);
@@ -1059,6 +1074,7 @@ static int planner_start(struct planner *pl)
 	if (pl->ref_by_value == NULL || pl->group_seen == NULL || pl->queue == NULL ||
 	    pl->depth == NULL || pl->user_member == NULL || teams_init(pl) != 0 ||
 	    scope_init(&pl->users, snap->n_users, (pl->n_teams + 63) / 64) != 0 ||
+	    (pl->team_scratch = calloc(pl->users.words + 1, sizeof(uint64_t))) == NULL ||
 	    index_members(pl) != 0)
 		return -1;
 	for (size_t i = 0; i < snap->n_users; i++)

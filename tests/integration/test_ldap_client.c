@@ -395,7 +395,9 @@ static void test_server_lost_between_pages_aborts_the_search(void **state)
 	seen->kill_at_first = &victim;
 	assert_int_equal(ldapc_search(c, &q, collect, seen, &err), -1);
 	assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);
-	assert_int_equal(seen->n, 5); /* the first page, then nothing */
+	/* Entries are handed over as they arrive: what the server sent of the
+	 * first page before it died, then nothing. */
+	assert_true(seen->n >= 1 && seen->n <= 5);
 	ldapc_close(c);
 
 	/* Back up: the same directory reads completely again. */
