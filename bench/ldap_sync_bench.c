@@ -516,5 +516,6 @@ int main(int argc, char **argv)
 	db_pool_free(pool);
 	config_free(cfg);
 	slapd_server_stop(&ldap);
-	return bench_stack_stop(&st) == 0 ? 0 : 1;
+	/* The daemon stopped after the set-up (checked there). */
+	return pg_server_stop(&st.pg) == 0 ? 0 : 1;
 }

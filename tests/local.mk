@@ -60,3 +60,4 @@ include $(srcdir)/tests/integration/cli_org.local.mk
 include $(srcdir)/tests/unit/metrics.local.mk
 include $(srcdir)/tests/integration/metrics.local.mk
 include $(srcdir)/tests/integration/openapi.local.mk
+include $(srcdir)/tests/integration/ldap_ranges.local.mk
