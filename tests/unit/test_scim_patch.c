@@ -238,7 +238,7 @@ static void test_large_group_membership_changes(void **state)
 int main(void)
 {
 	struct CMUnitTest *tests = NULL;
-	json_t *files[sizeof(case_files) / sizeof(case_files[0])], *tc;
+	json_t *files[sizeof(case_files) / sizeof(case_files[0])], *tc, *seen = json_object();
 	size_t n = 0, cap = 0, i, j;
 	int rc;
 
@@ -248,10 +248,12 @@ int main(void)
 		json_array_foreach(files[i], j, tc) {
 			const char *name = json_string_value(json_object_get(tc, "name"));
 
-			if (name == NULL) {
-				fprintf(stderr, "%s.json: case %zu has no name\n", case_files[i], j);
+			if (name == NULL || json_object_get(seen, name) != NULL) {
+				fprintf(stderr, "%s.json: case %zu has no name, or one already used\n",
+					case_files[i], j);
 				return 1;
 			}
+			json_object_set_new(seen, name, json_true());
 			if (n + 4 >= cap) {
 				cap = cap ? cap * 2 : 64;
 				tests = realloc(tests, cap * sizeof(*tests));
@@ -271,5 +273,6 @@ int main(void)
 	for (i = 0; i < sizeof(case_files) / sizeof(case_files[0]); i++)
 		json_decref(files[i]);
 	json_decref(resources);
+	json_decref(seen);
 	return rc;
 }
