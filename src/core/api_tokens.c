@@ -77,12 +77,8 @@ static int create_once(struct core_ctx *ctx, const char *slug, const char *name,
 	if (core_audit(ctx, scope.org_id, "api_token.created", "api_token",
 		       json_string_value(json_object_get(row, "id")), NULL, row, err) != 0)
 		goto fail;
-	if (core_commit(ctx, err) != 0)
+	if (core_commit_revealing(ctx, row, text, err) != 0)
 		goto fail;
-	if (json_object_set_new(row, "token", json_string(text)) != 0) {
-		core_fail(err, 500, "internal", "internal error");
-		goto fail;
-	}
 	sodium_memzero(text, sizeof(text));
 	*out = row;
 	return 0;

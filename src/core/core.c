@@ -147,6 +147,16 @@ int core_commit(struct core_ctx *ctx, struct core_error *err)
 	return 0;
 }
 
+int core_commit_revealing(struct core_ctx *ctx, json_t *row, const char *secret,
+			  struct core_error *err)
+{
+	if (core_commit(ctx, err) != 0)
+		return -1;
+	if (json_object_set_new(row, "token", json_string(secret)) != 0)
+		return core_fail(err, 500, "internal", "internal error");
+	return 0;
+}
+
 void core_rollback(struct core_ctx *ctx)
 {
 	db_rollback(ctx->conn);

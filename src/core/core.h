@@ -79,6 +79,10 @@ void actor_for_idp(struct actor *a, enum change_source source, const char *idp_n
 int core_begin(struct core_ctx *ctx, struct core_error *err) OB_MUST_USE;
 int core_commit(struct core_ctx *ctx, struct core_error *err) OB_MUST_USE;
 void core_rollback(struct core_ctx *ctx);
+/* Commit, then add the new secret to row as "token": shown once, in the
+ * answer only (the database holds its hash). The caller wipes secret. */
+int core_commit_revealing(struct core_ctx *ctx, json_t *row, const char *secret,
+			  struct core_error *err) OB_MUST_USE;
 
 /* The caller inside one organization. */
 struct org_scope {

@@ -111,12 +111,8 @@ static int create_once(struct core_ctx *ctx, const char *slug, const char *name,
 	if (core_audit(ctx, scope.org_id, "scim_connection.created", "scim_connection", id, NULL,
 		       row, err) != 0)
 		goto fail;
-	if (core_commit(ctx, err) != 0)
+	if (core_commit_revealing(ctx, row, text, err) != 0)
 		goto fail;
-	if (json_object_set_new(row, "token", json_string(text)) != 0) {
-		core_fail(err, 500, "internal", "internal error");
-		goto fail;
-	}
 	sodium_memzero(text, sizeof(text));
 	*out = row;
 	return 0;
@@ -240,7 +236,7 @@ static int rotate_once(struct core_ctx *ctx, const char *slug, const char *id, j
 	if (core_audit(ctx, scope.org_id, "scim_connection.rotated", "scim_connection", id, before,
 		       after, err) != 0)
 		goto fail;
-	if (core_commit(ctx, err) != 0)
+	if (core_commit_revealing(ctx, after, text, err) != 0)
 		goto fail;
 	{
 		/* The expiry as ISO 8601 UTC, the shape ob_ts renders. */
@@ -250,7 +246,6 @@ static int rotate_once(struct core_ctx *ctx, const char *slug, const char *id, j
 		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	json_object_set_new(after, "previous_tokens_expire_at", json_string(until));
-	json_object_set_new(after, "token", json_string(text));
 	sodium_memzero(text, sizeof(text));
 	json_decref(before);
 	*out = after;

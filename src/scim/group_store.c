@@ -64,7 +64,6 @@ json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const c
 	return core_query_json_row(ctx, sql_render, 5, params, "Group", err);
 }
 
-/* sortBy -> a fixed SQL expression (never client text). */
 static const struct scim_column group_columns[] = {
 	{ "id", NULL, "t.id", true },
 	{ "displayName", NULL, "t.name", false },
@@ -89,59 +88,48 @@ const struct scim_storage group_store_storage = {
 	group_relations, sizeof(group_relations) / sizeof(group_relations[0]),
 };
 
-int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
-		     const struct scim_list_query *q, bool with_members, json_t **resources, long long *total,
-		     struct core_error *err)
+/* The list order over teams t: sortBy first, then creation and id, a total
+ * order (the same rows in the same order on every page). */
+static void order_by(struct strbuf *sql, const struct scim_list_query *q)
 {
-	const char *dir = q->descending ? "DESC" : "ASC";
-	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
+	if (q->order != NULL)
+		strbuf_fmt(sql, "%s %s NULLS LAST, ", q->order, q->descending ? "DESC" : "ASC");
+	strbuf_str(sql, "t.created_at, t.id");
+}
+
+int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
+		     const struct scim_list_query *q, bool with_members, json_t **resources,
+		     long long *total, struct core_error *err)
+{
+	static const char base[] = "t.org_id = $1 AND t.scim_connection_id = $2 AND (";
+	const char *where = q->where != NULL ? q->where->where : "true";
 	struct strbuf sql = { 0 };
 	char lim[16], off[16], *text;
-	const char **params;
-	json_t *row;
-	int rc = -1;
+	int rc;
 
-	*resources = NULL;
-	*total = 0;
 	/* $1 org, $2 connection, $3 base URL, $4 with members, $5 limit,
-	 * $6 offset, then the filter's. The ORDER BY ends with (created_at, id). */
-	strbuf_str(&sql, "WITH hits AS (SELECT t.* FROM teams t WHERE t.org_id = $1"
-		   " AND t.scim_connection_id = $2 AND (");
-	strbuf_str(&sql, q->where != NULL ? q->where->where : "true");
-	strbuf_str(&sql, ")) SELECT json_build_object('total', (SELECT count(*) FROM hits),"
-		   " 'items', coalesce((SELECT json_agg(s.j ORDER BY s.n) FROM (SELECT ");
+	 * $6 offset, then the filter's. As for Users, the page is chosen on bare
+	 * rows and only its groups (and their member lists) are rendered. */
+	strbuf_str(&sql, "SELECT json_build_object('total', (SELECT count(*) FROM teams t WHERE ");
+	strbuf_str(&sql, base);
+	strbuf_str(&sql, where);
+	strbuf_str(&sql, ")), 'items', coalesce((SELECT json_agg(");
 	strbuf_str(&sql, GROUP_JSON("$3", "$4"));
-	strbuf_str(&sql, " AS j, row_number() OVER (ORDER BY ");
-	if (q->order != NULL)
-		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
-	strbuf_str(&sql, "t.created_at, t.id) AS n FROM hits t ORDER BY ");
-	if (q->order != NULL)
-		strbuf_fmt(&sql, "%s %s NULLS LAST, ", q->order, dir);
-	strbuf_str(&sql, "t.created_at, t.id LIMIT $5::int OFFSET $6::int) s), '[]'::json))");
-	if ((text = strbuf_finish(&sql)) == NULL ||
-	    (params = calloc(6 + n_extra, sizeof(*params))) == NULL) {
-		free(text);
+	strbuf_str(&sql, " ORDER BY ");
+	order_by(&sql, q);
+	strbuf_str(&sql, ") FROM (SELECT t.id FROM teams t WHERE ");
+	strbuf_str(&sql, base);
+	strbuf_str(&sql, where);
+	strbuf_str(&sql, ") ORDER BY ");
+	order_by(&sql, q);
+	strbuf_str(&sql, " LIMIT $5::int OFFSET $6::int) p"
+		   " JOIN teams t ON t.org_id = $1 AND t.id = p.id), '[]'::json))");
+	if ((text = strbuf_finish(&sql)) == NULL)
 		return core_fail(err, 500, "internal", "internal error");
-	}
-	snprintf(lim, sizeof(lim), "%u", q->count);
-	snprintf(off, sizeof(off), "%u", q->start_index > 0 ? q->start_index - 1 : 0);
-	params[0] = c->org_id;
-	params[1] = c->connection_id;
-	params[2] = c->base_url;
-	params[3] = with_members ? "true" : "false";
-	params[4] = lim;
-	params[5] = off;
-	for (size_t i = 0; i < n_extra; i++)
-		params[6 + i] = q->where->params[i];
-	row = core_query_json_row(ctx, text, (int)(6 + n_extra), params, "Groups", err);
-	if (row == NULL)
-		goto done;
-	*total = json_integer_value(json_object_get(row, "total"));
-	*resources = json_incref(json_object_get(row, "items"));
-	json_decref(row);
-	rc = 0;
-done:
-	free(params);
+	scim_page_bounds(q, lim, off);
+	const char *fixed[] = { c->org_id, c->connection_id, c->base_url,
+				with_members ? "true" : "false", lim, off };
+	rc = scim_page_query(ctx, text, fixed, 6, q, "Groups", resources, total, err);
 	free(text);
 	return rc;
 }

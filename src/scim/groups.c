@@ -57,31 +57,12 @@ static void list_groups(struct scim_call *call, const struct scim_listing *l)
 
 void scim_groups_list(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_listing l = { 0 };
-
-	if (scim_begin(req, &call) != 0 || scim_listing_from_query(&call, &l) != 0)
-		goto done;
-	list_groups(&call, &l);
-done:
-	scim_listing_clear(&l);
-	scim_end(&call);
+	scim_list_request(req, false, list_groups);
 }
 
 void scim_groups_search(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_listing l = { 0 };
-	json_t *body = NULL;
-
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL ||
-	    scim_listing_from_search(&call, body, &l) != 0)
-		goto done;
-	list_groups(&call, &l);
-done:
-	scim_listing_clear(&l);
-	json_decref(body);
-	scim_end(&call);
+	scim_list_request(req, true, list_groups);
 }
 
 /* ---- one Group ---- */

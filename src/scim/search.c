@@ -33,8 +33,8 @@ static int find(struct scim_call *call, int k, const struct scim_list_query *q, 
 }
 
 /* Translate the filter and sortBy for kind k; false when it does not apply. */
-static bool prepare(struct scim_call *call, const struct scim_filter *f, const char *sort_by,
-		    struct kind *k, struct scim_error *serr)
+static bool prepare(const struct scim_filter *f, const char *sort_by, struct kind *k,
+		    struct scim_error *serr)
 {
 	if (f != NULL && scim_filter_sql(f, scim_rtype_view(k->rt), k->st, k->first_param,
 					 &k->where, serr) != 0)
@@ -42,14 +42,11 @@ static bool prepare(struct scim_call *call, const struct scim_filter *f, const c
 	if (sort_by != NULL && scim_sort_sql(sort_by, scim_rtype_view(k->rt), k->st, &k->order,
 					     serr) != 0)
 		return false;
-	(void)call;
 	return true;
 }
 
-void scim_search_root(struct http_request *req)
+static void search_all(struct scim_call *call, const struct scim_listing *l)
 {
-	struct scim_call call;
-	struct scim_listing l = { 0 };
 	struct kind kinds[2] = {
 		{ .rt = scim_rtype_user(), .st = &user_store_storage,
 		  .first_param = USER_STORE_FIRST_PARAM },
@@ -59,27 +56,24 @@ void scim_search_root(struct http_request *req)
 	struct scim_filter *f = NULL;
 	struct scim_error serr, first_err = { 0 };
 	struct core_error err;
-	json_t *body = NULL, *all = NULL, *page = NULL, *out;
+	json_t *all = NULL, *page = NULL, *out;
 	long long totals[2] = { 0, 0 };
 	int usable = 0;
 
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL ||
-	    scim_listing_from_search(&call, body, &l) != 0)
-		goto done;
-	if (l.filter != NULL &&
-	    (f = scim_filter_parse(l.filter, call.ctx.cfg->scim_max_filter_depth, &serr)) == NULL) {
-		scim_call_fail(&call, &serr);
+	if (l->filter != NULL &&
+	    (f = scim_filter_parse(l->filter, call->ctx.cfg->scim_max_filter_depth, &serr)) == NULL) {
+		scim_call_fail(call, &serr);
 		goto done;
 	}
 	for (int k = 0; k < 2; k++) {
-		kinds[k].usable = prepare(&call, f, l.sort_by, &kinds[k], &serr);
+		kinds[k].usable = prepare(f, l->sort_by, &kinds[k], &serr);
 		if (kinds[k].usable)
 			usable++;
 		else if (first_err.status == 0)
 			first_err = serr;
 	}
 	if (usable == 0) {
-		scim_call_fail(&call, &first_err);
+		scim_call_fail(call, &first_err);
 		goto done;
 	}
 	/* Totals first, then the window [start, start + count) over Users ++ Groups. */
@@ -88,14 +82,14 @@ void scim_search_root(struct http_request *req)
 					     .start_index = 1 };
 		if (!kinds[k].usable)
 			continue;
-		if (find(&call, k, &q, &page, &totals[k], &err) != 0)
+		if (find(call, k, &q, &page, &totals[k], &err) != 0)
 			goto fail_core;
 		json_decref(page);
 		page = NULL;
 	}
 	if ((all = json_array()) == NULL)
 		goto fail_500;
-	long long skip = l.start_index > 0 ? l.start_index - 1 : 0, want = l.count;
+	long long skip = l->start_index > 0 ? l->start_index - 1 : 0, want = l->count;
 	for (int k = 0; k < 2 && want > 0; k++) {
 		if (!kinds[k].usable)
 			continue;
@@ -104,12 +98,12 @@ void scim_search_root(struct http_request *req)
 			continue;
 		}
 		struct scim_list_query q = { .where = f ? &kinds[k].where : NULL,
-					     .order = kinds[k].order, .descending = l.descending,
+					     .order = kinds[k].order, .descending = l->descending,
 					     .start_index = (unsigned)skip + 1, .count = (unsigned)want };
 		long long t;
-		if (find(&call, k, &q, &page, &t, &err) != 0)
+		if (find(call, k, &q, &page, &t, &err) != 0)
 			goto fail_core;
-		if (scim_project_list(kinds[k].rt, page, l.attributes, l.excluded) != 0 ||
+		if (scim_project_list(kinds[k].rt, page, l->attributes, l->excluded) != 0 ||
 		    json_array_extend(all, page) != 0)
 			goto fail_500;
 		want -= (long long)json_array_size(page);
@@ -117,17 +111,17 @@ void scim_search_root(struct http_request *req)
 		json_decref(page);
 		page = NULL;
 	}
-	out = scim_list_response(all, totals[0] + totals[1], l.start_index); /* steals all */
+	out = scim_list_response(all, totals[0] + totals[1], l->start_index); /* steals all */
 	all = NULL;
 	if (out == NULL)
 		goto fail_500;
-	scim_reply(&call, 200, out, NULL);
+	scim_reply(call, 200, out, NULL);
 	goto done;
 fail_core:
-	scim_call_fail_core(&call, &err);
+	scim_call_fail_core(call, &err);
 	goto done;
 fail_500:
-	http_respond_error(req, 500, "internal", "internal error");
+	http_respond_error(call->req, 500, "internal", "internal error");
 done:
 	for (int k = 0; k < 2; k++) {
 		scim_sql_clear(&kinds[k].where);
@@ -136,7 +130,9 @@ done:
 	json_decref(page);
 	json_decref(all);
 	scim_filter_free(f);
-	scim_listing_clear(&l);
-	json_decref(body);
-	scim_end(&call);
+}
+
+void scim_search_root(struct http_request *req)
+{
+	scim_list_request(req, true, search_all);
 }

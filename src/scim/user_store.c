@@ -185,15 +185,10 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	const char *where = q->where != NULL ? q->where->where : "true";
 	static const char base[] =
 		"m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed' AND (";
-	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
 	struct strbuf sql = { 0 };
 	char lim[16], off[16], *text;
-	const char **params;
-	json_t *row;
-	int rc = -1;
+	int rc;
 
-	*resources = NULL;
-	*total = 0;
 	/* $1 org, $2 connection, $3 base URL, $4 limit, $5 offset, then the
 	 * filter's own parameters. The page is chosen on the bare rows (for the
 	 * default order an index-only scan of members_scim_connection_idx) and
@@ -215,29 +210,11 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	order_by(&sql, q, dir);
 	strbuf_str(&sql, " LIMIT $4::int OFFSET $5::int) p"
 		   " JOIN members m ON m.org_id = $1 AND m.id = p.id), '[]'::json))");
-	if ((text = strbuf_finish(&sql)) == NULL ||
-	    (params = calloc(5 + n_extra, sizeof(*params))) == NULL) {
-		free(text);
+	if ((text = strbuf_finish(&sql)) == NULL)
 		return core_fail(err, 500, "internal", "internal error");
-	}
-	snprintf(lim, sizeof(lim), "%u", q->count);
-	snprintf(off, sizeof(off), "%u", q->start_index > 0 ? q->start_index - 1 : 0);
-	params[0] = c->org_id;
-	params[1] = c->connection_id;
-	params[2] = c->base_url;
-	params[3] = lim;
-	params[4] = off;
-	for (size_t i = 0; i < n_extra; i++)
-		params[5 + i] = q->where->params[i];
-	row = core_query_json_row(ctx, text, (int)(5 + n_extra), params, "Users", err);
-	if (row == NULL)
-		goto done;
-	*total = json_integer_value(json_object_get(row, "total"));
-	*resources = json_incref(json_object_get(row, "items"));
-	json_decref(row);
-	rc = 0;
-done:
-	free(params);
+	scim_page_bounds(q, lim, off);
+	const char *fixed[] = { c->org_id, c->connection_id, c->base_url, lim, off };
+	rc = scim_page_query(ctx, text, fixed, 5, q, "Users", resources, total, err);
 	free(text);
 	return rc;
 }

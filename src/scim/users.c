@@ -43,31 +43,12 @@ static void list_users(struct scim_call *call, const struct scim_listing *l)
 
 void scim_users_list(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_listing l = { 0 };
-
-	if (scim_begin(req, &call) != 0 || scim_listing_from_query(&call, &l) != 0)
-		goto done;
-	list_users(&call, &l);
-done:
-	scim_listing_clear(&l);
-	scim_end(&call);
+	scim_list_request(req, false, list_users);
 }
 
 void scim_users_search(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_listing l = { 0 };
-	json_t *body = NULL;
-
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL ||
-	    scim_listing_from_search(&call, body, &l) != 0)
-		goto done;
-	list_users(&call, &l);
-done:
-	scim_listing_clear(&l);
-	json_decref(body);
-	scim_end(&call);
+	scim_list_request(req, true, list_users);
 }
 
 /* ---- one User ---- */
@@ -98,26 +79,39 @@ done:
 	scim_end(&call);
 }
 
-void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
+/* POST (id NULL) or PUT of body. Users have no immutable attributes
+ * (RFC 7643 4.1), so a replacement is validated without the current one. */
+static void write_user(struct scim_call *call, const char *id, const char *if_match,
+		       json_t *body, struct scim_result *res)
 {
 	struct scim_conn c;
 	struct scim_user_input in = { 0 };
 	struct scim_error serr;
 	struct core_error err;
 	json_t *valid, *user = NULL;
+	int rc;
 
 	conn_of(call, &c);
 	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
 		scim_result_fail(res, &serr);
 		return;
 	}
-	if (scim_user_input_from(valid, &in, &err) != 0 ||
-	    user_store_create(&call->ctx, &c, &in, &user, &err) != 0)
+	rc = scim_user_input_from(valid, &in, &err);
+	if (rc == 0)
+		rc = id == NULL ? user_store_create(&call->ctx, &c, &in, &user, &err)
+				: user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in,
+						     &user, &err);
+	if (rc != 0)
 		scim_result_fail_core(res, &err);
 	else
-		scim_result_resource(res, 201, user);
+		scim_result_resource(res, id == NULL ? 201 : 200, user);
 	scim_user_input_clear(&in);
 	json_decref(valid);
+}
+
+void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	write_user(call, NULL, NULL, body, res);
 }
 
 void scim_user_create(struct http_request *req)
@@ -139,26 +133,7 @@ done:
 void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
 			  json_t *body, struct scim_result *res)
 {
-	struct scim_conn c;
-	struct scim_user_input in = { 0 };
-	struct scim_error serr;
-	struct core_error err;
-	json_t *valid, *user = NULL;
-
-	conn_of(call, &c);
-	/* Users have no immutable attributes (RFC 7643 4.1), so the current
-	 * resource is not needed to validate a replacement. */
-	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
-		scim_result_fail(res, &serr);
-		return;
-	}
-	if (scim_user_input_from(valid, &in, &err) != 0 ||
-	    user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in, &user, &err) != 0)
-		scim_result_fail_core(res, &err);
-	else
-		scim_result_resource(res, 200, user);
-	scim_user_input_clear(&in);
-	json_decref(valid);
+	write_user(call, id, if_match, body, res);
 }
 
 void scim_user_replace(struct http_request *req)
