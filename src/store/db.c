@@ -2,15 +2,29 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* A statement prepared on one connection, named "ob<slot>". */
+struct prepared {
+	char *sql;              /* NULL: slot free */
+	uint64_t hash;
+	unsigned long last_use; /* for evicting the least recently used */
+};
+
+/* Enough for every constant statement the daemon sends; dynamic SQL (SCIM
+ * filters) takes the least recently used slot when full. */
+#define PREPARED_SLOTS 192
+
 struct db_conn {
 	struct db_pool *pool;
 	PGconn *pg;         /* NULL until the first connect */
+	struct prepared prepared[PREPARED_SLOTS];
+	unsigned long uses; /* clock for last_use */
 	bool in_use;        /* guarded by pool->mu */
 	bool lost;          /* last failure was the connection itself */
 	char sqlstate[6];
@@ -94,6 +108,15 @@ fail:
 	return NULL;
 }
 
+/* A new or reset session has no prepared statements. */
+static void forget_prepared(struct db_conn *c)
+{
+	for (unsigned i = 0; i < PREPARED_SLOTS; i++) {
+		free(c->prepared[i].sql);
+		c->prepared[i].sql = NULL;
+	}
+}
+
 void db_pool_free(struct db_pool *pool)
 {
 	if (pool == NULL)
@@ -103,6 +126,7 @@ void db_pool_free(struct db_pool *pool)
 			log_warnx("db: pool freed while connection %u is still borrowed", i);
 		if (pool->slots[i].pg != NULL)
 			PQfinish(pool->slots[i].pg);
+		forget_prepared(&pool->slots[i]);
 	}
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
@@ -245,6 +269,7 @@ static int ensure_connected(struct db_conn *c)
 		if (looks_alive(c->pg))
 			return 0;
 		log_info("db: connection broken, reconnecting");
+		forget_prepared(c);
 		PQreset(c->pg);
 		if (PQstatus(c->pg) == CONNECTION_OK)
 			return 0;
@@ -353,20 +378,85 @@ PGconn *db_pgconn(struct db_conn *conn)
 	return conn->pg;
 }
 
-PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
-		  const char *const *params)
+static uint64_t sql_hash(const char *sql)
 {
-	PGresult *res;
-	ExecStatusType st;
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
 
-	clear_error(conn);
-	res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 1099511628211ULL;
+	return h;
+}
+
+static PGresult *checked(struct db_conn *conn, PGresult *res)
+{
+	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	record_error(conn, res);
 	PQclear(res);
 	return NULL;
+}
+
+/* The slot holding sql, preparing it first if needed; -1 on error (recorded). */
+static int prepared_slot(struct db_conn *conn, const char *sql, int nparams)
+{
+	uint64_t h = sql_hash(sql);
+	unsigned victim = 0;
+	char name[16];
+	PGresult *res;
+
+	for (unsigned i = 0; i < PREPARED_SLOTS; i++) {
+		struct prepared *p = &conn->prepared[i];
+		if (p->sql != NULL && p->hash == h && strcmp(p->sql, sql) == 0) {
+			p->last_use = ++conn->uses;
+			return (int)i;
+		}
+		if (conn->prepared[victim].sql != NULL &&
+		    (p->sql == NULL || p->last_use < conn->prepared[victim].last_use))
+			victim = i;
+	}
+	snprintf(name, sizeof(name), "ob%u", victim);
+	if (conn->prepared[victim].sql != NULL) {
+		char deallocate[32];
+		snprintf(deallocate, sizeof(deallocate), "DEALLOCATE %s", name);
+		if ((res = checked(conn, PQexec(conn->pg, deallocate))) == NULL)
+			return -1;
+		PQclear(res);
+		free(conn->prepared[victim].sql);
+		conn->prepared[victim].sql = NULL;
+	}
+	if ((res = checked(conn, PQprepare(conn->pg, name, sql, nparams, NULL))) == NULL)
+		return -1;
+	PQclear(res);
+	conn->prepared[victim] = (struct prepared){ strdup(sql), h, ++conn->uses };
+	if (conn->prepared[victim].sql == NULL) {
+		/* Unrecorded, so the name would be prepared twice: drop it. */
+		PQclear(PQexec(conn->pg, "DEALLOCATE ALL"));
+		forget_prepared(conn);
+		return -1;
+	}
+	return (int)victim;
+}
+
+PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
+		  const char *const *params)
+{
+	char name[16];
+	int slot;
+
+	clear_error(conn);
+	if ((slot = prepared_slot(conn, sql, nparams)) < 0)
+		return NULL;
+	snprintf(name, sizeof(name), "ob%d", slot);
+	return checked(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0));
+}
+
+PGresult *db_exec_once(struct db_conn *conn, const char *sql, int nparams,
+		       const char *const *params)
+{
+	clear_error(conn);
+	return checked(conn, PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0));
 }
 
 int db_command(struct db_conn *conn, const char *sql, int nparams,

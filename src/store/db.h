@@ -50,9 +50,19 @@ PGconn *db_pgconn(struct db_conn *conn);
 
 /* Run one statement. Returns the result (caller PQclear()s it) when the status
  * is PGRES_COMMAND_OK or PGRES_TUPLES_OK; otherwise NULL, with the error kept
- * on the connection (db_sqlstate/db_errmsg). params may be NULL entries (SQL NULL). */
+ * on the connection (db_sqlstate/db_errmsg). params may be NULL entries (SQL NULL).
+ *
+ * The statement is prepared once per connection (keyed by its text) and then
+ * executed by name, so PostgreSQL skips parsing and, once it settles on a
+ * generic plan, planning: that was most of a short request's database time.
+ * A generic plan is made from the statistics of its time and kept until
+ * ANALYZE (or DDL) invalidates it, so statements inside bulk work that grows
+ * tables within one transaction use db_exec_once, and bulk loads ANALYZE. */
 PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
 		  const char *const *params) OB_MUST_USE;
+/* Same, as an unnamed statement planned for these very values every time. */
+PGresult *db_exec_once(struct db_conn *conn, const char *sql, int nparams,
+		       const char *const *params) OB_MUST_USE;
 /* Same, discarding the result: 0 on success, -1 on error. */
 int db_command(struct db_conn *conn, const char *sql, int nparams,
 	       const char *const *params) OB_MUST_USE;

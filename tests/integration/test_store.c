@@ -341,6 +341,54 @@ static void test_acquire_times_out_when_the_pool_is_exhausted(void **state)
 	db_pool_free(pool);
 }
 
+/* Statements are prepared once per connection, executed by name after that,
+ * and a connection never holds more than its bounded set of them. */
+static void test_statements_are_prepared_once_and_bounded(void **state)
+{
+	static const char counted[] =
+		"SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int + 1'";
+	char conninfo[600], sql[64], want[16];
+	struct db_pool *pool = fresh_pool(1, 2000, conninfo, sizeof(conninfo));
+	struct db_conn *c = db_acquire(pool);
+	const char *three[] = { "3" };
+	PGresult *res;
+
+	(void)state;
+	assert_non_null(c);
+	for (int i = 0; i < 3; i++) {
+		res = db_exec(c, "SELECT $1::int + 1", 1, three);
+		assert_non_null(res);
+		assert_string_equal(PQgetvalue(res, 0, 0), "4");
+		PQclear(res);
+	}
+	assert_int_equal(query_long(c, counted), 1);
+
+	/* Unnamed: never in the session's prepared statements. */
+	res = db_exec_once(c, "SELECT $1::int * 2", 1, three);
+	assert_non_null(res);
+	assert_string_equal(PQgetvalue(res, 0, 0), "6");
+	PQclear(res);
+	assert_int_equal(query_long(c, "SELECT count(*) FROM pg_prepared_statements"
+				       " WHERE statement LIKE '%* 2'"), 0);
+
+	/* Many distinct texts: every one answers correctly, old ones are evicted. */
+	for (int i = 0; i < 500; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", i);
+		snprintf(want, sizeof(want), "%d", i);
+		res = db_exec(c, sql, 0, NULL);
+		assert_non_null(res);
+		assert_string_equal(PQgetvalue(res, 0, 0), want);
+		PQclear(res);
+	}
+	assert_in_range(query_long(c, "SELECT count(*) FROM pg_prepared_statements"), 100, 256);
+	res = db_exec(c, "SELECT $1::int + 1", 1, three);
+	assert_non_null(res);
+	assert_string_equal(PQgetvalue(res, 0, 0), "4");
+	PQclear(res);
+	db_release(c);
+	db_pool_free(pool);
+}
+
 static void test_reconnects_after_server_restart_without_new_pool(void **state)
 {
 	char conninfo[600];
@@ -352,6 +400,9 @@ static void test_reconnects_after_server_restart_without_new_pool(void **state)
 	assert_non_null(b);
 	assert_int_equal(db_command(a, "CREATE TABLE t (v int)", 0, NULL), 0);
 	assert_int_equal(db_command(a, "INSERT INTO t VALUES (1)", 0, NULL), 0);
+	/* Prepared in both sessions: the new sessions must prepare it again. */
+	assert_int_equal(query_long(a, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(query_long(b, "SELECT count(*) FROM t"), 1);
 	db_release(a);
 	db_release(b);
 
@@ -506,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_commit_after_a_failed_statement_reports_failure),
 		cmocka_unit_test(test_release_rolls_back_an_open_transaction),
 		cmocka_unit_test(test_acquire_times_out_when_the_pool_is_exhausted),
+		cmocka_unit_test(test_statements_are_prepared_once_and_bounded),
 		cmocka_unit_test(test_reconnects_after_server_restart_without_new_pool),
 		cmocka_unit_test(test_connection_killed_mid_use_is_reported_lost_then_reset),
 		cmocka_unit_test(test_eight_threads_share_a_pool_of_three),
