@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "metrics.h"
+#include "scim/token_cache.h"
 #include "store/migrate.h"
 
 static struct app_config *app_config_new(struct config *cfg)
@@ -49,6 +50,9 @@ int app_init(struct app *app, struct config *cfg)
 	app->metrics = metrics_new(api_routes, api_routes_count);
 	if (app->metrics == NULL)
 		return -1;
+	app->scim_tokens = scim_token_cache_new();
+	if (app->scim_tokens == NULL)
+		return -1;
 	int latest = migrate_latest_available(cfg->schema_dir);
 	if (latest < 0)
 		return -1;
@@ -62,6 +66,8 @@ void app_destroy(struct app *app)
 	app->db = NULL;
 	metrics_free(app->metrics);
 	app->metrics = NULL;
+	scim_token_cache_free(app->scim_tokens);
+	app->scim_tokens = NULL;
 	app_config_free(app->config);
 	app->config = NULL;
 	pthread_mutex_destroy(&app->lock);

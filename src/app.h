@@ -31,6 +31,7 @@ struct app {
 	struct mail_sender *mail; /* the outbox sender thread (mail/sender.h) */
 	struct metrics *metrics;  /* counters and histograms for GET /metrics (metrics.h) */
 	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
+	struct scim_token_cache *scim_tokens; /* verified SCIM tokens (scim/token_cache.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };
 

@@ -219,6 +219,11 @@ static const struct key_def scim_keys[] = {
 	  .offset = CFG_FIELD(scim_token_overlap_s), .def = "86400", .reloadable = true,
 	  .min = 0, .max = YEAR_S,
 	  .help = "How long a rotated SCIM token keeps working next to its successor (1 day)" },
+	{ .name = "token_cache_ttl", .type = KT_DURATION, .offset = CFG_FIELD(scim_token_cache_s),
+	  .def = "5", .reloadable = true, .min = 0, .max = 3600,
+	  .help = "How long a verified SCIM token is trusted without asking the database"
+		  " (0: ask every time); revocations made through another daemon or the"
+		  " CLI take up to this long to reach this one" },
 	{ .name = "match_existing", .type = KT_ENUM, .offset = CFG_FIELD(scim_match),
 	  .def = "external_id_then_email", .reloadable = true, .names = scim_match_names,
 	  .help = "How a pushed user claims an existing member: by externalId, then email" },

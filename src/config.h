@@ -121,6 +121,7 @@ struct config {
 	unsigned scim_bulk_max_operations; /* bulk_max_operations = 1000 */
 	size_t scim_bulk_max_payload; /* bulk_max_payload = 1048576 */
 	unsigned scim_token_overlap_s;/* token_rotation_overlap = 86400 */
+	unsigned scim_token_cache_s;  /* token_cache_ttl = 5 */
 	enum scim_match scim_match;   /* match_existing = external_id_then_email */
 	bool scim_roles_attribute;    /* roles_attribute = false: a User's "roles" grant org roles */
 

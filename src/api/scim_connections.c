@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "api/common.h"
 #include "core/scim_connections.h"
+#include "scim/token_cache.h"
 
 void api_scim_connections_list(struct http_request *req)
 {
@@ -68,10 +69,12 @@ void api_scim_connection_revoke(struct http_request *req)
 
 	if (api_begin(req, &call) != 0)
 		goto done;
-	if (core_scim_connection_revoke(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
+	if (core_scim_connection_revoke(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0) {
 		api_fail(&call, &err);
-	else
+	} else {
+		scim_token_cache_forget_all(call.app->scim_tokens);
 		api_reply(&call, 204, NULL);
+	}
 done:
 	api_end(&call);
 }
@@ -85,10 +88,12 @@ void api_scim_connection_rotate(struct http_request *req)
 	if (api_begin(req, &call) != 0)
 		goto done;
 	if (core_scim_connection_rotate(&call.ctx, http_param(req, 0), http_param(req, 1), &out,
-					&err) != 0)
+					&err) != 0) {
 		api_fail(&call, &err);
-	else
+	} else {
+		scim_token_cache_forget_all(call.app->scim_tokens);
 		api_reply(&call, 200, out);
+	}
 done:
 	api_end(&call);
 }

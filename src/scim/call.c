@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "clock.h"
 #include "core/token.h"
 #include "scim/result.h"
+#include "scim/token_cache.h"
 
 static void answer_401(struct http_request *req, const char *message)
 {
@@ -28,21 +30,48 @@ static const char *bearer_of(struct http_request *req)
 	return *h ? h : NULL;
 }
 
+static int64_t monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void take_entry(struct scim_call *call, const struct scim_token_entry *e)
+{
+	snprintf(call->connection_id, sizeof(call->connection_id), "%s", e->connection_id);
+	snprintf(call->org_id, sizeof(call->org_id), "%s", e->org_id);
+	snprintf(call->connection_name, sizeof(call->connection_name), "%s", e->connection_name);
+	actor_for_idp(&call->ctx.actor, SOURCE_SCIM, call->connection_name);
+}
+
 /* 1 found, 0 not (or no longer) valid, -1 database error. A rotated-out
- * token carries expires_at; a revoked connection stops all its tokens. */
+ * token carries expires_at; a revoked connection stops all its tokens.
+ * Good answers are kept in the app's token cache for [scim] token_cache_ttl. */
 static int resolve_token(struct scim_call *call, const char *hash)
 {
 	static const char sql[] =
-		"SELECT c.id, c.org_id, c.name FROM scim_tokens t"
+		"SELECT c.id, c.org_id, c.name,"
+		" coalesce(extract(epoch FROM t.expires_at)::bigint, 0) FROM scim_tokens t"
 		" JOIN scim_connections c ON c.id = t.connection_id"
 		" WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
 		" AND (t.expires_at IS NULL OR t.expires_at > to_timestamp($2))"
 		" AND c.revoked_at IS NULL";
+	struct scim_token_cache *cache = call->app->scim_tokens;
+	unsigned ttl = call->ctx.cfg->scim_token_cache_s;
+	struct scim_token_entry e = { 0 };
+	uint64_t generation;
 	char now[32];
 	const char *params[2];
 	PGresult *res;
 	int found;
 
+	if (scim_token_cache_get(cache, hash, ttl, monotonic_seconds(), call->ctx.now, &e)) {
+		take_entry(call, &e);
+		return 1;
+	}
+	generation = scim_token_cache_generation(cache);
 	core_time_param(call->ctx.now, now, sizeof(now));
 	params[0] = hash;
 	params[1] = now;
@@ -51,11 +80,13 @@ static int resolve_token(struct scim_call *call, const char *hash)
 		return -1;
 	found = PQntuples(res) == 1;
 	if (found) {
-		snprintf(call->connection_id, sizeof(call->connection_id), "%s", PQgetvalue(res, 0, 0));
-		snprintf(call->org_id, sizeof(call->org_id), "%s", PQgetvalue(res, 0, 1));
-		snprintf(call->connection_name, sizeof(call->connection_name), "%s",
-			 PQgetvalue(res, 0, 2));
-		actor_for_idp(&call->ctx.actor, SOURCE_SCIM, call->connection_name);
+		snprintf(e.connection_id, sizeof(e.connection_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(e.org_id, sizeof(e.org_id), "%s", PQgetvalue(res, 0, 1));
+		snprintf(e.connection_name, sizeof(e.connection_name), "%s", PQgetvalue(res, 0, 2));
+		e.expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		take_entry(call, &e);
+		if (ttl > 0)
+			scim_token_cache_put(cache, hash, &e, generation, monotonic_seconds());
 	}
 	PQclear(res);
 	return found;

@@ -18,6 +18,7 @@
 #include "orgs_fixture.h"
 #include "scim_users_fixture.h"
 
+#define TOKEN_CACHE_TTL_S 2 /* seconds */
 #define OVERLAP_S 3600
 
 static char clock_path[600];
@@ -42,7 +43,8 @@ static int group_setup(void **state)
 	clock_offset = -1;
 	clock_move(1); /* offset 0 */
 	setenv("ORGBRIDGE_TEST_CLOCK_FILE", clock_path, 1);
-	snprintf(conf, sizeof(conf), "[scim]\ntoken_rotation_overlap = %d\n", OVERLAP_S);
+	snprintf(conf, sizeof(conf), "[scim]\ntoken_rotation_overlap = %d\ntoken_cache_ttl = %d\n",
+		 OVERLAP_S, TOKEN_CACHE_TTL_S);
 	return fx_start("scim_connections", conf);
 }
 
@@ -338,6 +340,9 @@ static void test_cli_creates_lists_rotates_and_revokes(void **state)
 	const char *revoke[] = { "orgbridgectl", "-c", fx_daemon.conf_path, "scim", "connection",
 				 "revoke", "--org", o.slug, "--id", id, NULL };
 	assert_int_equal(harness_run_tool(revoke, NULL, NULL), 0);
+	/* The daemon learns of a revocation made elsewhere when its cached
+	 * verdict on the token runs out ([scim] token_cache_ttl). */
+	sleep(TOKEN_CACHE_TTL_S + 1);
 	assert_int_equal(scim_probe(token), 401);
 	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE source = 'cli'"
 				      " AND action LIKE 'scim_connection.%%' AND target_id = '%s'", id),

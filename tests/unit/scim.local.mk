@@ -21,3 +21,9 @@ TESTS += tests/unit/test_scim_path
 tests_unit_test_scim_path_SOURCES = tests/unit/test_scim_path.c
 tests_unit_test_scim_path_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_scim_path_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_scim_token_cache
+TESTS += tests/unit/test_scim_token_cache
+tests_unit_test_scim_token_cache_SOURCES = tests/unit/test_scim_token_cache.c
+tests_unit_test_scim_token_cache_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_scim_token_cache_LDADD = src/liborgbridge.a $(DEPS_LIBS) $(CMOCKA_LIBS)
