@@ -85,6 +85,7 @@ static int begin(struct http_request *req, struct api_call *call, bool required)
 		answer_401(req, "invalid or expired token");
 		return -1;
 	}
+	call->ctx.pool = call->app->db;
 	call->ctx.conn = db_acquire(call->app->db);
 	if (call->ctx.conn == NULL) {
 		http_respond_error(req, 503, "database_unavailable", "the database is unavailable; retry");

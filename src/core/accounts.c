@@ -162,7 +162,9 @@ int core_signup(struct core_ctx *ctx, const char *email, const char *password,
 	if (email_check(email, err) != 0 || core_password_check(ctx->cfg, password, err) != 0 ||
 	    display_name_check(display_name, err) != 0)
 		return -1;
-	if (password_hash(password, hash, err) != 0)
+	/* argon2id takes 50-100 ms and needs no database. */
+	core_step_away(ctx);
+	if (password_hash(password, hash, err) != 0 || core_come_back(ctx, err) != 0)
 		return -1;
 	core_time_param(ctx->now, now, sizeof(now));
 	if (core_begin(ctx, err) != 0)
@@ -191,34 +193,52 @@ fail:
 	return -1;
 }
 
-/* Pass-through sign-in (SPEC 9): whether a directory that manages one of the
- * account's active memberships, with pass_through_auth on, accepts password
- * for the member's user name. The password is never stored or logged. */
-static bool directory_password_ok(struct core_ctx *ctx, const char *account_id,
-				  const char *password)
+/* Pass-through sign-in (SPEC 9): the directories managing the account's
+ * active memberships with pass_through_auth on, and the member's user name
+ * in each. Read before the binds, which run without a database connection. */
+struct directory_logins {
+	size_t n;
+	const struct directory_config *dir[8];
+	char username[8][256];
+};
+
+static int directory_logins_of(struct core_ctx *ctx, const char *account_id,
+			       struct directory_logins *out)
 {
 	static const char sql[] =
 		"SELECT DISTINCT directory_name, username FROM members"
 		" WHERE account_id = $1 AND source_kind = 'ldap' AND status = 'active'"
-		" ORDER BY 1, 2";
+		" ORDER BY 1, 2 LIMIT 8";
 	const char *params[] = { account_id };
 	PGresult *res = db_exec(ctx->conn, sql, 1, params);
-	bool ok = false;
 
+	out->n = 0;
 	if (res == NULL)
-		return false;
-	for (int i = 0; i < PQntuples(res) && !ok; i++) {
+		return -1;
+	for (int i = 0; i < PQntuples(res) && out->n < 8; i++) {
 		const struct directory_config *dir = config_directory(ctx->cfg, PQgetvalue(res, i, 0));
-		struct ldapc_error lerr;
-
 		if (dir == NULL || !dir->pass_through_auth)
 			continue;
-		ok = ldapc_authenticate(dir, PQgetvalue(res, i, 1), password, &lerr) == 0;
-		if (!ok && lerr.kind != LDAPC_ERR_CREDENTIALS)
-			log_warnx("login: pass-through sign-in unavailable: %s", lerr.message);
+		out->dir[out->n] = dir;
+		snprintf(out->username[out->n], sizeof(out->username[0]), "%s", PQgetvalue(res, i, 1));
+		out->n++;
 	}
 	PQclear(res);
-	return ok;
+	return 0;
+}
+
+/* Whether one of the directories accepts password for its user name. The
+ * password is never stored or logged. */
+static bool directory_password_ok(const struct directory_logins *logins, const char *password)
+{
+	for (size_t i = 0; i < logins->n; i++) {
+		struct ldapc_error lerr;
+		if (ldapc_authenticate(logins->dir[i], logins->username[i], password, &lerr) == 0)
+			return true;
+		if (lerr.kind != LDAPC_ERR_CREDENTIALS)
+			log_warnx("login: pass-through sign-in unavailable: %s", lerr.message);
+	}
+	return false;
 }
 
 int core_login(struct core_ctx *ctx, const char *email, const char *password, json_t **out,
@@ -231,10 +251,10 @@ int core_login(struct core_ctx *ctx, const char *email, const char *password, js
 	const char *params[] = { email };
 	/* libsodium takes a full crypto_pwhash_STRBYTES buffer. */
 	char stored[crypto_pwhash_STRBYTES] = "";
-	bool have_hash = false;
+	bool have_hash = false, known = false, ok;
+	struct directory_logins logins = { 0 };
 	PGresult *res;
 	json_t *account = NULL;
-	bool ok;
 
 	*out = NULL;
 	if (email == NULL || password == NULL)
@@ -242,33 +262,50 @@ int core_login(struct core_ctx *ctx, const char *email, const char *password, js
 	res = db_exec(ctx->conn, sql, 1, params);
 	if (res == NULL)
 		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) &&
-	    (size_t)PQgetlength(res, 0, 1) < sizeof(stored)) {
-		memcpy(stored, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
-		have_hash = true;
+	if (PQntuples(res) == 1) {
+		known = true;
+		account = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+		if (!PQgetisnull(res, 0, 1) && (size_t)PQgetlength(res, 0, 1) < sizeof(stored)) {
+			memcpy(stored, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+			have_hash = true;
+		}
+		if (strlen(password) <= PASSWORD_MAX_BYTES &&
+		    directory_logins_of(ctx, PQgetvalue(res, 0, 0), &logins) != 0) {
+			PQclear(res);
+			json_decref(account);
+			return core_fail_db(err, ctx->conn);
+		}
 	}
-	/* One verification on every path; an over-long password is checked
-	 * (and refused) as the empty one, so its length costs nothing extra.
-	 * An LDAP-managed member's directory password is tried first; the
-	 * account's own password, if it has one, still works after it. */
-	if (PQntuples(res) == 1 && strlen(password) <= PASSWORD_MAX_BYTES &&
-	    directory_password_ok(ctx, PQgetvalue(res, 0, 0), password)) {
-		ok = true;
-	} else if (strlen(password) > PASSWORD_MAX_BYTES) {
+	PQclear(res);
+	if (known && account == NULL)
+		return core_fail(err, 500, "internal", "cannot decode a database result");
+
+	/* The checks take 50-100 ms (argon2id) or a directory round trip: the
+	 * connection goes back to the pool meanwhile. One verification on every
+	 * path; an over-long password is checked (and refused) as the empty
+	 * one, so its length costs nothing extra. An LDAP-managed member's
+	 * directory password is tried first; the account's own password, if it
+	 * has one, still works after it. */
+	core_step_away(ctx);
+	if (strlen(password) > PASSWORD_MAX_BYTES) {
 		(void)!crypto_pwhash_str_verify(dummy_hash, "", 0);
 		ok = false;
+	} else if (directory_password_ok(&logins, password)) {
+		ok = true;
 	} else {
 		ok = crypto_pwhash_str_verify(have_hash ? stored : dummy_hash, password,
 					      strlen(password)) == 0 &&
 		     have_hash;
 	}
-	if (ok)
-		account = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
-	PQclear(res);
-	if (!ok)
+	sodium_memzero(stored, sizeof(stored));
+	if (!ok) {
+		json_decref(account);
 		return core_fail(err, 401, "invalid_credentials", "invalid email or password");
-	if (account == NULL)
-		return core_fail(err, 500, "internal", "cannot decode a database result");
+	}
+	if (core_come_back(ctx, err) != 0) {
+		json_decref(account);
+		return -1;
+	}
 	act_as_account(ctx, json_string_value(json_object_get(account, "id")),
 		       json_string_value(json_object_get(account, "email")));
 	if (core_begin(ctx, err) != 0) {

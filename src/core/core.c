@@ -133,6 +133,25 @@ void actor_for_idp(struct actor *a, enum change_source source, const char *idp_n
 		 idp_name);
 }
 
+void core_step_away(struct core_ctx *ctx)
+{
+	if (ctx->pool == NULL || ctx->conn == NULL)
+		return;
+	db_release(ctx->conn);
+	ctx->conn = NULL;
+}
+
+int core_come_back(struct core_ctx *ctx, struct core_error *err)
+{
+	if (ctx->conn != NULL)
+		return 0;
+	ctx->conn = ctx->pool != NULL ? db_acquire(ctx->pool) : NULL;
+	if (ctx->conn == NULL)
+		return core_fail(err, 503, "database_unavailable",
+				 "the database is unavailable; retry");
+	return 0;
+}
+
 int core_begin(struct core_ctx *ctx, struct core_error *err)
 {
 	if (db_begin(ctx->conn) != 0)

@@ -43,6 +43,9 @@ struct actor {
 
 struct core_ctx {
 	struct db_conn *conn;
+	/* Where conn came from, when it is pooled (the daemon; NULL in the
+	 * CLI): lets core_step_away hand it back during slow work. */
+	struct db_pool *pool;
 	const struct config *cfg;
 	struct actor actor;
 	int64_t now;            /* clock_now() at the start of the request */
@@ -76,6 +79,13 @@ void actor_for_idp(struct actor *a, enum change_source source, const char *idp_n
 
 /* Transactions on ctx->conn: -1 with *err filled on failure. core_commit
  * reports deferred-constraint failures (the guardrail backstop) as errors. */
+/* Around slow work that needs no database (password hashing, a directory
+ * bind), outside any transaction: give the connection back to the pool, so a
+ * burst of sign-ins cannot hold every connection, and borrow one again
+ * (503 database_unavailable when none comes). No-ops without a pool. */
+void core_step_away(struct core_ctx *ctx);
+int core_come_back(struct core_ctx *ctx, struct core_error *err) OB_MUST_USE;
+
 int core_begin(struct core_ctx *ctx, struct core_error *err) OB_MUST_USE;
 int core_commit(struct core_ctx *ctx, struct core_error *err) OB_MUST_USE;
 void core_rollback(struct core_ctx *ctx);

@@ -124,6 +124,7 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 		answer_401(req, "invalid, expired or revoked token");
 		return -1;
 	}
+	call->ctx.pool = call->app->db;
 	call->ctx.conn = db_acquire(call->app->db);
 	if (call->ctx.conn == NULL) {
 		http_respond_error(req, 503, "database_unavailable", "the database is unavailable; retry");

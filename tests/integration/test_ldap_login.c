@@ -6,8 +6,11 @@
  * out the account's own password, and names with filter metacharacters are
  * looked up escaped. The LDAP memberships are put in with SQL, as the sync
  * would leave them. */
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -15,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api_util.h"
 #include "ldap_fixture.h"
@@ -22,7 +27,28 @@
 
 static const char special_ldif[] = LX_SMITH_LDIF;
 
+#define SLOW_TIMEOUT_S 4 /* the slow directory's operation timeout */
+
 static struct slapd_server srv;
+static int black_hole = -1; /* accepts TCP connections, never answers */
+
+/* A listening socket nobody accepts on: the kernel completes the handshake,
+ * so an LDAP client connects and then waits for its operation timeout. */
+static int black_hole_listen(unsigned *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
 
 static int setup(void **state)
 {
@@ -32,16 +58,24 @@ static int setup(void **state)
 	(void)state;
 	if (lx_slapd(&srv, lx_ldif(gen, special_ldif), NULL) != 0)
 		return -1;
+	unsigned slow_port;
+	if ((black_hole = black_hole_listen(&slow_port)) < 0)
+		return -1;
 	/* corp: pass-through on; nopass: the same server with it off; down:
-	 * nothing listens. */
+	 * nothing listens; slow: connects, then never answers. Two pooled
+	 * connections, so two sign-ins could hold them all. */
 	if (asprintf(&conf,
+		     "[database]\npool_size = 2\n"
 		     "[directory corp]\n%s"
 		     "[directory nopass]\n%spass_through_auth = false\n"
 		     "[directory down]\nuri = ldap://127.0.0.1:%u\n"
 		     "user_base = ou=people,dc=example,dc=org\n"
+		     "group_base = ou=groups,dc=example,dc=org\n"
+		     "[directory slow]\nuri = ldap://127.0.0.1:%u\ntimeout = %d\ninterval = 0\n"
+		     "user_base = ou=people,dc=example,dc=org\n"
 		     "group_base = ou=groups,dc=example,dc=org\n",
 		     lx_reader_keys(srv.uri), lx_reader_keys(srv.uri),
-		     harness_free_port()) < 0)
+		     harness_free_port(), slow_port, SLOW_TIMEOUT_S) < 0)
 		return -1;
 	int rc = fx_start("ldap_login", conf);
 	free(conf);
@@ -52,6 +86,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	slapd_server_stop(&srv);
+	if (black_hole >= 0)
+		close(black_hole);
 	return fx_stop();
 }
 
@@ -171,6 +207,57 @@ static void test_a_user_name_the_directory_does_not_know_is_refused(void **state
 	assert_int_equal(login(p.email, LX_USER_PW), 401);
 }
 
+struct slow_login {
+	pthread_t thread;
+	const char *email;
+	long status;
+	atomic_bool done;
+};
+
+static void *slow_login_run(void *arg)
+{
+	struct slow_login *l = arg;
+
+	l->status = login(l->email, FX_PASSWORD);
+	atomic_store(&l->done, true);
+	return NULL;
+}
+
+/* A sign-in waits for the directory (or argon2id) without a database
+ * connection: while as many sign-ins as the pool has connections hang on a
+ * directory that never answers, other requests are still served. */
+static void test_sign_ins_waiting_on_a_directory_hold_no_database_connection(void **state)
+{
+	struct person p, other;
+	struct slow_login l[2] = { 0 };
+	char id[40];
+	json_t *out = NULL;
+
+	(void)state;
+	fx_person(&p, "slowdir");
+	fx_person(&other, "bystander");
+	ldap_member(&p, "slow", "u000007", id);
+	for (int i = 0; i < 2; i++) {
+		l[i].email = p.email;
+		assert_int_equal(pthread_create(&l[i].thread, NULL, slow_login_run, &l[i]), 0);
+	}
+	usleep(500 * 1000); /* both are binding now */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(api_req(&fx_daemon, other.token, "GET", "/api/v1/me", NULL, &out),
+				 200);
+		json_decref(out);
+		out = NULL;
+	}
+	/* Served while both sign-ins still waited on the directory. */
+	assert_false(atomic_load(&l[0].done));
+	assert_false(atomic_load(&l[1].done));
+	for (int i = 0; i < 2; i++) {
+		pthread_join(l[i].thread, NULL);
+		/* The directory timed out; the account's own password still works. */
+		assert_int_equal(l[i].status, 200);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_pass_through_off_and_inactive_memberships_do_not_bind),
 		cmocka_unit_test(test_a_directory_that_is_down_does_not_lock_out_the_own_password),
 		cmocka_unit_test(test_a_user_name_the_directory_does_not_know_is_refused),
+		cmocka_unit_test(test_sign_ins_waiting_on_a_directory_hold_no_database_connection),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
