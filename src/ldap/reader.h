@@ -7,8 +7,10 @@
  * the reason); objectGUID becomes a lower-case UUID; with kind = ad,
  * userAccountControl bit 0x2 (ACCOUNTDISABLE) makes the user inactive.
  * Groups: cn (the DN when there is none) and every value of
- * member_attribute, AD ranged retrieval followed. high_watermark is the
- * greatest modifyTimestamp of every entry read (and never below `since`).
+ * member_attribute, AD ranged retrieval followed; with dir_in_chain no
+ * values (the run fills the mapped groups: dir_read_in_chain).
+ * high_watermark is the greatest modifyTimestamp of every entry read (and
+ * never below `since`).
  *
  * Every function reads with the directory's page size and fails closed: on
  * any error it returns -1 with *err filled and leaves *out empty (the
