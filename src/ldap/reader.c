@@ -603,7 +603,7 @@ int dir_read_in_chain(struct ldapc *c, const struct directory_config *dir,
 					 .filter = filter,
 					 .page_size = dir->page_size };
 		if (filter == NULL) {
-			oom(err);
+			rc = oom(err);
 			goto out;
 		}
 		rc = ldapc_search(c, &q, on_chain_member, &chains[i], err);

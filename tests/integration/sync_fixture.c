@@ -210,7 +210,7 @@ static int tdir_fetch(void *arg, const struct directory_config *dir, const char 
 
 struct sync_reader tdir_reader(struct tdir *d)
 {
-	return (struct sync_reader){ tdir_read, tdir_fetch, d };
+	return (struct sync_reader){ .read = tdir_read, .fetch = tdir_fetch, .arg = d };
 }
 
 /* ------------------------------------------------------- environments */

@@ -19,6 +19,7 @@
 #include <ldap.h>
 
 #include "api_util.h"
+#include "ldap/reader.h"
 #include "ldap_fixture.h"
 #include "sync_fixture.h"
 
@@ -261,9 +262,53 @@ static void test_server_not_announcing_ad_fails_the_run(void **state)
 	sync_env_free(&e);
 }
 
+/* The reader alone: groups come without members, and dir_read_in_chain
+ * fills the ones asked for, or changes nothing when one search fails. */
+static void test_reader_fills_groups_only_when_every_search_succeeds(void **state)
+{
+	struct config *cfg = lx_config("kind = ad\nuri = %s\nuser_base = " USERS "\n"
+				       "group_base = " GROUPS "\nnested_groups = true\n"
+				       "page_size = 2\ntimeout = 5\n",
+				       ad.uri);
+	const struct directory_config *dir = &cfg->directories[0];
+	struct ldapc *c = lx_open(dir);
+	struct dir_snapshot snap;
+	struct ldapc_error err;
+	size_t staff = SIZE_MAX, refused = SIZE_MAX;
+
+	(void)state;
+	if (dir_read_full(c, dir, &snap, &err) != 0)
+		fail_msg("%s", err.message);
+	assert_true(snap.in_chain);
+	for (size_t i = 0; i < snap.n_groups; i++) {
+		assert_int_equal(snap.groups[i].n_members, 0); /* member values not read */
+		if (strcmp(snap.groups[i].name, "staff") == 0)
+			staff = i;
+		if (strcmp(snap.groups[i].name, "refused") == 0)
+			refused = i;
+	}
+	assert_true(staff != SIZE_MAX && refused != SIZE_MAX);
+
+	size_t both[] = { staff, refused };
+	assert_int_equal(dir_read_in_chain(c, dir, &snap, both, 2, &err), -1);
+	assert_int_equal(err.kind, LDAPC_ERR_OPERATION);
+	assert_int_equal(snap.groups[staff].n_members, 0); /* staff's answer was not kept */
+
+	assert_int_equal(dir_read_in_chain(c, dir, &snap, &staff, 1, &err), 0);
+	const struct dir_group *g = &snap.groups[staff];
+	assert_int_equal(g->n_members, 4); /* over two pages */
+	const char *want[] = { USER("alice"), USER("bob"), USER("carol"), USER("dave") };
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(g->members[i], want[i]);
+	dir_snapshot_clear(&snap);
+	ldapc_close(c);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reader_fills_groups_only_when_every_search_succeeds),
 		cmocka_unit_test(test_in_chain_resolves_deep_nesting_and_cycles),
 		cmocka_unit_test(test_incremental_run_sees_a_deep_membership_edit),
 		cmocka_unit_test(test_without_in_chain_the_depth_limit_applies),
