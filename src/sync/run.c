@@ -436,6 +436,7 @@ static int read_directory(struct run *r)
 	}
 	if (sync_fill_in_chain(r->reader, r->dir, r->maps.items, r->maps.n, &r->snap, err,
 			       sizeof(err)) != 0) {
+		dir_snapshot_clear(&r->snap);
 		run_fail(r, "reading the directory (in-chain): %s", err[0] ? err : "failed");
 		return -1;
 	}
