@@ -378,7 +378,7 @@ static void sync_step(struct db_conn *conn, const struct config *cfg, enum sync_
 	char err[512] = "";
 	double t0;
 
-	static const struct sync_reader reader = { timed_read, timed_fetch, NULL };
+	static const struct sync_reader reader = { .read = timed_read, .fetch = timed_fetch };
 
 	reset_peak();
 	read_seconds = 0;

@@ -52,6 +52,7 @@ struct directory_config {
 	enum dir_membership membership; /* derived: memberUid -> DIR_MEMBER_UID */
 	bool nested_groups;         /* nested_groups = false */
 	unsigned nested_depth;      /* nested_depth = 10 */
+	bool ad_in_chain;           /* ad_in_chain = true (kind = ad with nested_groups only) */
 	unsigned page_size;         /* page_size = 1000 */
 	unsigned network_timeout_s; /* network_timeout = 10 */
 	unsigned op_timeout_s;      /* timeout = 60 (each operation) */

@@ -61,3 +61,5 @@ include $(srcdir)/tests/unit/metrics.local.mk
 include $(srcdir)/tests/integration/metrics.local.mk
 include $(srcdir)/tests/integration/openapi.local.mk
 include $(srcdir)/tests/integration/ldap_ranges.local.mk
+include $(srcdir)/tests/unit/in_chain.local.mk
+include $(srcdir)/tests/integration/sync_ad.local.mk

@@ -328,7 +328,9 @@ static int search_users(struct ldapc *c, struct reading *r, const char *base, in
 
 static int search_groups(struct ldapc *c, struct reading *r, struct ldapc_error *err)
 {
-	const char *attrs[] = { "cn", r->dir->attr_member, "modifyTimestamp", NULL };
+	/* In-chain directories: the members come from dir_read_in_chain. */
+	const char *attrs[] = { "cn", "modifyTimestamp",
+				r->out->in_chain ? NULL : r->dir->attr_member, NULL };
 	struct ldapc_query q = { .base = r->dir->group_base,
 				 .scope = r->dir->group_scope,
 				 .filter = r->dir->group_filter,
@@ -356,6 +358,7 @@ static void begin(struct reading *r, const struct directory_config *dir,
 	*r = (struct reading){ .dir = dir, .out = out };
 	out->full = full;
 	out->members_are_uids = dir->membership == DIR_MEMBER_UID;
+	out->in_chain = dir_in_chain(dir);
 }
 
 int dir_read_full(struct ldapc *c, const struct directory_config *dir, struct dir_snapshot *out,
@@ -489,4 +492,139 @@ int dir_read_users_by_name(struct ldapc *c, const struct directory_config *dir,
 			   struct ldapc_error *err)
 {
 	return read_more(c, dir, names, n, out, by_name, err);
+}
+
+/* ------------------------------------------------ Active Directory in-chain */
+
+#define AD_MATCHING_RULE_IN_CHAIN "1.2.840.113556.1.4.1941"
+#define AD_CAP_ACTIVE_DIRECTORY "1.2.840.113556.1.4.800"
+#define AD_CAP_ACTIVE_DIRECTORY_LDS "1.2.840.113556.1.4.1851"
+
+bool dir_in_chain(const struct directory_config *dir)
+{
+	return dir->kind == DIR_KIND_AD && dir->nested_groups && dir->ad_in_chain &&
+	       dir->membership == DIR_MEMBER_DN;
+}
+
+char *dir_in_chain_filter(const char *user_filter, const char *group_dn)
+{
+	char *esc = ldapc_escape_filter(group_dn, strlen(group_dn)), *filter = NULL;
+
+	if (esc == NULL)
+		return NULL;
+	if (asprintf(&filter, "(&%s(memberOf:" AD_MATCHING_RULE_IN_CHAIN ":=%s))", user_filter,
+		     esc) < 0)
+		filter = NULL;
+	free(esc);
+	return filter;
+}
+
+static int on_root_dse(const struct ldapc_entry *e, void *arg, struct ldapc_error *err)
+{
+	bool *is_ad = arg;
+	size_t n;
+	struct berval **v = ldapc_entry_values(e, "supportedCapabilities", &n);
+
+	(void)err;
+	for (size_t i = 0; i < n; i++) {
+		const struct berval *b = v[i];
+		if ((b->bv_len == strlen(AD_CAP_ACTIVE_DIRECTORY) &&
+		     memcmp(b->bv_val, AD_CAP_ACTIVE_DIRECTORY, b->bv_len) == 0) ||
+		    (b->bv_len == strlen(AD_CAP_ACTIVE_DIRECTORY_LDS) &&
+		     memcmp(b->bv_val, AD_CAP_ACTIVE_DIRECTORY_LDS, b->bv_len) == 0))
+			*is_ad = true;
+	}
+	return 0;
+}
+
+/* The server says it is Active Directory (so it knows the in-chain rule). */
+static int check_ad(struct ldapc *c, const struct directory_config *dir, struct ldapc_error *err)
+{
+	const char *attrs[] = { "supportedCapabilities", NULL };
+	struct ldapc_query q = { .base = "", .scope = LDAP_SCOPE_BASE,
+				 .filter = "(objectClass=*)", .attrs = attrs };
+	bool is_ad = false;
+
+	if (ldapc_search(c, &q, on_root_dse, &is_ad, err) != 0)
+		return -1;
+	if (!is_ad)
+		return ldapc_fail(err, LDAPC_ERR_OPERATION, LDAP_INAPPROPRIATE_MATCHING,
+				  "directory %s: %s does not announce Active Directory in its root "
+				  "DSE (supportedCapabilities " AD_CAP_ACTIVE_DIRECTORY "), so the "
+				  "in-chain matching rule cannot be trusted: set ad_in_chain = false "
+				  "or kind = openldap",
+				  dir->name, ldapc_uri(c));
+	return 0;
+}
+
+/* The DNs of one group's transitive user members. */
+struct chain {
+	char **dns;
+	size_t n, cap;
+};
+
+static void chain_clear(struct chain *ch)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		free(ch->dns[i]);
+	free(ch->dns);
+	memset(ch, 0, sizeof(*ch));
+}
+
+static int on_chain_member(const struct ldapc_entry *e, void *arg, struct ldapc_error *err)
+{
+	struct chain *ch = arg;
+
+	if (grow((void **)&ch->dns, ch->n, &ch->cap, sizeof(*ch->dns)) != 0 ||
+	    (ch->dns[ch->n] = strdup(e->dn)) == NULL)
+		return oom(err);
+	ch->n++;
+	return 0;
+}
+
+int dir_read_in_chain(struct ldapc *c, const struct directory_config *dir,
+		      struct dir_snapshot *snap, const size_t *groups, size_t n,
+		      struct ldapc_error *err)
+{
+	struct chain *chains = NULL;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (check_ad(c, dir, err) != 0)
+		return -1;
+	chains = calloc(n, sizeof(*chains));
+	if (chains == NULL)
+		return oom(err);
+	for (size_t i = 0; i < n; i++) {
+		char *filter = dir_in_chain_filter(dir->user_filter, snap->groups[groups[i]].dn);
+		struct ldapc_query q = { .base = dir->user_base,
+					 .scope = dir->user_scope,
+					 .filter = filter,
+					 .page_size = dir->page_size };
+		if (filter == NULL) {
+			rc = oom(err);
+			goto out;
+		}
+		rc = ldapc_search(c, &q, on_chain_member, &chains[i], err);
+		free(filter);
+		if (rc != 0)
+			goto out;
+	}
+	/* Every search succeeded: only now does the snapshot change. */
+	for (size_t i = 0; i < n; i++) {
+		struct dir_group *g = &snap->groups[groups[i]];
+		for (size_t j = 0; j < g->n_members; j++)
+			free(g->members[j]);
+		free(g->members);
+		g->members = chains[i].dns;
+		g->n_members = chains[i].n;
+		chains[i] = (struct chain){ 0 };
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		chain_clear(&chains[i]);
+	free(chains);
+	return rc;
 }

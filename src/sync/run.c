@@ -13,6 +13,7 @@
 #include "ldap/reader.h"
 #include "sync/apply.h"
 #include "sync/history.h"
+#include "sync/in_chain.h"
 #include "sync/load.h"
 #include "sync/plan.h"
 #include "sync/report.h"
@@ -161,9 +162,29 @@ static int ldap_fetch(void *arg, const struct directory_config *dir, const char 
 	return rc;
 }
 
+static int ldap_in_chain(void *arg, const struct directory_config *dir,
+			 struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
+			 size_t errcap)
+{
+	struct ldapc *c = NULL;
+	struct ldapc_error e = { 0 };
+	int rc;
+
+	(void)arg;
+	if (ldapc_open(dir, &c, &e) != 0) {
+		ldap_error_text(&e, err, errcap);
+		return -1;
+	}
+	rc = dir_read_in_chain(c, dir, snap, groups, n, &e);
+	ldapc_close(c);
+	if (rc != 0)
+		ldap_error_text(&e, err, errcap);
+	return rc;
+}
+
 const struct sync_reader *sync_default_reader(void)
 {
-	static const struct sync_reader reader = { ldap_read, ldap_fetch, NULL };
+	static const struct sync_reader reader = { ldap_read, ldap_fetch, NULL, ldap_in_chain };
 	return &reader;
 }
 
@@ -411,6 +432,12 @@ static int read_directory(struct run *r)
 			    err, sizeof(err)) != 0) {
 		dir_snapshot_clear(&r->snap);
 		run_fail(r, "reading the directory: %s", err[0] ? err : "failed");
+		return -1;
+	}
+	if (sync_fill_in_chain(r->reader, r->dir, r->maps.items, r->maps.n, &r->snap, err,
+			       sizeof(err)) != 0) {
+		dir_snapshot_clear(&r->snap);
+		run_fail(r, "reading the directory (in-chain): %s", err[0] ? err : "failed");
 		return -1;
 	}
 	if (r->full && r->snap.n_users == 0) {

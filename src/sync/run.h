@@ -48,6 +48,12 @@ struct sync_reader {
 	int (*fetch)(void *arg, const struct directory_config *dir, const char *const *values,
 		     size_t n, struct dir_snapshot *snap, char *err, size_t errcap);
 	void *arg;
+	/* Snapshots read with in_chain set (sync/in_chain.h): replace the
+	 * members of snap->groups[groups[i]] (distinct) by their transitive user
+	 * members. NULL: not supported (such a snapshot fails the run). 0, or -1
+	 * with a message in err and snap as it was. */
+	int (*in_chain)(void *arg, const struct directory_config *dir, struct dir_snapshot *snap,
+			const size_t *groups, size_t n, char *err, size_t errcap);
 };
 
 /* The LDAP reader (src/ldap/reader.h), opening a connection (ldapc_open:

@@ -50,6 +50,11 @@ struct dir_skipped {
 struct dir_snapshot {
 	bool full;
 	bool members_are_uids;      /* memberUid: members[] are user names */
+	/* Active Directory in-chain (ldap/reader.h dir_in_chain): the groups'
+	 * members were not read; the run replaces the members of the mapped
+	 * groups by their transitive user members (sync_reader.in_chain) before
+	 * planning, and fails when it cannot. */
+	bool in_chain;
 	struct dir_user *users;
 	size_t n_users;
 	struct dir_group *groups;

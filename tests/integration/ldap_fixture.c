@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -155,6 +157,67 @@ void lx_modify(const struct slapd_server *s, const char *dn, int op, const char 
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	if (rc != LDAP_SUCCESS)
 		fail_msg("modify %s %s: %s", dn, attr, ldap_err2string(rc));
+}
+
+int lx_fake_ad(struct slapd_server *s, const char *const *args)
+{
+	char script[600];
+	const char *argv[8] = { "python3", script };
+	size_t argc = 3;
+
+	snprintf(script, sizeof(script), "%s/tests/integration/fake_ad.py", harness_srcdir());
+	for (size_t i = 0; args != NULL && args[i] != NULL && argc < 7; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->root_dn, sizeof(s->root_dn), "cn=admin,dc=example,dc=org");
+	snprintf(s->root_pw, sizeof(s->root_pw), "any");
+	for (int attempt = 0; attempt < 4; attempt++) {
+		char port[16];
+		s->port = harness_free_port();
+		snprintf(port, sizeof(port), "%u", s->port);
+		snprintf(s->uri, sizeof(s->uri), "ldap://127.0.0.1:%u", s->port);
+		argv[2] = port;
+		s->pid = fork();
+		if (s->pid < 0)
+			return -1;
+		if (s->pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execv("/usr/bin/python3", (char *const *)argv);
+			_exit(127);
+		}
+		for (int i = 0; i < 200; i++) { /* up to 10 s */
+			LDAP *ld = NULL;
+			int version = LDAP_VERSION3, rc;
+			struct berval none = { 0 };
+			struct timeval tv = { 1, 0 };
+			if (ldap_initialize(&ld, s->uri) != LDAP_SUCCESS)
+				break;
+			ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+			ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+			rc = ldap_sasl_bind_s(ld, NULL, LDAP_SASL_SIMPLE, &none, NULL, NULL, NULL);
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			if (rc == LDAP_SUCCESS)
+				return 0;
+			if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+				break; /* exited (port taken?): try another port */
+			usleep(50000);
+		}
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	fprintf(stderr, "fake_ad.py did not start\n");
+	s->pid = 0;
+	return -1;
+}
+
+void lx_fake_ad_stop(struct slapd_server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
 }
 
 /* Whether every thread of pid is stopped ('T' in /proc/pid/task/x/stat):

@@ -58,6 +58,14 @@ struct ldapc *lx_open(const struct directory_config *d);
 void lx_modify(const struct slapd_server *s, const char *dn, int op, const char *attr,
 	       const char *value);
 
+/* tests/integration/fake_ad.py (a small server answering like Active
+ * Directory) on a free port with the extra arguments args (NULL-ended, may
+ * be NULL), once it answers. Filled as a slapd_server (pid, port, uri; any
+ * root DN and password: every bind succeeds) so lx_modify works on it.
+ * 0 / -1 (for group set-ups). */
+int lx_fake_ad(struct slapd_server *s, const char *const *args);
+void lx_fake_ad_stop(struct slapd_server *s);
+
 /* Stop answering (SIGSTOP) / answer again (SIGCONT). */
 void lx_pause(const struct slapd_server *s);
 void lx_resume(const struct slapd_server *s);

@@ -210,7 +210,7 @@ static int tdir_fetch(void *arg, const struct directory_config *dir, const char 
 
 struct sync_reader tdir_reader(struct tdir *d)
 {
-	return (struct sync_reader){ tdir_read, tdir_fetch, d };
+	return (struct sync_reader){ .read = tdir_read, .fetch = tdir_fetch, .arg = d };
 }
 
 /* ------------------------------------------------------- environments */
@@ -327,8 +327,8 @@ const char *sync_team(const char *org_id, const char *name, const char *director
 	return buf[k];
 }
 
-void sync_map(struct sync_env *e, const char *org_id, const char *cn, const char *role,
-	      const char *team_id)
+void sync_map_dn(const struct sync_env *e, const char *org_id, const char *group_dn,
+		 const char *role, const char *team_id)
 {
 	char role_sql[32], team_sql[64];
 
@@ -336,7 +336,13 @@ void sync_map(struct sync_env *e, const char *org_id, const char *cn, const char
 	snprintf(team_sql, sizeof(team_sql), team_id ? "'%s'" : "NULL", team_id ? team_id : "");
 	fx_sql("INSERT INTO group_role_mappings (org_id, source_kind, directory_name, group_key,"
 	       " role, team_id) VALUES ('%s', 'ldap', '%s', '%s', %s, %s)",
-	       org_id, e->name, tdir_group_dn(cn), role_sql, team_sql);
+	       org_id, e->name, group_dn, role_sql, team_sql);
+}
+
+void sync_map(struct sync_env *e, const char *org_id, const char *cn, const char *role,
+	      const char *team_id)
+{
+	sync_map_dn(e, org_id, tdir_group_dn(cn), role, team_id);
 }
 
 void sync_env_run(struct sync_env *e, enum sync_kind kind, bool dry_run, bool force,

@@ -105,6 +105,9 @@ const char *sync_team(const char *org_id, const char *name, const char *director
  * (NULL: none). */
 void sync_map(struct sync_env *e, const char *org_id, const char *cn, const char *role,
 	      const char *team_id);
+/* The same for any group DN (no quote in it). */
+void sync_map_dn(const struct sync_env *e, const char *org_id, const char *group_dn,
+		 const char *role, const char *team_id);
 
 /* Run e's directory: asserts the run could start; *res filled (clear it). */
 void sync_env_run(struct sync_env *e, enum sync_kind kind, bool dry_run, bool force,

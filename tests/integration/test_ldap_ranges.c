@@ -9,66 +9,25 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ldap/reader.h"
 #include "ldap_fixture.h"
 
-static pid_t server;
-static unsigned port;
+static struct slapd_server server;
 
 static int setup(void **state)
 {
-	char script[600], port_text[16];
-
 	(void)state;
-	snprintf(script, sizeof(script), "%s/tests/integration/fake_ad.py", harness_srcdir());
-	for (int attempt = 0; attempt < 4; attempt++) {
-		port = harness_free_port();
-		snprintf(port_text, sizeof(port_text), "%u", port);
-		server = fork();
-		if (server < 0)
-			return -1;
-		if (server == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			execl("/usr/bin/python3", "python3", script, port_text, (char *)NULL);
-			_exit(127);
-		}
-		for (int i = 0; i < 200; i++) { /* up to 10 s */
-			struct ldapc *c = NULL;
-			struct ldapc_error err;
-			struct config *cfg = lx_config("uri = ldap://127.0.0.1:%u\nuser_base = "
-						       "ou=people,dc=example,dc=org\ngroup_base = "
-						       "ou=groups,dc=example,dc=org\nnetwork_timeout = 1\n",
-						       port);
-			int rc = ldapc_open(&cfg->directories[0], &c, &err);
-			ldapc_close(c);
-			config_free(cfg);
-			if (rc == 0)
-				return 0;
-			if (waitpid(server, NULL, WNOHANG) == server)
-				break; /* exited (port taken?): try another port */
-			usleep(50000);
-		}
-		kill(server, SIGKILL);
-		waitpid(server, NULL, 0);
-	}
-	fprintf(stderr, "fake_ad.py did not start\n");
-	return -1;
+	return lx_fake_ad(&server, NULL);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	kill(server, SIGKILL);
-	waitpid(server, NULL, 0);
+	lx_fake_ad_stop(&server);
 	return 0;
 }
 
@@ -77,7 +36,7 @@ static struct config *config(const char *group_filter)
 	return lx_config("uri = ldap://127.0.0.1:%u\nuser_base = ou=people,dc=example,dc=org\n"
 			 "group_base = ou=groups,dc=example,dc=org\ngroup_filter = %s\n"
 			 "page_size = 10\ntimeout = 5\n",
-			 port, group_filter);
+			 server.port, group_filter);
 }
 
 static const struct dir_group *group(const struct dir_snapshot *s, const char *name)

@@ -926,6 +926,7 @@ static void test_directory_defaults_for_openldap(void **state)
 	assert_int_equal(d->membership, DIR_MEMBER_DN);
 	assert_false(d->nested_groups);
 	assert_int_equal(d->nested_depth, 10);
+	assert_true(d->ad_in_chain);
 	assert_int_equal(d->page_size, 1000);
 	assert_int_equal(d->network_timeout_s, 10);
 	assert_int_equal(d->op_timeout_s, 60);
@@ -1027,6 +1028,7 @@ static void test_directory_file_sets_every_key(void **state)
 	assert_string_equal(d->attr_member, "member");
 	assert_true(d->nested_groups);
 	assert_int_equal(d->nested_depth, 5);
+	assert_false(d->ad_in_chain);
 	assert_int_equal(d->page_size, 500);
 	assert_int_equal(d->network_timeout_s, 3);
 	assert_int_equal(d->op_timeout_s, 120);
