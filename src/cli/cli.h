@@ -18,8 +18,9 @@ typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 
 int cli_migrate(struct cli *cli, int argc, char **argv);
 int cli_status(struct cli *cli, int argc, char **argv);
-/* org.c: org create|list, member list, token create */
+/* org.c: org create|list, member list, token create, account setup-token */
 int cli_org(struct cli *cli, int argc, char **argv);
+int cli_account(struct cli *cli, int argc, char **argv);
 int cli_member(struct cli *cli, int argc, char **argv);
 int cli_token(struct cli *cli, int argc, char **argv);
 /* scim.c: scim connection create|list|rotate|revoke */

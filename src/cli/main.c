@@ -17,6 +17,7 @@ static const struct {
 	{ "org", cli_org, "org create|list: organizations" },
 	{ "member", cli_member, "member list: an org's members" },
 	{ "token", cli_token, "token create: an org API token" },
+	{ "account", cli_account, "account setup-token: a lost setup token, again" },
 	{ "scim", cli_scim, "scim connection ...: SCIM connections" },
 	{ "sync", cli_sync, "sync run|status|mapping ...: LDAP directory sync" },
 };

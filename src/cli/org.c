@@ -381,3 +381,54 @@ int cli_token(struct cli *cli, int argc, char **argv)
 	json_decref(out);
 	return rc;
 }
+
+/* -------------------------------------------------------------- account */
+
+static const char account_usage[] =
+	"usage: orgbridgectl account setup-token --email EMAIL [--json]\n"
+	"  a new one-time setup token for an account without a password (one whose\n"
+	"  token from `org create` was lost or ran out)\n";
+
+int cli_account(struct cli *cli, int argc, char **argv)
+{
+	const char *email = NULL;
+	bool json = false;
+	const struct cli_opt opts[] = {
+		{ "--email", &email, NULL },
+		{ "--json", NULL, &json },
+	};
+	struct core_ctx ctx;
+	struct core_error err;
+	json_t *out = NULL;
+	int rc;
+
+	if (argc >= 2 && wants_help(argc, argv)) {
+		fputs(account_usage, stdout);
+		return CLI_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "setup-token") != 0 ||
+	    cli_parse_opts("account setup-token", argc - 2, argv + 2, opts,
+			   sizeof(opts) / sizeof(opts[0])) != 0 ||
+	    email == NULL) {
+		if (argc >= 2 && strcmp(argv[1], "setup-token") == 0 && email == NULL)
+			fprintf(stderr, "orgbridgectl: account setup-token: --email is required\n");
+		fputs(account_usage, stderr);
+		return CLI_USAGE;
+	}
+	cli_ctx(cli, &ctx);
+	if (core_account_setup_token(&ctx, email, &out, &err) != 0)
+		return cli_fail("account setup-token", &err);
+	if (json) {
+		rc = cli_print_json(stdout, out) == 0 ? CLI_OK : CLI_REFUSED;
+	} else {
+		fprintf(stderr,
+			"setup token for %s, valid until %s and ending when they set a password;\n"
+			"hand it over privately, it is shown only now:\n",
+			json_string_value(json_object_get(out, "email")),
+			json_string_value(json_object_get(out, "expires_at")));
+		printf("%s\n", json_string_value(json_object_get(out, "token")));
+		rc = CLI_OK;
+	}
+	json_decref(out);
+	return rc;
+}

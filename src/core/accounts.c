@@ -324,6 +324,58 @@ fail:
 	return -1;
 }
 
+int core_account_setup_token(struct core_ctx *ctx, const char *email, json_t **out,
+			     struct core_error *err)
+{
+	static const char sql[] = "SELECT id, email, password_hash IS NOT NULL FROM accounts"
+				  " WHERE lower(email) = lower($1) FOR UPDATE";
+	const char *params[] = { email };
+	char id[UUID_TEXT_LEN], canonical[256];
+	bool has_password;
+	PGresult *res;
+
+	*out = NULL;
+	if (email == NULL || *email == '\0')
+		return core_fail(err, 400, "invalid_email", "an email is required");
+	if (core_begin(ctx, err) != 0)
+		return -1;
+	if ((res = db_exec(ctx->conn, sql, 1, params)) == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto fail;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		core_fail(err, 404, "not_found", "no account has the email %s", email);
+		goto fail;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(canonical, sizeof(canonical), "%s", PQgetvalue(res, 0, 1));
+	has_password = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	PQclear(res);
+	if (has_password) {
+		core_fail(err, 409, "password_set",
+			  "%s already has a password and signs in with it", canonical);
+		goto fail;
+	}
+	if (core_session_open(ctx, id, out, err) != 0)
+		goto fail;
+	if (json_object_set_new(*out, "account_id", json_string(id)) != 0 ||
+	    json_object_set_new(*out, "email", json_string(canonical)) != 0) {
+		core_fail(err, 500, "internal", "internal error");
+		goto fail;
+	}
+	if (core_audit(ctx, NULL, "account.setup_token_issued", "account", id, NULL, NULL, err) != 0)
+		goto fail;
+	if (core_commit(ctx, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_decref(*out);
+	*out = NULL;
+	core_rollback(ctx);
+	return -1;
+}
+
 static int account_required(const struct core_ctx *ctx, struct core_error *err)
 {
 	if (ctx->actor.kind == ACTOR_ACCOUNT)

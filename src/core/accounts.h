@@ -87,6 +87,13 @@ int core_account_change_password(struct core_ctx *ctx, const char *current_passw
 				 const char *new_password, json_t **out,
 				 struct core_error *err) OB_MUST_USE;
 
+/* A new setup session for an account that has no password yet (its earlier
+ * setup token was lost or ran out): *out = {"account_id","email","token",
+ * "expires_at"}. 404 unknown email, 409 password_set when the account signs
+ * in with a password. Audited "account.setup_token_issued". */
+int core_account_setup_token(struct core_ctx *ctx, const char *email, json_t **out,
+			     struct core_error *err) OB_MUST_USE;
+
 /* Open a session for the account, valid cfg->session_ttl_s from ctx->now:
  * *out = {"token","expires_at"} (the token text appears only here). Inside
  * the caller's transaction. Also drops the account's expired and revoked

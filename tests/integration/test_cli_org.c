@@ -155,6 +155,52 @@ static void test_org_create_without_password_prints_a_setup_token_that_works_onc
 	assert_int_equal(login(email, FX_PASSWORD, session, sizeof(session)), 200);
 }
 
+/* A lost setup token is issued again; the account then sets its password
+ * with it. Accounts with a password and unknown emails are refused, and
+ * every issue is audited. */
+static void test_account_setup_token_reissues_a_lost_token(void **state)
+{
+	char *out = NULL, *err = NULL, name[64], email[64], token[128], body[256];
+	int n = fx_next();
+	json_t *res = NULL;
+
+	(void)state;
+	snprintf(name, sizeof(name), "Lost %d", n);
+	snprintf(email, sizeof(email), "lost-%d@example.com", n);
+	assert_int_equal(ctl(&out, NULL, "org", "create", "--name", name, "--owner-email", email,
+			     "--json", NULL), 0);
+	free(out); /* the first token is "lost" */
+
+	assert_int_equal(ctl(&out, &err, "account", "setup-token", "--email", email, NULL), 0);
+	assert_true(strncmp(out, "obs_", 4) == 0);
+	assert_non_null(strstr(err, "shown only now"));
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
+	free(err);
+	snprintf(body, sizeof(body), "{\"password\":\"%s\"}", FX_PASSWORD);
+	assert_int_equal(fx_call(token, "POST", &res, body, "/api/v1/me/password"), 200);
+	json_decref(res);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events a JOIN accounts c"
+				      " ON c.id::text = a.target_id WHERE c.email = '%s'"
+				      " AND a.action = 'account.setup_token_issued' AND a.source = 'cli'",
+				      email), 1);
+
+	/* Now it has a password: no more setup tokens, nothing audited. */
+	assert_int_equal(ctl(&out, &err, "account", "setup-token", "--email", email, NULL), 1);
+	assert_non_null(strstr(err, "already has a password"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(ctl(NULL, &err, "account", "setup-token", "--email",
+			     "nobody-here@example.com", NULL), 1);
+	assert_non_null(strstr(err, "no account has the email"));
+	free(err);
+	assert_int_equal(ctl(NULL, NULL, "account", "setup-token", NULL), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events a JOIN accounts c"
+				      " ON c.id::text = a.target_id WHERE c.email = '%s'"
+				      " AND a.action = 'account.setup_token_issued'", email), 1);
+}
+
 static void test_org_create_text_output_shows_how_to_use_the_setup_token(void **state)
 {
 	char *out = NULL, name[64], email[64];
@@ -540,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_org_create_with_password_file_lets_the_owner_sign_in),
 		cmocka_unit_test(test_org_create_without_password_prints_a_setup_token_that_works_once),
 		cmocka_unit_test(test_org_create_text_output_shows_how_to_use_the_setup_token),
+		cmocka_unit_test(test_account_setup_token_reissues_a_lost_token),
 		cmocka_unit_test(test_org_create_for_an_account_with_a_password_keeps_it),
 		cmocka_unit_test(test_org_create_is_audited_with_source_cli),
 		cmocka_unit_test(test_org_create_with_a_taken_name_is_refused_and_leaves_no_account),
