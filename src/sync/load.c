@@ -3,7 +3,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "sync/strmap.h"
 
 /* The directory's teams in org $1 for directory $2: named by its mappings or
  * managed by it. */
@@ -136,71 +139,87 @@ static int load_reserved(struct core_ctx *ctx, struct sync_org_state *st, struct
 	return 0;
 }
 
-/* Column 13 holds the member's directory teams as "id,id,..." (uuids have
- * no commas): split them in place into st->member_teams. */
-static int split_teams(struct sync_org_state *st, int n, struct core_error *err)
+/* The members' memberships in the directory's teams, read as plain (member,
+ * team) rows and attached in C: aggregating them per member in SQL sorts
+ * every membership (on disk at 100,000 members) for an order nobody needs. */
+static int load_member_teams(struct core_ctx *ctx, const char *directory,
+			     struct sync_org_state *st, struct core_error *err)
 {
-	size_t len = 0, count = 0, k = 0, pos = 0;
+	static const char sql[] =
+		"SELECT tm.member_id, tm.team_id FROM team_members tm"
+		" WHERE tm.org_id = $1 AND tm.team_id IN (" DIR_TEAMS ")";
+	const char *params[] = { st->in.org_id, directory };
+	size_t n = st->in.n_members, *first = NULL, *row_member = NULL;
+	struct strmap *by_id = NULL;
+	int rows, rc = -1;
 
-	for (int i = 0; i < n; i++) {
-		const char *s = PQgetvalue(st->members_res, i, 13);
-		len += strlen(s) + 1;
-		if (*s)
-			count++;
-		for (; *s; s++)
-			count += *s == ',';
+	st->member_teams_res = query(ctx, sql, 2, params, err);
+	if (st->member_teams_res == NULL)
+		return -1;
+	rows = PQntuples(st->member_teams_res);
+	by_id = strmap_new(n);
+	first = calloc(n + 1, sizeof(*first));
+	row_member = malloc((rows ? (size_t)rows : 1) * sizeof(*row_member));
+	st->member_teams = calloc(rows ? (size_t)rows : 1, sizeof(char *));
+	if (by_id == NULL || first == NULL || row_member == NULL || st->member_teams == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (strmap_add(by_id, st->members[i].id, i) < 0)
+			goto oom;
+	/* Count per member, then place each member's teams back to back. */
+	for (int k = 0; k < rows; k++) {
+		size_t i;
+		if (!strmap_get(by_id, PQgetvalue(st->member_teams_res, k, 0), &i))
+			i = SIZE_MAX; /* a removed member's: not loaded */
+		row_member[k] = i;
+		if (i != SIZE_MAX)
+			first[i + 1]++;
 	}
-	st->team_text = malloc(len ? len : 1);
-	st->member_teams = calloc(count ? count : 1, sizeof(char *));
-	if (st->team_text == NULL || st->member_teams == NULL)
-		return out_of_memory(err);
-	for (int i = 0; i < n; i++) {
-		const char *s = PQgetvalue(st->members_res, i, 13);
-		char *text = st->team_text + pos;
-		size_t first = k;
-		memcpy(text, s, strlen(s) + 1);
-		pos += strlen(s) + 1;
-		for (char *tok = text; *tok;) {
-			char *comma = strchr(tok, ',');
-			st->member_teams[k++] = tok;
-			if (comma == NULL)
-				break;
-			*comma = '\0';
-			tok = comma + 1;
-		}
-		st->members[i].team_ids = st->member_teams + first;
-		st->members[i].n_team_ids = k - first;
+	for (size_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	for (size_t i = 0; i < n; i++) {
+		st->members[i].team_ids = st->member_teams + first[i];
+		st->members[i].n_team_ids = 0;
 	}
-	return 0;
+	for (int k = 0; k < rows; k++) {
+		struct plan_member *m;
+		if (row_member[k] == SIZE_MAX)
+			continue;
+		m = &st->members[row_member[k]];
+		st->member_teams[first[row_member[k]] + m->n_team_ids++] =
+			PQgetvalue(st->member_teams_res, k, 1);
+	}
+	rc = 0;
+	goto out;
+oom:
+	rc = out_of_memory(err);
+out:
+	strmap_free(by_id);
+	free(first);
+	free(row_member);
+	return rc;
 }
 
 static int load_members(struct core_ctx *ctx, const char *directory, struct sync_org_state *st,
 			struct core_error *err)
 {
-	/* Memberships are aggregated once and joined: a subquery per member lets
-	 * the planner scan a whole team's memberships for each member, which is
-	 * quadratic in a 100,000-member org. */
+	/* No ORDER BY: the planner compares sets, and sorting 100,000 wide rows
+	 * spills to disk. */
 	static const char sql[] =
-		"WITH dir_teams AS (" DIR_TEAMS "),"
-		" mt AS (SELECT tm.member_id, string_agg(tm.team_id::text, ',' ORDER BY tm.team_id) AS ids"
-		"   FROM team_members tm JOIN dir_teams d ON d.id = tm.team_id"
-		"   WHERE tm.org_id = $1 GROUP BY tm.member_id)"
-		" SELECT m.id, a.email, m.username, m.role, m.status, m.source_kind,"
+		"SELECT m.id, a.email, m.username, m.role, m.status, m.source_kind,"
 		" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
 		"   WHEN 'ldap' THEN m.directory_name END,"
 		" m.external_id, m.ldap_dn,"
 		" m.profile->'name'->>'givenName', m.profile->'name'->>'familyName',"
-		" m.profile->>'displayName', m.profile->'emails'->0->>'value',"
-		" coalesce(mt.ids, '')"
+		" m.profile->>'displayName', m.profile->'emails'->0->>'value'"
 		" FROM members m JOIN accounts a ON a.id = m.account_id"
 		" LEFT JOIN scim_connections c ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
-		" LEFT JOIN mt ON mt.member_id = m.id"
-		" WHERE m.org_id = $1 AND m.status <> 'removed' ORDER BY m.created_at, m.id";
-	const char *params[] = { st->in.org_id, directory };
+		" WHERE m.org_id = $1 AND m.status <> 'removed'";
+	const char *params[] = { st->in.org_id };
 	PGresult *res;
 	int n;
 
-	res = st->members_res = query(ctx, sql, 2, params, err);
+	res = st->members_res = query(ctx, sql, 1, params, err);
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -230,7 +249,7 @@ static int load_members(struct core_ctx *ctx, const char *directory, struct sync
 	}
 	st->in.members = st->members;
 	st->in.n_members = (size_t)n;
-	return split_teams(st, n, err);
+	return load_member_teams(ctx, directory, st, err);
 }
 
 int sync_load_org(struct core_ctx *ctx, const char *directory, const char *org_id,
@@ -255,12 +274,12 @@ void sync_org_state_clear(struct sync_org_state *st)
 	PQclear(st->members_res);
 	PQclear(st->teams_res);
 	PQclear(st->reserved_res);
+	PQclear(st->member_teams_res);
 	free(st->members);
 	free(st->member_teams);
 	free(st->team_ids);
 	free(st->teams);
 	free(st->reserved);
-	free(st->team_text);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -32,13 +32,12 @@ struct sync_team {
 
 struct sync_org_state {
 	struct plan_org_input in; /* points into the fields below */
-	PGresult *members_res, *teams_res, *reserved_res;
+	PGresult *members_res, *teams_res, *reserved_res, *member_teams_res;
 	struct plan_member *members;
 	const char **member_teams; /* every member's team ids, back to back */
 	const char **team_ids;
 	struct sync_team *teams;
 	const char **reserved;
-	char *team_text; /* the members' team lists, split in place */
 };
 
 /* Load org org_id (slug for reports) for directory: its live members (with

@@ -1,6 +1,7 @@
 /* See run.h. */
 #include "sync/run.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,14 @@ struct run {
 	struct plan_options popt;
 	struct org_run *orgs;
 	size_t n_orgs;
+	/* The first org's rows, loaded while the directory is read (full runs),
+	 * or, for an incremental run that applies, in the transaction that
+	 * holds the org's lock (st0_locked), so its preview plan (plan0) is the
+	 * plan applied: one load instead of two. */
+	struct sync_org_state st0;
+	bool st0_loaded, st0_locked;
+	struct org_scope scope0;
+	struct plan_org *plan0;
 	struct plan_counts totals;
 	json_t *org_reports; /* array */
 	json_t *errors;      /* array */
@@ -336,6 +345,34 @@ static void record_finish(struct run *r)
 
 /* --------------------------------------------------------------- reading */
 
+/* What sync_load_known_members() reads, from the first org's loaded rows:
+ * the live members this directory manages, by normalised DN or user name. */
+static int known_from_state(const struct run *r, bool uids, char ***out, size_t *n)
+{
+	const struct sync_org_state *st = &r->st0;
+	char **items = calloc(st->in.n_members ? st->in.n_members : 1, sizeof(char *));
+	size_t k = 0;
+
+	*out = items;
+	*n = 0;
+	if (items == NULL)
+		return -1;
+	for (size_t i = 0; i < st->in.n_members; i++) {
+		const struct plan_member *m = &st->in.members[i];
+		if (m->kind != MANAGED_LDAP || m->idp_name == NULL ||
+		    strcmp(m->idp_name, r->dir->name) != 0 || m->ldap_dn == NULL)
+			continue;
+		items[k] = uids ? strdup(m->username) : plan_dn_normalize(m->ldap_dn);
+		if (items[k] == NULL) {
+			*n = k;
+			return -1;
+		}
+		k++;
+	}
+	*n = k;
+	return 0;
+}
+
 /* The unresolved member values of org o's mapped groups that the org's
  * members do not account for, added to *wanted (deduplicated by `seen`). */
 static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
@@ -358,8 +395,11 @@ static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap 
 		free(values);
 		return 0;
 	}
-	if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known, &n_known,
-				    &cerr) != 0) {
+	if (o == &r->orgs[0] && r->st0_loaded) {
+		if (known_from_state(r, uids, &known, &n_known) != 0)
+			goto oom;
+	} else if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known,
+					   &n_known, &cerr) != 0) {
 		run_fail(r, "database: %s", cerr.message);
 		goto done;
 	}
@@ -424,20 +464,87 @@ static int fetch_unknown(struct run *r)
 	return rc;
 }
 
-static int read_directory(struct run *r)
+/* Load the first org into r->st0; locked: in a transaction that holds the
+ * org's lock (left open for the apply). */
+static int load_first(struct run *r, bool locked)
 {
-	char err[512] = "";
+	const struct org_run *o = &r->orgs[0];
+	struct core_error cerr = { 0 };
 
-	if (r->reader->read(r->reader->arg, r->dir, r->full, r->full ? NULL : r->watermark, &r->snap,
-			    err, sizeof(err)) != 0) {
-		dir_snapshot_clear(&r->snap);
-		run_fail(r, "reading the directory: %s", err[0] ? err : "failed");
+	if (locked && (core_begin(&r->ctx, &cerr) != 0 ||
+		       core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0,
+					 &cerr) != 0)) {
+		core_rollback(&r->ctx);
+		run_fail(r, "database: %s", cerr.message);
 		return -1;
 	}
-	if (sync_fill_in_chain(r->reader, r->dir, r->maps.items, r->maps.n, &r->snap, err,
-			       sizeof(err)) != 0) {
+	if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
+			  o->n_maps, &r->st0, &cerr) != 0) {
+		if (locked)
+			core_rollback(&r->ctx);
+		run_fail(r, "database: %s", cerr.message);
+		return -1;
+	}
+	r->st0_loaded = true;
+	r->st0_locked = locked;
+	return 0;
+}
+
+/* Leave the first org's transaction (nothing applied) and forget its rows. */
+static void drop_first(struct run *r)
+{
+	if (r->st0_locked)
+		core_rollback(&r->ctx);
+	plan_org_free(r->plan0);
+	r->plan0 = NULL;
+	sync_org_state_clear(&r->st0);
+	r->st0_loaded = r->st0_locked = false;
+}
+
+struct read_job {
+	struct run *r;
+	int rc;
+	char err[512];
+};
+
+static void *read_job_run(void *arg)
+{
+	struct read_job *job = arg;
+	struct run *r = job->r;
+
+	job->rc = r->reader->read(r->reader->arg, r->dir, r->full, r->full ? NULL : r->watermark,
+				  &r->snap, job->err, sizeof(job->err));
+	return NULL;
+}
+
+static int read_directory(struct run *r)
+{
+	struct read_job job = { .r = r };
+	pthread_t thread;
+	int loaded = 0;
+
+	/* A full read takes a while (seconds at 100,000 users) and the first
+	 * org's load does too: they use different servers, so they overlap.
+	 * The reader gets its own thread and never touches r->conn. */
+	if (r->full && r->n_orgs > 0 && pthread_create(&thread, NULL, read_job_run, &job) == 0) {
+		loaded = load_first(r, false);
+		pthread_join(thread, NULL);
+	} else {
+		read_job_run(&job);
+	}
+	if (job.rc != 0) {
 		dir_snapshot_clear(&r->snap);
-		run_fail(r, "reading the directory (in-chain): %s", err[0] ? err : "failed");
+		r->error[0] = '\0'; /* the read's failure is the cause to report */
+		run_fail(r, "reading the directory: %s", job.err[0] ? job.err : "failed");
+		return -1;
+	}
+	if (loaded != 0)
+		return -1;
+	if (sync_fill_in_chain(r->reader, r->dir, r->maps.items, r->maps.n, &r->snap, job.err,
+			       sizeof(job.err)) != 0) {
+		dir_snapshot_clear(&r->snap);
+		run_fail(r, "reading the directory (in-chain): %s",
+			 job.err[0] ? job.err : "failed");
 		return -1;
 	}
 	if (r->full && r->snap.n_users == 0) {
@@ -445,6 +552,11 @@ static int read_directory(struct run *r)
 			    "leaving (check user_base and user_filter)");
 		return -1;
 	}
+	/* An incremental run that applies plans its first org once, under the
+	 * org's lock: the read was short, and the lock makes the preview the
+	 * plan to apply. */
+	if (!r->full && r->n_orgs > 0 && load_first(r, !r->opt->dry_run) != 0)
+		return -1;
 	r->idx = plan_index_new(&r->snap);
 	if (r->idx == NULL) {
 		run_fail(r, "out of memory");
@@ -538,15 +650,17 @@ static int preview(struct run *r)
 
 	for (size_t i = 0; i < r->n_orgs; i++) {
 		struct org_run *o = &r->orgs[i];
-		struct sync_org_state st;
+		struct sync_org_state st = { 0 }, *in = &st;
 		struct core_error cerr;
 		struct plan_org *p;
-		if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
-				  o->n_maps, &st, &cerr) != 0) {
+		if (i == 0 && r->st0_loaded)
+			in = &r->st0; /* loaded already; kept (or dropped) below */
+		else if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug,
+				       r->maps.items + o->first, o->n_maps, &st, &cerr) != 0) {
 			run_fail(r, "database: %s", cerr.message);
 			return -1;
 		}
-		p = plan_org_new(r->idx, &st.in, &r->popt);
+		p = plan_org_new(r->idx, &in->in, &r->popt);
 		if (p == NULL) {
 			sync_org_state_clear(&st);
 			run_fail(r, "out of memory");
@@ -593,7 +707,12 @@ static int preview(struct run *r)
 				return -1;
 			}
 		}
-		plan_org_free(p);
+		if (in == &r->st0 && r->st0_locked && !o->done)
+			r->plan0 = p; /* applied as it is: planned against the locked rows */
+		else
+			plan_org_free(p);
+		if (in == &r->st0 && r->plan0 == NULL)
+			drop_first(r);
 		sync_org_state_clear(&st);
 	}
 	if (stop && !r->opt->dry_run) {
@@ -679,6 +798,46 @@ out:
 	return rc;
 }
 
+/* The first org when its preview was planned under its lock (r->plan0):
+ * apply that plan in the open transaction. Returns as apply_org_once. */
+static int apply_first(struct run *r, struct org_run *o, bool *retry)
+{
+	struct sync_apply_failure failure = { 0 };
+	struct core_error err = { 0 };
+	struct plan_org *p = r->plan0;
+	const char *status = "failed";
+	bool committed = false;
+	int rc = 1;
+
+	*retry = false;
+	if (p->refusal != PLAN_OK) {
+		status = "refused";
+		core_fail(&err, 409, plan_refusal_name(p->refusal), "%s", refusal_message(p->refusal));
+	} else if (sync_apply_org(&r->ctx, &r->scope0, r->dir->name, &r->st0, p, &failure,
+				  &err) == 0) {
+		committed = core_commit(&r->ctx, &err) == 0;
+		if (committed) {
+			status = "applied";
+			rc = 0;
+		}
+	}
+	if (!committed)
+		core_rollback(&r->ctx);
+	r->st0_locked = false; /* the transaction is over either way */
+	if (rc != 0 && core_error_retryable(&err)) {
+		*retry = true;
+	} else {
+		if (rc == 0)
+			sync_counts_add(&r->totals, &p->counts);
+		else if (add_error(r, o, failure.change, err.code, err.message) != 0)
+			rc = -1;
+		if (add_org_report(r, p, status) != 0)
+			rc = -1;
+	}
+	drop_first(r);
+	return rc;
+}
+
 static int apply_orgs(struct run *r)
 {
 	bool failed = false;
@@ -695,7 +854,9 @@ static int apply_orgs(struct run *r)
 			return 0;
 		}
 		for (int attempt = 1; attempt <= ORG_ATTEMPTS; attempt++) {
-			rc = apply_org_once(r, o, &retry);
+			/* A retry of the first org starts afresh (lock, load, plan). */
+			rc = i == 0 && r->plan0 != NULL ? apply_first(r, o, &retry)
+							: apply_org_once(r, o, &retry);
 			if (!retry)
 				break;
 		}
@@ -717,6 +878,7 @@ static int apply_orgs(struct run *r)
 
 static void run_clear(struct run *r)
 {
+	drop_first(r);
 	free(r->watermark);
 	plan_index_free(r->idx);
 	dir_snapshot_clear(&r->snap);
@@ -846,6 +1008,7 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,
 		 opt->trigger ? opt->trigger : "manual");
 	run_body(&r);
+	drop_first(&r); /* a stopped run leaves the first org's transaction unapplied */
 	if (opt->dry_run) {
 		if (strcmp(r.status, "running") == 0)
 			r.status = "planned";

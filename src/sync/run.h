@@ -5,10 +5,13 @@
  *   2. record an ldap_sync_runs row ('running');
  *   3. read the directory through the reader (full, or incremental since the
  *      watermark; incremental runs fetch the group members the database does
- *      not know): any read error fails the run with nothing applied;
+ *      not know): any read error fails the run with nothing applied. A full
+ *      read runs on a thread of its own while the first org is loaded;
  *   4. plan every mapped org (read-only); a plan over the deletion threshold
  *      anywhere stops the whole run as 'threshold_exceeded' (nothing applied)
- *      unless forced;
+ *      unless forced. An incremental run that applies loads and plans its
+ *      first org inside that org's transaction, holding its lock, so that
+ *      plan is the one applied in step 5 (one load, not two);
  *   5. per org with changes, one transaction: lock the org, re-load and
  *      re-plan against the locked rows, apply (sync/apply.h), commit. A
  *      refused or failing org is rolled back and reported; the others apply;
@@ -38,7 +41,9 @@
  * function of the test's in tests. */
 struct sync_reader {
 	/* Fill *out: a full read, or an incremental one since watermark (NULL:
-	 * none). 0, or -1 with a message in err (cap errcap) and *out empty. */
+	 * none). 0, or -1 with a message in err (cap errcap) and *out empty.
+	 * A full read may run on a thread of its own, concurrently with the
+	 * run's database work (never with another call of this reader). */
 	int (*read)(void *arg, const struct directory_config *dir, bool full, const char *watermark,
 		    struct dir_snapshot *out, char *err, size_t errcap);
 	/* Incremental runs: append to snap->users the entries that values name

@@ -83,6 +83,14 @@ static void test_first_run_provisions_roles_and_teams(void **state)
 	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
 				      " AND source = 'ldap:%s' AND action = 'member.provisioned'",
 				      e.org_id, e.name), 2);
+	/* The after-image is the member as member_view shows it, with the
+	 * effective role, before the member joined any team. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events ev JOIN member_view v"
+				      " ON v.org_id = ev.org_id AND v.id::text = ev.target_id"
+				      " WHERE ev.org_id = '%s' AND ev.action = 'member.provisioned'"
+				      " AND ev.after = (v.member_json::jsonb - 'teams')"
+				      "   || jsonb_build_object('teams', '[]'::jsonb,"
+				      "   'effective_role', v.role)", e.org_id), 2);
 	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
 				      " AND source = 'ldap:%s' AND action = 'team.member_added'",
 				      e.org_id, e.name), 2);
