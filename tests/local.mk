@@ -61,3 +61,4 @@ include $(srcdir)/tests/unit/metrics.local.mk
 include $(srcdir)/tests/integration/metrics.local.mk
 include $(srcdir)/tests/integration/openapi.local.mk
 include $(srcdir)/tests/integration/ldap_ranges.local.mk
+include $(srcdir)/tests/integration/scim_race.local.mk
