@@ -581,51 +581,61 @@ struct replace_args {
 	const char *id;
 	long if_match;
 	const struct scim_user_input *in;
+	const json_t *before;
 };
 
+/* $1 org, $2 id, $3 userName, $4 externalId, $5 profile, $6 now, $7 base
+ * URL, $8 new status (NULL: unchanged), $9 the status event's action (NULL:
+ * none), $10 effective role, $11 actor label, $12 audit source, $13 request
+ * id; OLD_USER is the User before (rendered, or given as $14). Every part
+ * sees the row as it was before the UPDATE (one snapshot), so "old" is the
+ * state before. */
+#define REPLACE_SQL(OLD_USER)                                                                  \
+	"WITH old AS (SELECT " OLD_USER " AS u,"                                               \
+	"  CASE WHEN $9::text IS NOT NULL THEN (SELECT v.member_json::jsonb FROM member_view v" \
+	"   WHERE v.org_id = m.org_id AND v.id = m.id)"                                        \
+	"   || jsonb_build_object('effective_role', $10::text) END AS mj"                       \
+	"  FROM members m WHERE m.org_id = $1 AND m.id = $2),"                                 \
+	" upd AS (UPDATE members SET username = $3, external_id = $4, profile = $5::jsonb,"    \
+	"  status = coalesce($8, status), updated_at = to_timestamp($6)"                       \
+	"  WHERE org_id = $1 AND id = $2 AND (username, external_id, profile, status)"         \
+	"  IS DISTINCT FROM ($3, $4, $5::jsonb, coalesce($8, status)) RETURNING *),"           \
+	" new AS (SELECT " USER_JSON("$7") " AS u, m.username, m.external_id, m.status,"      \
+	"  m.updated_at FROM upd m),"                                                          \
+	" ev AS (" AUDIT_COLUMNS                                                               \
+	"  SELECT $1, to_timestamp($6), NULL, $11, $12, e.action, 'member', $2::text,"         \
+	"  e.before, e.after, $13 FROM old, new, LATERAL (VALUES"                              \
+	"   ('member.scim_replaced', old.u, new.u),"                                           \
+	"   ($9::text, old.mj, old.mj || jsonb_build_object('username', new.username,"         \
+	"    'external_id', new.external_id, 'status', new.status,"                            \
+	"    'updated_at', ob_ts(new.updated_at)))) e (action, before, after)"                 \
+	"  WHERE e.action IS NOT NULL)"                                                        \
+	" SELECT coalesce((SELECT u FROM new), (SELECT u FROM old))::text"
+
 /* The replacement in one statement: the row written (a no-op when nothing
- * differs, so the version stays), the User rendered before and after, and
- * the audit events: member.scim_replaced (the Users) when the row changed,
- * and the status event core decided on (the member objects) when the
- * status changed. The answer is the User after (as before for a no-op). */
+ * differs, so the version stays), the User after rendered from the written
+ * row, and the audit events: member.scim_replaced (the Users) when the row
+ * changed, and the status event core decided on (the member objects) when
+ * the status changed. The answer is the User after (as before for a no-op).
+ * before: the User at row->version when the caller has it (PATCH), else
+ * NULL and the statement renders it. */
 static int write_replacement(struct core_ctx *ctx, const struct scim_conn *c,
 			     const struct member_row *row, const struct scim_user_input *in,
-			     const char *status, const char *status_action, json_t **user,
-			     struct core_error *err)
+			     const char *status, const char *status_action, const json_t *before,
+			     json_t **user, struct core_error *err)
 {
-	/* $1 org, $2 id, $3 userName, $4 externalId, $5 profile, $6 now, $7 base
-	 * URL, $8 new status (NULL: unchanged), $9 the status event's action
-	 * (NULL: none), $10 effective role, $11 actor label, $12 audit source,
-	 * $13 request id. Every part sees the row as it was before the UPDATE
-	 * (one snapshot), so "old" is the state before. */
-	static const char sql[] =
-		"WITH old AS (SELECT " USER_JSON("$7") " AS u,"
-		"  CASE WHEN $9::text IS NOT NULL THEN (SELECT v.member_json::jsonb FROM member_view v"
-		"   WHERE v.org_id = m.org_id AND v.id = m.id)"
-		"   || jsonb_build_object('effective_role', $10::text) END AS mj"
-		"  FROM members m WHERE m.org_id = $1 AND m.id = $2),"
-		" upd AS (UPDATE members SET username = $3, external_id = $4, profile = $5::jsonb,"
-		"  status = coalesce($8, status), updated_at = to_timestamp($6)"
-		"  WHERE org_id = $1 AND id = $2 AND (username, external_id, profile, status)"
-		"  IS DISTINCT FROM ($3, $4, $5::jsonb, coalesce($8, status)) RETURNING *),"
-		" new AS (SELECT " USER_JSON("$7") " AS u, m.username, m.external_id, m.status,"
-		"  m.updated_at FROM upd m),"
-		" ev AS (" AUDIT_COLUMNS
-		"  SELECT $1, to_timestamp($6), NULL, $11, $12, e.action, 'member', $2::text,"
-		"  e.before, e.after, $13 FROM old, new, LATERAL (VALUES"
-		"   ('member.scim_replaced', old.u, new.u),"
-		"   ($9::text, old.mj, old.mj || jsonb_build_object('username', new.username,"
-		"    'external_id', new.external_id, 'status', new.status,"
-		"    'updated_at', ob_ts(new.updated_at)))) e (action, before, after)"
-		"  WHERE e.action IS NOT NULL)"
-		" SELECT coalesce((SELECT u FROM new), (SELECT u FROM old))::text";
+	static const char sql_render_before[] = REPLACE_SQL(USER_JSON("$7"));
+	static const char sql_given_before[] = REPLACE_SQL("$14::jsonb");
 	char now[32];
 	char *profile = json_dumps(in->profile, JSON_COMPACT);
+	char *before_text = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
 	PGresult *res = NULL;
-	int rc;
+	int rc = -1;
 
-	if (profile == NULL)
-		return core_fail(err, 500, "internal", "internal error");
+	if (profile == NULL || (before != NULL && before_text == NULL)) {
+		core_fail(err, 500, "internal", "internal error");
+		goto done;
+	}
 	core_time_param(ctx->now, now, sizeof(now));
 	const char *params[] = { c->org_id,
 				 row->id,
@@ -639,14 +649,18 @@ static int write_replacement(struct core_ctx *ctx, const struct scim_conn *c,
 				 role_name(row->effective_role),
 				 ctx->actor.label,
 				 ctx->actor.audit_source,
-				 ctx->request_id };
-	rc = exec(ctx, sql, 13, params, &res, err);
-	free(profile);
-	if (rc != 0)
-		return -1;
+				 ctx->request_id,
+				 before_text };
+	if (exec(ctx, before ? sql_given_before : sql_render_before, before ? 14 : 13, params, &res,
+		 err) != 0)
+		goto done;
 	*user = user_of(res, 0, err);
 	PQclear(res);
-	return *user != NULL ? 0 : -1;
+	rc = *user != NULL ? 0 : -1;
+done:
+	free(profile);
+	free(before_text);
+	return rc;
 }
 
 static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
@@ -672,7 +686,8 @@ static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, void *a
 		if (rc == 0)
 			status = member_status_name(want);
 	}
-	if (write_replacement(ctx, c, &row, in, status, action, &user, err) != 0 ||
+	if (write_replacement(ctx, c, &row, in, status, action,
+			      a->if_match == row.version ? a->before : NULL, &user, err) != 0 ||
 	    apply_roles_attribute(ctx, &scope, c, row.id, err) != 0 ||
 	    rerender_if_roles(ctx, c, row.id, &user, err) != 0 || core_commit(ctx, err) != 0)
 		goto fail;
@@ -685,10 +700,10 @@ fail:
 }
 
 int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		      long if_match, const struct scim_user_input *in, json_t **out,
-		      struct core_error *err)
+		      long if_match, const struct scim_user_input *in, const json_t *before,
+		      json_t **out, struct core_error *err)
 {
-	struct replace_args a = { id, if_match, in };
+	struct replace_args a = { id, if_match, in, before };
 
 	*out = NULL;
 	if (!core_is_uuid(id))
@@ -718,7 +733,7 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *ar
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err)
 {
-	struct replace_args a = { id, if_match, NULL };
+	struct replace_args a = { id, if_match, NULL, NULL };
 	json_t *none = NULL;
 
 	if (!core_is_uuid(id))

@@ -395,11 +395,65 @@ static void test_scim_user_and_invitation_for_one_username_admit_one(void **stat
 	}
 }
 
+/* The one-statement write keeps both audit records whole: the status event
+ * holds the member object before and after (as the API's do), the
+ * replacement the User before and after, and the answer is the User after. */
+static void test_patch_writes_both_audit_records_in_full(void **state)
+{
+	struct person owner;
+	char slug[64], owner_id[40], conn_id[64], token[64], name[64], id[40];
+	struct scim_answer a;
+
+	(void)state;
+	fx_person(&owner, "saudit-owner");
+	fx_org(&owner, "SCIM audit", slug, sizeof(slug), owner_id);
+	scim_connect(&owner, slug, "audit-idp", conn_id, token);
+	snprintf(name, sizeof(name), "audited-%d", fx_next());
+	scim_post(token, name, id);
+	char path[120];
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	assert_int_equal(scim_req(token, "PATCH", path, ACTIVE_FALSE, NULL, &a), 200);
+	assert_true(json_is_false(json_object_get(a.body, "active")));
+	assert_string_equal(a.etag, jstr(a.body, "meta.version"));
+	char *version = fx_sql_value("SELECT 'W/\"' || version || '\"' FROM members WHERE id = '%s'", id);
+	assert_string_equal(a.etag, version);
+	free(version);
+	scim_answer_free(&a);
+
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'member.suspended' AND source LIKE 'scim:audit-idp %%'"
+				      " AND before->>'status' = 'active' AND after->>'status' = 'suspended'"
+				      " AND before->>'effective_role' = 'USER'"
+				      " AND after->>'effective_role' = 'USER'"
+				      " AND after->>'username' = '%s@example.com'"
+				      " AND after->>'email' = '%s@example.com' AND after ? 'teams'"
+				      " AND after->>'updated_at' = (SELECT ob_ts(updated_at) FROM members"
+				      "  WHERE id = '%s')",
+				      id, name, name, id),
+			 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'member.scim_replaced'"
+				      " AND (before->>'active')::boolean AND NOT (after->>'active')::boolean"
+				      " AND after->'meta'->>'version' = (SELECT 'W/\"' || version || '\"'"
+				      "  FROM members WHERE id = '%s')"
+				      " AND before->'meta'->>'version' <> after->'meta'->>'version'",
+				      id, id),
+			 1);
+	/* A PATCH that changes nothing writes nothing and keeps the version. */
+	assert_int_equal(scim_req(token, "PATCH", path, ACTIVE_FALSE, NULL, &a), 200);
+	scim_answer_free(&a);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action IN ('member.suspended', 'member.scim_replaced')",
+				      id),
+			 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scim_and_api_writes_race_without_breaking_guardrails),
 		cmocka_unit_test(test_scim_user_and_invitation_for_one_username_admit_one),
+		cmocka_unit_test(test_patch_writes_both_audit_records_in_full),
 	};
 	return cmocka_run_group_tests_name("scim race", tests, group_setup, group_teardown);
 }
