@@ -117,6 +117,11 @@ bool core_error_retryable(const struct core_error *err)
 	return strcmp(err->code, "retry") == 0;
 }
 
+bool core_error_needs_exclusive(const struct core_error *err)
+{
+	return strcmp(err->code, CORE_NEEDS_EXCLUSIVE) == 0;
+}
+
 void actor_for_cli(struct actor *a)
 {
 	*a = (struct actor){ .kind = ACTOR_CLI, .source = SOURCE_CLI };
@@ -276,7 +281,7 @@ static int scope_load_counts(struct core_ctx *ctx, struct org_scope *scope, stru
 }
 
 static int org_enter(struct core_ctx *ctx, const char *sql, const char *key, enum org_action action,
-		     bool for_update, struct org_scope *scope, struct core_error *err)
+		     enum org_lock lock, struct org_scope *scope, struct core_error *err)
 {
 	const char *params[] = { key };
 	PGresult *res;
@@ -320,7 +325,8 @@ static int org_enter(struct core_ctx *ctx, const char *sql, const char *key, enu
 		if (!policy_verdict_ok(&v))
 			return core_fail_verdict(err, &v);
 	}
-	if (for_update && scope_load_counts(ctx, scope, err) != 0)
+	scope->exclusive = lock == ORG_LOCK_EXCLUSIVE;
+	if (scope->exclusive && scope_load_counts(ctx, scope, err) != 0)
 		return -1;
 	return 0;
 }
@@ -334,20 +340,30 @@ int core_org_enter(struct core_ctx *ctx, const char *slug, enum org_action actio
 
 	if (slug == NULL || strlen(slug) > 63)
 		return core_fail(err, 404, "not_found", "organization not found");
-	return org_enter(ctx, for_update ? sql_lock : sql_read, slug, action, for_update, scope, err);
+	return org_enter(ctx, for_update ? sql_lock : sql_read, slug, action,
+			 for_update ? ORG_LOCK_EXCLUSIVE : ORG_LOCK_NONE, scope, err);
+}
+
+int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_action action,
+			   enum org_lock lock, struct org_scope *scope, struct core_error *err)
+{
+	static const char *const sql[] = {
+		[ORG_LOCK_NONE] = "SELECT id, slug, name FROM organizations WHERE id = $1",
+		[ORG_LOCK_SHARED] = "SELECT id, slug, name FROM organizations WHERE id = $1 FOR SHARE",
+		[ORG_LOCK_EXCLUSIVE] =
+			"SELECT id, slug, name FROM organizations WHERE id = $1 FOR UPDATE",
+	};
+
+	if (!core_is_uuid(org_id))
+		return core_fail(err, 404, "not_found", "organization not found");
+	return org_enter(ctx, sql[lock], org_id, action, lock, scope, err);
 }
 
 int core_org_enter_id(struct core_ctx *ctx, const char *org_id, enum org_action action,
 		      bool for_update, struct org_scope *scope, struct core_error *err)
 {
-	static const char sql_read[] = "SELECT id, slug, name FROM organizations WHERE id = $1";
-	static const char sql_lock[] =
-		"SELECT id, slug, name FROM organizations WHERE id = $1 FOR UPDATE";
-
-	if (!core_is_uuid(org_id))
-		return core_fail(err, 404, "not_found", "organization not found");
-	return org_enter(ctx, for_update ? sql_lock : sql_read, org_id, action, for_update, scope,
-			 err);
+	return core_org_enter_id_lock(ctx, org_id, action,
+				      for_update ? ORG_LOCK_EXCLUSIVE : ORG_LOCK_NONE, scope, err);
 }
 
 int core_audit(struct core_ctx *ctx, const char *org_id, const char *action,

@@ -5,9 +5,16 @@
  * src/policy, and on refusal fills a struct core_error and returns -1.
  *
  * Transactions: a writing function begins and commits its own transaction
- * (core_begin/core_commit) and locks the org row first (core_org_enter with
- * for_update), so every change to one org is serialized; the database
- * triggers of schemas/002 are the backstop. Results are JSON objects built by
+ * (core_begin/core_commit) and locks the org row first. A change that can
+ * lower the owner/admin-like counts holds it exclusively (FOR UPDATE:
+ * core_org_enter with for_update), so such changes to one org are
+ * serialized with every other writer and decide on current counts. SCIM
+ * User writes enter with ORG_LOCK_SHARED (FOR SHARE): they run side by side
+ * and may only change members that are not admin-like before or after the
+ * change; core refuses anything else with core_error_needs_exclusive(), and
+ * the caller rolls back and retries the whole transaction exclusively (a
+ * lock is never upgraded in place). The database triggers of schemas/002
+ * are the backstop (docs/DECISIONS.md, "Org locking"). Results are JSON objects built by
  * PostgreSQL (json_build_object), returned as json_t owned by the caller. */
 #ifndef OB_CORE_CORE_H
 #define OB_CORE_CORE_H
@@ -72,6 +79,11 @@ int core_fail_db(struct core_error *err, struct db_conn *conn);
 /* True for errors worth retrying the whole transaction (serialization
  * failure, deadlock). */
 bool core_error_retryable(const struct core_error *err);
+/* True when a step inside a shared-locked scope met an admin-like member:
+ * roll back and run the transaction again with ORG_LOCK_EXCLUSIVE. If it
+ * ever reaches a client it is a 503 "retry". */
+#define CORE_NEEDS_EXCLUSIVE "retry_exclusive"
+bool core_error_needs_exclusive(const struct core_error *err);
 
 /* Actor set-up helpers. */
 void actor_for_cli(struct actor *a);
@@ -107,8 +119,18 @@ struct org_scope {
 	enum role own_role;
 	struct policy_actor actor; /* role = effective role; member_id points into this struct */
 	struct policy_context policy; /* ready for policy_* calls (actor points above) */
-	/* Filled when entered for update: the org's counts before the change. */
+	/* Filled when entered exclusively: the org's counts before the change. */
 	struct policy_org_counts counts;
+	/* Entered with ORG_LOCK_EXCLUSIVE: counts are valid and count-lowering
+	 * steps may run. False for ORG_LOCK_SHARED (and read-only scopes). */
+	bool exclusive;
+};
+
+/* How a transaction holds the org row. */
+enum org_lock {
+	ORG_LOCK_NONE,      /* read only */
+	ORG_LOCK_SHARED,    /* FOR SHARE: changes that cannot touch the counts */
+	ORG_LOCK_EXCLUSIVE, /* FOR UPDATE, counts loaded: any change */
 };
 
 /* Find the org by slug and the actor's place in it, then apply the gate for
@@ -123,6 +145,10 @@ int core_org_enter(struct core_ctx *ctx, const char *slug, enum org_action actio
 /* The same, by org id (SCIM connections and LDAP mappings know the id). */
 int core_org_enter_id(struct core_ctx *ctx, const char *org_id, enum org_action action,
 		      bool for_update, struct org_scope *scope, struct core_error *err) OB_MUST_USE;
+/* The same with a lock mode (for_update is ORG_LOCK_EXCLUSIVE). */
+int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_action action,
+			   enum org_lock lock, struct org_scope *scope,
+			   struct core_error *err) OB_MUST_USE;
 void core_scope_fix(struct org_scope *scope);
 
 /* Append an audit event for the current actor. org_id may be NULL; before

@@ -59,10 +59,15 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 	static const char sql[] =
 		"SELECT m.id, m.role, m.status, m.source_kind,"
 		" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
-		"   WHEN 'ldap' THEN m.directory_name END"
+		"   WHEN 'ldap' THEN m.directory_name END,"
+		" m.version, coalesce(m.scim_connection_id::text, ''),"
+		" (SELECT max(CASE t.role WHEN 'ADMIN' THEN 3 WHEN 'USER' THEN 2 WHEN 'VIEWER' THEN 1"
+		"   END) FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"
+		"   WHERE tm.org_id = m.org_id AND tm.member_id = m.id)"
 		" FROM members m LEFT JOIN scim_connections c"
 		"   ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
 		" WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE OF m";
+	static const enum role grant_of[] = { ROLE_NONE, ROLE_VIEWER, ROLE_USER, ROLE_ADMIN };
 	const char *params[] = { scope->org_id, member_id };
 	enum managed_kind kind;
 	PGresult *res;
@@ -83,13 +88,38 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 	}
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(t->idp_name, sizeof(t->idp_name), "%s", PQgetvalue(res, 0, 4));
+	t->version = strtol(PQgetvalue(res, 0, 5), NULL, 10);
+	snprintf(t->scim_connection_id, sizeof(t->scim_connection_id), "%s",
+		 PQgetvalue(res, 0, 6));
 	t->pm.id = t->id;
 	t->pm.role = core_role_of(PQgetvalue(res, 0, 1));
 	t->pm.status = core_status_of(PQgetvalue(res, 0, 2));
 	t->pm.managed_by.kind = kind;
 	t->pm.managed_by.name = kind == MANAGED_LOCAL ? NULL : t->idp_name;
+	/* The highest team grant (teams never grant OWNER), for audit records. */
+	enum role grant = grant_of[strtol(PQgetvalue(res, 0, 7), NULL, 10) & 3];
+	t->effective_role = role_effective(t->pm.role, &grant, grant == ROLE_NONE ? 0 : 1);
 	PQclear(res);
 	return 0;
+}
+
+/* Whether a member in this state is one the guardrails count. */
+static bool counted(enum role role, enum member_status status)
+{
+	return status == MEMBER_ACTIVE && role_is_admin_like(role);
+}
+
+/* A shared-locked scope may change only members that are not admin-like
+ * before or after the change: nothing it does can lower the counts, so it
+ * needs none (docs/DECISIONS.md, "Org locking"). Anything else sends the
+ * caller back to take the org exclusively. */
+static int shared_gate(const struct org_scope *scope, const struct member_row *t,
+		       enum role new_role, struct core_error *err)
+{
+	if (scope->exclusive || (!role_is_admin_like(t->pm.role) && !role_is_admin_like(new_role)))
+		return 0;
+	return core_fail(err, 503, CORE_NEEDS_EXCLUSIVE,
+			 "concurrent update of an admin-like member; retry the request");
 }
 
 /* The org's counts as they are now, inside the transaction. */
@@ -110,11 +140,23 @@ static int refresh_counts(struct core_ctx *ctx, struct org_scope *scope, struct 
 	return 0;
 }
 
-/* Run one UPDATE of the target, then audit before/after and refresh the
- * counts. before is borrowed. */
+/* The target moved from (t's role, status) to (role, status): when that
+ * moved it in or out of the counted set, re-read the exclusive scope's
+ * counts, so the next step decides on current ones. Other changes leave the
+ * counts as they are and cost no query. */
+static int count_change(struct core_ctx *ctx, struct org_scope *scope, const struct member_row *t,
+			enum role role, enum member_status status, struct core_error *err)
+{
+	if (!scope->exclusive || counted(t->pm.role, t->pm.status) == counted(role, status))
+		return 0;
+	return refresh_counts(ctx, scope, err);
+}
+
+/* Run one UPDATE of the target to (role, status), then audit before/after
+ * and keep the counts current. before is borrowed. */
 static int apply(struct core_ctx *ctx, struct org_scope *scope, const struct member_row *t,
-		 const char *sql, const char *value, const char *action, json_t *before,
-		 json_t **out, struct core_error *err)
+		 enum role role, enum member_status status, const char *sql, const char *value,
+		 const char *action, json_t *before, json_t **out, struct core_error *err)
 {
 	char now[32];
 	json_t *after;
@@ -127,7 +169,7 @@ static int apply(struct core_ctx *ctx, struct org_scope *scope, const struct mem
 	if (after == NULL)
 		return -1;
 	if (core_audit(ctx, scope->org_id, action, "member", t->id, before, after, err) != 0 ||
-	    refresh_counts(ctx, scope, err) != 0) {
+	    count_change(ctx, scope, t, role, status, err) != 0) {
 		json_decref(after);
 		return -1;
 	}
@@ -136,6 +178,15 @@ static int apply(struct core_ctx *ctx, struct org_scope *scope, const struct mem
 	else
 		json_decref(after);
 	return 0;
+}
+
+/* Suspend (MEMBER_SUSPENDED) or reactivate (MEMBER_ACTIVE). */
+static struct policy_verdict status_verdict(const struct org_scope *scope,
+					    const struct member_row *t, enum member_status status)
+{
+	if (status == MEMBER_ACTIVE)
+		return policy_reactivate_member(&scope->policy, &scope->counts, &t->pm);
+	return policy_suspend_member(&scope->policy, &scope->counts, &t->pm);
 }
 
 /* A refused verdict becomes the error; a no-op answers the member as is. */
@@ -174,11 +225,14 @@ int core_member_change_role_in(struct core_ctx *ctx, struct org_scope *scope,
 		*out = NULL;
 	if (core_member_lock(ctx, scope, member_id, &t, err) != 0)
 		return -1;
+	if (shared_gate(scope, &t, role, err) != 0)
+		return -1;
 	struct policy_verdict v = policy_change_role(&scope->policy, &scope->counts, &t.pm, role);
 	rc = decided(ctx, scope, &t, &v, &before, out, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = apply(ctx, scope, &t, sql, role_name(role), "member.role_changed", before, out, err);
+	rc = apply(ctx, scope, &t, role, t.pm.status, sql, role_name(role), "member.role_changed",
+		   before, out, err);
 	json_decref(before);
 	return rc;
 }
@@ -200,20 +254,51 @@ int core_member_set_status_in(struct core_ctx *ctx, struct org_scope *scope,
 	if (status != MEMBER_ACTIVE && status != MEMBER_SUSPENDED)
 		return core_fail(err, 400, "invalid_value",
 				 "'status' must be \"active\" or \"suspended\" (DELETE removes a member)");
-	if (core_member_lock(ctx, scope, member_id, &t, err) != 0)
+	if (core_member_lock(ctx, scope, member_id, &t, err) != 0 ||
+	    shared_gate(scope, &t, t.pm.role, err) != 0)
 		return -1;
-	if (status == MEMBER_SUSPENDED)
-		v = policy_suspend_member(&scope->policy, &scope->counts, &t.pm);
-	else
-		v = policy_reactivate_member(&scope->policy, &scope->counts, &t.pm);
+	v = status_verdict(scope, &t, status);
 	rc = decided(ctx, scope, &t, &v, &before, out, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = apply(ctx, scope, &t, sql, member_status_name(status),
+	rc = apply(ctx, scope, &t, t.pm.role, status, sql, member_status_name(status),
 		   status == MEMBER_SUSPENDED ? "member.suspended" : "member.reactivated", before,
 		   out, err);
 	json_decref(before);
 	return rc;
+}
+
+int core_member_status_decide(struct core_ctx *ctx, struct org_scope *scope,
+			      const struct member_row *t, enum member_status status,
+			      const char **action, struct core_error *err)
+{
+	struct policy_verdict v;
+
+	(void)ctx;
+	*action = NULL;
+	if (status != MEMBER_ACTIVE && status != MEMBER_SUSPENDED)
+		return core_fail(err, 400, "invalid_value", "status must be active or suspended");
+	if (shared_gate(scope, t, t->pm.role, err) != 0)
+		return -1;
+	v = status_verdict(scope, t, status);
+	if (!policy_verdict_ok(&v))
+		return core_fail_verdict(err, &v);
+	if (v.noop)
+		return 1;
+	*action = status == MEMBER_SUSPENDED ? "member.suspended" : "member.reactivated";
+	/* The caller writes it next; no query can see it yet. The status is the
+	 * only thing that changes, so the counts move by this member alone. */
+	if (scope->exclusive && counted(t->pm.role, t->pm.status) != counted(t->pm.role, status)) {
+		bool owner = t->pm.role == ROLE_OWNER;
+		if (status == MEMBER_ACTIVE) {
+			scope->counts.active_admin_like++;
+			scope->counts.active_owners += owner;
+		} else {
+			scope->counts.active_admin_like--;
+			scope->counts.active_owners -= owner;
+		}
+	}
+	return 0;
 }
 
 /* Removal and leaving end the same way: status removed (removed_at from the
@@ -232,7 +317,8 @@ static int remove_target(struct core_ctx *ctx, struct org_scope *scope, const st
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = apply(ctx, scope, t, sql, "removed", action, before, out, err);
+	rc = apply(ctx, scope, t, t->pm.role, MEMBER_REMOVED, sql, "removed", action, before, out,
+		   err);
 	json_decref(before);
 	return rc;
 }
@@ -244,7 +330,8 @@ int core_member_remove_in(struct core_ctx *ctx, struct org_scope *scope, const c
 
 	if (out != NULL)
 		*out = NULL;
-	if (core_member_lock(ctx, scope, member_id, &t, err) != 0)
+	if (core_member_lock(ctx, scope, member_id, &t, err) != 0 ||
+	    shared_gate(scope, &t, t.pm.role, err) != 0)
 		return -1;
 	struct policy_verdict v = policy_remove_member(&scope->policy, &scope->counts, &t.pm);
 	return remove_target(ctx, scope, &t, &v, "member.removed", out, err);

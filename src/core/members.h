@@ -18,8 +18,11 @@
  *     caller began and entered with core_org_enter(..., for_update=true) --
  *     for SCIM and LDAP, which apply many changes all or nothing. The target
  *     row is locked, the decision uses scope->counts, and scope->counts is
- *     refreshed after the change, so the next step decides on current counts.
- *     On -1 the caller must roll back.
+ *     refreshed after a change that moved the target in or out of the
+ *     active admin-like set, so the next step decides on current counts.
+ *     In a scope entered with ORG_LOCK_SHARED a step whose target is
+ *     admin-like before or after fails with core_error_needs_exclusive()
+ *     (see core.h). On -1 the caller must roll back.
  * Every function returns 0 or -1 with *err filled (nothing changed); *out,
  * where there is one, is owned by the caller. A malformed or unknown member
  * id, or one of another org, is 404 "member not found". The id "me" names
@@ -89,6 +92,9 @@ int core_member_permissions(struct core_ctx *ctx, const char *slug, const char *
 struct member_row {
 	char id[UUID_TEXT_LEN];
 	char idp_name[160];
+	char scim_connection_id[UUID_TEXT_LEN]; /* "" when none */
+	long version;                           /* the row version (ETag) */
+	enum role effective_role;               /* own role and team grants */
 	struct policy_member pm;
 };
 int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const char *member_id,
@@ -104,5 +110,18 @@ int core_member_set_status_in(struct core_ctx *ctx, struct org_scope *scope,
 			      struct core_error *err) OB_MUST_USE;
 int core_member_remove_in(struct core_ctx *ctx, struct org_scope *scope, const char *member_id,
 			  json_t **out, struct core_error *err) OB_MUST_USE;
+
+/* The decision of core_member_set_status_in for a row the caller locked
+ * (core_member_lock), for a caller that writes the status in its own
+ * statement together with other columns (SCIM: one UPDATE, one audit
+ * statement). 0: the change is allowed and *action is its audit action
+ * ("member.suspended" / "member.reactivated"); the caller must write the
+ * status and that audit event (before/after: the member object) in this
+ * transaction. 1: nothing to do (*action NULL). -1: refused, *err filled
+ * (or core_error_needs_exclusive()). scope->counts are kept current as for
+ * the other steps. */
+int core_member_status_decide(struct core_ctx *ctx, struct org_scope *scope,
+			      const struct member_row *t, enum member_status status,
+			      const char **action, struct core_error *err) OB_MUST_USE;
 
 #endif

@@ -219,7 +219,14 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	return rc;
 }
 
-/* ---- writing ---- */
+/* ---- writing ----
+ *
+ * Writes enter the org with ORG_LOCK_SHARED, so writes of one connection
+ * run side by side: they change Users that are not admin-like (core refuses
+ * anything else in a shared scope, and run_write then runs the request again
+ * with the org held exclusively). Each write is a few statements: the org
+ * lock, the match or the target's row lock, and one statement that writes
+ * the row, renders the User from it and appends the audit events. */
 
 static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
 		PGresult **out, struct core_error *err)
@@ -234,6 +241,43 @@ static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const 
 		PQclear(res);
 	return 0;
 }
+
+/* One write transaction, run by run_write with the org lock it asks for. */
+typedef int (*write_once_fn)(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
+			     enum org_lock lock, json_t **out, struct core_error *err);
+
+/* Shared first; exclusively when a step met an admin-like member; again
+ * (up to three times) on a serialization failure or deadlock. */
+static int run_write(struct core_ctx *ctx, const struct scim_conn *c, write_once_fn once,
+		     void *arg, json_t **out, struct core_error *err)
+{
+	enum org_lock lock = ORG_LOCK_SHARED;
+	int rc;
+
+	for (int attempt = 0;;) {
+		rc = once(ctx, c, arg, lock, out, err);
+		if (rc == 0)
+			return 0;
+		if (core_error_needs_exclusive(err) && lock == ORG_LOCK_SHARED) {
+			lock = ORG_LOCK_EXCLUSIVE;
+			continue;
+		}
+		if (!core_error_retryable(err) || ++attempt == 3)
+			return rc;
+	}
+}
+
+static int enter(struct core_ctx *ctx, const struct scim_conn *c, enum org_lock lock,
+		 struct org_scope *scope, struct core_error *err)
+{
+	return core_org_enter_id_lock(ctx, c->org_id, ACTION_REMOVE_MEMBERS, lock, scope, err);
+}
+
+/* The audit_events columns every write statement below fills, and the
+ * parameters it takes them from ($1 is always the org). */
+#define AUDIT_COLUMNS                                                                 \
+	"INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label,"  \
+	" source, action, target_type, target_id, before, after, request_id)"
 
 /* A matching live member of the org: its id, whether this connection
  * already manages it, and whether it is local. 1 found, 0 none, -1 error. */
@@ -308,12 +352,6 @@ static int apply_active(struct core_ctx *ctx, struct org_scope *scope, const cha
 					 active ? MEMBER_ACTIVE : MEMBER_SUSPENDED, NULL, err);
 }
 
-static json_t *render_in(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-			 struct core_error *err)
-{
-	return user_store_get(ctx, c, id, err);
-}
-
 /* A display name the accounts table takes, else "". */
 static const char *account_display_name(const char *s)
 {
@@ -325,45 +363,73 @@ static const char *account_display_name(const char *s)
 	return s;
 }
 
+/* The rendered User out of a one-row, one-column result; NULL with *err. */
+static json_t *user_of(PGresult *res, int column, struct core_error *err)
+{
+	json_t *user;
+
+	if (PQntuples(res) != 1) {
+		/* The account was made by a concurrent request after this
+		 * statement's snapshot: the retry finds it. */
+		core_fail(err, 503, "retry", "concurrent update; retry the request");
+		return NULL;
+	}
+	user = json_loads(PQgetvalue(res, 0, column), 0, NULL);
+	if (user == NULL)
+		core_fail(err, 500, "internal", "cannot decode a database result");
+	return user;
+}
+
+/* A new member: the account (found or made by email), the member, its
+ * rendering and the member.provisioned event, in one statement. */
 static int provision(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_user_input *in, const char *profile, const char *now,
-		     char *member_id, struct core_error *err)
+		     char *member_id, json_t **user, struct core_error *err)
 {
-	static const char sql_account[] =
+	/* $1 email, $2 display name, $3 now, $4 org, $5 userName, $6 status,
+	 * $7 connection, $8 externalId, $9 profile, $10 base URL, $11 actor
+	 * label, $12 audit source, $13 request id. created_at is the
+	 * database's: sub-second, so the (created_at, id) list order is the
+	 * order of creation even within one second. */
+	static const char sql[] =
 		"WITH ins AS (INSERT INTO accounts (email, display_name, created_at, updated_at)"
 		"  VALUES ($1, $2, to_timestamp($3), to_timestamp($3))"
-		"  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
-		" SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE lower(email) = lower($1)"
-		" LIMIT 1";
-	static const char sql_member[] =
-		"INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
-		" scim_connection_id, external_id, profile)"
-		" VALUES ($1, $2, $3, 'USER', $4, 'scim', $5, $6, $7::jsonb) RETURNING id";
-	char account_id[UUID_TEXT_LEN];
+		"  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id),"
+		" acc AS (SELECT id FROM ins UNION ALL"
+		"  SELECT id FROM accounts WHERE lower(email) = lower($1) LIMIT 1),"
+		" m AS (INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+		"  scim_connection_id, external_id, profile)"
+		"  SELECT $4, acc.id, $5, 'USER', $6, 'scim', $7, $8, $9::jsonb FROM acc RETURNING *),"
+		" r AS (SELECT m.id, " USER_JSON("$10") " AS u FROM m),"
+		" ev AS (" AUDIT_COLUMNS
+		"  SELECT $4, to_timestamp($3), NULL, $11, $12, 'member.provisioned', 'member',"
+		"  r.id::text, NULL, r.u, $13 FROM r)"
+		" SELECT r.id, r.u::text FROM r";
 	PGresult *res = NULL;
 
 	if (in->email == NULL)
 		return core_fail(err, 400, SCIM_INVALID_VALUE,
 				 "a new User needs an email: 'emails' or an email-like 'userName'");
-	const char *aparams[] = { in->email, account_display_name(in->display_name), now };
-	if (exec(ctx, sql_account, 3, aparams, &res, err) != 0)
+	const char *params[] = { in->email,
+				 account_display_name(in->display_name),
+				 now,
+				 c->org_id,
+				 in->user_name,
+				 in->active ? "active" : "suspended",
+				 c->connection_id,
+				 in->external_id,
+				 profile,
+				 c->base_url,
+				 ctx->actor.label,
+				 ctx->actor.audit_source,
+				 ctx->request_id };
+	if (exec(ctx, sql, 13, params, &res, err) != 0)
 		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return core_fail(err, 500, "internal", "internal error");
-	}
-	snprintf(account_id, sizeof(account_id), "%s", PQgetvalue(res, 0, 0));
+	*user = user_of(res, 1, err);
+	if (*user != NULL)
+		snprintf(member_id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	/* created_at is the database's: sub-second, so the (created_at, id)
-	 * list order is the order of creation even within one second. */
-	const char *mparams[] = { c->org_id,	   account_id,	      in->user_name,
-				  in->active ? "active" : "suspended", c->connection_id,
-				  in->external_id, profile };
-	if (exec(ctx, sql_member, 7, mparams, &res, err) != 0)
-		return -1;
-	snprintf(member_id, UUID_TEXT_LEN, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	return *user != NULL ? 0 : -1;
 }
 
 static int claim(struct core_ctx *ctx, struct org_scope *scope, const struct scim_conn *c,
@@ -395,14 +461,50 @@ static int apply_roles_attribute(struct core_ctx *ctx, struct org_scope *scope,
 	return core_scim_group_mappings_apply_in(ctx, scope, c->connection_id, ids, err);
 }
 
-static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
-		       const struct scim_user_input *in, json_t **out, struct core_error *err)
+/* After apply_roles_attribute changed the row, the answer is rendered
+ * again; without it, *user (rendered by the write) is current. */
+static int rerender_if_roles(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+			     json_t **user, struct core_error *err)
 {
+	json_t *fresh;
+
+	if (!ctx->cfg->scim_roles_attribute)
+		return 0;
+	if ((fresh = user_store_get(ctx, c, id, err)) == NULL)
+		return -1;
+	json_decref(*user);
+	*user = fresh;
+	return 0;
+}
+
+static int claim_existing(struct core_ctx *ctx, struct org_scope *scope,
+			  const struct scim_conn *c, const struct scim_user_input *in,
+			  const char *profile, const char *now, const char *member_id,
+			  json_t **user, struct core_error *err)
+{
+	json_t *before = core_member_json(ctx, c->org_id, member_id, err);
+	int rc = -1;
+
+	if (before == NULL || claim(ctx, scope, c, in, profile, now, member_id, err) != 0 ||
+	    apply_roles_attribute(ctx, scope, c, member_id, err) != 0)
+		goto done;
+	if ((*user = user_store_get(ctx, c, member_id, err)) == NULL)
+		goto done;
+	rc = core_audit(ctx, c->org_id, "member.claimed", "member", member_id, before, *user, err);
+done:
+	json_decref(before);
+	return rc;
+}
+
+static int create_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
+		       enum org_lock lock, json_t **out, struct core_error *err)
+{
+	const struct scim_user_input *in = arg;
 	struct org_scope scope;
 	struct match m = { 0 };
 	char now[32], member_id[UUID_TEXT_LEN];
 	char *profile = json_dumps(in->profile, JSON_COMPACT);
-	json_t *before = NULL, *after = NULL;
+	json_t *user = NULL;
 	int found;
 
 	core_time_param(ctx->now, now, sizeof(now));
@@ -410,7 +512,7 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		return core_fail(err, 500, "internal", "internal error");
 	if (core_begin(ctx, err) != 0)
 		goto fail_nobegin;
-	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0)
+	if (enter(ctx, c, lock, &scope, err) != 0)
 		goto fail;
 	found = find_match(ctx, c, in, &m, err);
 	if (found < 0)
@@ -427,153 +529,201 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 		goto fail;
 	}
 	if (found) {
-		before = core_member_json(ctx, c->org_id, m.id, err);
-		if (before == NULL || claim(ctx, &scope, c, in, profile, now, m.id, err) != 0)
+		if (claim_existing(ctx, &scope, c, in, profile, now, m.id, &user, err) != 0)
 			goto fail;
-		snprintf(member_id, sizeof(member_id), "%s", m.id);
-	} else if (provision(ctx, c, in, profile, now, member_id, err) != 0) {
+	} else if (provision(ctx, c, in, profile, now, member_id, &user, err) != 0 ||
+		   apply_roles_attribute(ctx, &scope, c, member_id, err) != 0 ||
+		   rerender_if_roles(ctx, c, member_id, &user, err) != 0) {
 		goto fail;
 	}
-	if (apply_roles_attribute(ctx, &scope, c, member_id, err) != 0)
-		goto fail;
-	after = render_in(ctx, c, member_id, err);
-	if (after == NULL)
-		goto fail;
-	if (core_audit(ctx, c->org_id, found ? "member.claimed" : "member.provisioned", "member",
-		       member_id, before, after, err) != 0)
-		goto fail;
 	if (core_commit(ctx, err) != 0)
 		goto fail;
 	free(profile);
-	json_decref(before);
-	*out = after;
+	*out = user;
 	return 0;
 fail:
 	core_rollback(ctx);
 fail_nobegin:
 	free(profile);
-	json_decref(before);
-	json_decref(after);
+	json_decref(user);
 	return -1;
 }
 
 int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_user_input *in, json_t **out, struct core_error *err)
 {
-	int rc;
-
 	*out = NULL;
-	for (int attempt = 0;; attempt++) {
-		rc = create_once(ctx, c, in, out, err);
-		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
-			return rc;
-	}
+	return run_write(ctx, c, create_once, (void *)in, out, err);
 }
 
 /* Lock this connection's live member id; 404 otherwise, 412 when if_match
  * names another version. */
-static int lock_mine(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		     long if_match, struct core_error *err)
+static int lock_mine(struct core_ctx *ctx, const struct org_scope *scope,
+		     const struct scim_conn *c, const char *id, long if_match,
+		     struct member_row *row, struct core_error *err)
 {
-	static const char sql[] = "SELECT version FROM members WHERE org_id = $1 AND id = $2"
-				  " AND scim_connection_id = $3 AND status <> 'removed' FOR UPDATE";
-	const char *params[] = { c->org_id, id, c->connection_id };
-	PGresult *res = NULL;
-	long version;
-
-	if (exec(ctx, sql, 3, params, &res, err) != 0)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (core_member_lock(ctx, scope, id, row, err) != 0) {
+		if (err->status != 404)
+			return -1;
 		return core_fail(err, 404, "not_found", "User %s not found", id);
 	}
-	version = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	if (if_match != 0 && if_match != version)
+	if (strcmp(row->scim_connection_id, c->connection_id) != 0 ||
+	    row->pm.status == MEMBER_REMOVED)
+		return core_fail(err, 404, "not_found", "User %s not found", id);
+	if (if_match != 0 && if_match != row->version)
 		return core_fail(err, 412, "precondition_failed",
 				 "If-Match does not match the current version of the User (%ld)",
-				 version);
+				 row->version);
 	return 0;
 }
 
-static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-			long if_match, const struct scim_user_input *in, json_t **out,
-			struct core_error *err)
+struct replace_args {
+	const char *id;
+	long if_match;
+	const struct scim_user_input *in;
+	const json_t *before;
+};
+
+/* $1 org, $2 id, $3 userName, $4 externalId, $5 profile, $6 now, $7 base
+ * URL, $8 new status (NULL: unchanged), $9 the status event's action (NULL:
+ * none), $10 effective role, $11 actor label, $12 audit source, $13 request
+ * id; OLD_USER is the User before (rendered, or given as $14). Every part
+ * sees the row as it was before the UPDATE (one snapshot), so "old" is the
+ * state before. */
+#define REPLACE_SQL(OLD_USER)                                                                  \
+	"WITH old AS (SELECT " OLD_USER " AS u,"                                               \
+	"  CASE WHEN $9::text IS NOT NULL THEN (SELECT v.member_json::jsonb FROM member_view v" \
+	"   WHERE v.org_id = m.org_id AND v.id = m.id)"                                        \
+	"   || jsonb_build_object('effective_role', $10::text) END AS mj"                       \
+	"  FROM members m WHERE m.org_id = $1 AND m.id = $2),"                                 \
+	" upd AS (UPDATE members SET username = $3, external_id = $4, profile = $5::jsonb,"    \
+	"  status = coalesce($8, status), updated_at = to_timestamp($6)"                       \
+	"  WHERE org_id = $1 AND id = $2 AND (username, external_id, profile, status)"         \
+	"  IS DISTINCT FROM ($3, $4, $5::jsonb, coalesce($8, status)) RETURNING *),"           \
+	" new AS (SELECT " USER_JSON("$7") " AS u, m.username, m.external_id, m.status,"      \
+	"  m.updated_at FROM upd m),"                                                          \
+	" ev AS (" AUDIT_COLUMNS                                                               \
+	"  SELECT $1, to_timestamp($6), NULL, $11, $12, e.action, 'member', $2::text,"         \
+	"  e.before, e.after, $13 FROM old, new, LATERAL (VALUES"                              \
+	"   ('member.scim_replaced', old.u, new.u),"                                           \
+	"   ($9::text, old.mj, old.mj || jsonb_build_object('username', new.username,"         \
+	"    'external_id', new.external_id, 'status', new.status,"                            \
+	"    'updated_at', ob_ts(new.updated_at)))) e (action, before, after)"                 \
+	"  WHERE e.action IS NOT NULL)"                                                        \
+	" SELECT coalesce((SELECT u FROM new), (SELECT u FROM old))::text"
+
+/* The replacement in one statement: the row written (a no-op when nothing
+ * differs, so the version stays), the User after rendered from the written
+ * row, and the audit events: member.scim_replaced (the Users) when the row
+ * changed, and the status event core decided on (the member objects) when
+ * the status changed. The answer is the User after (as before for a no-op).
+ * before: the User at row->version when the caller has it (PATCH), else
+ * NULL and the statement renders it. */
+static int write_replacement(struct core_ctx *ctx, const struct scim_conn *c,
+			     const struct member_row *row, const struct scim_user_input *in,
+			     const char *status, const char *status_action, const json_t *before,
+			     json_t **user, struct core_error *err)
 {
-	static const char sql[] =
-		"UPDATE members SET username = $3, external_id = $4, profile = $5::jsonb,"
-		" updated_at = to_timestamp($6)"
-		" WHERE org_id = $1 AND id = $2 AND (username, external_id, profile)"
-		" IS DISTINCT FROM ($3, $4, $5::jsonb)";
-	struct org_scope scope;
+	static const char sql_render_before[] = REPLACE_SQL(USER_JSON("$7"));
+	static const char sql_given_before[] = REPLACE_SQL("$14::jsonb");
 	char now[32];
 	char *profile = json_dumps(in->profile, JSON_COMPACT);
-	json_t *before = NULL, *after = NULL;
+	char *before_text = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
+	PGresult *res = NULL;
+	int rc = -1;
 
+	if (profile == NULL || (before != NULL && before_text == NULL)) {
+		core_fail(err, 500, "internal", "internal error");
+		goto done;
+	}
 	core_time_param(ctx->now, now, sizeof(now));
-	if (profile == NULL)
-		return core_fail(err, 500, "internal", "internal error");
-	if (core_begin(ctx, err) != 0)
-		goto fail_nobegin;
-	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0 ||
-	    lock_mine(ctx, c, id, if_match, err) != 0)
-		goto fail;
-	before = render_in(ctx, c, id, err);
-	if (before == NULL)
-		goto fail;
-	const char *params[] = { c->org_id, id, in->user_name, in->external_id, profile, now };
-	if (exec(ctx, sql, 6, params, NULL, err) != 0 ||
-	    apply_active(ctx, &scope, id, in->active, err) != 0 ||
-	    apply_roles_attribute(ctx, &scope, c, id, err) != 0)
-		goto fail;
-	after = render_in(ctx, c, id, err);
-	if (after == NULL)
-		goto fail;
-	/* Status changes are audited by core; this records the rest. */
-	if (!json_equal(before, after) &&
-	    core_audit(ctx, c->org_id, "member.scim_replaced", "member", id, before, after, err) != 0)
-		goto fail;
-	if (core_commit(ctx, err) != 0)
-		goto fail;
+	const char *params[] = { c->org_id,
+				 row->id,
+				 in->user_name,
+				 in->external_id,
+				 profile,
+				 now,
+				 c->base_url,
+				 status,
+				 status_action,
+				 role_name(row->effective_role),
+				 ctx->actor.label,
+				 ctx->actor.audit_source,
+				 ctx->request_id,
+				 before_text };
+	if (exec(ctx, before ? sql_given_before : sql_render_before, before ? 14 : 13, params, &res,
+		 err) != 0)
+		goto done;
+	*user = user_of(res, 0, err);
+	PQclear(res);
+	rc = *user != NULL ? 0 : -1;
+done:
 	free(profile);
-	json_decref(before);
-	*out = after;
+	free(before_text);
+	return rc;
+}
+
+static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
+			enum org_lock lock, json_t **out, struct core_error *err)
+{
+	const struct replace_args *a = arg;
+	const struct scim_user_input *in = a->in;
+	enum member_status want = in->active ? MEMBER_ACTIVE : MEMBER_SUSPENDED;
+	const char *status = NULL, *action = NULL;
+	struct org_scope scope;
+	struct member_row row;
+	json_t *user = NULL;
+
+	if (core_begin(ctx, err) != 0)
+		return -1;
+	if (enter(ctx, c, lock, &scope, err) != 0 ||
+	    lock_mine(ctx, &scope, c, a->id, a->if_match, &row, err) != 0)
+		goto fail;
+	if (row.pm.status != want) {
+		int rc = core_member_status_decide(ctx, &scope, &row, want, &action, err);
+		if (rc < 0)
+			goto fail;
+		if (rc == 0)
+			status = member_status_name(want);
+	}
+	if (write_replacement(ctx, c, &row, in, status, action,
+			      a->if_match == row.version ? a->before : NULL, &user, err) != 0 ||
+	    apply_roles_attribute(ctx, &scope, c, row.id, err) != 0 ||
+	    rerender_if_roles(ctx, c, row.id, &user, err) != 0 || core_commit(ctx, err) != 0)
+		goto fail;
+	*out = user;
 	return 0;
 fail:
+	json_decref(user);
 	core_rollback(ctx);
-fail_nobegin:
-	free(profile);
-	json_decref(before);
-	json_decref(after);
 	return -1;
 }
 
 int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		      long if_match, const struct scim_user_input *in, json_t **out,
-		      struct core_error *err)
+		      long if_match, const struct scim_user_input *in, const json_t *before,
+		      json_t **out, struct core_error *err)
 {
-	int rc;
+	struct replace_args a = { id, if_match, in, before };
 
 	*out = NULL;
 	if (!core_is_uuid(id))
 		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
-	for (int attempt = 0;; attempt++) {
-		rc = replace_once(ctx, c, id, if_match, in, out, err);
-		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
-			return rc;
-	}
+	return run_write(ctx, c, replace_once, &a, out, err);
 }
 
-static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		       long if_match, struct core_error *err)
+static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
+		       enum org_lock lock, json_t **out, struct core_error *err)
 {
+	const struct replace_args *a = arg;
 	struct org_scope scope;
+	struct member_row row;
 
+	(void)out;
 	if (core_begin(ctx, err) != 0)
 		return -1;
-	if (core_org_enter_id(ctx, c->org_id, ACTION_REMOVE_MEMBERS, true, &scope, err) != 0 ||
-	    lock_mine(ctx, c, id, if_match, err) != 0 ||
-	    core_member_remove_in(ctx, &scope, id, NULL, err) != 0 || core_commit(ctx, err) != 0) {
+	if (enter(ctx, c, lock, &scope, err) != 0 ||
+	    lock_mine(ctx, &scope, c, a->id, a->if_match, &row, err) != 0 ||
+	    core_member_remove_in(ctx, &scope, a->id, NULL, err) != 0 || core_commit(ctx, err) != 0) {
 		core_rollback(ctx);
 		return -1;
 	}
@@ -583,13 +733,10 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err)
 {
-	int rc;
+	struct replace_args a = { id, if_match, NULL, NULL };
+	json_t *none = NULL;
 
 	if (!core_is_uuid(id))
 		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
-	for (int attempt = 0;; attempt++) {
-		rc = delete_once(ctx, c, id, if_match, err);
-		if (rc == 0 || !core_error_retryable(err) || attempt == 2)
-			return rc;
-	}
+	return run_write(ctx, c, delete_once, &a, &none, err);
 }

@@ -81,10 +81,12 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 /* PUT (and PATCH, which renders, patches and replaces): replace the user's
  * state. if_match: 0 none, else the version the client holds (412
  * precondition_failed when it is not the current one; -1 never matches).
- * *out: the rendered User after the change. */
+ * before (may be NULL): the User as rendered at version if_match (PATCH
+ * has it), for the audit record; it saves rendering it again. *out: the
+ * rendered User after the change. */
 int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		      long if_match, const struct scim_user_input *in, json_t **out,
-		      struct core_error *err) OB_MUST_USE;
+		      long if_match, const struct scim_user_input *in, const json_t *before,
+		      json_t **out, struct core_error *err) OB_MUST_USE;
 
 /* DELETE: the member is removed (status removed, history kept). */
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,

@@ -100,7 +100,7 @@ static void write_user(struct scim_call *call, const char *id, const char *if_ma
 	if (rc == 0)
 		rc = id == NULL ? user_store_create(&call->ctx, &c, &in, &user, &err)
 				: user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in,
-						     &user, &err);
+						     NULL, &user, &err);
 	if (rc != 0)
 		scim_result_fail_core(res, &err);
 	else
@@ -215,8 +215,8 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 			scim_result_fail_core(res, &err);
 			goto done;
 		}
-		if (user_store_replace(&call->ctx, &c, id, strtol(version, NULL, 10), &in, &user,
-				       &err) == 0)
+		if (user_store_replace(&call->ctx, &c, id, strtol(version, NULL, 10), &in, current,
+				       &user, &err) == 0)
 			break;
 		if (err.status != 412 || if_match != NULL || attempt == 2) {
 			scim_result_fail_core(res, &err);

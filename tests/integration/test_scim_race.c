@@ -1,0 +1,459 @@
+/* SCIM writes share the org lock (docs/DECISIONS.md, "Org locking"): this
+ * races them against each other and against management API changes that
+ * take the org exclusively. Every request is its own libcurl request on its
+ * own thread, released together by a barrier, against a real orgbridged and
+ * PostgreSQL with a pool large enough for most to reach the database at once.
+ *
+ * In each round, at once: SCIM provisions new Users, suspends and
+ * reactivates USER members, suspends and deletes SCIM-managed ADMINs (which
+ * can lower the counts, so they must fall back to the exclusive lock), tries
+ * to deactivate and delete the owner (claimed by the connection, so it is
+ * SCIM-managed too) and edits the owner's profile; meanwhile the owner and
+ * the local admins demote, suspend and remove each other through the API and
+ * go after the owner. Afterwards: the original owner is the one active owner,
+ * an active admin-like member is left, no answer is a 5xx, every SCIM write
+ * that could succeed did and is in the database with its audit event, and
+ * the owner was never changed. A second test races SCIM provisioning against
+ * an invitation for the same username (the commit-time check that now takes
+ * the org row shared): exactly one of the two wins. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api_util.h"
+#include "scim_users_fixture.h"
+
+#define ROUNDS 3
+#define ADMINS 4        /* local ADMIN members */
+#define SCIM_ADMINS 4   /* SCIM Users made ADMIN */
+#define SCIM_USERS 10   /* SCIM Users with role USER */
+#define SUSPENDED 3     /* of those, suspended before the round (reactivated in it) */
+#define DELETED 2       /* of those, deleted in the round */
+#define NEW_USERS 16    /* provisioned in the round */
+#define MAX_JOBS 160
+
+struct job {
+	bool scim;
+	const char *token;
+	char method[8];
+	char path[200];
+	char body[640];
+	/* what SCIM must answer (0: any success or rule refusal) */
+	long want;
+	/* results */
+	long status;
+	char code[48];
+	char id[40]; /* "id" of the answer */
+};
+
+static struct {
+	pthread_barrier_t start;
+	struct job jobs[MAX_JOBS];
+	size_t n;
+} race;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return fx_start("scim_race", "[database]\npool_size = 24\nacquire_timeout_ms = 60000\n");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return fx_stop();
+}
+
+static struct job *add_job(bool scim, const char *token, const char *method, long want,
+			   const char *body, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static struct job *add_job(bool scim, const char *token, const char *method, long want,
+			   const char *body, const char *fmt, ...)
+{
+	va_list ap;
+	struct job *j;
+
+	assert_true(race.n < MAX_JOBS);
+	j = &race.jobs[race.n++];
+	memset(j, 0, sizeof(*j));
+	j->scim = scim;
+	j->token = token;
+	j->want = want;
+	snprintf(j->method, sizeof(j->method), "%s", method);
+	snprintf(j->body, sizeof(j->body), "%s", body ? body : "");
+	va_start(ap, fmt);
+	vsnprintf(j->path, sizeof(j->path), fmt, ap);
+	va_end(ap);
+	return j;
+}
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	const char *body = j->body[0] ? j->body : NULL;
+	json_t *out = NULL;
+
+	pthread_barrier_wait(&race.start);
+	if (j->scim) {
+		struct scim_answer a;
+		j->status = scim_req(j->token, j->method, j->path, body, NULL, &a);
+		snprintf(j->code, sizeof(j->code), "%s", jstr(a.body, "scimType") ? jstr(a.body, "scimType") : "");
+		snprintf(j->id, sizeof(j->id), "%s", jstr(a.body, "id") ? jstr(a.body, "id") : "");
+		scim_answer_free(&a);
+	} else {
+		j->status = fx_call(j->token, j->method, &out, body, "%s", j->path);
+		snprintf(j->code, sizeof(j->code), "%s", jerr(out));
+		json_decref(out);
+	}
+	return NULL;
+}
+
+static void fire(void)
+{
+	pthread_t threads[MAX_JOBS];
+
+	assert_int_equal(pthread_barrier_init(&race.start, NULL, (unsigned)race.n), 0);
+	for (size_t i = 0; i < race.n; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, run_job, &race.jobs[i]), 0);
+	for (size_t i = 0; i < race.n; i++)
+		pthread_join(threads[i], NULL);
+	pthread_barrier_destroy(&race.start);
+}
+
+static bool one_of(const char *code, const char *const *codes)
+{
+	for (; *codes; codes++)
+		if (strcmp(code, *codes) == 0)
+			return true;
+	return false;
+}
+
+/* The API's answers: success, a refusal naming a rule, or what the actor
+ * gets after losing its rights to an earlier request of the race. */
+static void check_api_answer(const struct job *j)
+{
+	static const char *const rule_codes[] = {
+		"owner_cannot_be_demoted", "owner_cannot_be_removed", "owner_cannot_be_suspended",
+		"cannot_remove_self",      "cannot_suspend_self",     "member_removed",
+		"last_admin_like",         "owner_required",          "managed_by_idp",
+		NULL,
+	};
+	bool ok = j->status == 200 || j->status == 204 ||
+		  (j->status == 409 && one_of(j->code, rule_codes)) ||
+		  (j->status == 403 && (strcmp(j->code, "admin_required") == 0 ||
+					strcmp(j->code, "member_suspended") == 0)) ||
+		  (j->status == 404 && strcmp(j->code, "not_found") == 0);
+	if (!ok)
+		fail_msg("API %s %s %s -> %ld %s", j->method, j->path, j->body, j->status, j->code);
+}
+
+static void check_scim_answer(const struct job *j)
+{
+	if (j->status != j->want)
+		fail_msg("SCIM %s %s %s -> %ld %s (want %ld)", j->method, j->path, j->body, j->status,
+			 j->code, j->want);
+}
+
+/* A User body: userName and email "<name>@example.com". */
+static void user_body(char *out, size_t cap, const char *name, bool active)
+{
+	snprintf(out, cap,
+		 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+		 "\"userName\":\"%s@example.com\",\"externalId\":\"ext-%s\","
+		 "\"name\":{\"givenName\":\"G\",\"familyName\":\"%s\"},"
+		 "\"emails\":[{\"value\":\"%s@example.com\",\"type\":\"work\",\"primary\":true}],"
+		 "\"active\":%s}",
+		 name, name, name, name, active ? "true" : "false");
+}
+
+static void scim_post(const char *token, const char *name, char *id)
+{
+	char body[640];
+	struct scim_answer a;
+
+	user_body(body, sizeof(body), name, true);
+	assert_int_equal(scim_req(token, "POST", "/scim/v2/Users", body, NULL, &a), 201);
+	snprintf(id, 40, "%s", jstr(a.body, "id"));
+	scim_answer_free(&a);
+}
+
+#define ACTIVE_FALSE                                                                   \
+	"{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"           \
+	"\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":false}}]}"
+#define ACTIVE_TRUE                                                                    \
+	"{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"           \
+	"\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":true}}]}"
+
+static const char *state_of(const char *id) { return fx_member_state(id); }
+
+static long long events(const char *action, const char *id)
+{
+	return fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+			    " AND action = '%s' AND source LIKE 'scim:%%'",
+			    id, action);
+}
+
+static void test_scim_and_api_writes_race_without_breaking_guardrails(void **state)
+{
+	struct person owner, admins[ADMINS];
+	char slug[64], owner_id[40], admin_ids[ADMINS][40], conn_id[64], token[64];
+	char scim_admin_ids[SCIM_ADMINS][40], user_ids[SCIM_USERS][40];
+	char name[96], body[640], owner_local[128];
+
+	(void)state;
+	fx_person(&owner, "srace-owner");
+	for (int i = 0; i < ADMINS; i++)
+		fx_person(&admins[i], "srace-admin");
+	/* The owner's email as a userName: the connection claims the owner. */
+	snprintf(owner_local, sizeof(owner_local), "%.*s", (int)(strchr(owner.email, '@') - owner.email),
+		 owner.email);
+
+	for (int round = 0; round < ROUNDS; round++) {
+		fx_org(&owner, "SCIM race", slug, sizeof(slug), owner_id);
+		for (int i = 0; i < ADMINS; i++)
+			fx_join(slug, &admins[i], "ADMIN", admin_ids[i]);
+		scim_connect(&owner, slug, "race-idp", conn_id, token);
+
+		char claimed[40];
+		scim_post(token, owner_local, claimed);
+		assert_string_equal(claimed, owner_id);
+		for (int i = 0; i < SCIM_ADMINS; i++) {
+			snprintf(name, sizeof(name), "sadmin-%d-%d", round, fx_next());
+			scim_post(token, name, scim_admin_ids[i]);
+			fx_sql("UPDATE members SET role = 'ADMIN' WHERE id = '%s'", scim_admin_ids[i]);
+		}
+		for (int i = 0; i < SCIM_USERS; i++) {
+			snprintf(name, sizeof(name), "suser-%d-%d", round, fx_next());
+			scim_post(token, name, user_ids[i]);
+			if (i < SUSPENDED)
+				fx_sql("UPDATE members SET status = 'suspended' WHERE id = '%s'",
+				       user_ids[i]);
+		}
+
+		race.n = 0;
+		/* SCIM: provision, reactivate, suspend, delete, suspend the SCIM
+		 * admins (exclusive), and go after the owner. */
+		for (int i = 0; i < NEW_USERS; i++) {
+			snprintf(name, sizeof(name), "snew-%d-%d", round, fx_next());
+			user_body(body, sizeof(body), name, true);
+			add_job(true, token, "POST", 201, body, "/scim/v2/Users");
+		}
+		for (int i = 0; i < SCIM_USERS; i++) {
+			if (i < SUSPENDED)
+				add_job(true, token, "PATCH", 200, ACTIVE_TRUE, "/scim/v2/Users/%s",
+					user_ids[i]);
+			else if (i < SCIM_USERS - DELETED)
+				add_job(true, token, "PATCH", 200, ACTIVE_FALSE, "/scim/v2/Users/%s",
+					user_ids[i]);
+			else
+				add_job(true, token, "DELETE", 204, NULL, "/scim/v2/Users/%s",
+					user_ids[i]);
+		}
+		for (int i = 0; i < SCIM_ADMINS; i++)
+			add_job(true, token, "PATCH", 200, ACTIVE_FALSE, "/scim/v2/Users/%s",
+				scim_admin_ids[i]);
+		add_job(true, token, "PATCH", 409, ACTIVE_FALSE, "/scim/v2/Users/%s", owner_id);
+		add_job(true, token, "DELETE", 409, NULL, "/scim/v2/Users/%s", owner_id);
+		snprintf(name, sizeof(name), "%s", owner_local);
+		user_body(body, sizeof(body), name, true);
+		add_job(true, token, "PUT", 200, body, "/scim/v2/Users/%s", owner_id);
+
+		/* API: every local admin demotes or suspends every other and goes
+		 * after the owner; the owner removes them. */
+		for (int a = 0; a < ADMINS; a++) {
+			for (int b = 0; b < ADMINS; b++)
+				if (b != a)
+					add_job(false, admins[a].token, "PATCH", 0,
+						b % 2 ? "{\"role\":\"USER\"}" : "{\"status\":\"suspended\"}",
+						"/api/v1/orgs/%s/members/%s", slug, admin_ids[b]);
+			add_job(false, admins[a].token, "PATCH", 0, "{\"status\":\"suspended\"}",
+				"/api/v1/orgs/%s/members/%s", slug, owner_id);
+			add_job(false, admins[a].token, "DELETE", 0, NULL, "/api/v1/orgs/%s/members/%s",
+				slug, owner_id);
+			add_job(false, owner.token, a % 2 ? "DELETE" : "PATCH", 0,
+				a % 2 ? NULL : "{\"role\":\"VIEWER\"}", "/api/v1/orgs/%s/members/%s",
+				slug, admin_ids[a]);
+		}
+		add_job(false, owner.token, "PATCH", 0, "{\"role\":\"VIEWER\"}",
+			"/api/v1/orgs/%s/members/me", slug);
+		fire();
+
+		size_t provisioned = 0;
+		for (size_t i = 0; i < race.n; i++) {
+			const struct job *j = &race.jobs[i];
+			if (!j->scim) {
+				check_api_answer(j);
+				/* Nothing against the owner's row succeeds. */
+				if (strstr(j->path, owner_id) || strstr(j->path, "/members/me"))
+					assert_true(j->status == 409 || j->status == 403 ||
+						    j->status == 404);
+				continue;
+			}
+			check_scim_answer(j);
+			if (strcmp(j->method, "POST") == 0) {
+				/* Every provisioned User is there, active, this
+				 * connection's, with its event. */
+				assert_true(j->id[0] != '\0');
+				assert_string_equal(state_of(j->id), "USER/active");
+				assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE id = '%s'"
+							      " AND scim_connection_id = '%s'",
+							      j->id, conn_id),
+						 1);
+				assert_int_equal(events("member.provisioned", j->id), 1);
+				provisioned++;
+			}
+		}
+		assert_int_equal(provisioned, NEW_USERS);
+		for (int i = 0; i < SCIM_USERS; i++) {
+			if (i < SUSPENDED) {
+				assert_string_equal(state_of(user_ids[i]), "USER/active");
+				assert_int_equal(events("member.reactivated", user_ids[i]), 1);
+			} else if (i < SCIM_USERS - DELETED) {
+				assert_string_equal(state_of(user_ids[i]), "USER/suspended");
+				assert_int_equal(events("member.suspended", user_ids[i]), 1);
+			} else {
+				assert_string_equal(state_of(user_ids[i]), "USER/removed");
+				assert_int_equal(events("member.removed", user_ids[i]), 1);
+			}
+		}
+		for (int i = 0; i < SCIM_ADMINS; i++) {
+			assert_string_equal(state_of(scim_admin_ids[i]), "ADMIN/suspended");
+			assert_int_equal(events("member.suspended", scim_admin_ids[i]), 1);
+		}
+
+		/* The org: its original owner, active, the only one, and an
+		 * active admin-like member; the owner's status never changed. */
+		assert_string_equal(state_of(owner_id), "OWNER/active");
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM members m JOIN organizations o"
+					      " ON o.id = m.org_id WHERE o.slug = '%s'"
+					      " AND m.role = 'OWNER' AND m.status = 'active'",
+					      slug),
+				 1);
+		assert_true(fx_sql_count("SELECT count(*) FROM members m JOIN organizations o"
+					 " ON o.id = m.org_id WHERE o.slug = '%s'"
+					 " AND m.role IN ('OWNER', 'ADMIN') AND m.status = 'active'",
+					 slug) >= 1);
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+					      " AND action IN ('member.suspended', 'member.removed',"
+					      " 'member.role_changed')",
+					      owner_id),
+				 0);
+		fprintf(stderr, "# round %d: %zu requests\n", round, race.n);
+	}
+}
+
+/* SCIM provisioning and an invitation claim one username at the same time:
+ * the member's commit-time check share-locks the org row, the invitation's
+ * writes it, so one waits for the other and sees it: exactly one wins. */
+static void test_scim_user_and_invitation_for_one_username_admit_one(void **state)
+{
+	struct person owner;
+	char slug[64], owner_id[40], conn_id[64], token[64];
+
+	(void)state;
+	fx_person(&owner, "srace-inv-owner");
+	fx_org(&owner, "SCIM invite race", slug, sizeof(slug), owner_id);
+	scim_connect(&owner, slug, "race-idp", conn_id, token);
+	for (int round = 0; round < 12; round++) {
+		char uname[64], body[640], invite[256];
+		int n = fx_next();
+
+		snprintf(uname, sizeof(uname), "contested%d", n);
+		snprintf(body, sizeof(body),
+			 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+			 "\"userName\":\"%s\",\"emails\":[{\"value\":\"scim-%d@example.com\"}]}",
+			 uname, n);
+		snprintf(invite, sizeof(invite),
+			 "{\"email\":\"invitee-%d@example.com\",\"username\":\"%s\",\"role\":\"USER\"}",
+			 n, uname);
+		race.n = 0;
+		struct job *s = add_job(true, token, "POST", 0, body, "/scim/v2/Users");
+		struct job *i = add_job(false, owner.token, "POST", 0, invite,
+					"/api/v1/orgs/%s/invitations", slug);
+		fire();
+		fprintf(stderr, "# round %d: SCIM %ld %s, invitation %ld %s\n", round, s->status,
+			s->code, i->status, i->code);
+		assert_true((s->status == 201) != (i->status == 201));
+		assert_true(s->status == 201 || (s->status == 409 && strcmp(s->code, "uniqueness") == 0));
+		/* The invitation's own check, or the commit-time one. */
+		assert_true(i->status == 201 ||
+			    (i->status == 409 && (strcmp(i->code, "invite_conflict") == 0 ||
+						  strcmp(i->code, "invite_conflict_username") == 0)));
+		assert_int_equal(fx_sql_count("SELECT (SELECT count(*) FROM members m JOIN organizations o"
+					      " ON o.id = m.org_id WHERE o.slug = '%s' AND m.username = '%s'"
+					      " AND m.status <> 'removed') + (SELECT count(*) FROM invitations v"
+					      " JOIN organizations o ON o.id = v.org_id WHERE o.slug = '%s'"
+					      " AND v.username = '%s' AND v.status = 'pending')",
+					      slug, uname, slug, uname),
+				 1);
+	}
+}
+
+/* The one-statement write keeps both audit records whole: the status event
+ * holds the member object before and after (as the API's do), the
+ * replacement the User before and after, and the answer is the User after. */
+static void test_patch_writes_both_audit_records_in_full(void **state)
+{
+	struct person owner;
+	char slug[64], owner_id[40], conn_id[64], token[64], name[64], id[40];
+	struct scim_answer a;
+
+	(void)state;
+	fx_person(&owner, "saudit-owner");
+	fx_org(&owner, "SCIM audit", slug, sizeof(slug), owner_id);
+	scim_connect(&owner, slug, "audit-idp", conn_id, token);
+	snprintf(name, sizeof(name), "audited-%d", fx_next());
+	scim_post(token, name, id);
+	char path[120];
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	assert_int_equal(scim_req(token, "PATCH", path, ACTIVE_FALSE, NULL, &a), 200);
+	assert_true(json_is_false(json_object_get(a.body, "active")));
+	assert_string_equal(a.etag, jstr(a.body, "meta.version"));
+	char *version = fx_sql_value("SELECT 'W/\"' || version || '\"' FROM members WHERE id = '%s'", id);
+	assert_string_equal(a.etag, version);
+	free(version);
+	scim_answer_free(&a);
+
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'member.suspended' AND source LIKE 'scim:audit-idp %%'"
+				      " AND before->>'status' = 'active' AND after->>'status' = 'suspended'"
+				      " AND before->>'effective_role' = 'USER'"
+				      " AND after->>'effective_role' = 'USER'"
+				      " AND after->>'username' = '%s@example.com'"
+				      " AND after->>'email' = '%s@example.com' AND after ? 'teams'"
+				      " AND after->>'updated_at' = (SELECT ob_ts(updated_at) FROM members"
+				      "  WHERE id = '%s')",
+				      id, name, name, id),
+			 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'member.scim_replaced'"
+				      " AND (before->>'active')::boolean AND NOT (after->>'active')::boolean"
+				      " AND after->'meta'->>'version' = (SELECT 'W/\"' || version || '\"'"
+				      "  FROM members WHERE id = '%s')"
+				      " AND before->'meta'->>'version' <> after->'meta'->>'version'",
+				      id, id),
+			 1);
+	/* A PATCH that changes nothing writes nothing and keeps the version. */
+	assert_int_equal(scim_req(token, "PATCH", path, ACTIVE_FALSE, NULL, &a), 200);
+	scim_answer_free(&a);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action IN ('member.suspended', 'member.scim_replaced')",
+				      id),
+			 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scim_and_api_writes_race_without_breaking_guardrails),
+		cmocka_unit_test(test_scim_user_and_invitation_for_one_username_admit_one),
+		cmocka_unit_test(test_patch_writes_both_audit_records_in_full),
+	};
+	return cmocka_run_group_tests_name("scim race", tests, group_setup, group_teardown);
+}
