@@ -233,6 +233,13 @@ static const struct key_def scim_keys[] = {
 		  " with group mappings)" },
 };
 
+static const struct key_def sync_keys[] = {
+	{ .name = "request_wait", .type = KT_DURATION, .offset = CFG_FIELD(sync_request_wait_s),
+	  .def = "5", .reloadable = true, .min = 0, .max = 300,
+	  .help = "How long POST /directories/{name}/sync waits for its run before answering"
+		  " 202 with the run to poll (0: answer as soon as the run is recorded)" },
+};
+
 #define DIR_FIELD(f) offsetof(struct directory_config, f)
 
 static const char *const dir_kind_names[] = { "openldap", "ad", NULL };
@@ -418,6 +425,7 @@ static const struct section_type section_types[] = {
 	{ .name = "invitations", KEYS(invitation_keys) },
 	{ .name = "ownership_transfer", KEYS(transfer_keys) },
 	{ .name = "scim", KEYS(scim_keys) },
+	{ .name = "sync", KEYS(sync_keys) },
 	{ .name = "directory", .named = true, KEYS(directory_keys), .add = directory_add,
 	  .count = directory_count, .nth = directory_nth, .name_of = directory_name_of,
 	  .free_instance = directory_free, .finish = directory_finish },

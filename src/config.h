@@ -126,6 +126,9 @@ struct config {
 	enum scim_match scim_match;   /* match_existing = external_id_then_email */
 	bool scim_roles_attribute;    /* roles_attribute = false: a User's "roles" grant org roles */
 
+	/* [sync] (LDAP sync runs, all reloadable) */
+	unsigned sync_request_wait_s; /* request_wait = 5: how long POST .../sync waits for its run */
+
 	/* [directory NAME] sections, in file order. */
 	struct directory_config *directories;
 	size_t n_directories;

@@ -64,3 +64,4 @@ include $(srcdir)/tests/integration/ldap_ranges.local.mk
 include $(srcdir)/tests/unit/in_chain.local.mk
 include $(srcdir)/tests/integration/sync_ad.local.mk
 include $(srcdir)/tests/integration/scim_race.local.mk
+include $(srcdir)/tests/integration/sync_manual.local.mk

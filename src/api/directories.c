@@ -1,6 +1,6 @@
 /* LDAP directories: org mappings of directory groups (core/directories.h),
- * directory status, manual runs and run history (sync/run.h,
- * sync/history.h). Who may see or run a directory: core_dir_access. */
+ * directory status, manual runs (sync/scheduler.h; dry runs: sync/run.h) and
+ * run history (sync/history.h). Who may see or run a directory: core_dir_access. */
 #include <string.h>
 #include <strings.h>
 
@@ -9,6 +9,7 @@
 #include "core/directories.h"
 #include "sync/history.h"
 #include "sync/run.h"
+#include "sync/scheduler.h"
 
 void api_directory_mappings_list(struct http_request *req)
 {
@@ -148,18 +149,36 @@ static int flag(struct api_call *call, const char *name, bool *out)
 	return -1;
 }
 
-/* POST /directories/{name}/sync?dry_run=&force=&full=: runs in the request
- * and answers with the run's report (dry run: the plans). 409 when another
- * run of the directory is in progress. */
+/* A dry run: reads and plans in the request (it writes nothing, so it holds
+ * no lock and no run row) and answers with the plans. */
+static void dry_run(struct api_call *call, const struct sync_run_options *opt)
+{
+	struct sync_run_result res = { 0 };
+	char msg[512];
+
+	if (sync_run(call->ctx.conn, call->ctx.cfg, sync_default_reader(), opt, &res, msg,
+		     sizeof(msg)) != 0)
+		http_respond_error(call->req, 503, "sync_unavailable", "%s", msg);
+	else
+		api_reply(call, 200, json_incref(res.report));
+	sync_run_result_clear(&res);
+}
+
+/* POST /directories/{name}/sync?dry_run=&force=&full=. A real run is handed
+ * to the daemon's sync machinery (sync/scheduler.h: its own thread and
+ * database connection) and waited for up to [sync] request_wait: ended by
+ * then, 200 with the run's report; still going, 202 with its id and a
+ * Location to poll (GET .../runs/{id}). 409 when another run of the
+ * directory is in progress (this or another daemon). */
 void api_directory_sync(struct http_request *req)
 {
 	struct api_call call;
 	struct core_error err;
 	const struct directory_config *dir;
 	struct sync_run_options opt = { .trigger = "api" };
-	struct sync_run_result res = { 0 };
+	struct sync_manual_outcome run = { .state = SYNC_MANUAL_ERROR };
 	bool full;
-	char msg[512];
+	char location[160];
 
 	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL ||
 	    flag(&call, "dry_run", &opt.dry_run) != 0 || flag(&call, "force", &opt.force) != 0 ||
@@ -172,18 +191,42 @@ void api_directory_sync(struct http_request *req)
 	opt.directory = dir->name;
 	opt.kind = full ? SYNC_KIND_FULL : SYNC_KIND_AUTO;
 	opt.metrics = call.app->metrics;
-	if (sync_run(call.ctx.conn, call.ctx.cfg, sync_default_reader(), &opt, &res, msg,
-		     sizeof(msg)) != 0) {
-		http_respond_error(req, 503, "sync_unavailable", "%s", msg);
+	if (opt.dry_run) {
+		dry_run(&call, &opt);
 		goto done;
 	}
-	if (strcmp(res.status, "skipped") == 0)
+	if (call.app->sync == NULL) {
+		http_respond_error(req, 503, "sync_unavailable", "the sync scheduler is not running");
+		goto done;
+	}
+	/* The run has a connection of its own: give this one back for the wait. */
+	db_release(call.ctx.conn);
+	call.ctx.conn = NULL;
+	sync_scheduler_run_now(call.app->sync, dir->name, opt.kind, opt.force, opt.trigger,
+			       (int64_t)call.ctx.cfg->sync_request_wait_s * 1000, &run);
+	switch (run.state) {
+	case SYNC_MANUAL_FINISHED:
+		api_reply(&call, 200, json_incref(run.result.report));
+		break;
+	case SYNC_MANUAL_RUNNING:
+		snprintf(location, sizeof(location), "/api/v1/directories/%s/runs/%lld", dir->name,
+			 run.run_id);
+		http_add_header(req, "Location", location);
+		api_reply(&call, 202, json_pack("{s:I, s:s, s:s, s:b, s:s}", "id",
+						(json_int_t)run.run_id, "directory", dir->name,
+						"status", "running", "forced", opt.force,
+						"location", location));
+		break;
+	case SYNC_MANUAL_BUSY:
 		http_respond_error(req, 409, "sync_in_progress",
 				   "a run of directory %s is in progress; try again later", dir->name);
-	else
-		api_reply(&call, 200, json_incref(res.report));
+		break;
+	case SYNC_MANUAL_ERROR:
+		http_respond_error(req, 503, "sync_unavailable", "%s", run.error);
+		break;
+	}
 done:
-	sync_run_result_clear(&res);
+	sync_run_result_clear(&run.result);
 	api_end(&call);
 }
 

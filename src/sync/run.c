@@ -1003,6 +1003,8 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 	}
 	if (decide_kind(&r, err, errcap) != 0 || (!opt->dry_run && record_start(&r, err, errcap) != 0))
 		goto out;
+	if (!opt->dry_run && opt->on_recorded != NULL)
+		opt->on_recorded(opt->on_recorded_arg, r.id);
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	log_info("sync: directory %s: %s%s run %lld started (%s)", r.dir->name,
 		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,

@@ -75,6 +75,13 @@ struct sync_run_options {
 	const char *trigger;   /* "scheduler", "api", "cli" (in the report) */
 	const atomic_bool *cancel; /* may be NULL; checked between steps */
 	struct metrics *metrics;   /* may be NULL: where the run is counted (see run.c) */
+	/* May be NULL: called once, on the run's thread, as soon as the run's
+	 * record exists (before the directory is read), with its id; never for a
+	 * dry run, a skipped run or one that could not start. A manual run
+	 * started through the API answers with this id while it goes on
+	 * (sync/scheduler.h). Must not block. */
+	void (*on_recorded)(void *arg, long long run_id);
+	void *on_recorded_arg;
 };
 
 struct sync_run_result {

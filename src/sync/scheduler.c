@@ -1,6 +1,8 @@
 /* See scheduler.h. */
 #include "sync/scheduler.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,10 +15,32 @@
 /* Longest wait between two looks at the directories' state. */
 #define CHECK_MAX_S 5
 
+/* A manual run: shared by its thread, the scheduler's list and the request
+ * waiting for it (refs). */
+struct manual {
+	struct manual *next; /* the scheduler's list */
+	struct sync_scheduler *s;
+	pthread_t thread;
+	char *directory;
+	struct sync_run_options opt;
+	/* Guarded by s->mlock: */
+	unsigned refs;
+	bool done;
+	long long run_id;           /* once recorded */
+	int rc;                     /* sync_run's, once done */
+	struct sync_run_result res; /* once done, until a waiter takes it */
+	char err[512];
+};
+
 struct sync_scheduler {
 	struct sync_scheduler_env env;
-	struct worker worker; /* cancel also stops a run in progress */
+	struct worker worker; /* cancel also stops a run in progress (manual ones too) */
 	unsigned db_failures;
+	pthread_mutex_t mlock;
+	pthread_cond_t mchanged; /* CLOCK_MONOTONIC: a manual run recorded or ended */
+	struct manual *manual;   /* guarded by mlock: threads not joined yet */
+	bool stopping;           /* guarded by mlock */
+	unsigned waiters;        /* guarded by mlock: callers in sync_scheduler_run_now */
 };
 
 /* Due: never run, or the last run (by any daemon) is interval seconds old,
@@ -111,6 +135,7 @@ static void *run(void *arg)
 struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env)
 {
 	struct sync_scheduler *s = calloc(1, sizeof(*s));
+	pthread_condattr_t attr;
 	int err;
 
 	if (s == NULL) {
@@ -120,19 +145,213 @@ struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env
 	s->env = *env;
 	if (s->env.reader == NULL)
 		s->env.reader = sync_default_reader();
+	pthread_mutex_init(&s->mlock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->mchanged, &attr);
+	pthread_condattr_destroy(&attr);
 	err = worker_start(&s->worker, run, s);
 	if (err != 0) {
 		log_error("sync: cannot start the scheduler thread: %s", strerror(err));
+		pthread_cond_destroy(&s->mchanged);
+		pthread_mutex_destroy(&s->mlock);
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
+/* ---- manual runs ---- */
+
+/* Drop a reference to m; s->mlock held. */
+static void manual_unref(struct manual *m)
+{
+	if (--m->refs > 0)
+		return;
+	sync_run_result_clear(&m->res);
+	free(m->directory);
+	free(m);
+}
+
+/* Join the manual runs that ended; s->mlock held (their threads no longer
+ * need it once done is set). */
+static void manual_reap(struct sync_scheduler *s)
+{
+	for (struct manual **p = &s->manual; *p != NULL;) {
+		struct manual *m = *p;
+
+		if (!m->done) {
+			p = &m->next;
+			continue;
+		}
+		*p = m->next;
+		pthread_join(m->thread, NULL);
+		manual_unref(m);
+	}
+}
+
+static void manual_recorded(void *arg, long long run_id)
+{
+	struct manual *m = arg;
+
+	pthread_mutex_lock(&m->s->mlock);
+	m->run_id = run_id;
+	pthread_cond_broadcast(&m->s->mchanged);
+	pthread_mutex_unlock(&m->s->mlock);
+}
+
+static void *manual_main(void *arg)
+{
+	struct manual *m = arg;
+	struct sync_scheduler *s = m->s;
+	void *token = NULL;
+	const struct config *cfg = s->env.config_hold(s->env.arg, &token);
+	struct db_conn *conn = db_acquire(s->env.db);
+	struct sync_run_result res = { 0 };
+	char err[512] = "";
+	int rc = -1;
+
+	if (conn == NULL)
+		snprintf(err, sizeof(err), "no database connection");
+	else
+		rc = sync_run(conn, cfg, s->env.reader, &m->opt, &res, err, sizeof(err));
+	db_release(conn);
+	s->env.config_release(s->env.arg, token);
+	if (rc != 0)
+		log_warnx("sync: directory %s: %s", m->directory, err);
+	pthread_mutex_lock(&s->mlock);
+	m->rc = rc;
+	m->res = res;
+	snprintf(m->err, sizeof(m->err), "%s", err);
+	m->done = true;
+	pthread_cond_broadcast(&s->mchanged);
+	pthread_mutex_unlock(&s->mlock);
+	return NULL;
+}
+
+/* A new manual run of directory, started, in s's list with a reference for
+ * the caller; s->mlock held. NULL with out->error filled. */
+static struct manual *manual_start(struct sync_scheduler *s, const char *directory,
+				   enum sync_kind kind, bool force, const char *trigger,
+				   struct sync_manual_outcome *out)
+{
+	struct manual *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (m == NULL || (m->directory = strdup(directory)) == NULL) {
+		free(m);
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		return NULL;
+	}
+	m->s = s;
+	m->refs = 2; /* the list's and the caller's */
+	m->opt = (struct sync_run_options){ .directory = m->directory, .kind = kind, .force = force,
+					    .trigger = trigger, .cancel = &s->worker.cancel,
+					    .metrics = s->env.metrics, .on_recorded = manual_recorded,
+					    .on_recorded_arg = m };
+	err = pthread_create(&m->thread, NULL, manual_main, m);
+	if (err != 0) {
+		snprintf(out->error, sizeof(out->error), "cannot start a sync thread: %s",
+			 strerror(err));
+		free(m->directory);
+		free(m);
+		return NULL;
+	}
+	m->next = s->manual;
+	s->manual = m;
+	return m;
+}
+
+static struct timespec deadline_after(int64_t ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (ms > 0) {
+		t.tv_sec += (time_t)(ms / 1000);
+		t.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+	}
+	return t;
+}
+
+void sync_scheduler_run_now(struct sync_scheduler *s, const char *directory, enum sync_kind kind,
+			    bool force, const char *trigger, int64_t wait_ms,
+			    struct sync_manual_outcome *out)
+{
+	struct timespec deadline = deadline_after(wait_ms);
+	struct manual *m;
+	bool waited_enough = wait_ms <= 0;
+
+	memset(out, 0, sizeof(*out));
+	out->state = SYNC_MANUAL_ERROR;
+	pthread_mutex_lock(&s->mlock);
+	manual_reap(s);
+	if (s->stopping) {
+		snprintf(out->error, sizeof(out->error), "the daemon is stopping");
+		goto unlock;
+	}
+	for (m = s->manual; m != NULL; m = m->next)
+		if (strcmp(m->directory, directory) == 0) {
+			out->state = SYNC_MANUAL_BUSY;
+			goto unlock;
+		}
+	m = manual_start(s, directory, kind, force, trigger, out);
+	if (m == NULL)
+		goto unlock;
+	s->waiters++;
+	/* Until it ends, or the wait is over and the run has its id. */
+	while (!m->done && !(waited_enough && m->run_id > 0)) {
+		if (waited_enough)
+			pthread_cond_wait(&s->mchanged, &s->mlock);
+		else if (pthread_cond_timedwait(&s->mchanged, &s->mlock, &deadline) == ETIMEDOUT)
+			waited_enough = true;
+	}
+	if (!m->done) {
+		out->state = SYNC_MANUAL_RUNNING;
+		out->run_id = m->run_id;
+	} else if (m->rc != 0) {
+		snprintf(out->error, sizeof(out->error), "%s", m->err);
+	} else if (strcmp(m->res.status, "skipped") == 0) {
+		out->state = SYNC_MANUAL_BUSY;
+	} else {
+		out->state = SYNC_MANUAL_FINISHED;
+		out->run_id = m->res.run_id;
+		out->result = m->res;
+		memset(&m->res, 0, sizeof(m->res));
+	}
+	s->waiters--;
+	pthread_cond_broadcast(&s->mchanged); /* a stop may wait for the waiters */
+	manual_unref(m);
+unlock:
+	pthread_mutex_unlock(&s->mlock);
+}
+
 void sync_scheduler_stop(struct sync_scheduler *s)
 {
 	if (s == NULL)
 		return;
-	worker_stop(&s->worker);
+	pthread_mutex_lock(&s->mlock);
+	s->stopping = true; /* no new manual runs */
+	pthread_mutex_unlock(&s->mlock);
+	worker_stop(&s->worker); /* sets cancel: the manual runs stop between steps too */
+	pthread_mutex_lock(&s->mlock);
+	while (s->manual != NULL) {
+		struct manual *m = s->manual;
+
+		s->manual = m->next;
+		pthread_mutex_unlock(&s->mlock);
+		pthread_join(m->thread, NULL);
+		pthread_mutex_lock(&s->mlock);
+		manual_unref(m);
+	}
+	while (s->waiters > 0)
+		pthread_cond_wait(&s->mchanged, &s->mlock);
+	pthread_mutex_unlock(&s->mlock);
+	pthread_cond_destroy(&s->mchanged);
+	pthread_mutex_destroy(&s->mlock);
 	free(s);
 }

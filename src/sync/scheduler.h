@@ -10,9 +10,21 @@
  * and re-runs it with force (API or CLI).
  *
  * The thread reads the current configuration generation on every check, so
- * a SIGHUP reload adds, removes or retimes directories for the next check. */
+ * a SIGHUP reload adds, removes or retimes directories for the next check.
+ *
+ * Manual runs (POST /directories/{name}/sync) are handed to the scheduler
+ * too, each on a thread of its own (so a long scheduled run of one directory
+ * never delays a manual run of another) with its own database connection
+ * from env.db and the configuration generation current when it starts:
+ * the HTTP request only waits a while for it, and a run outlives a request
+ * that stopped waiting. At most one manual run per directory per daemon;
+ * across daemons (and against the scheduled runs) the advisory lock decides
+ * (sync/run.h). */
 #ifndef OB_SYNC_SCHEDULER_H
 #define OB_SYNC_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "log.h"
@@ -37,9 +49,36 @@ struct sync_scheduler_env {
  * points at must outlive the scheduler. */
 struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env) OB_MUST_USE;
 
-/* Stop promptly: wake the thread, cancel a run in progress between its steps
- * (the organizations already applied stay applied; the run is recorded as
- * failed, the watermark does not move), join. NULL is fine. */
+/* Stop promptly: wake the thread, cancel the runs in progress (scheduled and
+ * manual) between their steps (the organizations already applied stay
+ * applied; the run is recorded as failed, the watermark does not move), join
+ * every thread, wait for the callers of sync_scheduler_run_now to return.
+ * NULL is fine. */
 void sync_scheduler_stop(struct sync_scheduler *s);
+
+enum sync_manual_state {
+	SYNC_MANUAL_FINISHED, /* the run ended within the wait: result holds it */
+	SYNC_MANUAL_RUNNING,  /* it goes on: run_id names it (GET .../runs/{id}) */
+	SYNC_MANUAL_BUSY,     /* a run of the directory is in progress (this daemon's
+			       * manual run, or the advisory lock is held): nothing ran */
+	SYNC_MANUAL_ERROR,    /* it could not start (error), e.g. no database */
+};
+
+struct sync_manual_outcome {
+	enum sync_manual_state state;
+	long long run_id;              /* FINISHED, RUNNING */
+	struct sync_run_result result; /* FINISHED; the caller clears it */
+	char error[512];               /* ERROR */
+};
+
+/* A manual run of directory (kind, force; trigger as in sync_run_options;
+ * never a dry run: a preview writes nothing and runs in its caller): start
+ * it on its own thread and wait up to wait_ms (0: none) for it to end. Past
+ * wait_ms it still waits until the run is recorded (bounded by the
+ * database's connect and acquire timeouts), so RUNNING always carries an id.
+ * *out is always filled. */
+void sync_scheduler_run_now(struct sync_scheduler *s, const char *directory, enum sync_kind kind,
+			    bool force, const char *trigger, int64_t wait_ms,
+			    struct sync_manual_outcome *out);
 
 #endif

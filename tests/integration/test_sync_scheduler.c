@@ -2,7 +2,11 @@
  * the in-memory directory of sync_fixture.h: it runs a due directory, two
  * schedulers on one database share the interval instead of doubling it, a
  * directory stopped at the deletion threshold waits for an admin, and stop
- * is prompt and cancels a run in progress. */
+ * is prompt and cancels a run in progress. Manual runs (the API's): ended
+ * within the wait they come back finished; past it, running with an id that
+ * is recorded, then they finish on their own; a second one of the directory
+ * is refused, as is one whose advisory lock is held elsewhere; stop cancels
+ * them like scheduled runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +214,164 @@ static void test_stop_is_prompt_and_cancels_the_run(void **state)
 	sync_env_free(&e);
 }
 
+
+/* ---- manual runs (sync_scheduler_run_now) ---- */
+
+static void manual_env(struct sync_env *e, const char *tag)
+{
+	sync_env_init(e, tag);
+	tdir_user(e->tdir, "ann");
+	tdir_user(e->tdir, "bob");
+	tdir_group(e->tdir, "eng", "ann", "bob", NULL);
+	sync_map(e, e->org_id, "eng", "USER", NULL);
+}
+
+static char *run_field(long long id, const char *expr)
+{
+	return fx_sql_value("SELECT %s FROM ldap_sync_runs WHERE id = %lld", expr, id);
+}
+
+static void test_manual_run_ending_within_the_wait_is_finished(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+	struct sync_manual_outcome out;
+
+	manual_env(&e, "man-fast");
+	proc_start(&p, &e, 0); /* interval 0: only manual runs */
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 20000, &out);
+	assert_int_equal(out.state, SYNC_MANUAL_FINISHED);
+	assert_true(out.run_id > 0);
+	assert_int_equal(out.result.run_id, out.run_id);
+	assert_string_equal(out.result.status, "success");
+	assert_int_equal(jint(out.result.report, "counts.added"), 2);
+	assert_string_equal(jstr(out.result.report, "counts.trigger"), "api");
+	sync_run_result_clear(&out.result);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/active/ldap");
+	proc_stop(&p);
+	sync_env_free(&e);
+}
+
+static void test_manual_run_past_the_wait_goes_on_and_finishes(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+	struct sync_manual_outcome out;
+	char *v;
+
+	manual_env(&e, "man-slow");
+	e.tdir->read_delay_ms = 1500;
+	proc_start(&p, &e, 0);
+	double t0 = now_s();
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_FULL, false, "api", 200, &out);
+	double took = now_s() - t0;
+	assert_int_equal(out.state, SYNC_MANUAL_RUNNING);
+	if (took > 1.2)
+		fail_msg("the caller waited %.1f s past a 0.2 s wait", took);
+	/* The id names the recorded run, still going. */
+	assert_true(out.run_id > 0);
+	v = run_field(out.run_id, "status || '/' || kind || '/' || directory_name");
+	char want[96];
+	snprintf(want, sizeof(want), "running/full/%s", e.name);
+	assert_string_equal(v, want);
+	free(v);
+	/* The run ends on its own, with its counts. */
+	assert_true(wait_for_runs(&e, "success", 1, 15000));
+	v = run_field(out.run_id, "status || '/' || (counts->>'added')");
+	assert_string_equal(v, "success/2");
+	free(v);
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "USER/active/ldap");
+	proc_stop(&p);
+	sync_env_free(&e);
+}
+
+static void test_second_manual_run_of_a_directory_is_busy(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+	struct sync_manual_outcome first, second;
+
+	manual_env(&e, "man-busy");
+	e.tdir->read_delay_ms = 1500;
+	proc_start(&p, &e, 0);
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 0, &first);
+	assert_int_equal(first.state, SYNC_MANUAL_RUNNING);
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 0, &second);
+	assert_int_equal(second.state, SYNC_MANUAL_BUSY);
+	assert_true(wait_for_runs(&e, "success", 1, 15000));
+	/* Once it ended, the directory runs again. */
+	for (int waited = 0; waited < 5000; waited += 50) {
+		sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 20000, &second);
+		if (second.state != SYNC_MANUAL_BUSY)
+			break;
+		sleep_ms(50); /* the first run's thread still between its row and its end */
+	}
+	assert_int_equal(second.state, SYNC_MANUAL_FINISHED);
+	assert_string_equal(second.result.status, "success");
+	sync_run_result_clear(&second.result);
+	assert_int_equal(runs(&e, ""), 2);
+	proc_stop(&p);
+	sync_env_free(&e);
+}
+
+/* The directory's advisory lock held by another session (another daemon's
+ * run): nothing runs, nothing is recorded. */
+static void test_manual_run_with_the_lock_held_elsewhere_is_busy(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+	struct sync_manual_outcome out;
+	const char *params[1];
+
+	manual_env(&e, "man-lock");
+	proc_start(&p, &e, 0);
+	params[0] = e.name;
+	PGresult *res = db_exec(sync_fx_conn(),
+				"SELECT pg_try_advisory_lock(1868720228, hashtext($1))", 1, params);
+	assert_non_null(res);
+	assert_string_equal(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 20000, &out);
+	assert_int_equal(out.state, SYNC_MANUAL_BUSY);
+	assert_int_equal(runs(&e, ""), 0);
+	assert_int_equal(db_command(sync_fx_conn(),
+				    "SELECT pg_advisory_unlock(1868720228, hashtext($1))", 1, params),
+			 0);
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 20000, &out);
+	assert_int_equal(out.state, SYNC_MANUAL_FINISHED);
+	sync_run_result_clear(&out.result);
+	proc_stop(&p);
+	sync_env_free(&e);
+}
+
+static void test_stop_cancels_a_manual_run(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct proc p;
+	struct sync_manual_outcome out;
+
+	manual_env(&e, "man-stop");
+	e.tdir->read_delay_ms = 1000;
+	proc_start(&p, &e, 0);
+	sync_scheduler_run_now(p.sched, e.name, SYNC_KIND_AUTO, false, "api", 0, &out);
+	assert_int_equal(out.state, SYNC_MANUAL_RUNNING);
+	double t0 = now_s();
+	proc_stop(&p);
+	double took = now_s() - t0;
+	if (took > 3.0)
+		fail_msg("stopping took %.1f s", took);
+	char *v = run_field(out.run_id, "status || '/' || error");
+	assert_non_null(strstr(v, "failed/cancelled"));
+	free(v);
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "(none)");
+	sync_env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +379,11 @@ int main(void)
 		cmocka_unit_test(test_two_schedulers_share_the_interval),
 		cmocka_unit_test(test_threshold_waits_for_an_admin),
 		cmocka_unit_test(test_stop_is_prompt_and_cancels_the_run),
+		cmocka_unit_test(test_manual_run_ending_within_the_wait_is_finished),
+		cmocka_unit_test(test_manual_run_past_the_wait_goes_on_and_finishes),
+		cmocka_unit_test(test_second_manual_run_of_a_directory_is_busy),
+		cmocka_unit_test(test_manual_run_with_the_lock_held_elsewhere_is_busy),
+		cmocka_unit_test(test_stop_cancels_a_manual_run),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
