@@ -31,3 +31,19 @@ int64_t clock_now(void)
 {
 	return (int64_t)time(NULL) + test_offset();
 }
+
+struct timespec clock_deadline_ms(int64_t ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (ms > 0) {
+		t.tv_sec += (time_t)(ms / 1000);
+		t.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+	}
+	return t;
+}

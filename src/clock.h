@@ -7,8 +7,14 @@
 #define OB_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Seconds since the Unix epoch, test offset included. */
 int64_t clock_now(void);
+
+/* CLOCK_MONOTONIC ms from now (now itself for ms <= 0): a deadline for
+ * pthread_cond_timedwait on a condition made with that clock. Never moved
+ * by the test offset. */
+struct timespec clock_deadline_ms(int64_t ms);
 
 #endif

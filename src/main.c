@@ -122,29 +122,23 @@ static int serve(struct app *app, const char *config_path)
 		free(pid_file);
 		return 1;
 	}
-	app->http = http_server_start(&hopt);
-	if (app->http == NULL)
-		goto out;
-	log_info("orgbridged %s listening on %s://%s:%u", PACKAGE_VERSION,
-		 cfg->tls_cert_file ? "https" : "http", cfg->listen_address,
-		 http_server_port(app->http));
+	/* The background threads first: request handlers use them (a manual
+	 * sync goes to the scheduler), so they exist before the first request. */
 	app->mail = mail_sender_start(app);
-	if (app->mail == NULL) {
-		http_server_stop(app->http);
-		app->http = NULL;
+	if (app->mail == NULL)
 		goto out;
-	}
 	struct sync_scheduler_env senv = { .db = app->db, .config_hold = sync_config_hold,
 					   .config_release = sync_config_release, .arg = app,
 					   .metrics = app->metrics };
 	app->sync = sync_scheduler_start(&senv);
-	if (app->sync == NULL) {
-		http_server_stop(app->http);
-		app->http = NULL;
-		mail_sender_stop(app->mail);
-		app->mail = NULL;
-		goto out;
-	}
+	if (app->sync == NULL)
+		goto stop_threads;
+	app->http = http_server_start(&hopt);
+	if (app->http == NULL)
+		goto stop_threads;
+	log_info("orgbridged %s listening on %s://%s:%u", PACKAGE_VERSION,
+		 cfg->tls_cert_file ? "https" : "http", cfg->listen_address,
+		 http_server_port(app->http));
 	daemon_notifyf("READY=1\nSTATUS=serving on port %u", http_server_port(app->http));
 
 	sigemptyset(&signals);
@@ -164,11 +158,12 @@ static int serve(struct app *app, const char *config_path)
 	daemon_notify("STOPPING=1");
 	http_server_stop(app->http);
 	app->http = NULL;
+	rc = 0;
+stop_threads:
 	sync_scheduler_stop(app->sync);
 	app->sync = NULL;
 	mail_sender_stop(app->mail);
 	app->mail = NULL;
-	rc = 0;
 out:
 	if (pid_file != NULL)
 		daemon_pidfile_remove(pid_file);

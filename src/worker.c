@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include "clock.h"
+
 int worker_start(struct worker *w, void *(*fn)(void *), void *arg)
 {
 	pthread_condattr_t attr;
@@ -37,18 +39,9 @@ void worker_stop(struct worker *w)
 
 bool worker_sleep(struct worker *w, int64_t ms)
 {
-	struct timespec until;
+	struct timespec until = clock_deadline_ms(ms);
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (ms > 0) {
-		until.tv_sec += (time_t)(ms / 1000);
-		until.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && ms > 0 &&
 	       pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* A statement prepared on one connection, named "ob<slot>". */
 struct prepared {
 	char *sql;              /* NULL: slot free */
@@ -281,17 +283,6 @@ static int ensure_connected(struct db_conn *c)
 	return -1;
 }
 
-static void deadline_after_ms(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* A free slot, preferring one that is already connected. Called locked. */
 static struct db_conn *take_free_slot(struct db_pool *pool)
 {
@@ -331,7 +322,7 @@ struct db_conn *db_acquire(struct db_pool *pool)
 
 	if (pool == NULL)
 		return NULL;
-	deadline_after_ms(&deadline, pool->acquire_timeout_ms);
+	deadline = clock_deadline_ms(pool->acquire_timeout_ms);
 	pthread_mutex_lock(&pool->mu);
 	while ((c = take_free_slot(pool)) == NULL && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);

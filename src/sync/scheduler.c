@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "worker.h"
 
 /* Longest wait between two looks at the directories' state. */
@@ -262,27 +263,11 @@ static struct manual *manual_start(struct sync_scheduler *s, const char *directo
 	return m;
 }
 
-static struct timespec deadline_after(int64_t ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	if (ms > 0) {
-		t.tv_sec += (time_t)(ms / 1000);
-		t.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-	}
-	return t;
-}
-
 void sync_scheduler_run_now(struct sync_scheduler *s, const char *directory, enum sync_kind kind,
 			    bool force, const char *trigger, int64_t wait_ms,
 			    struct sync_manual_outcome *out)
 {
-	struct timespec deadline = deadline_after(wait_ms);
+	struct timespec deadline = clock_deadline_ms(wait_ms);
 	struct manual *m;
 	bool waited_enough = wait_ms <= 0;
 
