@@ -547,6 +547,10 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 		goto fail;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* First, so that libmicrohttpd's messages about the options after it
+	 * already go to our log (it warns otherwise). */
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)mhd_log,
+					    NULL };
 	if (opt->tls_cert_file != NULL && opt->tls_key_file != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			log_warnx("http: this libmicrohttpd has no TLS support");
@@ -567,8 +571,6 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 					    (intptr_t)opt->max_connections, NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 					    (intptr_t)(void *)on_completed, NULL };
-	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)mhd_log,
-					    NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
