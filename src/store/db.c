@@ -34,9 +34,21 @@ struct db_conn {
 	char constraint[128];
 };
 
+/* A borrower waiting for a connection; lives on its stack. */
+struct pool_waiter {
+	struct pool_waiter *next;
+	pthread_cond_t cv;
+	struct db_conn *given; /* handed over by give_back */
+};
+
 struct db_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;  /* signalled when a slot is released */
+	pthread_condattr_t monotonic; /* for the waiters' condition variables */
+	/* Waiters in arrival order. A returned connection goes straight to the
+	 * first of them, so a busy thread returning and re-borrowing cannot
+	 * overtake them: waits are first come, first served, which is what
+	 * keeps the latency tail short when requests outnumber connections. */
+	struct pool_waiter *first, *last;
 	char *conninfo;
 	char *password;
 	char *application_name;
@@ -62,7 +74,6 @@ static char *dup_or_null(const char *s, bool *failed)
 struct db_pool *db_pool_new(const struct db_pool_options *opt)
 {
 	struct db_pool *pool;
-	pthread_condattr_t ca;
 	bool failed = false;
 
 	if (opt == NULL || opt->conninfo == NULL || opt->size < 1) {
@@ -87,16 +98,11 @@ struct db_pool *db_pool_new(const struct db_pool_options *opt)
 
 	/* Waits are measured on the monotonic clock so a wall-clock jump does
 	 * not shorten or stretch acquire_timeout_ms. */
-	if (pthread_condattr_init(&ca) != 0)
+	if (pthread_condattr_init(&pool->monotonic) != 0)
 		goto fail;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&pool->cv, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		goto fail;
-	}
-	pthread_condattr_destroy(&ca);
-	if (pthread_mutex_init(&pool->mu, NULL) != 0) {
-		pthread_cond_destroy(&pool->cv);
+	if (pthread_condattr_setclock(&pool->monotonic, CLOCK_MONOTONIC) != 0 ||
+	    pthread_mutex_init(&pool->mu, NULL) != 0) {
+		pthread_condattr_destroy(&pool->monotonic);
 		goto fail;
 	}
 	return pool;
@@ -130,7 +136,7 @@ void db_pool_free(struct db_pool *pool)
 			PQfinish(pool->slots[i].pg);
 		forget_prepared(&pool->slots[i]);
 	}
-	pthread_cond_destroy(&pool->cv);
+	pthread_condattr_destroy(&pool->monotonic);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool->slots);
 	if (pool->password != NULL)
@@ -304,28 +310,67 @@ static struct db_conn *take_free_slot(struct db_pool *pool)
 	return unconnected;
 }
 
+/* To the longest waiter if there is one (the slot stays in use), else free. */
 static void give_back(struct db_conn *c)
 {
 	struct db_pool *pool = c->pool;
+	struct pool_waiter *w;
 
 	pthread_mutex_lock(&pool->mu);
-	c->in_use = false;
-	pthread_cond_signal(&pool->cv);
+	if ((w = pool->first) != NULL) {
+		pool->first = w->next;
+		if (pool->first == NULL)
+			pool->last = NULL;
+		w->given = c;
+		pthread_cond_signal(&w->cv);
+	} else {
+		c->in_use = false;
+	}
 	pthread_mutex_unlock(&pool->mu);
+}
+
+/* Queue at the end and wait for a hand-over until deadline. Called locked. */
+static struct db_conn *wait_turn(struct db_pool *pool, const struct timespec *deadline)
+{
+	struct pool_waiter w = { 0 }, **p;
+	int rc = 0;
+
+	if (pthread_cond_init(&w.cv, &pool->monotonic) != 0)
+		return NULL;
+	if (pool->last != NULL)
+		pool->last->next = &w;
+	else
+		pool->first = &w;
+	pool->last = &w;
+	while (w.given == NULL && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w.cv, &pool->mu, deadline);
+	if (w.given == NULL) {
+		/* Timed out, still queued: leave the queue. */
+		for (p = &pool->first; *p != &w; p = &(*p)->next)
+			;
+		*p = w.next;
+		if (pool->last == &w) {
+			pool->last = NULL;
+			for (struct pool_waiter *q = pool->first; q != NULL; q = q->next)
+				pool->last = q;
+		}
+	}
+	pthread_cond_destroy(&w.cv);
+	return w.given;
 }
 
 struct db_conn *db_acquire(struct db_pool *pool)
 {
 	struct db_conn *c;
 	struct timespec deadline;
-	int rc = 0;
 
 	if (pool == NULL)
 		return NULL;
 	deadline = clock_deadline_ms(pool->acquire_timeout_ms);
 	pthread_mutex_lock(&pool->mu);
-	while ((c = take_free_slot(pool)) == NULL && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
+	c = pool->first == NULL ? take_free_slot(pool) : NULL;
+	if (c == NULL)
+		c = wait_turn(pool, &deadline);
 	if (c == NULL)
 		pool->acquire_timeouts++;
 	pthread_mutex_unlock(&pool->mu);

@@ -507,6 +507,68 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* A borrower that returns its connection and at once asks again (a busy
+ * request thread) does not overtake one already waiting: the connection is
+ * handed to the waiter, and waiters are served in arrival order. */
+struct fifo_waiter {
+	struct db_pool *pool;
+	int *served;      /* order of service, by waiter index */
+	int *n_served;
+	pthread_mutex_t *mu;
+	int index;
+	bool got;
+};
+
+static void *fifo_wait(void *arg)
+{
+	struct fifo_waiter *w = arg;
+	struct db_conn *c = db_acquire(w->pool);
+
+	if (c == NULL)
+		return NULL;
+	w->got = true;
+	pthread_mutex_lock(w->mu);
+	w->served[(*w->n_served)++] = w->index;
+	pthread_mutex_unlock(w->mu);
+	db_release(c);
+	return NULL;
+}
+
+static void test_waiting_borrowers_are_served_first_come_first_served(void **state)
+{
+	char conninfo[600];
+	struct db_pool *pool = fresh_pool(1, 10000, conninfo, sizeof(conninfo));
+	struct db_conn *c = db_acquire(pool);
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct fifo_waiter w[4];
+	pthread_t t[4];
+	int served[4], n_served = 0, again_before_waiters = 0;
+
+	(void)state;
+	assert_non_null(c);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct fifo_waiter){ pool, served, &n_served, &mu, i, false };
+		assert_int_equal(pthread_create(&t[i], NULL, fifo_wait, &w[i]), 0);
+		sleep_ms(150); /* so they queue in index order */
+	}
+	/* Return and borrow again at once, as a busy thread would. */
+	db_release(c);
+	c = db_acquire(pool);
+	assert_non_null(c);
+	pthread_mutex_lock(&mu);
+	again_before_waiters = 4 - n_served;
+	pthread_mutex_unlock(&mu);
+	db_release(c);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(w[i].got);
+		assert_int_equal(served[i], i);
+	}
+	/* The re-borrow queued behind all four. */
+	assert_int_equal(again_before_waiters, 0);
+	db_pool_free(pool);
+}
+
 static void test_eight_threads_share_a_pool_of_three(void **state)
 {
 	char conninfo[600];
@@ -560,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_statements_are_prepared_once_and_bounded),
 		cmocka_unit_test(test_reconnects_after_server_restart_without_new_pool),
 		cmocka_unit_test(test_connection_killed_mid_use_is_reported_lost_then_reset),
+		cmocka_unit_test(test_waiting_borrowers_are_served_first_come_first_served),
 		cmocka_unit_test(test_eight_threads_share_a_pool_of_three),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
