@@ -289,6 +289,35 @@ fail:
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ scan */
+
+struct plan_scan {
+	bool uids;
+	struct strmap *known; /* normalised DN (or user name) -> scanned member */
+	struct strings keys;  /* known's keys */
+	size_t managed;
+	size_t *affected;
+	size_t n_affected;
+};
+
+/* Whether group value `value` names a member the scan knows. */
+static bool plan_scan_knows(const struct plan_scan *s, const char *value)
+{
+	char buf[512];
+	char *key;
+	bool found;
+
+	if (s->uids)
+		return strmap_get(s->known, value, NULL);
+	key = norm_tmp(value, buf, sizeof(buf));
+	if (key == NULL)
+		return false; /* then reported unresolved: never a silent change */
+	found = strmap_get(s->known, key, NULL);
+	if (key != buf)
+		free(key);
+	return found;
+}
+
 /* ------------------------------------------------------------ planning */
 
 /* Where a user in scope came from: hit = 1 + highest mapped role (ROLE_NONE
@@ -340,8 +369,10 @@ struct planner {
 	size_t n_teams;
 	uint64_t *team_scratch;    /* a team bit set (users.words words) */
 
+	bool scanning;      /* plan_scan_new: only the scope is needed */
 	struct scope users; /* over snapshot users */
 	struct vec ref_values; /* const char * */
+	struct vec ref_keys;   /* const char *: the normalised keys (owned by keys) */
 	struct strmap *ref_by_value;
 	struct vec ref_hit;  /* unsigned char */
 	struct vec ref_bits; /* uint64_t, words per ref */
@@ -436,17 +467,19 @@ static int ref_mark(struct planner *pl, const char *value, const char *key, enum
 	char *kept;
 
 	if (!strmap_get(pl->ref_by_value, key, &r)) {
-		const char **v;
+		const char **v, **k;
 		unsigned char *h;
 		kept = strings_keep(&pl->keys, strdup(key));
 		if (kept == NULL)
 			return -1;
 		r = pl->ref_values.n;
 		v = vec_push(&pl->ref_values, sizeof(*v));
+		k = vec_push(&pl->ref_keys, sizeof(*k));
 		h = vec_push(&pl->ref_hit, 1);
-		if (v == NULL || h == NULL || strmap_add(pl->ref_by_value, kept, r) < 0)
+		if (v == NULL || k == NULL || h == NULL || strmap_add(pl->ref_by_value, kept, r) < 0)
 			return -1;
 		*v = value;
+		*k = kept;
 		for (size_t w = 0; w < words; w++)
 			if (vec_push(&pl->ref_bits, sizeof(uint64_t)) == NULL)
 				return -1;
@@ -547,6 +580,19 @@ static int index_members(struct planner *pl)
 		char *key;
 		if (ours(pl, m)) {
 			pl->p->counts.managed_before++;
+			if (pl->scanning) {
+				/* A scan matches no entry by stable id, email or name. */
+				if (pl->snap->members_are_uids) {
+					if (!empty(m->username) &&
+					    strmap_add(pl->by_uid, m->username, i) < 0)
+						return -1;
+				} else if (!empty(m->ldap_dn)) {
+					key = strings_keep(&pl->keys, plan_dn_normalize(m->ldap_dn));
+					if (key == NULL || strmap_add(pl->by_dn, key, i) < 0)
+						return -1;
+				}
+				continue;
+			}
 			if (!empty(m->external_id) && strmap_add(pl->by_ext, m->external_id, i) < 0)
 				return -1;
 			if (!pl->snap->full && !empty(m->ldap_dn)) {
@@ -558,6 +604,8 @@ static int index_members(struct planner *pl)
 			    strmap_add(pl->by_uid, m->username, i) < 0)
 				return -1;
 		}
+		if (pl->scanning)
+			continue;
 		if (!empty(m->email)) {
 			key = strings_keep(&pl->keys, lower_dup(m->email));
 			if (key == NULL || strmap_add(pl->by_email, key, i) < 0)
@@ -569,7 +617,9 @@ static int index_members(struct planner *pl)
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < in->n_reserved; i++) {
+	if (in->scan != NULL)
+		pl->p->counts.managed_before = plan_scan_managed(in->scan);
+	for (size_t i = 0; i < in->n_reserved && !pl->scanning; i++) {
 		char *key = strings_keep(&pl->keys, lower_dup(in->reserved_usernames[i]));
 		if (key == NULL || strmap_add(pl->taken, key, NO_INDEX) < 0)
 			return -1;
@@ -869,6 +919,12 @@ static int plan_refs(struct planner *pl)
 			if (key != buf)
 				free(key);
 		}
+		if (!found && pl->in->scan != NULL && plan_scan_knows(pl->in->scan, values[r])) {
+			/* Known to the org and unaffected (plan_scan_new): in scope,
+			 * nothing to change. */
+			pl->p->counts.in_scope++;
+			continue;
+		}
 		if (!found) {
 			if (skip(pl, PLAN_SKIP_UNRESOLVED_MEMBER, values[r], NULL, NULL) != 0)
 				return -1;
@@ -945,7 +1001,7 @@ static int check_guardrails(struct planner *pl)
 {
 	const struct plan_org_input *in = pl->in;
 	struct plan_org *p = pl->p;
-	size_t before = 0, after = 0, n = in->n_members;
+	size_t before = 0, after = 0, loaded_before, n = in->n_members;
 	enum role *role = malloc((n ? n : 1) * sizeof(*role));
 	bool *active = malloc((n ? n : 1) * sizeof(*active));
 
@@ -977,6 +1033,13 @@ static int check_guardrails(struct planner *pl)
 	for (size_t i = 0; i < n; i++)
 		if (active[i] && role_is_admin_like(role[i]))
 			after++;
+	/* A scanned plan holds only some members: the others keep their
+	 * roles and statuses, so the org's count moves by the loaded ones'. */
+	loaded_before = before;
+	if (in->scan != NULL) {
+		before = in->admins_total > loaded_before ? in->admins_total : loaded_before;
+		after += before - loaded_before;
+	}
 	if (after == 0 && after < before)
 		p->refusal = PLAN_REFUSED_LAST_ADMIN;
 	free(role);
@@ -1033,6 +1096,7 @@ static void planner_free(struct planner *pl)
 	free(pl->teams);
 	free(pl->team_scratch);
 	free(pl->ref_values.items);
+	free(pl->ref_keys.items);
 	strmap_free(pl->ref_by_value);
 	free(pl->ref_hit.items);
 	free(pl->ref_bits.items);
@@ -1135,4 +1199,152 @@ void plan_org_free(struct plan_org *p)
 bool plan_org_empty(const struct plan_org *p)
 {
 	return p->n_changes == 0;
+}
+
+/* ------------------------------------------------------------------ scan */
+
+void plan_scan_free(struct plan_scan *s)
+{
+	if (s == NULL)
+		return;
+	strmap_free(s->known);
+	strings_free(&s->keys);
+	free(s->affected);
+	free(s);
+}
+
+size_t plan_scan_affected(const struct plan_scan *s, const size_t **items)
+{
+	*items = s->affected;
+	return s->n_affected;
+}
+
+size_t plan_scan_managed(const struct plan_scan *s)
+{
+	return s->managed;
+}
+
+/* Whether member m's teams among the directory's differ from bits (the
+ * team bits of its scope; NULL: none wanted). */
+static bool teams_differ(struct planner *pl, const struct plan_member *m, const uint64_t *bits)
+{
+	uint64_t *have = pl->team_scratch;
+	size_t words = pl->users.words;
+
+	memset(have, 0, (words + 1) * sizeof(*have));
+	for (size_t j = 0; j < m->n_team_ids; j++) {
+		size_t t = team_index(pl, m->team_ids[j]);
+		if (t != NO_INDEX)
+			have[t / 64] |= (uint64_t)1 << (t % 64);
+	}
+	for (size_t w = 0; w < words; w++)
+		if (have[w] != (bits ? bits[w] : 0))
+			return true;
+	return false;
+}
+
+/* Whether plan_in_scope() (no entry) or plan_leavers() would change or
+ * report member mi; ref: its group value's index, NO_INDEX when no mapped
+ * group holds it. */
+static bool scan_changes(struct planner *pl, size_t mi, size_t ref)
+{
+	const struct plan_member *m = &pl->in->members[mi];
+	const uint64_t *bits;
+
+	if (m->role == ROLE_OWNER)
+		return true; /* its role is never mapped: always reported */
+	if (ref != NO_INDEX) {
+		unsigned char hit = ((unsigned char *)pl->ref_hit.items)[ref];
+		bits = pl->users.words ? (uint64_t *)pl->ref_bits.items + ref * pl->users.words : NULL;
+		return m->status != MEMBER_ACTIVE || m->role != role_of_hit(hit) ||
+		       teams_differ(pl, m, bits);
+	}
+	switch (pl->opt->on_leave) {
+	case DIR_LEAVE_REMOVE:
+		return true;
+	case DIR_LEAVE_SUSPEND:
+		if (m->status == MEMBER_ACTIVE)
+			return true;
+		break;
+	case DIR_LEAVE_DOWNGRADE:
+		if (m->role != ROLE_VIEWER)
+			return true;
+		break;
+	}
+	return teams_differ(pl, m, NULL);
+}
+
+struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_org_input *in,
+				const struct plan_options *opt)
+{
+	struct planner pl = { .idx = idx, .snap = idx->snap, .in = in, .opt = opt, .scanning = true };
+	const struct dir_snapshot *snap = idx->snap;
+	struct plan_scan *s = calloc(1, sizeof(*s));
+	size_t *ref_of = NULL, n = in->n_members;
+	bool *hit = NULL;
+	char buf[512];
+
+	if (s == NULL || planner_start(&pl) != 0)
+		goto fail;
+	s->uids = snap->members_are_uids;
+	s->managed = pl.p->counts.managed_before;
+	ref_of = malloc((n ? n : 1) * sizeof(*ref_of));
+	hit = calloc(n ? n : 1, sizeof(*hit));
+	s->affected = malloc((n ? n : 1) * sizeof(*s->affected));
+	if (ref_of == NULL || hit == NULL || s->affected == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		ref_of[i] = NO_INDEX;
+	struct strmap *known = s->uids ? pl.by_uid : pl.by_dn;
+	/* Members an entry of the snapshot names (by DN or user name): the plan
+	 * decides about them with the entry. */
+	for (size_t u = 0; u < snap->n_users; u++) {
+		const struct dir_user *e = &snap->users[u];
+		size_t mi;
+		bool found;
+		if (s->uids) {
+			found = !empty(e->username) && strmap_get(known, e->username, &mi);
+		} else {
+			char *key;
+			if (e->dn == NULL)
+				continue;
+			if ((key = norm_tmp(e->dn, buf, sizeof(buf))) == NULL)
+				goto fail;
+			found = strmap_get(known, key, &mi);
+			if (key != buf)
+				free(key);
+		}
+		if (found)
+			hit[mi] = true;
+	}
+	/* Group values no entry resolves: the members the database knows. */
+	const char **keys = pl.ref_keys.items;
+	for (size_t r = 0; r < pl.ref_keys.n; r++) {
+		size_t mi;
+		if (strmap_get(known, keys[r], &mi) && ref_of[mi] == NO_INDEX)
+			ref_of[mi] = r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ours(&pl, &in->members[i]) && (hit[i] || scan_changes(&pl, i, ref_of[i])))
+			s->affected[s->n_affected++] = i;
+	/* The known members outlive the planner. */
+	s->known = known;
+	s->keys = pl.keys;
+	if (s->uids)
+		pl.by_uid = NULL;
+	else
+		pl.by_dn = NULL;
+	pl.keys = (struct strings){ 0 };
+	free(ref_of);
+	free(hit);
+	planner_free(&pl);
+	plan_org_free(pl.p);
+	return s;
+fail:
+	free(ref_of);
+	free(hit);
+	planner_free(&pl);
+	plan_org_free(pl.p);
+	plan_scan_free(s);
+	return NULL;
 }
