@@ -63,3 +63,4 @@ include $(srcdir)/tests/integration/openapi.local.mk
 include $(srcdir)/tests/integration/ldap_ranges.local.mk
 include $(srcdir)/tests/unit/in_chain.local.mk
 include $(srcdir)/tests/integration/sync_ad.local.mk
+include $(srcdir)/tests/integration/sync_incremental.local.mk
