@@ -148,11 +148,14 @@ static int load_member_teams(struct core_ctx *ctx, const char *directory,
 	static const char sql[] =
 		"SELECT tm.member_id, tm.team_id FROM team_members tm"
 		" WHERE tm.org_id = $1 AND tm.team_id IN (" DIR_TEAMS ")";
-	/* Some members only (incremental runs): by the member index. */
+	/* Some members only (incremental runs): an index look-up per member
+	 * (LATERAL ... OFFSET 0 keeps it one even with the statistics of a
+	 * table just filled, where a scan of the org's rows was chosen). */
 	static const char sql_some[] =
-		"SELECT tm.member_id, tm.team_id FROM team_members tm"
-		" WHERE tm.org_id = $1 AND tm.team_id IN (" DIR_TEAMS ")"
-		" AND tm.member_id IN (SELECT x::uuid FROM json_array_elements_text($3::json) x)";
+		"SELECT tm.member_id, tm.team_id FROM json_array_elements_text($3::json) x,"
+		" LATERAL (SELECT tm.member_id, tm.team_id FROM team_members tm"
+		"  WHERE tm.org_id = $1 AND tm.member_id = x::uuid"
+		"  AND tm.team_id IN (" DIR_TEAMS ") OFFSET 0) tm";
 	const char *params[] = { st->in.org_id, directory, ids_json };
 	size_t n = st->in.n_members, *first = NULL, *row_member = NULL;
 	struct strmap *by_id = NULL;
@@ -326,21 +329,28 @@ int sync_load_org_members(struct core_ctx *ctx, const char *directory, const cha
 			  const char *const *ids, size_t n_ids, const struct dir_snapshot *snap,
 			  struct sync_org_state *st, struct core_error *err)
 {
-	/* Each arm is an index look-up (member id; external id; the accounts'
-	 * and members' lower() keys); both sides are lower()ed by PostgreSQL,
-	 * which folds at least what the planner's ASCII folding does. */
+	/* One index look-up per value (member id; external id; the accounts'
+	 * and members' lower() keys). LATERAL ... OFFSET 0 keeps them look-ups
+	 * even with the statistics of tables just filled (a first sync), where
+	 * PostgreSQL chose to scan every member of the org per arm. Both sides
+	 * are lower()ed by PostgreSQL, which folds at least what the planner's
+	 * ASCII folding does, so no member the planner could match is missed. */
 	static const char sql[] =
 		"WITH want AS (SELECT x::uuid AS id FROM json_array_elements_text($2::json) x"
-		" UNION SELECT m.id FROM members m WHERE m.org_id = $1 AND m.source_kind = 'ldap'"
-		"  AND m.directory_name = $3"
-		"  AND m.external_id IN (SELECT json_array_elements_text($4::json))"
-		" UNION SELECT m.id FROM accounts a JOIN members m ON m.account_id = a.id"
-		"  WHERE m.org_id = $1"
-		"  AND lower(a.email) IN (SELECT lower(x) FROM json_array_elements_text($5::json) x)"
-		" UNION SELECT m.id FROM members m WHERE m.org_id = $1"
-		"  AND lower(m.username) IN (SELECT lower(x) FROM json_array_elements_text($6::json) x))"
-		" " MEMBER_COLUMNS " FROM want w JOIN members m ON m.id = w.id" MEMBER_JOINS
-		" WHERE m.org_id = $1 AND m.status <> 'removed'";
+		" UNION SELECT f.id FROM json_array_elements_text($4::json) x,"
+		"  LATERAL (SELECT m.id FROM members m WHERE m.org_id = $1 AND m.external_id = x"
+		"  AND m.source_kind = 'ldap' AND m.directory_name = $3 AND m.status <> 'removed'"
+		"  OFFSET 0) f"
+		" UNION SELECT f.id FROM json_array_elements_text($5::json) x,"
+		"  LATERAL (SELECT m.id FROM accounts a JOIN members m ON m.account_id = a.id"
+		"  AND m.org_id = $1 AND m.status <> 'removed' WHERE lower(a.email) = lower(x)"
+		"  OFFSET 0) f"
+		" UNION SELECT f.id FROM json_array_elements_text($6::json) x,"
+		"  LATERAL (SELECT m.id FROM members m WHERE m.org_id = $1"
+		"  AND lower(m.username) = lower(x) AND m.status <> 'removed' OFFSET 0) f)"
+		" " MEMBER_COLUMNS " FROM want w JOIN LATERAL (SELECT * FROM members m0"
+		"  WHERE m0.id = w.id AND m0.org_id = $1 OFFSET 0) m ON true" MEMBER_JOINS
+		" WHERE m.status <> 'removed'";
 	json_t *jids = json_array(), *jext = json_array(), *jemail = json_array(),
 	       *jname = json_array();
 	char *tids = NULL, *text = NULL, *temail = NULL, *tname = NULL;
