@@ -329,10 +329,15 @@ int sync_load_org_members(struct core_ctx *ctx, const char *directory, const cha
 			  const char *const *ids, size_t n_ids, const struct dir_snapshot *snap,
 			  struct sync_org_state *st, struct core_error *err)
 {
-	/* One index look-up per value (member id; external id; the accounts'
-	 * and members' lower() keys). LATERAL ... OFFSET 0 keeps them look-ups
-	 * even with the statistics of tables just filled (a first sync), where
-	 * PostgreSQL chose to scan every member of the org per arm. Both sides
+	/* One index look-up per value (member id; external id, with the
+	 * unique index's coalesce() column so that all its columns are bound,
+	 * else each probe walks the directory's 100,000 entries; the accounts'
+	 * and members' lower() keys; each finds at most one live member, by a
+	 * unique index). LATERAL ... LIMIT 1 keeps them look-ups even with the
+	 * statistics of tables just filled (a first sync), where PostgreSQL
+	 * chose to scan every member of the org per arm, and keeps the
+	 * estimates small: at 50,000 estimated rows PostgreSQL JIT-compiled the
+	 * statement, 0.37 s for 270 rows. Both sides
 	 * are lower()ed by PostgreSQL, which folds at least what the planner's
 	 * ASCII folding does, so no member the planner could match is missed. */
 	static const char sql[] =
@@ -340,16 +345,17 @@ int sync_load_org_members(struct core_ctx *ctx, const char *directory, const cha
 		" UNION SELECT f.id FROM json_array_elements_text($4::json) x,"
 		"  LATERAL (SELECT m.id FROM members m WHERE m.org_id = $1 AND m.external_id = x"
 		"  AND m.source_kind = 'ldap' AND m.directory_name = $3 AND m.status <> 'removed'"
-		"  OFFSET 0) f"
+		"  AND coalesce(m.scim_connection_id::text, m.directory_name, '') = $3"
+		"  LIMIT 1) f"
 		" UNION SELECT f.id FROM json_array_elements_text($5::json) x,"
 		"  LATERAL (SELECT m.id FROM accounts a JOIN members m ON m.account_id = a.id"
 		"  AND m.org_id = $1 AND m.status <> 'removed' WHERE lower(a.email) = lower(x)"
-		"  OFFSET 0) f"
+		"  LIMIT 1) f"
 		" UNION SELECT f.id FROM json_array_elements_text($6::json) x,"
 		"  LATERAL (SELECT m.id FROM members m WHERE m.org_id = $1"
-		"  AND lower(m.username) = lower(x) AND m.status <> 'removed' OFFSET 0) f)"
+		"  AND lower(m.username) = lower(x) AND m.status <> 'removed' LIMIT 1) f)"
 		" " MEMBER_COLUMNS " FROM want w JOIN LATERAL (SELECT * FROM members m0"
-		"  WHERE m0.id = w.id AND m0.org_id = $1 OFFSET 0) m ON true" MEMBER_JOINS
+		"  WHERE m0.id = w.id AND m0.org_id = $1 LIMIT 1) m ON true" MEMBER_JOINS
 		" WHERE m.status <> 'removed'";
 	json_t *jids = json_array(), *jext = json_array(), *jemail = json_array(),
 	       *jname = json_array();

@@ -298,6 +298,7 @@ struct plan_scan {
 	size_t managed;
 	size_t *affected;
 	size_t n_affected;
+	struct vec unknown; /* const char *: group values nobody knows */
 };
 
 /* Whether group value `value` names a member the scan knows. */
@@ -1210,6 +1211,7 @@ void plan_scan_free(struct plan_scan *s)
 	strmap_free(s->known);
 	strings_free(&s->keys);
 	free(s->affected);
+	free(s->unknown.items);
 	free(s);
 }
 
@@ -1217,6 +1219,12 @@ size_t plan_scan_affected(const struct plan_scan *s, const size_t **items)
 {
 	*items = s->affected;
 	return s->n_affected;
+}
+
+size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values)
+{
+	*values = s->unknown.items;
+	return s->unknown.n;
 }
 
 size_t plan_scan_managed(const struct plan_scan *s)
@@ -1321,8 +1329,14 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 	const char **keys = pl.ref_keys.items;
 	for (size_t r = 0; r < pl.ref_keys.n; r++) {
 		size_t mi;
-		if (strmap_get(known, keys[r], &mi) && ref_of[mi] == NO_INDEX)
+		if (!strmap_get(known, keys[r], &mi)) {
+			const char **v = vec_push(&s->unknown, sizeof(*v));
+			if (v == NULL)
+				goto fail;
+			*v = ((const char **)pl.ref_values.items)[r];
+		} else if (ref_of[mi] == NO_INDEX) {
 			ref_of[mi] = r;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (ours(&pl, &in->members[i]) && (hit[i] || scan_changes(&pl, i, ref_of[i])))

@@ -261,6 +261,10 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 void plan_scan_free(struct plan_scan *s);
 /* Indexes into the scanned in->members of the affected members. */
 size_t plan_scan_affected(const struct plan_scan *s, const size_t **items);
+/* The values of the mapped groups (nested as opt says) that neither an
+ * entry of the snapshot nor a scanned member resolves, each once: what an
+ * incremental run fetches. Borrowed from the snapshot's groups. */
+size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values);
 /* The live members this directory manages (the threshold's base). */
 size_t plan_scan_managed(const struct plan_scan *s);
 

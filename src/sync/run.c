@@ -349,32 +349,34 @@ static void record_finish(struct run *r)
 
 /* --------------------------------------------------------------- reading */
 
-/* What sync_load_known_members() reads, from the first org's loaded rows:
- * the live members this directory manages, by normalised DN or user name. */
-static int known_from_state(const struct run *r, bool uids, char ***out, size_t *n)
+/* unknown_in_org() for the first org of an incremental run, whose light
+ * rows are loaded: its scan (kept for its plan) lists the values nobody
+ * knows, so the groups are resolved and the members indexed once. */
+static int unknown_in_first(struct run *r, struct strmap *seen, struct vec_str *wanted)
 {
-	const struct sync_org_state *st = &r->st0;
-	char **items = calloc(st->in.n_members ? st->in.n_members : 1, sizeof(char *));
-	size_t k = 0;
+	const char *const *values;
+	size_t n;
 
-	*out = items;
-	*n = 0;
-	if (items == NULL)
-		return -1;
-	for (size_t i = 0; i < st->in.n_members; i++) {
-		const struct plan_member *m = &st->in.members[i];
-		if (m->kind != MANAGED_LDAP || m->idp_name == NULL ||
-		    strcmp(m->idp_name, r->dir->name) != 0 || m->ldap_dn == NULL)
-			continue;
-		items[k] = uids ? strdup(m->username) : plan_dn_normalize(m->ldap_dn);
-		if (items[k] == NULL) {
-			*n = k;
-			return -1;
-		}
-		k++;
+	if (r->scan0 == NULL && (r->scan0 = plan_scan_new(r->idx, &r->st0.in, &r->popt)) == NULL)
+		goto oom;
+	n = plan_scan_unknown(r->scan0, &values);
+	for (size_t i = 0; i < n; i++) {
+		char *key = r->snap.members_are_uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
+		int added;
+		if (key == NULL)
+			goto oom;
+		added = strmap_add(seen, key, 0);
+		if (added > 0 && vec_str_push(wanted, values[i], key) != 0)
+			added = -1;
+		if (added <= 0)
+			free(key); /* kept by `wanted` only when added */
+		if (added < 0)
+			goto oom;
 	}
-	*n = k;
 	return 0;
+oom:
+	run_fail(r, "out of memory");
+	return -1;
 }
 
 /* The unresolved member values of org o's mapped groups that the org's
@@ -390,6 +392,8 @@ static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap 
 	bool uids = r->snap.members_are_uids;
 	int rc = -1;
 
+	if (o == &r->orgs[0] && r->st0_loaded && !r->full)
+		return unknown_in_first(r, seen, wanted);
 	if (plan_unresolved(r->idx, r->maps.items + o->first, o->n_maps, &r->popt, &values,
 			    &n_values) != 0) {
 		run_fail(r, "out of memory");
@@ -399,11 +403,8 @@ static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap 
 		free(values);
 		return 0;
 	}
-	if (o == &r->orgs[0] && r->st0_loaded) {
-		if (known_from_state(r, uids, &known, &n_known) != 0)
-			goto oom;
-	} else if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known,
-					   &n_known, &cerr) != 0) {
+	if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known, &n_known,
+				    &cerr) != 0) {
 		run_fail(r, "database: %s", cerr.message);
 		goto done;
 	}
@@ -667,7 +668,8 @@ static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 	size_t n;
 	int rc;
 
-	*scan = plan_scan_new(r->idx, &light->in, &r->popt);
+	if (*scan == NULL) /* the first org's may be made already (unknown_in_first) */
+		*scan = plan_scan_new(r->idx, &light->in, &r->popt);
 	if (*scan == NULL) {
 		core_fail(err, 500, "internal", "out of memory");
 		return NULL;
@@ -712,7 +714,8 @@ static int preview(struct run *r)
 			return -1;
 		}
 		p = r->full ? plan_org_new(r->idx, &in->in, &r->popt)
-			    : plan_incremental(r, o, in, &detail, &scan, &cerr);
+			    : plan_incremental(r, o, in, &detail, in == &r->st0 ? &r->scan0 : &scan,
+					       &cerr);
 		if (p == NULL) {
 			sync_org_state_clear(&detail);
 			plan_scan_free(scan);
@@ -766,10 +769,8 @@ static int preview(struct run *r)
 		}
 		if (in == &r->st0 && r->st0_locked && !o->done) {
 			r->plan0 = p; /* applied as it is: planned against the locked rows */
-			r->st0d = detail;
-			r->scan0 = scan;
+			r->st0d = detail; /* r->scan0 is its scan */
 			detail = (struct sync_org_state){ 0 };
-			scan = NULL;
 		} else {
 			plan_org_free(p);
 		}

@@ -306,6 +306,32 @@ static void test_threshold_refuses_an_incremental_run(void **state)
 	sync_env_free(&e);
 }
 
+/* A mapping made between runs changes no entry: the scan still finds the
+ * members whose roles it changes. */
+static void test_new_mapping_applies_incrementally(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "newmap");
+	tdir_user(e.tdir, "ann");
+	tdir_user(e.tdir, "bob");
+	tdir_group(e.tdir, "staff", "ann", "bob", NULL);
+	tdir_group(e.tdir, "leads", "bob", NULL);
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+
+	sync_map(&e, e.org_id, "leads", "ADMIN", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.role_changes"), 1);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "USER/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_dn_rename_is_an_update),
 		cmocka_unit_test(test_batched_updates_are_audited_each),
 		cmocka_unit_test(test_threshold_refuses_an_incremental_run),
+		cmocka_unit_test(test_new_mapping_applies_incrementally),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

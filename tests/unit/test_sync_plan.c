@@ -1616,6 +1616,10 @@ static void assert_scanned_matches(struct fx *f, size_t *n_affected)
 	assert_memory_equal(&f->p->counts, &q->counts, sizeof(q->counts));
 	assert_int_equal(f->p->refusal, q->refusal);
 	assert_int_equal(f->p->threshold_exceeded, q->threshold_exceeded);
+	/* What the run fetches: the values the whole-org plan cannot resolve. */
+	const char *const *unknown;
+	assert_int_equal(plan_scan_unknown(scan, &unknown),
+			 f->p->counts.skipped_by_reason[PLAN_SKIP_UNRESOLVED_MEMBER]);
 	free(a);
 	free(b);
 	plan_org_free(q);
