@@ -296,28 +296,11 @@ struct plan_scan {
 	struct strmap *known; /* normalised DN (or user name) -> scanned member */
 	struct strings keys;  /* known's keys */
 	size_t managed;
+	size_t n_members;     /* scanned: known's values index them */
 	size_t *affected;
 	size_t n_affected;
 	struct vec unknown; /* const char *: group values nobody knows */
 };
-
-/* Whether group value `value` names a member the scan knows. */
-static bool plan_scan_knows(const struct plan_scan *s, const char *value)
-{
-	char buf[512];
-	char *key;
-	bool found;
-
-	if (s->uids)
-		return strmap_get(s->known, value, NULL);
-	key = norm_tmp(value, buf, sizeof(buf));
-	if (key == NULL)
-		return false; /* then reported unresolved: never a silent change */
-	found = strmap_get(s->known, key, NULL);
-	if (key != buf)
-		free(key);
-	return found;
-}
 
 /* ------------------------------------------------------------ planning */
 
@@ -372,8 +355,14 @@ struct planner {
 
 	bool scanning;      /* plan_scan_new: only the scope is needed */
 	struct scope users; /* over snapshot users */
+	/* Group values naming a member the database knows, without an entry:
+	 * a scan marks the scanned member's scope (mscope); a scanned plan
+	 * only counts the unloaded ones (known_seen, n_known_seen). Neither
+	 * keeps a ref per value: 100,000 values cost a copy and a hash each. */
+	struct scope mscope;
+	bool *known_seen;
+	size_t n_known_seen;
 	struct vec ref_values; /* const char * */
-	struct vec ref_keys;   /* const char *: the normalised keys (owned by keys) */
 	struct strmap *ref_by_value;
 	struct vec ref_hit;  /* unsigned char */
 	struct vec ref_bits; /* uint64_t, words per ref */
@@ -468,19 +457,17 @@ static int ref_mark(struct planner *pl, const char *value, const char *key, enum
 	char *kept;
 
 	if (!strmap_get(pl->ref_by_value, key, &r)) {
-		const char **v, **k;
+		const char **v;
 		unsigned char *h;
 		kept = strings_keep(&pl->keys, strdup(key));
 		if (kept == NULL)
 			return -1;
 		r = pl->ref_values.n;
 		v = vec_push(&pl->ref_values, sizeof(*v));
-		k = vec_push(&pl->ref_keys, sizeof(*k));
 		h = vec_push(&pl->ref_hit, 1);
-		if (v == NULL || k == NULL || h == NULL || strmap_add(pl->ref_by_value, kept, r) < 0)
+		if (v == NULL || h == NULL || strmap_add(pl->ref_by_value, kept, r) < 0)
 			return -1;
 		*v = value;
-		*k = kept;
 		for (size_t w = 0; w < words; w++)
 			if (vec_push(&pl->ref_bits, sizeof(uint64_t)) == NULL)
 				return -1;
@@ -488,6 +475,30 @@ static int ref_mark(struct planner *pl, const char *value, const char *key, enum
 	struct scope s = { pl->ref_hit.items, pl->ref_bits.items, words };
 	scope_mark(&s, r, role, team);
 	return 0;
+}
+
+/* A group value that is neither an entry of the snapshot nor a group. */
+static int mark_other(struct planner *pl, const char *value, const char *key, enum role role,
+		      size_t team)
+{
+	struct strmap *mine = pl->snap->members_are_uids ? pl->by_uid : pl->by_dn;
+	size_t mi;
+
+	if (pl->scanning) {
+		if (strmap_get(mine, key, &mi)) {
+			scope_mark(&pl->mscope, mi, role, team);
+			return 0;
+		}
+	} else if (pl->in->scan != NULL && !strmap_get(mine, key, NULL) &&
+		   strmap_get(pl->in->scan->known, key, &mi)) {
+		/* Known, not loaded: unaffected (plan_scan_new), in scope. */
+		if (!pl->known_seen[mi]) {
+			pl->known_seen[mi] = true;
+			pl->n_known_seen++;
+		}
+		return 0;
+	}
+	return ref_mark(pl, value, key, role, team);
 }
 
 /* Expand one mapping's group breadth first (each group once, at its least
@@ -529,7 +540,7 @@ static int resolve_mapping(struct planner *pl, size_t k)
 				if (strmap_get(pl->idx->user_by_uid, v, &u))
 					scope_mark(&pl->users, u, role, team);
 				else
-					rc = ref_mark(pl, v, v, role, team);
+					rc = mark_other(pl, v, v, role, team);
 				continue;
 			}
 			key = norm_tmp(v, buf, sizeof(buf));
@@ -550,7 +561,7 @@ static int resolve_mapping(struct planner *pl, size_t k)
 					pl->depth[tail++] = depth + 1;
 				}
 			} else {
-				rc = ref_mark(pl, v, key, role, team);
+				rc = mark_other(pl, v, key, role, team);
 			}
 			if (key != buf)
 				free(key);
@@ -907,6 +918,7 @@ static int plan_refs(struct planner *pl)
 
 	if (pl->snap->full)
 		return 0;
+	pl->p->counts.in_scope += pl->n_known_seen;
 	for (size_t r = 0; r < pl->ref_values.n; r++) {
 		size_t mi;
 		bool found;
@@ -919,12 +931,6 @@ static int plan_refs(struct planner *pl)
 			found = strmap_get(pl->by_dn, key, &mi);
 			if (key != buf)
 				free(key);
-		}
-		if (!found && pl->in->scan != NULL && plan_scan_knows(pl->in->scan, values[r])) {
-			/* Known to the org and unaffected (plan_scan_new): in scope,
-			 * nothing to change. */
-			pl->p->counts.in_scope++;
-			continue;
 		}
 		if (!found) {
 			if (skip(pl, PLAN_SKIP_UNRESOLVED_MEMBER, values[r], NULL, NULL) != 0)
@@ -1093,11 +1099,12 @@ static int collect(struct planner *pl)
 static void planner_free(struct planner *pl)
 {
 	scope_free(&pl->users);
+	scope_free(&pl->mscope);
+	free(pl->known_seen);
 	strmap_free(pl->team_by_id);
 	free(pl->teams);
 	free(pl->team_scratch);
 	free(pl->ref_values.items);
-	free(pl->ref_keys.items);
 	strmap_free(pl->ref_by_value);
 	free(pl->ref_hit.items);
 	free(pl->ref_bits.items);
@@ -1141,6 +1148,11 @@ static int planner_start(struct planner *pl)
 	    scope_init(&pl->users, snap->n_users, (pl->n_teams + 63) / 64) != 0 ||
 	    (pl->team_scratch = calloc(pl->users.words + 1, sizeof(uint64_t))) == NULL ||
 	    index_members(pl) != 0)
+		return -1;
+	if (pl->scanning && scope_init(&pl->mscope, pl->in->n_members, pl->users.words) != 0)
+		return -1;
+	if (pl->in->scan != NULL &&
+	    (pl->known_seen = calloc(pl->in->scan->n_members + 1, sizeof(bool))) == NULL)
 		return -1;
 	for (size_t i = 0; i < snap->n_users; i++)
 		pl->user_member[i] = NO_INDEX;
@@ -1252,18 +1264,16 @@ static bool teams_differ(struct planner *pl, const struct plan_member *m, const 
 }
 
 /* Whether plan_in_scope() (no entry) or plan_leavers() would change or
- * report member mi; ref: its group value's index, NO_INDEX when no mapped
- * group holds it. */
-static bool scan_changes(struct planner *pl, size_t mi, size_t ref)
+ * report member mi, in scope as pl->mscope says. */
+static bool scan_changes(struct planner *pl, size_t mi)
 {
 	const struct plan_member *m = &pl->in->members[mi];
-	const uint64_t *bits;
+	unsigned char hit = pl->mscope.hit[mi];
 
 	if (m->role == ROLE_OWNER)
 		return true; /* its role is never mapped: always reported */
-	if (ref != NO_INDEX) {
-		unsigned char hit = ((unsigned char *)pl->ref_hit.items)[ref];
-		bits = pl->users.words ? (uint64_t *)pl->ref_bits.items + ref * pl->users.words : NULL;
+	if (hit) {
+		const uint64_t *bits = pl->mscope.words ? &pl->mscope.bits[mi * pl->mscope.words] : NULL;
 		return m->status != MEMBER_ACTIVE || m->role != role_of_hit(hit) ||
 		       teams_differ(pl, m, bits);
 	}
@@ -1288,7 +1298,7 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 	struct planner pl = { .idx = idx, .snap = idx->snap, .in = in, .opt = opt, .scanning = true };
 	const struct dir_snapshot *snap = idx->snap;
 	struct plan_scan *s = calloc(1, sizeof(*s));
-	size_t *ref_of = NULL, n = in->n_members;
+	size_t n = in->n_members;
 	bool *hit = NULL;
 	char buf[512];
 
@@ -1296,13 +1306,11 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 		goto fail;
 	s->uids = snap->members_are_uids;
 	s->managed = pl.p->counts.managed_before;
-	ref_of = malloc((n ? n : 1) * sizeof(*ref_of));
+	s->n_members = n;
 	hit = calloc(n ? n : 1, sizeof(*hit));
 	s->affected = malloc((n ? n : 1) * sizeof(*s->affected));
-	if (ref_of == NULL || hit == NULL || s->affected == NULL)
+	if (hit == NULL || s->affected == NULL)
 		goto fail;
-	for (size_t i = 0; i < n; i++)
-		ref_of[i] = NO_INDEX;
 	struct strmap *known = s->uids ? pl.by_uid : pl.by_dn;
 	/* Members an entry of the snapshot names (by DN or user name): the plan
 	 * decides about them with the entry. */
@@ -1325,21 +1333,11 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 		if (found)
 			hit[mi] = true;
 	}
-	/* Group values no entry resolves: the members the database knows. */
-	const char **keys = pl.ref_keys.items;
-	for (size_t r = 0; r < pl.ref_keys.n; r++) {
-		size_t mi;
-		if (!strmap_get(known, keys[r], &mi)) {
-			const char **v = vec_push(&s->unknown, sizeof(*v));
-			if (v == NULL)
-				goto fail;
-			*v = ((const char **)pl.ref_values.items)[r];
-		} else if (ref_of[mi] == NO_INDEX) {
-			ref_of[mi] = r;
-		}
-	}
+	/* Group values no entry resolves and no member has (mark_other). */
+	s->unknown = pl.ref_values;
+	pl.ref_values = (struct vec){ 0 };
 	for (size_t i = 0; i < n; i++)
-		if (ours(&pl, &in->members[i]) && (hit[i] || scan_changes(&pl, i, ref_of[i])))
+		if (ours(&pl, &in->members[i]) && (hit[i] || scan_changes(&pl, i)))
 			s->affected[s->n_affected++] = i;
 	/* The known members outlive the planner. */
 	s->known = known;
@@ -1349,13 +1347,11 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 	else
 		pl.by_dn = NULL;
 	pl.keys = (struct strings){ 0 };
-	free(ref_of);
 	free(hit);
 	planner_free(&pl);
 	plan_org_free(pl.p);
 	return s;
 fail:
-	free(ref_of);
 	free(hit);
 	planner_free(&pl);
 	plan_org_free(pl.p);
