@@ -70,10 +70,4 @@ int sync_load_org_members(struct core_ctx *ctx, const char *directory, const cha
 /* The team of st with this id, or NULL. */
 const struct sync_team *sync_org_team(const struct sync_org_state *st, const char *id);
 
-/* Normalised DNs (plan_dn_normalize) or, with uids, user names of the live
- * members the directory manages in org_id: what an incremental run need not
- * fetch for that org. Caller frees each string and the array. */
-int sync_load_known_members(struct core_ctx *ctx, const char *directory, const char *org_id,
-			    bool uids, char ***out, size_t *n, struct core_error *err) OB_MUST_USE;
-
 #endif

@@ -300,6 +300,7 @@ struct plan_scan {
 	size_t *affected;
 	size_t n_affected;
 	struct vec unknown; /* const char *: group values nobody knows */
+	struct vec refetch; /* const char *: suspended members' DNs (names) */
 };
 
 /* ------------------------------------------------------------ planning */
@@ -1180,26 +1181,6 @@ fail:
 	return NULL;
 }
 
-int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
-		    const struct plan_options *opt, const char ***values, size_t *n)
-{
-	struct plan_org_input in = { .org_id = "", .slug = "", .mappings = maps, .n_mappings = n_maps };
-	struct planner pl = { .idx = idx, .snap = idx->snap, .in = &in, .opt = opt };
-	int rc = -1;
-
-	*values = NULL;
-	*n = 0;
-	if (planner_start(&pl) == 0) {
-		*values = pl.ref_values.items;
-		*n = pl.ref_values.n;
-		pl.ref_values = (struct vec){ 0 };
-		rc = 0;
-	}
-	planner_free(&pl);
-	plan_org_free(pl.p);
-	return rc;
-}
-
 void plan_org_free(struct plan_org *p)
 {
 	if (p == NULL)
@@ -1224,6 +1205,7 @@ void plan_scan_free(struct plan_scan *s)
 	strings_free(&s->keys);
 	free(s->affected);
 	free(s->unknown.items);
+	free(s->refetch.items);
 	free(s);
 }
 
@@ -1237,6 +1219,12 @@ size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values)
 {
 	*values = s->unknown.items;
 	return s->unknown.n;
+}
+
+size_t plan_scan_refetch(const struct plan_scan *s, const char *const **values)
+{
+	*values = s->refetch.items;
+	return s->refetch.n;
 }
 
 size_t plan_scan_managed(const struct plan_scan *s)
@@ -1336,9 +1324,22 @@ struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_
 	/* Group values no entry resolves and no member has (mark_other). */
 	s->unknown = pl.ref_values;
 	pl.ref_values = (struct vec){ 0 };
-	for (size_t i = 0; i < n; i++)
-		if (ours(&pl, &in->members[i]) && (hit[i] || scan_changes(&pl, i)))
-			s->affected[s->n_affected++] = i;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_member *m = &in->members[i];
+		if (!ours(&pl, m) || !(hit[i] || scan_changes(&pl, i)))
+			continue;
+		s->affected[s->n_affected++] = i;
+		/* Suspended and still in scope: reactivated unless its entry is
+		 * disabled, which only the entry says. */
+		const char *v = s->uids ? m->username : m->ldap_dn;
+		if (!hit[i] && pl.mscope.hit[i] && m->status == MEMBER_SUSPENDED &&
+		    m->role != ROLE_OWNER && !empty(v)) {
+			const char **slot = vec_push(&s->refetch, sizeof(*slot));
+			if (slot == NULL)
+				goto fail;
+			*slot = v;
+		}
+	}
 	/* The known members outlive the planner. */
 	s->known = known;
 	s->keys = pl.keys;

@@ -231,13 +231,6 @@ struct plan_org *plan_org_new(const struct plan_index *idx, const struct plan_or
 			      const struct plan_options *opt) OB_MUST_USE;
 void plan_org_free(struct plan_org *p);
 
-/* The member values of the mapped groups (nested as opt says) that resolve
- * to no entry of the snapshot, each once: what an incremental run may fetch.
- * *values is malloc'd (free it), its strings are the snapshot's. 0, or -1 on
- * allocation failure. */
-int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
-		    const struct plan_options *opt, const char ***values, size_t *n) OB_MUST_USE;
-
 /* Incremental runs, without loading the whole org. A scan takes
  * in->members = the live members this directory manages in the org, light
  * (id, username, role, status, kind, idp_name, ldap_dn, team_ids; nothing
@@ -265,6 +258,12 @@ size_t plan_scan_affected(const struct plan_scan *s, const size_t **items);
  * entry of the snapshot nor a scanned member resolves, each once: what an
  * incremental run fetches. Borrowed from the snapshot's groups. */
 size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values);
+/* Scanned members in scope, suspended, that no entry of the snapshot
+ * names: whether they are reactivated depends on their entry (an Active
+ * Directory account still disabled stays suspended), so an incremental run
+ * fetches those entries too. Their DNs (user names for memberUid), borrowed
+ * from the scanned members. */
+size_t plan_scan_refetch(const struct plan_scan *s, const char *const **values);
 /* The live members this directory manages (the threshold's base). */
 size_t plan_scan_managed(const struct plan_scan *s);
 

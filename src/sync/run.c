@@ -349,94 +349,70 @@ static void record_finish(struct run *r)
 
 /* --------------------------------------------------------------- reading */
 
-/* unknown_in_org() for the first org of an incremental run, whose light
- * rows are loaded: its scan (kept for its plan) lists the values nobody
- * knows, so the groups are resolved and the members indexed once. */
-static int unknown_in_first(struct run *r, struct strmap *seen, struct vec_str *wanted)
+/* Add values (DNs, or user names with memberUid) to *wanted, each once
+ * (deduplicated by `seen`, normalised). */
+static int want_values(struct run *r, const char *const *values, size_t n, struct strmap *seen,
+		       struct vec_str *wanted)
 {
-	const char *const *values;
-	size_t n;
-
-	if (r->scan0 == NULL && (r->scan0 = plan_scan_new(r->idx, &r->st0.in, &r->popt)) == NULL)
-		goto oom;
-	n = plan_scan_unknown(r->scan0, &values);
 	for (size_t i = 0; i < n; i++) {
 		char *key = r->snap.members_are_uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
 		int added;
 		if (key == NULL)
-			goto oom;
+			return -1;
 		added = strmap_add(seen, key, 0);
 		if (added > 0 && vec_str_push(wanted, values[i], key) != 0)
 			added = -1;
 		if (added <= 0)
 			free(key); /* kept by `wanted` only when added */
 		if (added < 0)
-			goto oom;
+			return -1;
 	}
 	return 0;
-oom:
-	run_fail(r, "out of memory");
-	return -1;
 }
 
-/* The unresolved member values of org o's mapped groups that the org's
- * members do not account for, added to *wanted (deduplicated by `seen`). */
+/* What org o's scan says to fetch: the group values neither the snapshot
+ * nor the org's members know, and the entries of suspended members in
+ * scope (plan_scan_refetch). The first org's scan is made from its light
+ * rows (loaded under its lock) and kept for its plan, so its groups are
+ * resolved and its members indexed once; another org's is made from light
+ * rows read here and dropped (the org is re-read under its lock later). */
 static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
 			  struct vec_str *wanted)
 {
-	const char **values = NULL;
-	char **known = NULL;
-	size_t n_values = 0, n_known = 0;
-	struct strmap *known_set = NULL;
+	struct sync_org_state light = { 0 };
+	struct plan_scan *own = NULL, *scan;
 	struct core_error cerr;
-	bool uids = r->snap.members_are_uids;
+	const char *const *values;
+	size_t n;
 	int rc = -1;
 
-	if (o == &r->orgs[0] && r->st0_loaded && !r->full)
-		return unknown_in_first(r, seen, wanted);
-	if (plan_unresolved(r->idx, r->maps.items + o->first, o->n_maps, &r->popt, &values,
-			    &n_values) != 0) {
-		run_fail(r, "out of memory");
-		return -1;
+	if (o == &r->orgs[0] && r->st0_loaded) {
+		if (r->scan0 == NULL)
+			r->scan0 = plan_scan_new(r->idx, &r->st0.in, &r->popt);
+		scan = r->scan0;
+	} else {
+		if (sync_load_org_light(&r->ctx, r->dir->name, o->org_id, o->slug,
+					r->maps.items + o->first, o->n_maps, &light, &cerr) != 0) {
+			run_fail(r, "database: %s", cerr.message);
+			return -1;
+		}
+		scan = own = plan_scan_new(r->idx, &light.in, &r->popt);
 	}
-	if (n_values == 0) {
-		free(values);
-		return 0;
-	}
-	if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known, &n_known,
-				    &cerr) != 0) {
-		run_fail(r, "database: %s", cerr.message);
-		goto done;
-	}
-	known_set = strmap_new(n_known);
-	if (known_set == NULL)
+	if (scan == NULL)
 		goto oom;
-	for (size_t i = 0; i < n_known; i++)
-		if (strmap_add(known_set, known[i], i) < 0)
-			goto oom;
-	for (size_t i = 0; i < n_values; i++) {
-		char *key = uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
-		int added = 0;
-		if (key == NULL)
-			goto oom;
-		if (!strmap_get(known_set, key, NULL) && (added = strmap_add(seen, key, 0)) > 0 &&
-		    vec_str_push(wanted, values[i], key) != 0)
-			added = -1;
-		if (added <= 0)
-			free(key); /* kept by `wanted` only when added */
-		if (added < 0)
-			goto oom;
-	}
+	n = plan_scan_unknown(scan, &values);
+	if (want_values(r, values, n, seen, wanted) != 0)
+		goto oom;
+	n = plan_scan_refetch(scan, &values);
+	if (want_values(r, values, n, seen, wanted) != 0)
+		goto oom;
 	rc = 0;
-	goto done;
+	goto out;
 oom:
 	run_fail(r, "out of memory");
-done:
-	for (size_t i = 0; i < n_known; i++)
-		free(known[i]);
-	free(known);
-	strmap_free(known_set);
-	free(values);
+out:
+	plan_scan_free(own);
+	sync_org_state_clear(&light);
 	return rc;
 }
 

@@ -332,6 +332,53 @@ static void test_new_mapping_applies_incrementally(void **state)
 	sync_env_free(&e);
 }
 
+/* A disabled account still in its group stays suspended through an
+ * incremental run that does not read its entry (fetched: its entry
+ * decides), and is reactivated once enabled. */
+static void test_disabled_member_stays_suspended(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "disabled");
+	struct tdir_user *a = tdir_user(e.tdir, "ann");
+	struct tdir_user *b = tdir_user(e.tdir, "bob");
+	tdir_user(e.tdir, "admin");
+	tdir_group(e.tdir, "eng", "ann", "bob", NULL);
+	tdir_group(e.tdir, "admins", "admin", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	sync_map(&e, e.org_id, "admins", "ADMIN", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	b->active = false; /* (a disabled entry is never provisioned) */
+	tdir_touch(e.tdir, b);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/suspended/ldap");
+
+	/* Twice: the watermark is inclusive, so the first run still reads
+	 * bob's entry (stamped at the watermark); the second does not. */
+	for (int i = 0; i < 2; i++) {
+		snprintf(a->display, sizeof(a->display), "Ann %d", i);
+		tdir_touch(e.tdir, a);
+		run_incremental(&e, false, "success", &res);
+		assert_int_equal(jint(res.report, "counts.reactivated"), 0);
+		if (i == 0)
+			sync_run_result_clear(&res);
+	}
+	assert_int_equal(jint(res.report, "counts.users_seen"), 2); /* ann, and bob fetched */
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/suspended/ldap");
+	assert_full_run_changes_nothing(&e);
+
+	b->active = true;
+	tdir_touch(e.tdir, b);
+	run_incremental(&e, false, "success", &res);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_batched_updates_are_audited_each),
 		cmocka_unit_test(test_threshold_refuses_an_incremental_run),
 		cmocka_unit_test(test_new_mapping_applies_incrementally),
+		cmocka_unit_test(test_disabled_member_stays_suspended),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

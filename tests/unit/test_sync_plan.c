@@ -1771,6 +1771,34 @@ static void test_scanned_plan_last_admin_counts_the_whole_org(void **state)
 	fx_free(f);
 }
 
+/* A suspended member still in scope, without an entry in the read: its
+ * entry decides (an AD account still disabled stays suspended), so the
+ * scan asks for it. */
+static void test_scan_refetches_suspended_members_in_scope(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	owner(f);
+	member_ours(f, "ann", ROLE_USER)->status = MEMBER_SUSPENDED; /* in scope */
+	member_ours(f, "bob", ROLE_USER)->status = MEMBER_SUSPENDED; /* left: stays */
+	member_ours(f, "cid", ROLE_USER)->status = MEMBER_SUSPENDED; /* entry read */
+	user(f, "cid")->active = false;
+	group(f, "staff", udn("ann"), udn("cid"), NULL);
+	map(f, "staff", ROLE_USER, NULL);
+	f->opt.on_leave = DIR_LEAVE_SUSPEND;
+	assert_scanned_matches(f, &n_aff);
+	struct plan_org *q = NULL;
+	struct plan_scan *scan = plan_scanned(f, &q, &n_aff);
+	const char *const *values;
+	assert_int_equal(plan_scan_refetch(scan, &values), 1);
+	assert_string_equal(values[0], udn("ann"));
+	plan_org_free(q);
+	plan_scan_free(scan);
+	fx_free(f);
+}
+
 /* Random orgs and incremental snapshots (a random part of the entries):
  * the scanned plan is always the whole org's plan. */
 static void test_random_scanned_plans_match_whole_org(void **state)
@@ -1905,6 +1933,7 @@ int main(void)
 		cmocka_unit_test(test_scanned_plan_rename_is_an_update),
 		cmocka_unit_test(test_scanned_plan_threshold_counts_the_whole_org),
 		cmocka_unit_test(test_scanned_plan_last_admin_counts_the_whole_org),
+		cmocka_unit_test(test_scan_refetches_suspended_members_in_scope),
 		cmocka_unit_test(test_random_scanned_plans_match_whole_org),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
