@@ -644,7 +644,7 @@ static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 	size_t n;
 	int rc;
 
-	if (*scan == NULL) /* the first org's may be made already (unknown_in_first) */
+	if (*scan == NULL) /* the first org's is made already (unknown_in_org) */
 		*scan = plan_scan_new(r->idx, &light->in, &r->popt);
 	if (*scan == NULL) {
 		core_fail(err, 500, "internal", "out of memory");
