@@ -382,6 +382,88 @@ static int team_change(struct core_ctx *ctx, struct org_scope *scope, const char
 	return rc;
 }
 
+/* A run of team changes cs[0..n) of one kind (PLAN_TEAM_ADD or
+ * PLAN_TEAM_REMOVE) for existing members, as team_change() does them one
+ * by one (each checked by policy, each audited, an add that is there
+ * already audited too), in one statement. *failed: the change refused. */
+static int team_batch(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
+		      const struct sync_org_state *st, const struct plan_change *cs, size_t n,
+		      const struct plan_change **failed, struct core_error *err)
+{
+	static const char sql_add[] =
+		"WITH input AS (SELECT (x.e->>'team_id')::uuid AS team_id,"
+		"   (x.e->>'member_id')::uuid AS member_id, x.n"
+		"   FROM json_array_elements($3::json) WITH ORDINALITY AS x(e, n)),"
+		" ins AS (INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+		"   SELECT team_id, member_id, $1, to_timestamp($2) FROM input ORDER BY n"
+		"   ON CONFLICT DO NOTHING)"
+		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		"  action, target_type, target_id, before, after, request_id)"
+		" SELECT $1, to_timestamp($2), $4, $5, $6, 'team.member_added', 'team', team_id::text,"
+		"  NULL, jsonb_build_object('team_id', team_id, 'member_id', member_id), $7"
+		" FROM input ORDER BY n";
+	static const char sql_remove[] =
+		"WITH input AS (SELECT (x.e->>'team_id')::uuid AS team_id,"
+		"   (x.e->>'member_id')::uuid AS member_id, x.n"
+		"   FROM json_array_elements($3::json) WITH ORDINALITY AS x(e, n)),"
+		" del AS (DELETE FROM team_members tm USING input i WHERE tm.org_id = $1"
+		"   AND tm.team_id = i.team_id AND tm.member_id = i.member_id)"
+		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		"  action, target_type, target_id, before, after, request_id)"
+		" SELECT $1, to_timestamp($2), $4, $5, $6, 'team.member_removed', 'team', team_id::text,"
+		"  jsonb_build_object('team_id', team_id, 'member_id', member_id), NULL, $7"
+		" FROM input ORDER BY n";
+	json_t *rows = json_array();
+	char *text = NULL, now[32];
+	int rc = -1;
+
+	if (rows == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_change *c = &cs[i];
+		const struct sync_team *team = sync_org_team(st, c->team_id);
+		struct policy_member pm = { c->member->id, c->member->role, MEMBER_ACTIVE,
+					    { MANAGED_LDAP, directory } };
+		if (team == NULL) {
+			*failed = c;
+			core_fail(err, 409, "conflict", "team %s is not one of the directory's teams",
+				  c->team_id);
+			goto out;
+		}
+		struct policy_verdict v =
+			policy_modify_team(&scope->policy, &team->managed_by, ROLE_NONE, &pm);
+		if (!policy_verdict_ok(&v)) {
+			*failed = c;
+			core_fail_verdict(err, &v);
+			goto out;
+		}
+		if (json_array_append_new(rows, json_pack("{s:s, s:s}", "team_id", team->id,
+							  "member_id", c->member->id)) != 0)
+			goto oom;
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	if (text == NULL)
+		goto oom;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { scope->org_id, now, text,
+				 ctx->actor.kind == ACTOR_ACCOUNT ? ctx->actor.account_id : NULL,
+				 ctx->actor.label, ctx->actor.audit_source, ctx->request_id };
+	if (db_command(ctx->conn, cs[0].kind == PLAN_TEAM_ADD ? sql_add : sql_remove, 7,
+		       params) != 0) {
+		*failed = &cs[0];
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	core_fail(err, 500, "internal", "out of memory");
+out:
+	free(text);
+	json_decref(rows);
+	return rc;
+}
+
 /* The team memberships of the new members (PLAN_TEAM_ADD without a
  * member), in one statement and one audit batch. The members were made in
  * this transaction, so nobody else holds their memberships: no ON CONFLICT
@@ -504,7 +586,19 @@ int sync_apply_org(struct core_ctx *ctx, struct org_scope *scope, const char *di
 		case PLAN_TEAM_ADD:
 		case PLAN_TEAM_REMOVE:
 			if (id != NULL) {
-				rc = team_change(ctx, scope, directory, st, c, id, err);
+				/* The run of this kind for existing members, batched. */
+				size_t k = i;
+				while (k < plan->n_changes && plan->changes[k].kind == c->kind &&
+				       plan->changes[k].member != NULL)
+					k++;
+				if (k - i == 1) {
+					rc = team_change(ctx, scope, directory, st, c, id, err);
+				} else {
+					const struct plan_change *bad = c;
+					rc = team_batch(ctx, scope, directory, st, c, k - i, &bad, err);
+					c = bad;
+					i = k - 1;
+				}
 			} else if (!new_teams_done) {
 				const struct plan_change *bad = c;
 				rc = new_members_teams(ctx, scope, directory, st, plan, added, &bad, err);

@@ -379,6 +379,50 @@ static void test_disabled_member_stays_suspended(void **state)
 	sync_env_free(&e);
 }
 
+/* Several team changes of one kind are one batch, each audited. */
+static void test_batched_team_changes_are_audited_each(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "teams");
+	const char *uids[] = { "ann", "bob", "cid", "dan" };
+	for (size_t i = 0; i < 4; i++)
+		tdir_user(e.tdir, uids[i]);
+	tdir_group(e.tdir, "staff", "ann", "bob", "cid", "dan", NULL);
+	struct tdir_group *ops = tdir_group(e.tdir, "ops", "ann", "bob", NULL);
+	char team[40];
+	snprintf(team, sizeof(team), "%s", sync_team(e.org_id, "Ops", e.name));
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	sync_map(&e, e.org_id, "ops", NULL, team);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	long long added = fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				       " AND action = 'team.member_added'", e.org_id);
+
+	tdir_group_set(e.tdir, ops, "cid", "dan", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.team_changes"), 4);
+	sync_run_result_clear(&res);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members tm JOIN members m"
+				      " ON m.id = tm.member_id WHERE tm.team_id = '%s'"
+				      " AND m.username IN ('cid', 'dan')", team), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'",
+				      team), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				      " AND action = 'team.member_added'", e.org_id), added + 2);
+	/* Removals carry the membership as their before-image, as one by one. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events ev JOIN members m"
+				      " ON m.id::text = ev.before->>'member_id'"
+				      " WHERE ev.org_id = '%s' AND ev.action = 'team.member_removed'"
+				      " AND ev.target_id = '%s' AND ev.before->>'team_id' = '%s'"
+				      " AND ev.after IS NULL AND ev.source = 'ldap:%s'"
+				      " AND m.username IN ('ann', 'bob')", e.org_id, team, team, e.name),
+			 2);
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_refuses_an_incremental_run),
 		cmocka_unit_test(test_new_mapping_applies_incrementally),
 		cmocka_unit_test(test_disabled_member_stays_suspended),
+		cmocka_unit_test(test_batched_team_changes_are_audited_each),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
