@@ -65,3 +65,4 @@ include $(srcdir)/tests/unit/in_chain.local.mk
 include $(srcdir)/tests/integration/sync_ad.local.mk
 include $(srcdir)/tests/integration/scim_race.local.mk
 include $(srcdir)/tests/integration/sync_manual.local.mk
+include $(srcdir)/tests/integration/sync_incremental.local.mk

@@ -208,6 +208,144 @@ static int update_member(struct core_ctx *ctx, struct org_scope *scope, const ch
 	return rc;
 }
 
+/* Member images (member_view.member_json, finished as core_member_json
+ * does) by id, from rows (id, member_json text). NULL on failure. */
+static json_t *images_by_id(PGresult *res)
+{
+	json_t *out = json_object();
+
+	for (int i = 0; out != NULL && i < PQntuples(res); i++) {
+		json_t *m = json_loads(PQgetvalue(res, i, 1), 0, NULL);
+		if (m == NULL || core_member_finish(m) != 0 ||
+		    json_object_set_new(out, PQgetvalue(res, i, 0), m) != 0) {
+			json_decref(m);
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	return out;
+}
+
+/* The attribute updates ups[0..n) (PLAN_UPDATE, as update_member() does
+ * one) in three statements for all of them: the updates with the before
+ * images read in the same statement, the after images, the audit events.
+ * At 60 updates that is 3 statements instead of 300. The org is locked, so
+ * the images are the rows as this transaction changes them. */
+static int update_batch(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
+			const struct plan_change *ups, size_t n, struct core_error *err)
+{
+	static const char sql_update[] =
+		"WITH input AS (SELECT * FROM json_to_recordset($2::json) AS x(id uuid,"
+		"   stable_id text, dn text, username text, profile jsonb)),"
+		" before AS (SELECT v.id, v.member_json FROM member_view v"
+		"   WHERE v.org_id = $1 AND v.id IN (SELECT id FROM input)),"
+		" upd AS (UPDATE members m SET source_kind = 'ldap', scim_connection_id = NULL,"
+		"   directory_name = $3, external_id = i.stable_id, ldap_dn = i.dn,"
+		"   username = coalesce(i.username, m.username), profile = i.profile,"
+		"   updated_at = to_timestamp($4)"
+		"   FROM input i WHERE m.org_id = $1 AND m.id = i.id AND m.status <> 'removed'"
+		"   RETURNING m.id)"
+		" SELECT b.id, b.member_json FROM before b JOIN upd u ON u.id = b.id";
+	static const char sql_after[] =
+		"SELECT id, member_json FROM member_view WHERE org_id = $1"
+		" AND id IN (SELECT x::uuid FROM json_array_elements_text($2::json) x)";
+	static const char sql_audit[] =
+		"INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		" action, target_type, target_id, before, after, request_id)"
+		" SELECT $1, to_timestamp($2), $3, $4, $5, x.e->>'action', 'member', x.e->>'id',"
+		" (x.e->'before')::jsonb, (x.e->'after')::jsonb, $6"
+		" FROM json_array_elements($7::json) WITH ORDINALITY AS x(e, n) ORDER BY x.n";
+	json_t *input = json_array(), *ids = json_array(), *audit = json_array();
+	json_t *before = NULL, *after = NULL;
+	char *input_text = NULL, *ids_text = NULL, *audit_text = NULL, now[32];
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (input == NULL || ids == NULL || audit == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_change *c = &ups[i];
+		const struct dir_user *u = c->user;
+		json_t *p = profile_json(u);
+		if (p == NULL ||
+		    json_array_append_new(input, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "id",
+							   c->member->id, "stable_id", u->stable_id,
+							   "dn", u->dn, "username",
+							   (c->fields & PLAN_F_USERNAME) ? u->username
+											 : NULL,
+							   "profile", p)) != 0 ||
+		    json_array_append_new(ids, json_string(c->member->id)) != 0)
+			goto oom;
+	}
+	input_text = json_dumps(input, JSON_COMPACT);
+	ids_text = json_dumps(ids, JSON_COMPACT);
+	if (input_text == NULL || ids_text == NULL)
+		goto oom;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *uparams[] = { scope->org_id, input_text, directory, now };
+	res = db_exec(ctx->conn, sql_update, 4, uparams);
+	if (res == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	if ((size_t)PQntuples(res) != n) { /* a member removed meanwhile */
+		core_fail(err, 404, "not_found", "member not found");
+		goto out;
+	}
+	if ((before = images_by_id(res)) == NULL)
+		goto oom;
+	PQclear(res);
+	const char *aparams[] = { scope->org_id, ids_text };
+	res = db_exec(ctx->conn, sql_after, 2, aparams);
+	if (res == NULL) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	if ((after = images_by_id(res)) == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_change *c = &ups[i];
+		json_t *b = json_object_get(before, c->member->id);
+		json_t *a = json_object_get(after, c->member->id);
+		if (b == NULL || a == NULL) {
+			core_fail(err, 404, "not_found", "member not found");
+			goto out;
+		}
+		if (json_array_append_new(audit, json_pack("{s:s, s:s, s:O, s:O}", "action",
+							   (c->fields & PLAN_F_CLAIM) ? "member.claimed"
+										      : "member.updated",
+							   "id", c->member->id, "before", b, "after",
+							   a)) != 0)
+			goto oom;
+	}
+	audit_text = json_dumps(audit, JSON_COMPACT);
+	if (audit_text == NULL)
+		goto oom;
+	const char *params[] = { scope->org_id, now,
+				 ctx->actor.kind == ACTOR_ACCOUNT ? ctx->actor.account_id : NULL,
+				 ctx->actor.label, ctx->actor.audit_source, ctx->request_id,
+				 audit_text };
+	if (db_command(ctx->conn, sql_audit, 7, params) != 0) {
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	core_fail(err, 500, "internal", "out of memory");
+out:
+	PQclear(res);
+	json_decref(input);
+	json_decref(ids);
+	json_decref(audit);
+	json_decref(before);
+	json_decref(after);
+	free(input_text);
+	free(ids_text);
+	free(audit_text);
+	return rc;
+}
+
 static int team_change(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
 		       const struct sync_org_state *st, const struct plan_change *c,
 		       const char *member_id, struct core_error *err)
@@ -241,6 +379,88 @@ static int team_change(struct core_ctx *ctx, struct org_scope *scope, const char
 	rc = core_audit(ctx, scope->org_id, add ? "team.member_added" : "team.member_removed",
 			"team", team->id, add ? NULL : row, add ? row : NULL, err);
 	json_decref(row);
+	return rc;
+}
+
+/* A run of team changes cs[0..n) of one kind (PLAN_TEAM_ADD or
+ * PLAN_TEAM_REMOVE) for existing members, as team_change() does them one
+ * by one (each checked by policy, each audited, an add that is there
+ * already audited too), in one statement. *failed: the change refused. */
+static int team_batch(struct core_ctx *ctx, struct org_scope *scope, const char *directory,
+		      const struct sync_org_state *st, const struct plan_change *cs, size_t n,
+		      const struct plan_change **failed, struct core_error *err)
+{
+	static const char sql_add[] =
+		"WITH input AS (SELECT (x.e->>'team_id')::uuid AS team_id,"
+		"   (x.e->>'member_id')::uuid AS member_id, x.n"
+		"   FROM json_array_elements($3::json) WITH ORDINALITY AS x(e, n)),"
+		" ins AS (INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+		"   SELECT team_id, member_id, $1, to_timestamp($2) FROM input ORDER BY n"
+		"   ON CONFLICT DO NOTHING)"
+		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		"  action, target_type, target_id, before, after, request_id)"
+		" SELECT $1, to_timestamp($2), $4, $5, $6, 'team.member_added', 'team', team_id::text,"
+		"  NULL, jsonb_build_object('team_id', team_id, 'member_id', member_id), $7"
+		" FROM input ORDER BY n";
+	static const char sql_remove[] =
+		"WITH input AS (SELECT (x.e->>'team_id')::uuid AS team_id,"
+		"   (x.e->>'member_id')::uuid AS member_id, x.n"
+		"   FROM json_array_elements($3::json) WITH ORDINALITY AS x(e, n)),"
+		" del AS (DELETE FROM team_members tm USING input i WHERE tm.org_id = $1"
+		"   AND tm.team_id = i.team_id AND tm.member_id = i.member_id)"
+		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
+		"  action, target_type, target_id, before, after, request_id)"
+		" SELECT $1, to_timestamp($2), $4, $5, $6, 'team.member_removed', 'team', team_id::text,"
+		"  jsonb_build_object('team_id', team_id, 'member_id', member_id), NULL, $7"
+		" FROM input ORDER BY n";
+	json_t *rows = json_array();
+	char *text = NULL, now[32];
+	int rc = -1;
+
+	if (rows == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_change *c = &cs[i];
+		const struct sync_team *team = sync_org_team(st, c->team_id);
+		struct policy_member pm = { c->member->id, c->member->role, MEMBER_ACTIVE,
+					    { MANAGED_LDAP, directory } };
+		if (team == NULL) {
+			*failed = c;
+			core_fail(err, 409, "conflict", "team %s is not one of the directory's teams",
+				  c->team_id);
+			goto out;
+		}
+		struct policy_verdict v =
+			policy_modify_team(&scope->policy, &team->managed_by, ROLE_NONE, &pm);
+		if (!policy_verdict_ok(&v)) {
+			*failed = c;
+			core_fail_verdict(err, &v);
+			goto out;
+		}
+		if (json_array_append_new(rows, json_pack("{s:s, s:s}", "team_id", team->id,
+							  "member_id", c->member->id)) != 0)
+			goto oom;
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	if (text == NULL)
+		goto oom;
+	core_time_param(ctx->now, now, sizeof(now));
+	const char *params[] = { scope->org_id, now, text,
+				 ctx->actor.kind == ACTOR_ACCOUNT ? ctx->actor.account_id : NULL,
+				 ctx->actor.label, ctx->actor.audit_source, ctx->request_id };
+	if (db_command(ctx->conn, cs[0].kind == PLAN_TEAM_ADD ? sql_add : sql_remove, 7,
+		       params) != 0) {
+		*failed = &cs[0];
+		core_fail_db(err, ctx->conn);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	core_fail(err, 500, "internal", "out of memory");
+out:
+	free(text);
+	json_decref(rows);
 	return rc;
 }
 
@@ -346,9 +566,16 @@ int sync_apply_org(struct core_ctx *ctx, struct org_scope *scope, const char *di
 		case PLAN_ADD:
 			rc = core_fail(err, 500, "internal", "internal error: plan out of order");
 			break;
-		case PLAN_UPDATE:
-			rc = update_member(ctx, scope, directory, c, err);
+		case PLAN_UPDATE: {
+			/* The run of updates (they are contiguous), batched. */
+			size_t k = i;
+			while (k < plan->n_changes && plan->changes[k].kind == PLAN_UPDATE)
+				k++;
+			rc = k - i == 1 ? update_member(ctx, scope, directory, c, err)
+					: update_batch(ctx, scope, directory, c, k - i, err);
+			i = k - 1;
 			break;
+		}
 		case PLAN_REACTIVATE:
 			rc = core_member_set_status_in(ctx, scope, id, MEMBER_ACTIVE, NULL, err);
 			break;
@@ -359,7 +586,19 @@ int sync_apply_org(struct core_ctx *ctx, struct org_scope *scope, const char *di
 		case PLAN_TEAM_ADD:
 		case PLAN_TEAM_REMOVE:
 			if (id != NULL) {
-				rc = team_change(ctx, scope, directory, st, c, id, err);
+				/* The run of this kind for existing members, batched. */
+				size_t k = i;
+				while (k < plan->n_changes && plan->changes[k].kind == c->kind &&
+				       plan->changes[k].member != NULL)
+					k++;
+				if (k - i == 1) {
+					rc = team_change(ctx, scope, directory, st, c, id, err);
+				} else {
+					const struct plan_change *bad = c;
+					rc = team_batch(ctx, scope, directory, st, c, k - i, &bad, err);
+					c = bad;
+					i = k - 1;
+				}
 			} else if (!new_teams_done) {
 				const struct plan_change *bad = c;
 				rc = new_members_teams(ctx, scope, directory, st, plan, added, &bad, err);

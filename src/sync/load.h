@@ -49,13 +49,25 @@ int sync_load_org(struct core_ctx *ctx, const char *directory, const char *org_i
 		  struct sync_org_state *st, struct core_error *err) OB_MUST_USE;
 void sync_org_state_clear(struct sync_org_state *st);
 
+/* Incremental runs, to scan (plan_scan_new): the live members directory
+ * manages in org_id, light (id, username, role, status, ldap_dn and their
+ * memberships in the directory's teams; kind and idp_name set, nothing
+ * else), and the directory's teams. */
+int sync_load_org_light(struct core_ctx *ctx, const char *directory, const char *org_id,
+			const char *slug, const struct plan_mapping *maps, size_t n_maps,
+			struct sync_org_state *st, struct core_error *err) OB_MUST_USE;
+
+/* Incremental runs, to plan with a scan: as sync_load_org, but only the
+ * members ids names (the scan's affected members) and every live member an
+ * entry of snap may match (this directory's by stable id; any by email or
+ * user name, case-insensitively); st->in.admins_total is the org's count of
+ * active admin-like members (own role). */
+int sync_load_org_members(struct core_ctx *ctx, const char *directory, const char *org_id,
+			  const char *slug, const struct plan_mapping *maps, size_t n_maps,
+			  const char *const *ids, size_t n_ids, const struct dir_snapshot *snap,
+			  struct sync_org_state *st, struct core_error *err) OB_MUST_USE;
+
 /* The team of st with this id, or NULL. */
 const struct sync_team *sync_org_team(const struct sync_org_state *st, const char *id);
-
-/* Normalised DNs (plan_dn_normalize) or, with uids, user names of the live
- * members the directory manages in org_id: what an incremental run need not
- * fetch for that org. Caller frees each string and the array. */
-int sync_load_known_members(struct core_ctx *ctx, const char *directory, const char *org_id,
-			    bool uids, char ***out, size_t *n, struct core_error *err) OB_MUST_USE;
 
 #endif

@@ -289,6 +289,20 @@ fail:
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ scan */
+
+struct plan_scan {
+	bool uids;
+	struct strmap *known; /* normalised DN (or user name) -> scanned member */
+	struct strings keys;  /* known's keys */
+	size_t managed;
+	size_t n_members;     /* scanned: known's values index them */
+	size_t *affected;
+	size_t n_affected;
+	struct vec unknown; /* const char *: group values nobody knows */
+	struct vec refetch; /* const char *: suspended members' DNs (names) */
+};
+
 /* ------------------------------------------------------------ planning */
 
 /* Where a user in scope came from: hit = 1 + highest mapped role (ROLE_NONE
@@ -340,7 +354,15 @@ struct planner {
 	size_t n_teams;
 	uint64_t *team_scratch;    /* a team bit set (users.words words) */
 
+	bool scanning;      /* plan_scan_new: only the scope is needed */
 	struct scope users; /* over snapshot users */
+	/* Group values naming a member the database knows, without an entry:
+	 * a scan marks the scanned member's scope (mscope); a scanned plan
+	 * only counts the unloaded ones (known_seen, n_known_seen). Neither
+	 * keeps a ref per value: 100,000 values cost a copy and a hash each. */
+	struct scope mscope;
+	bool *known_seen;
+	size_t n_known_seen;
 	struct vec ref_values; /* const char * */
 	struct strmap *ref_by_value;
 	struct vec ref_hit;  /* unsigned char */
@@ -456,6 +478,30 @@ static int ref_mark(struct planner *pl, const char *value, const char *key, enum
 	return 0;
 }
 
+/* A group value that is neither an entry of the snapshot nor a group. */
+static int mark_other(struct planner *pl, const char *value, const char *key, enum role role,
+		      size_t team)
+{
+	struct strmap *mine = pl->snap->members_are_uids ? pl->by_uid : pl->by_dn;
+	size_t mi;
+
+	if (pl->scanning) {
+		if (strmap_get(mine, key, &mi)) {
+			scope_mark(&pl->mscope, mi, role, team);
+			return 0;
+		}
+	} else if (pl->in->scan != NULL && !strmap_get(mine, key, NULL) &&
+		   strmap_get(pl->in->scan->known, key, &mi)) {
+		/* Known, not loaded: unaffected (plan_scan_new), in scope. */
+		if (!pl->known_seen[mi]) {
+			pl->known_seen[mi] = true;
+			pl->n_known_seen++;
+		}
+		return 0;
+	}
+	return ref_mark(pl, value, key, role, team);
+}
+
 /* Expand one mapping's group breadth first (each group once, at its least
  * depth, so nesting cycles end). */
 static int resolve_mapping(struct planner *pl, size_t k)
@@ -495,7 +541,7 @@ static int resolve_mapping(struct planner *pl, size_t k)
 				if (strmap_get(pl->idx->user_by_uid, v, &u))
 					scope_mark(&pl->users, u, role, team);
 				else
-					rc = ref_mark(pl, v, v, role, team);
+					rc = mark_other(pl, v, v, role, team);
 				continue;
 			}
 			key = norm_tmp(v, buf, sizeof(buf));
@@ -516,7 +562,7 @@ static int resolve_mapping(struct planner *pl, size_t k)
 					pl->depth[tail++] = depth + 1;
 				}
 			} else {
-				rc = ref_mark(pl, v, key, role, team);
+				rc = mark_other(pl, v, key, role, team);
 			}
 			if (key != buf)
 				free(key);
@@ -547,6 +593,19 @@ static int index_members(struct planner *pl)
 		char *key;
 		if (ours(pl, m)) {
 			pl->p->counts.managed_before++;
+			if (pl->scanning) {
+				/* A scan matches no entry by stable id, email or name. */
+				if (pl->snap->members_are_uids) {
+					if (!empty(m->username) &&
+					    strmap_add(pl->by_uid, m->username, i) < 0)
+						return -1;
+				} else if (!empty(m->ldap_dn)) {
+					key = strings_keep(&pl->keys, plan_dn_normalize(m->ldap_dn));
+					if (key == NULL || strmap_add(pl->by_dn, key, i) < 0)
+						return -1;
+				}
+				continue;
+			}
 			if (!empty(m->external_id) && strmap_add(pl->by_ext, m->external_id, i) < 0)
 				return -1;
 			if (!pl->snap->full && !empty(m->ldap_dn)) {
@@ -558,6 +617,8 @@ static int index_members(struct planner *pl)
 			    strmap_add(pl->by_uid, m->username, i) < 0)
 				return -1;
 		}
+		if (pl->scanning)
+			continue;
 		if (!empty(m->email)) {
 			key = strings_keep(&pl->keys, lower_dup(m->email));
 			if (key == NULL || strmap_add(pl->by_email, key, i) < 0)
@@ -569,7 +630,9 @@ static int index_members(struct planner *pl)
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < in->n_reserved; i++) {
+	if (in->scan != NULL)
+		pl->p->counts.managed_before = plan_scan_managed(in->scan);
+	for (size_t i = 0; i < in->n_reserved && !pl->scanning; i++) {
 		char *key = strings_keep(&pl->keys, lower_dup(in->reserved_usernames[i]));
 		if (key == NULL || strmap_add(pl->taken, key, NO_INDEX) < 0)
 			return -1;
@@ -856,6 +919,7 @@ static int plan_refs(struct planner *pl)
 
 	if (pl->snap->full)
 		return 0;
+	pl->p->counts.in_scope += pl->n_known_seen;
 	for (size_t r = 0; r < pl->ref_values.n; r++) {
 		size_t mi;
 		bool found;
@@ -945,7 +1009,7 @@ static int check_guardrails(struct planner *pl)
 {
 	const struct plan_org_input *in = pl->in;
 	struct plan_org *p = pl->p;
-	size_t before = 0, after = 0, n = in->n_members;
+	size_t before = 0, after = 0, loaded_before, n = in->n_members;
 	enum role *role = malloc((n ? n : 1) * sizeof(*role));
 	bool *active = malloc((n ? n : 1) * sizeof(*active));
 
@@ -977,6 +1041,13 @@ static int check_guardrails(struct planner *pl)
 	for (size_t i = 0; i < n; i++)
 		if (active[i] && role_is_admin_like(role[i]))
 			after++;
+	/* A scanned plan holds only some members: the others keep their
+	 * roles and statuses, so the org's count moves by the loaded ones'. */
+	loaded_before = before;
+	if (in->scan != NULL) {
+		before = in->admins_total > loaded_before ? in->admins_total : loaded_before;
+		after += before - loaded_before;
+	}
 	if (after == 0 && after < before)
 		p->refusal = PLAN_REFUSED_LAST_ADMIN;
 	free(role);
@@ -1029,6 +1100,8 @@ static int collect(struct planner *pl)
 static void planner_free(struct planner *pl)
 {
 	scope_free(&pl->users);
+	scope_free(&pl->mscope);
+	free(pl->known_seen);
 	strmap_free(pl->team_by_id);
 	free(pl->teams);
 	free(pl->team_scratch);
@@ -1077,6 +1150,11 @@ static int planner_start(struct planner *pl)
 	    (pl->team_scratch = calloc(pl->users.words + 1, sizeof(uint64_t))) == NULL ||
 	    index_members(pl) != 0)
 		return -1;
+	if (pl->scanning && scope_init(&pl->mscope, pl->in->n_members, pl->users.words) != 0)
+		return -1;
+	if (pl->in->scan != NULL &&
+	    (pl->known_seen = calloc(pl->in->scan->n_members + 1, sizeof(bool))) == NULL)
+		return -1;
 	for (size_t i = 0; i < snap->n_users; i++)
 		pl->user_member[i] = NO_INDEX;
 	for (size_t k = 0; k < pl->in->n_mappings; k++)
@@ -1103,26 +1181,6 @@ fail:
 	return NULL;
 }
 
-int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
-		    const struct plan_options *opt, const char ***values, size_t *n)
-{
-	struct plan_org_input in = { .org_id = "", .slug = "", .mappings = maps, .n_mappings = n_maps };
-	struct planner pl = { .idx = idx, .snap = idx->snap, .in = &in, .opt = opt };
-	int rc = -1;
-
-	*values = NULL;
-	*n = 0;
-	if (planner_start(&pl) == 0) {
-		*values = pl.ref_values.items;
-		*n = pl.ref_values.n;
-		pl.ref_values = (struct vec){ 0 };
-		rc = 0;
-	}
-	planner_free(&pl);
-	plan_org_free(pl.p);
-	return rc;
-}
-
 void plan_org_free(struct plan_org *p)
 {
 	if (p == NULL)
@@ -1135,4 +1193,169 @@ void plan_org_free(struct plan_org *p)
 bool plan_org_empty(const struct plan_org *p)
 {
 	return p->n_changes == 0;
+}
+
+/* ------------------------------------------------------------------ scan */
+
+void plan_scan_free(struct plan_scan *s)
+{
+	if (s == NULL)
+		return;
+	strmap_free(s->known);
+	strings_free(&s->keys);
+	free(s->affected);
+	free(s->unknown.items);
+	free(s->refetch.items);
+	free(s);
+}
+
+size_t plan_scan_affected(const struct plan_scan *s, const size_t **items)
+{
+	*items = s->affected;
+	return s->n_affected;
+}
+
+size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values)
+{
+	*values = s->unknown.items;
+	return s->unknown.n;
+}
+
+size_t plan_scan_refetch(const struct plan_scan *s, const char *const **values)
+{
+	*values = s->refetch.items;
+	return s->refetch.n;
+}
+
+size_t plan_scan_managed(const struct plan_scan *s)
+{
+	return s->managed;
+}
+
+/* Whether member m's teams among the directory's differ from bits (the
+ * team bits of its scope; NULL: none wanted). */
+static bool teams_differ(struct planner *pl, const struct plan_member *m, const uint64_t *bits)
+{
+	uint64_t *have = pl->team_scratch;
+	size_t words = pl->users.words;
+
+	memset(have, 0, (words + 1) * sizeof(*have));
+	for (size_t j = 0; j < m->n_team_ids; j++) {
+		size_t t = team_index(pl, m->team_ids[j]);
+		if (t != NO_INDEX)
+			have[t / 64] |= (uint64_t)1 << (t % 64);
+	}
+	for (size_t w = 0; w < words; w++)
+		if (have[w] != (bits ? bits[w] : 0))
+			return true;
+	return false;
+}
+
+/* Whether plan_in_scope() (no entry) or plan_leavers() would change or
+ * report member mi, in scope as pl->mscope says. */
+static bool scan_changes(struct planner *pl, size_t mi)
+{
+	const struct plan_member *m = &pl->in->members[mi];
+	unsigned char hit = pl->mscope.hit[mi];
+
+	if (m->role == ROLE_OWNER)
+		return true; /* its role is never mapped: always reported */
+	if (hit) {
+		const uint64_t *bits = pl->mscope.words ? &pl->mscope.bits[mi * pl->mscope.words] : NULL;
+		return m->status != MEMBER_ACTIVE || m->role != role_of_hit(hit) ||
+		       teams_differ(pl, m, bits);
+	}
+	switch (pl->opt->on_leave) {
+	case DIR_LEAVE_REMOVE:
+		return true;
+	case DIR_LEAVE_SUSPEND:
+		if (m->status == MEMBER_ACTIVE)
+			return true;
+		break;
+	case DIR_LEAVE_DOWNGRADE:
+		if (m->role != ROLE_VIEWER)
+			return true;
+		break;
+	}
+	return teams_differ(pl, m, NULL);
+}
+
+struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_org_input *in,
+				const struct plan_options *opt)
+{
+	struct planner pl = { .idx = idx, .snap = idx->snap, .in = in, .opt = opt, .scanning = true };
+	const struct dir_snapshot *snap = idx->snap;
+	struct plan_scan *s = calloc(1, sizeof(*s));
+	size_t n = in->n_members;
+	bool *hit = NULL;
+	char buf[512];
+
+	if (s == NULL || planner_start(&pl) != 0)
+		goto fail;
+	s->uids = snap->members_are_uids;
+	s->managed = pl.p->counts.managed_before;
+	s->n_members = n;
+	hit = calloc(n ? n : 1, sizeof(*hit));
+	s->affected = malloc((n ? n : 1) * sizeof(*s->affected));
+	if (hit == NULL || s->affected == NULL)
+		goto fail;
+	struct strmap *known = s->uids ? pl.by_uid : pl.by_dn;
+	/* Members an entry of the snapshot names (by DN or user name): the plan
+	 * decides about them with the entry. */
+	for (size_t u = 0; u < snap->n_users; u++) {
+		const struct dir_user *e = &snap->users[u];
+		size_t mi;
+		bool found;
+		if (s->uids) {
+			found = !empty(e->username) && strmap_get(known, e->username, &mi);
+		} else {
+			char *key;
+			if (e->dn == NULL)
+				continue;
+			if ((key = norm_tmp(e->dn, buf, sizeof(buf))) == NULL)
+				goto fail;
+			found = strmap_get(known, key, &mi);
+			if (key != buf)
+				free(key);
+		}
+		if (found)
+			hit[mi] = true;
+	}
+	/* Group values no entry resolves and no member has (mark_other). */
+	s->unknown = pl.ref_values;
+	pl.ref_values = (struct vec){ 0 };
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_member *m = &in->members[i];
+		if (!ours(&pl, m) || !(hit[i] || scan_changes(&pl, i)))
+			continue;
+		s->affected[s->n_affected++] = i;
+		/* Suspended and still in scope: reactivated unless its entry is
+		 * disabled, which only the entry says. */
+		const char *v = s->uids ? m->username : m->ldap_dn;
+		if (!hit[i] && pl.mscope.hit[i] && m->status == MEMBER_SUSPENDED &&
+		    m->role != ROLE_OWNER && !empty(v)) {
+			const char **slot = vec_push(&s->refetch, sizeof(*slot));
+			if (slot == NULL)
+				goto fail;
+			*slot = v;
+		}
+	}
+	/* The known members outlive the planner. */
+	s->known = known;
+	s->keys = pl.keys;
+	if (s->uids)
+		pl.by_uid = NULL;
+	else
+		pl.by_dn = NULL;
+	pl.keys = (struct strings){ 0 };
+	free(hit);
+	planner_free(&pl);
+	plan_org_free(pl.p);
+	return s;
+fail:
+	free(hit);
+	planner_free(&pl);
+	plan_org_free(pl.p);
+	plan_scan_free(s);
+	return NULL;
 }

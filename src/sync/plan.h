@@ -101,6 +101,12 @@ struct plan_org_input {
 	/* Usernames held by pending invitations (not available for new names). */
 	const char *const *reserved_usernames;
 	size_t n_reserved;
+	/* Incremental runs planning only the affected members (plan_scan_new):
+	 * the scan of the org's members this directory manages, and the org's
+	 * active admin-like members (own role), all of them, counted under the
+	 * org's lock. NULL: members is the whole org. */
+	const struct plan_scan *scan;
+	size_t admins_total;
 };
 
 struct plan_options {
@@ -225,12 +231,41 @@ struct plan_org *plan_org_new(const struct plan_index *idx, const struct plan_or
 			      const struct plan_options *opt) OB_MUST_USE;
 void plan_org_free(struct plan_org *p);
 
-/* The member values of the mapped groups (nested as opt says) that resolve
- * to no entry of the snapshot, each once: what an incremental run may fetch.
- * *values is malloc'd (free it), its strings are the snapshot's. 0, or -1 on
- * allocation failure. */
-int plan_unresolved(const struct plan_index *idx, const struct plan_mapping *maps, size_t n_maps,
-		    const struct plan_options *opt, const char ***values, size_t *n) OB_MUST_USE;
+/* Incremental runs, without loading the whole org. A scan takes
+ * in->members = the live members this directory manages in the org, light
+ * (id, username, role, status, kind, idp_name, ldap_dn, team_ids; nothing
+ * else is read), with the org's mappings and directory teams, and decides
+ * which of them a plan of the whole org could change: those whose DN (or
+ * user name) is an entry of the snapshot, and those whose role, status or
+ * directory teams differ from what the mapped groups (nested as opt says,
+ * complete in an incremental snapshot) now give them, leavers included
+ * (the owner always: it is reported). Every other member is unchanged by
+ * definition. A plan given the scan (plan_org_input.scan) with the
+ * affected members plus every member an entry of the snapshot may match
+ * (stable id, email, user name) is the plan of the whole org: the scan
+ * supplies the members it knows for group values, and the count of
+ * managed members for the deletion threshold. The scan keeps borrowing
+ * in->members' strings and must outlive plans that use it. */
+struct plan_scan;
+
+/* NULL on allocation failure. */
+struct plan_scan *plan_scan_new(const struct plan_index *idx, const struct plan_org_input *in,
+				const struct plan_options *opt) OB_MUST_USE;
+void plan_scan_free(struct plan_scan *s);
+/* Indexes into the scanned in->members of the affected members. */
+size_t plan_scan_affected(const struct plan_scan *s, const size_t **items);
+/* The values of the mapped groups (nested as opt says) that neither an
+ * entry of the snapshot nor a scanned member resolves, each once: what an
+ * incremental run fetches. Borrowed from the snapshot's groups. */
+size_t plan_scan_unknown(const struct plan_scan *s, const char *const **values);
+/* Scanned members in scope, suspended, that no entry of the snapshot
+ * names: whether they are reactivated depends on their entry (an Active
+ * Directory account still disabled stays suspended), so an incremental run
+ * fetches those entries too. Their DNs (user names for memberUid), borrowed
+ * from the scanned members. */
+size_t plan_scan_refetch(const struct plan_scan *s, const char *const **values);
+/* The live members this directory manages (the threshold's base). */
+size_t plan_scan_managed(const struct plan_scan *s);
 
 /* True when the plan changes nothing. */
 bool plan_org_empty(const struct plan_org *p);

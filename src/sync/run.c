@@ -63,6 +63,10 @@ struct run {
 	bool st0_loaded, st0_locked;
 	struct org_scope scope0;
 	struct plan_org *plan0;
+	/* Incremental runs: st0 holds the light rows (sync_load_org_light),
+	 * st0d the members plan0 was planned with, scan0 its scan. */
+	struct sync_org_state st0d;
+	struct plan_scan *scan0;
 	struct plan_counts totals;
 	json_t *org_reports; /* array */
 	json_t *errors;      /* array */
@@ -345,93 +349,70 @@ static void record_finish(struct run *r)
 
 /* --------------------------------------------------------------- reading */
 
-/* What sync_load_known_members() reads, from the first org's loaded rows:
- * the live members this directory manages, by normalised DN or user name. */
-static int known_from_state(const struct run *r, bool uids, char ***out, size_t *n)
+/* Add values (DNs, or user names with memberUid) to *wanted, each once
+ * (deduplicated by `seen`, normalised). */
+static int want_values(struct run *r, const char *const *values, size_t n, struct strmap *seen,
+		       struct vec_str *wanted)
 {
-	const struct sync_org_state *st = &r->st0;
-	char **items = calloc(st->in.n_members ? st->in.n_members : 1, sizeof(char *));
-	size_t k = 0;
-
-	*out = items;
-	*n = 0;
-	if (items == NULL)
-		return -1;
-	for (size_t i = 0; i < st->in.n_members; i++) {
-		const struct plan_member *m = &st->in.members[i];
-		if (m->kind != MANAGED_LDAP || m->idp_name == NULL ||
-		    strcmp(m->idp_name, r->dir->name) != 0 || m->ldap_dn == NULL)
-			continue;
-		items[k] = uids ? strdup(m->username) : plan_dn_normalize(m->ldap_dn);
-		if (items[k] == NULL) {
-			*n = k;
-			return -1;
-		}
-		k++;
-	}
-	*n = k;
-	return 0;
-}
-
-/* The unresolved member values of org o's mapped groups that the org's
- * members do not account for, added to *wanted (deduplicated by `seen`). */
-static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
-			  struct vec_str *wanted)
-{
-	const char **values = NULL;
-	char **known = NULL;
-	size_t n_values = 0, n_known = 0;
-	struct strmap *known_set = NULL;
-	struct core_error cerr;
-	bool uids = r->snap.members_are_uids;
-	int rc = -1;
-
-	if (plan_unresolved(r->idx, r->maps.items + o->first, o->n_maps, &r->popt, &values,
-			    &n_values) != 0) {
-		run_fail(r, "out of memory");
-		return -1;
-	}
-	if (n_values == 0) {
-		free(values);
-		return 0;
-	}
-	if (o == &r->orgs[0] && r->st0_loaded) {
-		if (known_from_state(r, uids, &known, &n_known) != 0)
-			goto oom;
-	} else if (sync_load_known_members(&r->ctx, r->dir->name, o->org_id, uids, &known,
-					   &n_known, &cerr) != 0) {
-		run_fail(r, "database: %s", cerr.message);
-		goto done;
-	}
-	known_set = strmap_new(n_known);
-	if (known_set == NULL)
-		goto oom;
-	for (size_t i = 0; i < n_known; i++)
-		if (strmap_add(known_set, known[i], i) < 0)
-			goto oom;
-	for (size_t i = 0; i < n_values; i++) {
-		char *key = uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
-		int added = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *key = r->snap.members_are_uids ? strdup(values[i]) : plan_dn_normalize(values[i]);
+		int added;
 		if (key == NULL)
-			goto oom;
-		if (!strmap_get(known_set, key, NULL) && (added = strmap_add(seen, key, 0)) > 0 &&
-		    vec_str_push(wanted, values[i], key) != 0)
+			return -1;
+		added = strmap_add(seen, key, 0);
+		if (added > 0 && vec_str_push(wanted, values[i], key) != 0)
 			added = -1;
 		if (added <= 0)
 			free(key); /* kept by `wanted` only when added */
 		if (added < 0)
-			goto oom;
+			return -1;
 	}
+	return 0;
+}
+
+/* What org o's scan says to fetch: the group values neither the snapshot
+ * nor the org's members know, and the entries of suspended members in
+ * scope (plan_scan_refetch). The first org's scan is made from its light
+ * rows (loaded under its lock) and kept for its plan, so its groups are
+ * resolved and its members indexed once; another org's is made from light
+ * rows read here and dropped (the org is re-read under its lock later). */
+static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
+			  struct vec_str *wanted)
+{
+	struct sync_org_state light = { 0 };
+	struct plan_scan *own = NULL, *scan;
+	struct core_error cerr;
+	const char *const *values;
+	size_t n;
+	int rc = -1;
+
+	if (o == &r->orgs[0] && r->st0_loaded) {
+		if (r->scan0 == NULL)
+			r->scan0 = plan_scan_new(r->idx, &r->st0.in, &r->popt);
+		scan = r->scan0;
+	} else {
+		if (sync_load_org_light(&r->ctx, r->dir->name, o->org_id, o->slug,
+					r->maps.items + o->first, o->n_maps, &light, &cerr) != 0) {
+			run_fail(r, "database: %s", cerr.message);
+			return -1;
+		}
+		scan = own = plan_scan_new(r->idx, &light.in, &r->popt);
+	}
+	if (scan == NULL)
+		goto oom;
+	n = plan_scan_unknown(scan, &values);
+	if (want_values(r, values, n, seen, wanted) != 0)
+		goto oom;
+	n = plan_scan_refetch(scan, &values);
+	if (want_values(r, values, n, seen, wanted) != 0)
+		goto oom;
 	rc = 0;
-	goto done;
+	goto out;
 oom:
 	run_fail(r, "out of memory");
-done:
-	for (size_t i = 0; i < n_known; i++)
-		free(known[i]);
-	free(known);
-	strmap_free(known_set);
-	free(values);
+out:
+	plan_scan_free(own);
+	sync_org_state_clear(&light);
 	return rc;
 }
 
@@ -478,8 +459,9 @@ static int load_first(struct run *r, bool locked)
 		run_fail(r, "database: %s", cerr.message);
 		return -1;
 	}
-	if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
-			  o->n_maps, &r->st0, &cerr) != 0) {
+	if ((r->full ? sync_load_org : sync_load_org_light)(&r->ctx, r->dir->name, o->org_id,
+							   o->slug, r->maps.items + o->first,
+							   o->n_maps, &r->st0, &cerr) != 0) {
 		if (locked)
 			core_rollback(&r->ctx);
 		run_fail(r, "database: %s", cerr.message);
@@ -497,6 +479,9 @@ static void drop_first(struct run *r)
 		core_rollback(&r->ctx);
 	plan_org_free(r->plan0);
 	r->plan0 = NULL;
+	sync_org_state_clear(&r->st0d);
+	plan_scan_free(r->scan0);
+	r->scan0 = NULL;
 	sync_org_state_clear(&r->st0);
 	r->st0_loaded = r->st0_locked = false;
 }
@@ -643,6 +628,48 @@ static const char *refusal_message(enum plan_refusal refusal)
 			 "to it";
 }
 
+/* Incremental runs: plan org o from its light rows (sync_load_org_light):
+ * scan them, load the affected members and those the read entries may
+ * match into *detail, plan with the scan. Everything else in the org is
+ * unchanged by definition (plan.h, plan_scan_new). The plan borrows from
+ * light, *detail and *scan. NULL with *err set. */
+static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
+					 const struct sync_org_state *light,
+					 struct sync_org_state *detail, struct plan_scan **scan,
+					 struct core_error *err)
+{
+	const size_t *affected;
+	const char **ids;
+	struct plan_org *p;
+	size_t n;
+	int rc;
+
+	if (*scan == NULL) /* the first org's is made already (unknown_in_org) */
+		*scan = plan_scan_new(r->idx, &light->in, &r->popt);
+	if (*scan == NULL) {
+		core_fail(err, 500, "internal", "out of memory");
+		return NULL;
+	}
+	n = plan_scan_affected(*scan, &affected);
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	if (ids == NULL) {
+		core_fail(err, 500, "internal", "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = light->in.members[affected[i]].id;
+	rc = sync_load_org_members(&r->ctx, r->dir->name, o->org_id, o->slug,
+				   r->maps.items + o->first, o->n_maps, ids, n, &r->snap, detail, err);
+	free(ids);
+	if (rc != 0)
+		return NULL;
+	detail->in.scan = *scan;
+	p = plan_org_new(r->idx, &detail->in, &r->popt);
+	if (p == NULL)
+		core_fail(err, 500, "internal", "out of memory");
+	return p;
+}
+
 /* Plan every org without writing; note thresholds and refusals. */
 static int preview(struct run *r)
 {
@@ -650,20 +677,29 @@ static int preview(struct run *r)
 
 	for (size_t i = 0; i < r->n_orgs; i++) {
 		struct org_run *o = &r->orgs[i];
-		struct sync_org_state st = { 0 }, *in = &st;
-		struct core_error cerr;
+		struct sync_org_state st = { 0 }, *in = &st, detail = { 0 };
+		struct plan_scan *scan = NULL;
+		struct core_error cerr = { 0 };
 		struct plan_org *p;
 		if (i == 0 && r->st0_loaded)
 			in = &r->st0; /* loaded already; kept (or dropped) below */
-		else if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug,
-				       r->maps.items + o->first, o->n_maps, &st, &cerr) != 0) {
+		else if ((r->full ? sync_load_org : sync_load_org_light)(
+				 &r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
+				 o->n_maps, &st, &cerr) != 0) {
 			run_fail(r, "database: %s", cerr.message);
 			return -1;
 		}
-		p = plan_org_new(r->idx, &in->in, &r->popt);
+		p = r->full ? plan_org_new(r->idx, &in->in, &r->popt)
+			    : plan_incremental(r, o, in, &detail, in == &r->st0 ? &r->scan0 : &scan,
+					       &cerr);
 		if (p == NULL) {
+			sync_org_state_clear(&detail);
+			plan_scan_free(scan);
 			sync_org_state_clear(&st);
-			run_fail(r, "out of memory");
+			if (cerr.message[0] != '\0' && strcmp(cerr.message, "out of memory") != 0)
+				run_fail(r, "database: %s", cerr.message);
+			else
+				run_fail(r, "out of memory");
 			return -1;
 		}
 		o->changes = !plan_org_empty(p);
@@ -707,10 +743,15 @@ static int preview(struct run *r)
 				return -1;
 			}
 		}
-		if (in == &r->st0 && r->st0_locked && !o->done)
+		if (in == &r->st0 && r->st0_locked && !o->done) {
 			r->plan0 = p; /* applied as it is: planned against the locked rows */
-		else
+			r->st0d = detail; /* r->scan0 is its scan */
+			detail = (struct sync_org_state){ 0 };
+		} else {
 			plan_org_free(p);
+		}
+		sync_org_state_clear(&detail);
+		plan_scan_free(scan);
 		if (in == &r->st0 && r->plan0 == NULL)
 			drop_first(r);
 		sync_org_state_clear(&st);
@@ -742,7 +783,8 @@ static int add_org_failure(struct run *r, const struct org_run *o)
 static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
 {
 	struct org_scope scope;
-	struct sync_org_state st = { 0 };
+	struct sync_org_state st = { 0 }, light = { 0 };
+	struct plan_scan *scan = NULL;
 	struct sync_apply_failure failure = { 0 };
 	struct core_error err = { 0 };
 	struct plan_org *p = NULL;
@@ -753,14 +795,23 @@ static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
 	*retry = false;
 	if (core_begin(&r->ctx, &err) != 0)
 		goto report;
-	if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &err) != 0 ||
-	    sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
-			  o->n_maps, &st, &err) != 0)
+	if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &err) != 0)
 		goto report;
-	p = plan_org_new(r->idx, &st.in, &r->popt);
-	if (p == NULL) {
-		rc = -1;
-		goto out;
+	if (!r->full) {
+		/* Light rows, scan, the affected members: plan_incremental. */
+		if (sync_load_org_light(&r->ctx, r->dir->name, o->org_id, o->slug,
+					r->maps.items + o->first, o->n_maps, &light, &err) != 0 ||
+		    (p = plan_incremental(r, o, &light, &st, &scan, &err)) == NULL)
+			goto report;
+	} else {
+		if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug,
+				  r->maps.items + o->first, o->n_maps, &st, &err) != 0)
+			goto report;
+		p = plan_org_new(r->idx, &st.in, &r->popt);
+		if (p == NULL) {
+			rc = -1;
+			goto out;
+		}
 	}
 	if (p->refusal != PLAN_OK) {
 		status = "refused";
@@ -795,6 +846,8 @@ out:
 		core_rollback(&r->ctx);
 	plan_org_free(p);
 	sync_org_state_clear(&st);
+	plan_scan_free(scan);
+	sync_org_state_clear(&light);
 	return rc;
 }
 
@@ -813,7 +866,7 @@ static int apply_first(struct run *r, struct org_run *o, bool *retry)
 	if (p->refusal != PLAN_OK) {
 		status = "refused";
 		core_fail(&err, 409, plan_refusal_name(p->refusal), "%s", refusal_message(p->refusal));
-	} else if (sync_apply_org(&r->ctx, &r->scope0, r->dir->name, &r->st0, p, &failure,
+	} else if (sync_apply_org(&r->ctx, &r->scope0, r->dir->name, &r->st0d, p, &failure,
 				  &err) == 0) {
 		committed = core_commit(&r->ctx, &err) == 0;
 		if (committed) {

@@ -1489,6 +1489,398 @@ static void test_random_plans_converge(void **state)
 	free(md);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Incremental runs planning only the affected members (plan_scan_new)      */
+
+/* One change as comparable text. */
+static char *change_text(const struct plan_org *p, const struct plan_change *c)
+{
+	const struct dir_user *u = c->user;
+	if (u == NULL && c->add != (size_t)-1)
+		u = p->changes[c->add].user;
+	return dupf("%d %d %s %s %d %d %s %u", c->kind, c->why, c->member ? c->member->id : "-",
+		    u ? u->dn : "-", c->role_from, c->role_to, c->team_id ? c->team_id : "-",
+		    c->fields);
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The plan's changes, sorted, one string. */
+static char *plan_text(const struct plan_org *p)
+{
+	char **items = calloc(p->n_changes + 1, sizeof(char *));
+	size_t len = 1;
+	assert_non_null(items);
+	for (size_t i = 0; i < p->n_changes; i++) {
+		items[i] = change_text(p, &p->changes[i]);
+		len += strlen(items[i]) + 1;
+	}
+	qsort(items, p->n_changes, sizeof(char *), cmp_text);
+	char *out = calloc(len, 1);
+	assert_non_null(out);
+	for (size_t i = 0; i < p->n_changes; i++) {
+		strcat(out, items[i]);
+		strcat(out, "\n");
+		free(items[i]);
+	}
+	free(items);
+	return out;
+}
+
+static bool lower_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	for (; *a && *b; a++, b++)
+		if ((*a | 0x20) != (*b | 0x20))
+			return false;
+	return *a == *b;
+}
+
+/* What src/sync/load.c loads for a scanned plan: the affected members and
+ * every member an entry may match (this directory's by stable id; anyone
+ * by email or user name, case-insensitively). */
+static bool loaded_for_entries(const struct fx *f, const struct plan_member *m)
+{
+	for (size_t u = 0; u < f->snap.n_users; u++) {
+		const struct dir_user *e = &f->snap.users[u];
+		if (m->kind == MANAGED_LDAP && m->external_id && e->stable_id &&
+		    strcmp(m->external_id, e->stable_id) == 0)
+			return true;
+		if (lower_eq(m->email, e->email) || lower_eq(m->username, e->username))
+			return true;
+	}
+	return false;
+}
+
+/* Plan f's org from a scan, as an incremental run does, into *out; the
+ * scan is returned (free it after the plan). */
+static struct plan_scan *plan_scanned(struct fx *f, struct plan_org **out, size_t *n_affected)
+{
+	struct plan_member light[MAX_MEMBERS * 8], loaded[MAX_MEMBERS * 8];
+	size_t n_light = 0, n_loaded = 0, admins = 0;
+	const size_t *aff;
+
+	for (size_t i = 0; i < f->n_members; i++) {
+		const struct plan_member *m = &f->members[i];
+		if (m->status == MEMBER_ACTIVE && role_is_admin_like(m->role))
+			admins++;
+		if (m->kind != MANAGED_LDAP || m->idp_name == NULL || strcmp(m->idp_name, "corp") != 0)
+			continue;
+		light[n_light++] = (struct plan_member){
+			.id = m->id, .username = m->username, .role = m->role, .status = m->status,
+			.kind = m->kind, .idp_name = m->idp_name, .ldap_dn = m->ldap_dn,
+			.team_ids = m->team_ids, .n_team_ids = m->n_team_ids };
+	}
+	struct plan_org_input lin = { .org_id = "org-1", .slug = "acme", .mappings = f->maps,
+				      .n_mappings = f->n_maps, .members = light, .n_members = n_light,
+				      .team_ids = f->teams, .n_team_ids = f->n_teams };
+	struct plan_scan *scan = plan_scan_new(f->idx, &lin, &f->opt);
+	assert_non_null(scan);
+	assert_int_equal(plan_scan_managed(scan), n_light);
+	*n_affected = plan_scan_affected(scan, &aff);
+	for (size_t i = 0; i < f->n_members; i++) {
+		const struct plan_member *m = &f->members[i];
+		bool take = loaded_for_entries(f, m);
+		for (size_t k = 0; k < *n_affected && !take; k++)
+			take = strcmp(light[aff[k]].id, m->id) == 0;
+		if (take)
+			loaded[n_loaded++] = *m;
+	}
+	static struct plan_member keep[MAX_MEMBERS * 8];
+	memcpy(keep, loaded, n_loaded * sizeof(*loaded));
+	struct plan_org_input in = f->in;
+	in.members = keep;
+	in.n_members = n_loaded;
+	in.scan = scan;
+	in.admins_total = admins;
+	*out = plan_org_new(f->idx, &in, &f->opt);
+	assert_non_null(*out);
+	return scan;
+}
+
+/* The scanned plan is the whole org's plan: same changes, skips, counts,
+ * refusal and threshold; and it plans fewer members when few changed. */
+static void assert_scanned_matches(struct fx *f, size_t *n_affected)
+{
+	struct plan_org *q = NULL;
+	plan(f);
+	struct plan_scan *scan = plan_scanned(f, &q, n_affected);
+	char *a = plan_text(f->p), *b = plan_text(q);
+	if (strcmp(a, b) != 0)
+		fail_msg("whole org:\n%s\nscanned:\n%s", a, b);
+	assert_int_equal(f->p->n_skips, q->n_skips);
+	assert_memory_equal(&f->p->counts, &q->counts, sizeof(q->counts));
+	assert_int_equal(f->p->refusal, q->refusal);
+	assert_int_equal(f->p->threshold_exceeded, q->threshold_exceeded);
+	/* What the run fetches: the values the whole-org plan cannot resolve. */
+	const char *const *unknown;
+	assert_int_equal(plan_scan_unknown(scan, &unknown),
+			 f->p->counts.skipped_by_reason[PLAN_SKIP_UNRESOLVED_MEMBER]);
+	free(a);
+	free(b);
+	plan_org_free(q);
+	plan_scan_free(scan);
+}
+
+static void test_scanned_plan_group_edit_changes_roles(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	owner(f);
+	member_ours(f, "ann", ROLE_USER);   /* added to admins */
+	member_ours(f, "bob", ROLE_ADMIN);  /* removed from admins */
+	member_ours(f, "cid", ROLE_USER);   /* untouched */
+	member_ours(f, "dan", ROLE_USER);   /* untouched */
+	group(f, "admins", udn("ann"), NULL);
+	group(f, "staff", udn("ann"), udn("bob"), udn("cid"), udn("dan"), NULL);
+	map(f, "admins", ROLE_ADMIN, NULL);
+	map(f, "staff", ROLE_USER, NULL);
+	assert_scanned_matches(f, &n_aff);
+	assert_non_null(find(f->p, PLAN_PROMOTE, "m-ann"));
+	assert_non_null(find(f->p, PLAN_DEMOTE, "m-bob"));
+	assert_int_equal(n_aff, 2); /* ann and bob: cid and dan are not loaded */
+	fx_free(f);
+}
+
+static void test_scanned_plan_nested_group_edit(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	f->opt.nested_groups = true;
+	owner(f);
+	member_ours(f, "ann", ROLE_USER); /* now in the nested group */
+	member_ours(f, "bob", ROLE_ADMIN);
+	/* Only the nested group changed; the mapped one includes it. */
+	group(f, "admins", udn("bob"), gdn("oncall"), NULL);
+	group(f, "oncall", udn("ann"), NULL);
+	group(f, "staff", udn("ann"), udn("bob"), NULL);
+	map(f, "admins", ROLE_ADMIN, "t-ops");
+	map(f, "staff", ROLE_USER, NULL);
+	static const char *ops[] = { "t-ops" };
+	f->members[2].team_ids = ops; /* bob has what admins gives */
+	f->members[2].n_team_ids = 1;
+	assert_scanned_matches(f, &n_aff);
+	assert_non_null(find(f->p, PLAN_PROMOTE, "m-ann"));
+	assert_non_null(find(f->p, PLAN_TEAM_ADD, "m-ann"));
+	assert_int_equal(n_aff, 1); /* ann only (and the owner is local) */
+	fx_free(f);
+}
+
+static void test_scanned_plan_leavers_under_each_policy(void **state)
+{
+	(void)state;
+	for (int policy = 0; policy < 3; policy++) {
+		struct fx *f = fx_new();
+		size_t n_aff;
+		f->snap.full = false;
+		f->opt.on_leave = (enum dir_leave_policy)policy;
+		owner(f);
+		member_ours(f, "ann", ROLE_USER); /* left every group */
+		member_ours(f, "bob", ROLE_USER);
+		member_ours(f, "cid", ROLE_VIEWER); /* left earlier: downgraded */
+		member_ours(f, "dan", ROLE_USER);   /* left earlier: suspended */
+		f->members[4].status = MEMBER_SUSPENDED;
+		group(f, "staff", udn("bob"), NULL);
+		map(f, "staff", ROLE_USER, NULL);
+		assert_scanned_matches(f, &n_aff);
+		const struct plan_change *c =
+			find(f->p, policy == DIR_LEAVE_REMOVE ? PLAN_REMOVE
+				   : policy == DIR_LEAVE_SUSPEND ? PLAN_SUSPEND : PLAN_DEMOTE, "m-ann");
+		assert_non_null(c);
+		assert_int_equal(c->why, PLAN_WHY_LEFT);
+		assert_null(find(f->p, PLAN_REMOVE, "m-bob"));
+		fx_free(f);
+	}
+}
+
+static void test_scanned_plan_rename_is_an_update(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	owner(f);
+	member_ours(f, "ann", ROLE_USER);
+	member_ours(f, "bob", ROLE_USER);
+	struct dir_user *u = user(f, "ann");
+	free(u->dn);
+	u->dn = dupf("uid=ann,ou=moved,dc=x");
+	group(f, "staff", "uid=ann,ou=moved,dc=x", udn("bob"), NULL);
+	map(f, "staff", ROLE_USER, NULL);
+	assert_scanned_matches(f, &n_aff);
+	const struct plan_change *c = find(f->p, PLAN_UPDATE, "m-ann");
+	assert_non_null(c);
+	assert_true(c->fields & PLAN_F_DN);
+	assert_int_equal(n_kind(f->p, PLAN_REMOVE), 0);
+	fx_free(f);
+}
+
+static void test_scanned_plan_threshold_counts_the_whole_org(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	f->opt.delete_max_count = 2;
+	owner(f);
+	char uid[16];
+	struct dir_group *g = group(f, "staff", NULL);
+	for (int i = 0; i < 20; i++) {
+		snprintf(uid, sizeof(uid), "u%d", i);
+		member_ours(f, uid, ROLE_USER);
+		if (i >= 3) /* three left */
+			group_add(g, udn(uid));
+	}
+	map(f, "staff", ROLE_USER, NULL);
+	assert_scanned_matches(f, &n_aff);
+	assert_true(f->p->threshold_exceeded);
+	assert_int_equal(f->p->counts.managed_before, 20);
+	assert_int_equal(n_aff, 3);
+	/* 3 of 20 is 15 %: under a 20 % limit without the count limit. */
+	f->opt.delete_max_count = 0;
+	f->opt.delete_max_percent = 20;
+	assert_scanned_matches(f, &n_aff);
+	assert_false(f->p->threshold_exceeded);
+	fx_free(f);
+}
+
+static void test_scanned_plan_last_admin_counts_the_whole_org(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	member_ours(f, "ann", ROLE_ADMIN); /* the only admin-like member */
+	member_ours(f, "bob", ROLE_USER);
+	group(f, "staff", udn("ann"), udn("bob"), NULL);
+	map(f, "staff", ROLE_USER, NULL);
+	assert_scanned_matches(f, &n_aff);
+	assert_int_equal(f->p->refusal, PLAN_REFUSED_LAST_ADMIN);
+	/* Another admin (not loaded, unchanged) keeps the org governed. */
+	member_local(f, "kim", "kim@x.example", ROLE_ADMIN);
+	assert_scanned_matches(f, &n_aff);
+	assert_int_equal(f->p->refusal, PLAN_OK);
+	fx_free(f);
+}
+
+/* A suspended member still in scope, without an entry in the read: its
+ * entry decides (an AD account still disabled stays suspended), so the
+ * scan asks for it. */
+static void test_scan_refetches_suspended_members_in_scope(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	size_t n_aff;
+	f->snap.full = false;
+	owner(f);
+	member_ours(f, "ann", ROLE_USER)->status = MEMBER_SUSPENDED; /* in scope */
+	member_ours(f, "bob", ROLE_USER)->status = MEMBER_SUSPENDED; /* left: stays */
+	member_ours(f, "cid", ROLE_USER)->status = MEMBER_SUSPENDED; /* entry read */
+	user(f, "cid")->active = false;
+	group(f, "staff", udn("ann"), udn("cid"), NULL);
+	map(f, "staff", ROLE_USER, NULL);
+	f->opt.on_leave = DIR_LEAVE_SUSPEND;
+	assert_scanned_matches(f, &n_aff);
+	struct plan_org *q = NULL;
+	struct plan_scan *scan = plan_scanned(f, &q, &n_aff);
+	const char *const *values;
+	assert_int_equal(plan_scan_refetch(scan, &values), 1);
+	assert_string_equal(values[0], udn("ann"));
+	plan_org_free(q);
+	plan_scan_free(scan);
+	fx_free(f);
+}
+
+/* Random orgs and incremental snapshots (a random part of the entries):
+ * the scanned plan is always the whole org's plan. */
+static void test_random_scanned_plans_match_whole_org(void **state)
+{
+	(void)state;
+	struct plan_member *view = calloc(400, sizeof(*view));
+	size_t *index = calloc(400, sizeof(*index));
+	struct model *md = calloc(1, sizeof(*md));
+	size_t total_aff = 0, total_members = 0;
+	assert_non_null(view);
+	assert_non_null(index);
+	assert_non_null(md);
+	rng_state = 0x2545f4914f6cdd1dULL;
+	for (int round = 0; round < 300; round++) {
+		struct fx *f = fx_new();
+		unsigned n_users = 5 + rnd(50);
+		f->opt.on_leave = (enum dir_leave_policy)rnd(3);
+		f->opt.nested_groups = rnd(2);
+		f->opt.nested_depth = rnd(4);
+		f->opt.delete_max_count = rnd(3) ? 0 : rnd(6);
+		random_directory(f, n_users, 1 + rnd(12));
+		random_org(md, n_users);
+		for (size_t i = 0; i < md->n; i++) /* most known by their group DN */
+			if (md->m[i].dn[0] && rnd(4))
+				snprintf(md->m[i].dn, sizeof(md->m[i].dn), "uid=u%s,ou=people,dc=x",
+					 md->m[i].id + 1);
+		for (size_t t = 0; t < 4; t++)
+			if (rnd(2)) {
+				bool have = false;
+				for (size_t k = 0; k < f->n_teams; k++)
+					have |= strcmp(f->teams[k], TEAMS[t]) == 0;
+				if (!have)
+					f->teams[f->n_teams++] = TEAMS[t];
+			}
+		/* Converge on the full directory first (as after a full run),
+		 * then keep a random part of the entries: an incremental read. */
+		for (int pass = 0; pass < 5; pass++) {
+			size_t n = model_view(md, view, index);
+			memcpy(f->members, view, n * sizeof(*view));
+			f->n_members = n;
+			plan(f);
+			if (plan_org_empty(f->p) || f->p->refusal != PLAN_OK)
+				break;
+			model_apply(md, f->p, index, f->members);
+		}
+		/* Then the directory moves on: some groups change. */
+		for (size_t g = 0; g < f->snap.n_groups; g++) {
+			struct dir_group *grp = &f->snap.groups[g];
+			if (rnd(4) == 0 && grp->n_members > 0) {
+				free(grp->members[--grp->n_members]);
+			} else if (rnd(4) == 0 && grp->n_members < MAX_USERS) {
+				char uid[16];
+				snprintf(uid, sizeof(uid), "u%u", rnd(n_users));
+				group_add(grp, udn(uid));
+			}
+		}
+		f->snap.full = false;
+		size_t keep = 0;
+		for (size_t u = 0; u < f->snap.n_users; u++) {
+			if (rnd(4) == 0)
+				f->snap.users[keep++] = f->snap.users[u];
+			else
+				dir_user_clear(&f->snap.users[u]);
+		}
+		f->snap.n_users = keep;
+		size_t n = model_view(md, view, index);
+		memcpy(f->members, view, n * sizeof(*view));
+		f->n_members = n;
+		size_t n_aff;
+		assert_scanned_matches(f, &n_aff);
+		total_aff += n_aff;
+		total_members += n;
+		fx_free(f);
+	}
+	print_message("# scanned plans loaded %zu affected of %zu members\n", total_aff,
+		      total_members);
+	assert_true(total_aff < total_members);
+	free(view);
+	free(index);
+	free(md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1535,6 +1927,14 @@ int main(void)
 		cmocka_unit_test(test_last_admin_like_refused),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_random_plans_converge),
+		cmocka_unit_test(test_scanned_plan_group_edit_changes_roles),
+		cmocka_unit_test(test_scanned_plan_nested_group_edit),
+		cmocka_unit_test(test_scanned_plan_leavers_under_each_policy),
+		cmocka_unit_test(test_scanned_plan_rename_is_an_update),
+		cmocka_unit_test(test_scanned_plan_threshold_counts_the_whole_org),
+		cmocka_unit_test(test_scanned_plan_last_admin_counts_the_whole_org),
+		cmocka_unit_test(test_scan_refetches_suspended_members_in_scope),
+		cmocka_unit_test(test_random_scanned_plans_match_whole_org),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

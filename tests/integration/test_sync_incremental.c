@@ -1,0 +1,440 @@
+/* Incremental LDAP sync runs that load and plan only the affected members
+ * (src/sync/plan.h plan_scan_new), through a real PostgreSQL with the
+ * in-memory directory (tests/integration/sync_fixture.h): role changes from
+ * a group edit and from a nested group's edit, leaving every group under
+ * each policy, a DN rename, batched attribute updates and their audit
+ * images, the deletion threshold counted against the whole org. Each test
+ * ends with a full run that must find nothing left to do. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api_util.h"
+#include "sync_fixture.h"
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return sync_fx_start("sync_incr", NULL);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return sync_fx_stop();
+}
+
+/* An incremental run of e: its status; *report kept when asked. */
+static void run_incremental(struct sync_env *e, bool force, const char *status,
+			    struct sync_run_result *res)
+{
+	sync_env_run(e, SYNC_KIND_INCREMENTAL, false, force, res);
+	assert_string_equal(res->status, status);
+	assert_string_equal(jstr(res->report, "kind"), "incremental");
+}
+
+/* A full run after the incremental one finds nothing left to do. */
+static void assert_full_run_changes_nothing(struct sync_env *e)
+{
+	struct sync_run_result res;
+
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	assert_string_equal(jstr(res.report, "counts.orgs.0.status"), "unchanged");
+	sync_run_result_clear(&res);
+}
+
+static void test_group_edit_changes_roles_and_teams(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "grp");
+	const char *uids[] = { "ann", "bob", "cid", "dan", "eve", "fay" };
+	for (size_t i = 0; i < 6; i++)
+		tdir_user(e.tdir, uids[i]);
+	struct tdir_group *admins = tdir_group(e.tdir, "admins", "ann", NULL);
+	tdir_group(e.tdir, "staff", "ann", "bob", "cid", "dan", "eve", "fay", NULL);
+	char team[40];
+	snprintf(team, sizeof(team), "%s", sync_team(e.org_id, "Ops", e.name));
+	sync_map(&e, e.org_id, "admins", "ADMIN", team);
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+
+	/* Only the admins group changes: bob in, ann out. */
+	tdir_group_set(e.tdir, admins, "bob", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.role_changes"), 2);
+	assert_int_equal(jint(res.report, "counts.team_changes"), 2);
+	/* Everyone the groups hold is in scope, loaded or not. */
+	assert_int_equal(jint(res.report, "counts.in_scope"), 6);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "cid@corp.example"), "USER/active/ldap");
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'"
+				      " AND member_id = '%s'", team,
+				      sync_member_id(e.org_id, "bob@corp.example")), 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'",
+				      team), 1);
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+static void test_nested_group_edit_changes_roles(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "nest");
+	e.dir->nested_groups = true;
+	e.dir->nested_depth = 5;
+	tdir_user(e.tdir, "ann");
+	tdir_user(e.tdir, "bob");
+	tdir_user(e.tdir, "cid");
+	struct tdir_group *admins = tdir_group(e.tdir, "admins", "ann", NULL);
+	struct tdir_group *oncall = tdir_group(e.tdir, "oncall", "bob", NULL);
+	tdir_group_add_value(e.tdir, admins, tdir_group_dn("oncall"));
+	tdir_group(e.tdir, "staff", "ann", "bob", "cid", NULL);
+	sync_map(&e, e.org_id, "admins", "ADMIN", NULL);
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "ADMIN/active/ldap");
+
+	/* Only the nested group changes; the mapped group's entry does not. */
+	tdir_group_set(e.tdir, oncall, "cid", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.role_changes"), 2);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "cid@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "ADMIN/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+static void test_leaving_every_group_under_each_policy(void **state)
+{
+	(void)state;
+	static const struct {
+		enum dir_leave_policy policy;
+		const char *after;
+	} cases[] = {
+		{ DIR_LEAVE_REMOVE, "(none)" },
+		{ DIR_LEAVE_DOWNGRADE, "VIEWER/active/ldap" },
+		{ DIR_LEAVE_SUSPEND, "ADMIN/suspended/ldap" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sync_env e;
+		struct sync_run_result res;
+		sync_env_init(&e, "leave");
+		e.dir->on_leave = cases[i].policy;
+		tdir_user(e.tdir, "ann");
+		tdir_user(e.tdir, "bob");
+		tdir_user(e.tdir, "cid");
+		struct tdir_group *g = tdir_group(e.tdir, "eng", "ann", "bob", "cid", NULL);
+		char team[40];
+		snprintf(team, sizeof(team), "%s", sync_team(e.org_id, "Eng", e.name));
+		sync_map(&e, e.org_id, "eng", "ADMIN", team);
+		assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+		char bob[40];
+		snprintf(bob, sizeof(bob), "%s", sync_member_id(e.org_id, "bob@corp.example"));
+
+		/* bob's entry does not change: only the group's. */
+		tdir_group_set(e.tdir, g, "ann", "cid", NULL);
+		run_incremental(&e, false, "success", &res);
+		assert_int_equal(jint(res.report, "counts.deprovisions"), 1);
+		assert_int_equal(jint(res.report, "counts.managed_before"), 3);
+		sync_run_result_clear(&res);
+		assert_string_equal(sync_member(e.org_id, "bob@corp.example"), cases[i].after);
+		assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "ADMIN/active/ldap");
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE member_id = '%s'",
+					      bob), 0);
+		/* A second incremental run has nothing more to do for the leaver. */
+		run_incremental(&e, false, "success", &res);
+		assert_string_equal(jstr(res.report, "counts.orgs.0.status"), "unchanged");
+		sync_run_result_clear(&res);
+		assert_full_run_changes_nothing(&e);
+
+		/* Back in the group, incrementally: active and ADMIN again. */
+		tdir_group_set(e.tdir, g, "ann", "bob", "cid", NULL);
+		run_incremental(&e, false, "success", &res);
+		sync_run_result_clear(&res);
+		assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "ADMIN/active/ldap");
+		assert_full_run_changes_nothing(&e);
+		sync_env_free(&e);
+	}
+}
+
+static void test_dn_rename_is_an_update(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "ren");
+	struct tdir_user *u = tdir_user(e.tdir, "ann");
+	tdir_user(e.tdir, "bob");
+	struct tdir_group *g = tdir_group(e.tdir, "eng", "ann", "bob", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	char id[40];
+	snprintf(id, sizeof(id), "%s", sync_member_id(e.org_id, "ann@corp.example"));
+
+	snprintf(u->dn, sizeof(u->dn), "uid=ann,ou=staff,dc=example,dc=org");
+	tdir_touch(e.tdir, u);
+	tdir_group_set(e.tdir, g, "bob", NULL);
+	tdir_group_add_value(e.tdir, g, "uid=ann,ou=staff,dc=example,dc=org");
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.updated"), 1);
+	assert_int_equal(jint(res.report, "counts.removed"), 0);
+	assert_int_equal(jint(res.report, "counts.added"), 0);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member_id(e.org_id, "ann@corp.example"), id);
+	char *dn = fx_sql_value("SELECT ldap_dn FROM members WHERE id = '%s'", id);
+	assert_string_equal(dn, "uid=ann,ou=staff,dc=example,dc=org");
+	free(dn);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
+				      " AND action = 'member.updated'", id), 1);
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+/* Several attribute updates are one batch: each audited with the images
+ * core_member_json gives (member_view, effective role added). */
+static void test_batched_updates_are_audited_each(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "batch");
+	struct tdir_user *a = tdir_user(e.tdir, "ann");
+	struct tdir_user *b = tdir_user(e.tdir, "bob");
+	struct tdir_user *c = tdir_user(e.tdir, "cid");
+	tdir_group(e.tdir, "eng", "ann", "bob", "cid", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	char ann[40];
+	snprintf(ann, sizeof(ann), "%s", sync_member_id(e.org_id, "ann@corp.example"));
+
+	snprintf(a->uid, sizeof(a->uid), "ann2");
+	snprintf(b->display, sizeof(b->display), "Bob Two");
+	snprintf(c->display, sizeof(c->display), "Cid Two");
+	tdir_touch(e.tdir, a);
+	tdir_touch(e.tdir, b);
+	tdir_touch(e.tdir, c);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.updated"), 3);
+	sync_run_result_clear(&res);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				      " AND source = 'ldap:%s' AND action = 'member.updated'",
+				      e.org_id, e.name), 3);
+	/* After-images are the members as they are now... */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events ev JOIN member_view v"
+				      " ON v.org_id = ev.org_id AND v.id::text = ev.target_id"
+				      " WHERE ev.org_id = '%s' AND ev.action = 'member.updated'"
+				      " AND ev.after = v.member_json::jsonb"
+				      "   || jsonb_build_object('effective_role', v.role)",
+				      e.org_id), 3);
+	/* ...and before-images as they were. */
+	char *names = fx_sql_value("SELECT (before->>'username') || '>' || (after->>'username')"
+				   " FROM audit_events WHERE target_id = '%s'"
+				   " AND action = 'member.updated'", ann);
+	assert_string_equal(names, "ann>ann2");
+	free(names);
+	char *display = fx_sql_value("SELECT profile->>'displayName' FROM members WHERE id = '%s'",
+				     sync_member_id(e.org_id, "cid@corp.example"));
+	assert_string_equal(display, "Cid Two");
+	free(display);
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+/* The threshold counts against every member the directory manages, not
+ * the few an incremental run loads. */
+static void test_threshold_refuses_an_incremental_run(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "thr");
+	e.dir->delete_max_count = 2;
+	e.dir->delete_max_percent = 0;
+	struct tdir_group *g = tdir_group(e.tdir, "eng", NULL);
+	char uid[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(uid, sizeof(uid), "u%d", i);
+		tdir_user(e.tdir, uid);
+		tdir_group_add_value(e.tdir, g, tdir_user_dn(uid));
+	}
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	char *wm = fx_sql_value("SELECT watermark FROM ldap_sync_state WHERE directory_name = '%s'",
+				e.name);
+
+	/* Three leave (the group keeps seven): over a limit of 2. */
+	tdir_group_set(e.tdir, g, NULL);
+	for (int i = 3; i < 10; i++) {
+		snprintf(uid, sizeof(uid), "u%d", i);
+		tdir_group_add_value(e.tdir, g, tdir_user_dn(uid));
+	}
+	run_incremental(&e, false, "threshold_exceeded", &res);
+	assert_int_equal(jint(res.report, "counts.orgs.0.counts.deprovisions"), 3);
+	assert_int_equal(jint(res.report, "counts.orgs.0.counts.managed_before"), 10);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "u0@corp.example"), "USER/active/ldap");
+	char *still = fx_sql_value("SELECT watermark FROM ldap_sync_state WHERE directory_name = '%s'",
+				   e.name);
+	assert_string_equal(wm, still);
+	free(still);
+	free(wm);
+	/* Forced, it applies. */
+	run_incremental(&e, true, "success", &res);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "u0@corp.example"), "(none)");
+	assert_string_equal(sync_member(e.org_id, "u3@corp.example"), "USER/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+/* A mapping made between runs changes no entry: the scan still finds the
+ * members whose roles it changes. */
+static void test_new_mapping_applies_incrementally(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "newmap");
+	tdir_user(e.tdir, "ann");
+	tdir_user(e.tdir, "bob");
+	tdir_group(e.tdir, "staff", "ann", "bob", NULL);
+	tdir_group(e.tdir, "leads", "bob", NULL);
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+
+	sync_map(&e, e.org_id, "leads", "ADMIN", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.role_changes"), 1);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "USER/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+/* A disabled account still in its group stays suspended through an
+ * incremental run that does not read its entry (fetched: its entry
+ * decides), and is reactivated once enabled. */
+static void test_disabled_member_stays_suspended(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "disabled");
+	struct tdir_user *a = tdir_user(e.tdir, "ann");
+	struct tdir_user *b = tdir_user(e.tdir, "bob");
+	tdir_user(e.tdir, "admin");
+	tdir_group(e.tdir, "eng", "ann", "bob", NULL);
+	tdir_group(e.tdir, "admins", "admin", NULL);
+	sync_map(&e, e.org_id, "eng", "USER", NULL);
+	sync_map(&e, e.org_id, "admins", "ADMIN", NULL);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	b->active = false; /* (a disabled entry is never provisioned) */
+	tdir_touch(e.tdir, b);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/suspended/ldap");
+
+	/* Twice: the watermark is inclusive, so the first run still reads
+	 * bob's entry (stamped at the watermark); the second does not. */
+	for (int i = 0; i < 2; i++) {
+		snprintf(a->display, sizeof(a->display), "Ann %d", i);
+		tdir_touch(e.tdir, a);
+		run_incremental(&e, false, "success", &res);
+		assert_int_equal(jint(res.report, "counts.reactivated"), 0);
+		if (i == 0)
+			sync_run_result_clear(&res);
+	}
+	assert_int_equal(jint(res.report, "counts.users_seen"), 2); /* ann, and bob fetched */
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/suspended/ldap");
+	assert_full_run_changes_nothing(&e);
+
+	b->active = true;
+	tdir_touch(e.tdir, b);
+	run_incremental(&e, false, "success", &res);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(e.org_id, "bob@corp.example"), "USER/active/ldap");
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+/* Several team changes of one kind are one batch, each audited. */
+static void test_batched_team_changes_are_audited_each(void **state)
+{
+	(void)state;
+	struct sync_env e;
+	struct sync_run_result res;
+
+	sync_env_init(&e, "teams");
+	const char *uids[] = { "ann", "bob", "cid", "dan" };
+	for (size_t i = 0; i < 4; i++)
+		tdir_user(e.tdir, uids[i]);
+	tdir_group(e.tdir, "staff", "ann", "bob", "cid", "dan", NULL);
+	struct tdir_group *ops = tdir_group(e.tdir, "ops", "ann", "bob", NULL);
+	char team[40];
+	snprintf(team, sizeof(team), "%s", sync_team(e.org_id, "Ops", e.name));
+	sync_map(&e, e.org_id, "staff", "USER", NULL);
+	sync_map(&e, e.org_id, "ops", NULL, team);
+	assert_string_equal(sync_env_run_status(&e, SYNC_KIND_FULL, false), "success");
+	long long added = fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				       " AND action = 'team.member_added'", e.org_id);
+
+	tdir_group_set(e.tdir, ops, "cid", "dan", NULL);
+	run_incremental(&e, false, "success", &res);
+	assert_int_equal(jint(res.report, "counts.team_changes"), 4);
+	sync_run_result_clear(&res);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members tm JOIN members m"
+				      " ON m.id = tm.member_id WHERE tm.team_id = '%s'"
+				      " AND m.username IN ('cid', 'dan')", team), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'",
+				      team), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE org_id = '%s'"
+				      " AND action = 'team.member_added'", e.org_id), added + 2);
+	/* Removals carry the membership as their before-image, as one by one. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events ev JOIN members m"
+				      " ON m.id::text = ev.before->>'member_id'"
+				      " WHERE ev.org_id = '%s' AND ev.action = 'team.member_removed'"
+				      " AND ev.target_id = '%s' AND ev.before->>'team_id' = '%s'"
+				      " AND ev.after IS NULL AND ev.source = 'ldap:%s'"
+				      " AND m.username IN ('ann', 'bob')", e.org_id, team, team, e.name),
+			 2);
+	assert_full_run_changes_nothing(&e);
+	sync_env_free(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_edit_changes_roles_and_teams),
+		cmocka_unit_test(test_nested_group_edit_changes_roles),
+		cmocka_unit_test(test_leaving_every_group_under_each_policy),
+		cmocka_unit_test(test_dn_rename_is_an_update),
+		cmocka_unit_test(test_batched_updates_are_audited_each),
+		cmocka_unit_test(test_threshold_refuses_an_incremental_run),
+		cmocka_unit_test(test_new_mapping_applies_incrementally),
+		cmocka_unit_test(test_disabled_member_stays_suspended),
+		cmocka_unit_test(test_batched_team_changes_are_audited_each),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
