@@ -8,8 +8,10 @@
  * Incremental run (full == false): groups is still complete (group entries
  * are few and their member lists decide roles, so the planner always sees
  * every membership and can tell who left every mapped group), but users holds
- * only entries modified since the watermark plus those the run fetched by DN
- * because a group names them and the database does not know them yet.
+ * only entries modified since the watermark plus those the run fetched by DN:
+ * because a group names them and the database does not know them yet, or
+ * because they are suspended members still in a mapped group (their entry,
+ * not the group, decides whether they are active again).
  * A member value that resolves to no user in the snapshot is matched against
  * the database (members.ldap_dn, or username for memberUid); in a full run it
  * means the entry is gone or out of scope. */
