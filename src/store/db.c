@@ -488,13 +488,6 @@ PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
 	return checked(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0));
 }
 
-PGresult *db_exec_once(struct db_conn *conn, const char *sql, int nparams,
-		       const char *const *params)
-{
-	clear_error(conn);
-	return checked(conn, PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0));
-}
-
 int db_command(struct db_conn *conn, const char *sql, int nparams,
 	       const char *const *params)
 {

@@ -56,13 +56,10 @@ PGconn *db_pgconn(struct db_conn *conn);
  * executed by name, so PostgreSQL skips parsing and, once it settles on a
  * generic plan, planning: that was most of a short request's database time.
  * A generic plan is made from the statistics of its time and kept until
- * ANALYZE (or DDL) invalidates it, so statements inside bulk work that grows
- * tables within one transaction use db_exec_once, and bulk loads ANALYZE. */
+ * ANALYZE (or DDL) invalidates it, so whatever loads rows in bulk ANALYZEs
+ * afterwards (the sync does). */
 PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
 		  const char *const *params) OB_MUST_USE;
-/* Same, as an unnamed statement planned for these very values every time. */
-PGresult *db_exec_once(struct db_conn *conn, const char *sql, int nparams,
-		       const char *const *params) OB_MUST_USE;
 /* Same, discarding the result: 0 on success, -1 on error. */
 int db_command(struct db_conn *conn, const char *sql, int nparams,
 	       const char *const *params) OB_MUST_USE;

@@ -941,6 +941,26 @@ static void run_clear(struct run *r)
 	json_decref(r->errors);
 }
 
+/* Rows written before the run ANALYZEs what it grew. */
+#define ANALYZE_AFTER_ROWS 1000
+
+/* A big apply (a first sync) grows members, accounts and team memberships
+ * many times over. Statements are prepared per connection and keep plans
+ * made from the statistics of their time until ANALYZE invalidates them, so
+ * without fresh statistics every request would use plans made for the
+ * tiny tables until autovacuum came round. Outside any transaction; a
+ * failure only costs that and is logged. */
+static void analyze_after_bulk(struct run *r)
+{
+	size_t rows = r->totals.added + r->totals.removed + r->totals.team_changes;
+
+	if (rows < ANALYZE_AFTER_ROWS)
+		return;
+	if (db_command(r->conn, "ANALYZE members, accounts, team_members", 0, NULL) != 0)
+		log_warnx("sync: directory %s: ANALYZE after %zu changes failed: %s", r->dir->name,
+			  rows, db_errmsg(r->conn));
+}
+
 static void run_body(struct run *r)
 {
 	struct core_error cerr;
@@ -963,6 +983,7 @@ static void run_body(struct run *r)
 		return;
 	if (apply_orgs(r) == 0 && strcmp(r->status, "running") == 0)
 		r->status = "success";
+	analyze_after_bulk(r);
 }
 
 /* A dry run's report, built here (nothing is stored). */

@@ -363,14 +363,6 @@ static void test_statements_are_prepared_once_and_bounded(void **state)
 	}
 	assert_int_equal(query_long(c, counted), 1);
 
-	/* Unnamed: never in the session's prepared statements. */
-	res = db_exec_once(c, "SELECT $1::int * 2", 1, three);
-	assert_non_null(res);
-	assert_string_equal(PQgetvalue(res, 0, 0), "6");
-	PQclear(res);
-	assert_int_equal(query_long(c, "SELECT count(*) FROM pg_prepared_statements"
-				       " WHERE statement LIKE '%* 2'"), 0);
-
 	/* Many distinct texts: every one answers correctly, old ones are evicted. */
 	for (int i = 0; i < 500; i++) {
 		snprintf(sql, sizeof(sql), "SELECT %d", i);
