@@ -47,3 +47,11 @@ struct timespec clock_deadline_ms(int64_t ms)
 	}
 	return t;
 }
+
+int64_t clock_monotonic_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec;
+}

@@ -16,5 +16,8 @@ int64_t clock_now(void);
  * pthread_cond_timedwait on a condition made with that clock. Never moved
  * by the test offset. */
 struct timespec clock_deadline_ms(int64_t ms);
+/* Whole CLOCK_MONOTONIC seconds, for ages that a wall-clock jump must not
+ * stretch or shrink. */
+int64_t clock_monotonic_s(void);
 
 #endif

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "clock.h"
 #include "core/token.h"
@@ -28,14 +27,6 @@ static const char *bearer_of(struct http_request *req)
 	while (*h == ' ')
 		h++;
 	return *h ? h : NULL;
-}
-
-static int64_t monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
 }
 
 static void take_entry(struct scim_call *call, const struct scim_token_entry *e)
@@ -67,7 +58,7 @@ static int resolve_token(struct scim_call *call, const char *hash)
 	PGresult *res;
 	int found;
 
-	if (scim_token_cache_get(cache, hash, ttl, monotonic_seconds(), call->ctx.now, &e)) {
+	if (scim_token_cache_get(cache, hash, ttl, clock_monotonic_s(), call->ctx.now, &e)) {
 		take_entry(call, &e);
 		return 1;
 	}
@@ -86,7 +77,7 @@ static int resolve_token(struct scim_call *call, const char *hash)
 		e.expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 		take_entry(call, &e);
 		if (ttl > 0)
-			scim_token_cache_put(cache, hash, &e, generation, monotonic_seconds());
+			scim_token_cache_put(cache, hash, &e, generation, clock_monotonic_s());
 	}
 	PQclear(res);
 	return found;

@@ -332,7 +332,7 @@ static void give_back(struct db_conn *c)
 /* Queue at the end and wait for a hand-over until deadline. Called locked. */
 static struct db_conn *wait_turn(struct db_pool *pool, const struct timespec *deadline)
 {
-	struct pool_waiter w = { 0 }, **p;
+	struct pool_waiter w = { 0 }, *prev = NULL;
 	int rc = 0;
 
 	if (pthread_cond_init(&w.cv, &pool->monotonic) != 0)
@@ -346,14 +346,14 @@ static struct db_conn *wait_turn(struct db_pool *pool, const struct timespec *de
 		rc = pthread_cond_timedwait(&w.cv, &pool->mu, deadline);
 	if (w.given == NULL) {
 		/* Timed out, still queued: leave the queue. */
-		for (p = &pool->first; *p != &w; p = &(*p)->next)
-			;
-		*p = w.next;
-		if (pool->last == &w) {
-			pool->last = NULL;
-			for (struct pool_waiter *q = pool->first; q != NULL; q = q->next)
-				pool->last = q;
-		}
+		for (struct pool_waiter *q = pool->first; q != &w; q = q->next)
+			prev = q;
+		if (prev != NULL)
+			prev->next = w.next;
+		else
+			pool->first = w.next;
+		if (pool->last == &w)
+			pool->last = prev;
 	}
 	pthread_cond_destroy(&w.cv);
 	return w.given;
@@ -439,7 +439,7 @@ static int prepared_slot(struct db_conn *conn, const char *sql, int nparams)
 {
 	uint64_t h = sql_hash(sql);
 	unsigned victim = 0;
-	char name[16];
+	char name[16], *copy;
 	PGresult *res;
 
 	for (unsigned i = 0; i < PREPARED_SLOTS; i++) {
@@ -452,27 +452,29 @@ static int prepared_slot(struct db_conn *conn, const char *sql, int nparams)
 		    (p->sql == NULL || p->last_use < conn->prepared[victim].last_use))
 			victim = i;
 	}
+	if ((copy = strdup(sql)) == NULL) {
+		snprintf(conn->errmsg, sizeof(conn->errmsg), "out of memory");
+		log_warnx("db: out of memory preparing a statement");
+		return -1;
+	}
 	snprintf(name, sizeof(name), "ob%u", victim);
 	if (conn->prepared[victim].sql != NULL) {
 		char deallocate[32];
 		snprintf(deallocate, sizeof(deallocate), "DEALLOCATE %s", name);
 		if ((res = checked(conn, PQexec(conn->pg, deallocate))) == NULL)
-			return -1;
+			goto fail;
 		PQclear(res);
 		free(conn->prepared[victim].sql);
 		conn->prepared[victim].sql = NULL;
 	}
 	if ((res = checked(conn, PQprepare(conn->pg, name, sql, nparams, NULL))) == NULL)
-		return -1;
+		goto fail;
 	PQclear(res);
-	conn->prepared[victim] = (struct prepared){ strdup(sql), h, ++conn->uses };
-	if (conn->prepared[victim].sql == NULL) {
-		/* Unrecorded, so the name would be prepared twice: drop it. */
-		PQclear(PQexec(conn->pg, "DEALLOCATE ALL"));
-		forget_prepared(conn);
-		return -1;
-	}
+	conn->prepared[victim] = (struct prepared){ copy, h, ++conn->uses };
 	return (int)victim;
+fail:
+	free(copy);
+	return -1;
 }
 
 PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
