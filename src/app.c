@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "metrics.h"
+#include "ldap/tls.h"
 #include "scim/token_cache.h"
 #include "store/migrate.h"
 
@@ -53,6 +54,9 @@ int app_init(struct app *app, struct config *cfg)
 	app->scim_tokens = scim_token_cache_new();
 	if (app->scim_tokens == NULL)
 		return -1;
+	app->ldap_tls = ldap_tls_cache_new();
+	if (app->ldap_tls == NULL)
+		return -1;
 	int latest = migrate_latest_available(cfg->schema_dir);
 	if (latest < 0)
 		return -1;
@@ -68,6 +72,8 @@ void app_destroy(struct app *app)
 	app->metrics = NULL;
 	scim_token_cache_free(app->scim_tokens);
 	app->scim_tokens = NULL;
+	ldap_tls_cache_free(app->ldap_tls);
+	app->ldap_tls = NULL;
 	app_config_free(app->config);
 	app->config = NULL;
 	pthread_mutex_destroy(&app->lock);

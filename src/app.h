@@ -32,6 +32,7 @@ struct app {
 	struct metrics *metrics;  /* counters and histograms for GET /metrics (metrics.h) */
 	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
 	struct scim_token_cache *scim_tokens; /* verified SCIM tokens (scim/token_cache.h) */
+	struct ldap_tls_cache *ldap_tls; /* directories' TLS contexts (ldap/tls.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 };
 

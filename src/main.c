@@ -129,7 +129,7 @@ static int serve(struct app *app, const char *config_path)
 		goto out;
 	struct sync_scheduler_env senv = { .db = app->db, .config_hold = sync_config_hold,
 					   .config_release = sync_config_release, .arg = app,
-					   .metrics = app->metrics };
+					   .metrics = app->metrics, .ldap_tls = app->ldap_tls };
 	app->sync = sync_scheduler_start(&senv);
 	if (app->sync == NULL)
 		goto stop_threads;

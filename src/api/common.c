@@ -86,6 +86,7 @@ static int begin(struct http_request *req, struct api_call *call, bool required)
 		return -1;
 	}
 	call->ctx.pool = call->app->db;
+	call->ctx.ldap_tls = call->app->ldap_tls;
 	call->ctx.conn = db_acquire(call->app->db);
 	if (call->ctx.conn == NULL) {
 		http_respond_error(req, 503, "database_unavailable", "the database is unavailable; retry");

@@ -153,11 +153,11 @@ static int flag(struct api_call *call, const char *name, bool *out)
  * no lock and no run row) and answers with the plans. */
 static void dry_run(struct api_call *call, const struct sync_run_options *opt)
 {
+	struct sync_reader reader = sync_ldap_reader(call->app->ldap_tls);
 	struct sync_run_result res = { 0 };
 	char msg[512];
 
-	if (sync_run(call->ctx.conn, call->ctx.cfg, sync_default_reader(), opt, &res, msg,
-		     sizeof(msg)) != 0)
+	if (sync_run(call->ctx.conn, call->ctx.cfg, &reader, opt, &res, msg, sizeof(msg)) != 0)
 		http_respond_error(call->req, 503, "sync_unavailable", "%s", msg);
 	else
 		api_reply(call, 200, json_incref(res.report));

@@ -229,11 +229,13 @@ static int directory_logins_of(struct core_ctx *ctx, const char *account_id,
 
 /* Whether one of the directories accepts password for its user name. The
  * password is never stored or logged. */
-static bool directory_password_ok(const struct directory_logins *logins, const char *password)
+static bool directory_password_ok(struct core_ctx *ctx, const struct directory_logins *logins,
+				  const char *password)
 {
 	for (size_t i = 0; i < logins->n; i++) {
 		struct ldapc_error lerr;
-		if (ldapc_authenticate(logins->dir[i], logins->username[i], password, &lerr) == 0)
+		if (ldapc_authenticate(logins->dir[i], ctx->ldap_tls, logins->username[i], password,
+				       &lerr) == 0)
 			return true;
 		if (lerr.kind != LDAPC_ERR_CREDENTIALS)
 			log_warnx("login: pass-through sign-in unavailable: %s", lerr.message);
@@ -290,7 +292,7 @@ int core_login(struct core_ctx *ctx, const char *email, const char *password, js
 	if (strlen(password) > PASSWORD_MAX_BYTES) {
 		(void)!crypto_pwhash_str_verify(dummy_hash, "", 0);
 		ok = false;
-	} else if (directory_password_ok(&logins, password)) {
+	} else if (directory_password_ok(ctx, &logins, password)) {
 		ok = true;
 	} else {
 		ok = crypto_pwhash_str_verify(have_hash ? stored : dummy_hash, password,

@@ -37,6 +37,8 @@ enum actor_kind {
 	ACTOR_IDP,         /* a SCIM connection or an LDAP directory */
 };
 
+struct ldap_tls_cache;
+
 struct actor {
 	enum actor_kind kind;
 	enum change_source source;       /* API for accounts and tokens */
@@ -54,6 +56,8 @@ struct core_ctx {
 	 * CLI): lets core_step_away hand it back during slow work. */
 	struct db_pool *pool;
 	const struct config *cfg;
+	/* Directories' TLS contexts (ldap/tls.h); NULL in the CLI. */
+	struct ldap_tls_cache *ldap_tls;
 	struct actor actor;
 	int64_t now;            /* clock_now() at the start of the request */
 	const char *request_id; /* for audit events; may be NULL */

@@ -26,8 +26,8 @@ static int on_entry(const struct ldapc_entry *e, void *arg, struct ldapc_error *
 	return 0;
 }
 
-int ldapc_authenticate(const struct directory_config *dir, const char *username,
-		       const char *password, struct ldapc_error *err)
+int ldapc_authenticate(const struct directory_config *dir, struct ldap_tls_cache *tls,
+		       const char *username, const char *password, struct ldapc_error *err)
 {
 	const char *attrs[] = { LDAP_NO_ATTRS, NULL };
 	struct ldapc *c = NULL;
@@ -45,7 +45,7 @@ int ldapc_authenticate(const struct directory_config *dir, const char *username,
 		ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
 		goto done;
 	}
-	if (ldapc_open(dir, &c, err) != 0)
+	if (ldapc_open(dir, tls, &c, err) != 0)
 		goto done;
 	struct ldapc_query q = { .base = dir->user_base, .scope = dir->user_scope,
 				 .filter = filter, .attrs = attrs };

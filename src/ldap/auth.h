@@ -10,13 +10,14 @@
 /* Find the one entry under user_base matching user_filter whose
  * attr_username is username (escaped, RFC 4515), then bind as its DN with
  * password on a fresh connection of the directory (service bind first, as
- * for a sync run). 0 when the directory accepts the password.
+ * for a sync run; TLS contexts from tls, see ldapc_open). 0 when the directory accepts the password.
  * -1 with err->kind LDAPC_ERR_CREDENTIALS when it does not: wrong password,
  * no such user, more than one entry with that name, an empty password or
  * user name (never sent: an empty-password bind is an anonymous one). Any
  * other kind means the directory could not answer (err->message says why;
  * it never contains the password). */
-int ldapc_authenticate(const struct directory_config *dir, const char *username,
-		       const char *password, struct ldapc_error *err) OB_MUST_USE;
+int ldapc_authenticate(const struct directory_config *dir, struct ldap_tls_cache *tls,
+		       const char *username, const char *password, struct ldapc_error *err)
+	OB_MUST_USE;
 
 #endif

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ldap/tls.h"
 #include "ldap/values.h"
 
 struct ldapc {
@@ -213,33 +214,13 @@ static bool is_ldaps(const char *uri)
 	return strncasecmp(uri, "ldaps://", 8) == 0;
 }
 
-static int set_tls_options(LDAP *ld, const struct directory_config *dir)
-{
-	int require = dir->tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
-	int min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, zero = 0;
-
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min) != LDAP_OPT_SUCCESS)
-		return -1;
-	if (dir->ca_file != NULL &&
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, dir->ca_file) != LDAP_OPT_SUCCESS)
-		return -1;
-	if (dir->client_cert_file != NULL &&
-	    (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, dir->client_cert_file) !=
-		     LDAP_OPT_SUCCESS ||
-	     ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, dir->client_key_file) != LDAP_OPT_SUCCESS))
-		return -1;
-	/* Options set on a handle apply only to a context made for it. */
-	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
-}
-
 /* Connect to one URI (TCP, TLS, StartTLS) and bind. */
-static int open_one(const struct directory_config *dir, const char *uri, struct ldapc *c,
-		    struct ldapc_error *err)
+static int open_one(const struct directory_config *dir, struct ldap_tls_cache *tls,
+		    const char *uri, struct ldapc *c, struct ldapc_error *err)
 {
 	struct timeval net = { .tv_sec = (time_t)dir->network_timeout_s };
 	int version = LDAP_VERSION3, limit = (int)dir->op_timeout_s, rc, msgid = -1;
-	bool tls = is_ldaps(uri) || dir->starttls;
+	bool use_tls = is_ldaps(uri) || dir->starttls;
 
 	c->uri = strdup(uri);
 	if (c->uri == NULL)
@@ -251,9 +232,11 @@ static int open_one(const struct directory_config *dir, const char *uri, struct 
 	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &c->op_timeout) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(c->ld, LDAP_OPT_TIMELIMIT, &limit) != LDAP_OPT_SUCCESS ||
-	    (tls && set_tls_options(c->ld, dir) != 0))
+	    ldap_set_option(c->ld, LDAP_OPT_TIMELIMIT, &limit) != LDAP_OPT_SUCCESS)
 		return op_fail(c, LDAP_PARAM_ERROR, NULL, err, "set options");
+	if (use_tls && ldap_tls_apply(tls, c->ld, dir) != 0)
+		return op_fail(c, LDAP_PARAM_ERROR, NULL, err,
+			       "TLS settings (ca_file, client_cert_file, client_key_file)");
 	rc = ldap_connect(c->ld);
 	if (rc != LDAP_SUCCESS)
 		return op_fail(c, rc, NULL, err, "connect");
@@ -300,7 +283,8 @@ static bool worth_next_uri(enum ldapc_failure kind)
 	return kind == LDAPC_ERR_UNAVAILABLE || kind == LDAPC_ERR_TIMEOUT;
 }
 
-int ldapc_open(const struct directory_config *dir, struct ldapc **out, struct ldapc_error *err)
+int ldapc_open(const struct directory_config *dir, struct ldap_tls_cache *tls, struct ldapc **out,
+	       struct ldapc_error *err)
 {
 	struct ldapc *c = calloc(1, sizeof(*c));
 	char tried[sizeof(err->message)] = "";
@@ -316,7 +300,7 @@ int ldapc_open(const struct directory_config *dir, struct ldapc **out, struct ld
 				  "directory %s: no uri configured", dir->name);
 	}
 	for (size_t i = 0; i < dir->n_uris; i++) {
-		if (open_one(dir, dir->uris[i], c, err) == 0) {
+		if (open_one(dir, tls, dir->uris[i], c, err) == 0) {
 			*out = c;
 			return 0;
 		}

@@ -22,6 +22,7 @@
 #include "config.h"
 
 struct ldapc;
+struct ldap_tls_cache;
 
 enum ldapc_failure {
 	LDAPC_ERR_UNAVAILABLE = 1, /* no server reachable, TLS refused, connection lost */
@@ -44,9 +45,10 @@ struct ldapc_error {
  * whose TLS (ldaps:// or the required StartTLS) or bind does not answer in
  * timeout, is skipped for the next one; a refused bind stops at once (the
  * same credentials would be refused by every replica). The error then lists
- * every URI tried. *out is owned by the caller (ldapc_close). */
-int ldapc_open(const struct directory_config *dir, struct ldapc **out, struct ldapc_error *err)
-	OB_MUST_USE;
+ * every URI tried. TLS contexts come from tls (ldap/tls.h; NULL: one of the
+ * connection's own). *out is owned by the caller (ldapc_close). */
+int ldapc_open(const struct directory_config *dir, struct ldap_tls_cache *tls, struct ldapc **out,
+	       struct ldapc_error *err) OB_MUST_USE;
 void ldapc_close(struct ldapc *c);
 /* The URI the handle is connected to. */
 const char *ldapc_uri(const struct ldapc *c);

@@ -134,7 +134,8 @@ static void ldap_error_text(const struct ldapc_error *e, char *err, size_t errca
 	snprintf(err, errcap, "%s", e->message[0] ? e->message : "LDAP error");
 }
 
-/* The LDAP reader (src/ldap/reader.h): one connection per call. */
+/* The LDAP reader (src/ldap/reader.h): one connection per call; arg is the
+ * TLS cache (may be NULL). */
 static int ldap_read(void *arg, const struct directory_config *dir, bool full,
 		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
@@ -142,9 +143,8 @@ static int ldap_read(void *arg, const struct directory_config *dir, bool full,
 	struct ldapc_error e = { 0 };
 	int rc;
 
-	(void)arg;
 	memset(out, 0, sizeof(*out));
-	if (ldapc_open(dir, &c, &e) != 0) {
+	if (ldapc_open(dir, arg, &c, &e) != 0) {
 		ldap_error_text(&e, err, errcap);
 		return -1;
 	}
@@ -162,8 +162,7 @@ static int ldap_fetch(void *arg, const struct directory_config *dir, const char 
 	struct ldapc_error e = { 0 };
 	int rc;
 
-	(void)arg;
-	if (ldapc_open(dir, &c, &e) != 0) {
+	if (ldapc_open(dir, arg, &c, &e) != 0) {
 		ldap_error_text(&e, err, errcap);
 		return -1;
 	}
@@ -183,8 +182,7 @@ static int ldap_in_chain(void *arg, const struct directory_config *dir,
 	struct ldapc_error e = { 0 };
 	int rc;
 
-	(void)arg;
-	if (ldapc_open(dir, &c, &e) != 0) {
+	if (ldapc_open(dir, arg, &c, &e) != 0) {
 		ldap_error_text(&e, err, errcap);
 		return -1;
 	}
@@ -195,9 +193,16 @@ static int ldap_in_chain(void *arg, const struct directory_config *dir,
 	return rc;
 }
 
+struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls)
+{
+	return (struct sync_reader){ .read = ldap_read, .fetch = ldap_fetch, .arg = tls,
+				     .in_chain = ldap_in_chain };
+}
+
 const struct sync_reader *sync_default_reader(void)
 {
-	static const struct sync_reader reader = { ldap_read, ldap_fetch, NULL, ldap_in_chain };
+	static const struct sync_reader reader = { .read = ldap_read, .fetch = ldap_fetch,
+						   .in_chain = ldap_in_chain };
 	return &reader;
 }
 

@@ -37,6 +37,8 @@
 #include "store/db.h"
 #include "sync/snapshot.h"
 
+struct ldap_tls_cache;
+
 /* Where runs get their directory data: the LDAP reader in the daemon, a
  * function of the test's in tests. */
 struct sync_reader {
@@ -62,7 +64,10 @@ struct sync_reader {
 };
 
 /* The LDAP reader (src/ldap/reader.h), opening a connection (ldapc_open:
- * failover, TLS, bind) for each read and fetch. */
+ * failover, TLS with tls's contexts, bind) for each read and fetch. tls may
+ * be NULL; the daemon passes its cache. */
+struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls);
+/* The same without a TLS cache, for one-shot tools (CLI, tests, benches). */
 const struct sync_reader *sync_default_reader(void);
 
 enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };

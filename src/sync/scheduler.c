@@ -35,6 +35,7 @@ struct manual {
 
 struct sync_scheduler {
 	struct sync_scheduler_env env;
+	struct sync_reader ldap_reader; /* env.reader points here when it was NULL */
 	struct worker worker; /* cancel also stops a run in progress (manual ones too) */
 	unsigned db_failures;
 	pthread_mutex_t mlock;
@@ -144,8 +145,10 @@ struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env
 		return NULL;
 	}
 	s->env = *env;
-	if (s->env.reader == NULL)
-		s->env.reader = sync_default_reader();
+	if (s->env.reader == NULL) {
+		s->ldap_reader = sync_ldap_reader(s->env.ldap_tls);
+		s->env.reader = &s->ldap_reader;
+	}
 	pthread_mutex_init(&s->mlock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

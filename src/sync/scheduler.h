@@ -41,7 +41,8 @@ struct sync_scheduler_env {
 	const struct config *(*config_hold)(void *arg, void **token);
 	void (*config_release)(void *arg, void *token);
 	void *arg;
-	const struct sync_reader *reader; /* NULL: sync_default_reader() */
+	const struct sync_reader *reader; /* NULL: sync_ldap_reader(ldap_tls) */
+	struct ldap_tls_cache *ldap_tls;  /* may be NULL */
 	struct metrics *metrics;          /* may be NULL */
 };
 

@@ -134,7 +134,7 @@ struct ldapc *lx_open(const struct directory_config *d)
 	struct ldapc *c = NULL;
 	struct ldapc_error err;
 
-	if (ldapc_open(d, &c, &err) != 0)
+	if (ldapc_open(d, NULL, &c, &err) != 0)
 		fail_msg("ldapc_open: %s", err.message);
 	return c;
 }
@@ -264,9 +264,10 @@ void lx_resume(const struct slapd_server *s)
 }
 
 /* libldap 2.5.13's GnuTLS backend does not free the client certificate and
- * key it imports for a TLS context (about 17 KiB of GnuTLS objects per
- * connection that uses client_cert_file). We never call GnuTLS ourselves, so
- * whatever it leaks is not ours. */
+ * key it imports into a TLS context (about 20 KB of GnuTLS objects per
+ * context made with client_cert_file). The daemon makes one context per
+ * directory and file change (src/ldap/tls.h; test_ldap_client checks that
+ * count); the tests make several. We never call GnuTLS ourselves. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {

@@ -18,6 +18,7 @@
 
 #include "ldap/client.h"
 #include "ldap/escape.h"
+#include "ldap/tls.h"
 #include "ldap/values.h"
 #include "ldap_fixture.h"
 
@@ -267,7 +268,7 @@ static void test_all_uris_unreachable_names_each(void **state)
 	snprintf(u2, sizeof(u2), "ldap://127.0.0.1:%u", p2 == p1 ? p1 + 1 : p2);
 	snprintf(uris, sizeof(uris), "%s %s", u1, u2);
 	cfg = lx_config("%s", lx_reader_keys(uris));
-	assert_int_equal(ldapc_open(&cfg->directories[0], &c, &err), -1);
+	assert_int_equal(ldapc_open(&cfg->directories[0], NULL, &c, &err), -1);
 	assert_null(c);
 	assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);
 	assert_non_null(strstr(err.message, u1));
@@ -287,7 +288,7 @@ static void test_wrong_service_password_is_refused_without_failover(void **state
 	cfg = lx_config("uri = %s\nbind_dn = " LX_READER_DN "\nbind_password_file = %s\n"
 			"user_base = dc=example,dc=org\ngroup_base = dc=example,dc=org\n",
 			uris, lx_file("wrong.pw", "not-the-password"));
-	assert_int_equal(ldapc_open(&cfg->directories[0], &c, &err), -1);
+	assert_int_equal(ldapc_open(&cfg->directories[0], NULL, &c, &err), -1);
 	assert_null(c);
 	assert_int_equal(err.kind, LDAPC_ERR_CREDENTIALS);
 	assert_int_equal(err.code, LDAP_INVALID_CREDENTIALS);
@@ -307,7 +308,7 @@ static void test_bind_as_unknown_dn_is_refused(void **state)
 	cfg = lx_config("uri = %s\nbind_dn = cn=nobody,dc=example,dc=org\nbind_password_file = %s\n"
 			"user_base = dc=example,dc=org\ngroup_base = dc=example,dc=org\n",
 			main_srv.uri, lx_file("any.pw", "whatever"));
-	assert_int_equal(ldapc_open(&cfg->directories[0], &c, &err), -1);
+	assert_int_equal(ldapc_open(&cfg->directories[0], NULL, &c, &err), -1);
 	assert_int_equal(err.kind, LDAPC_ERR_CREDENTIALS);
 	config_free(cfg);
 }
@@ -467,7 +468,7 @@ static void test_wrong_ca_is_refused(void **state)
 		struct ldapc *c = NULL;
 		struct ldapc_error err;
 
-		assert_int_equal(ldapc_open(&cfg->directories[0], &c, &err), -1);
+		assert_int_equal(ldapc_open(&cfg->directories[0], NULL, &c, &err), -1);
 		assert_null(c);
 		assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);
 		assert_non_null(strstr(err.message, i == 0 ? "connect" : "StartTLS"));
@@ -491,7 +492,7 @@ static void test_required_starttls_never_falls_back_to_plain(void **state)
 	struct ldapc *c = NULL;
 	struct ldapc_error err;
 
-	assert_int_equal(ldapc_open(&cfg->directories[0], &c, &err), -1);
+	assert_int_equal(ldapc_open(&cfg->directories[0], NULL, &c, &err), -1);
 	assert_null(c);
 	assert_non_null(strstr(err.message, "StartTLS"));
 	config_free(cfg);
@@ -521,6 +522,78 @@ static void test_sasl_external_binds_as_the_client_certificate(void **state)
 	config_free(cert);
 }
 
+/* Copy pki/from over pki/to through a rename, as a certificate rotation does. */
+static void replace_pki_file(const char *from, const char *to)
+{
+	char src[600], dst[600], tmp[610], buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(src, sizeof(src), "%s/%s", pki, from);
+	snprintf(dst, sizeof(dst), "%s/%s", pki, to);
+	snprintf(tmp, sizeof(tmp), "%s.new", dst);
+	in = fopen(src, "rb");
+	out = fopen(tmp, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(rename(tmp, dst), 0);
+}
+
+/* People the client certificate may read through a connection made with the
+ * cache; -1 when the connection fails (kind in *kind). */
+static long open_and_count(const struct directory_config *dir, struct ldap_tls_cache *cache,
+			   enum ldapc_failure *kind)
+{
+	struct ldapc *c = NULL;
+	struct ldapc_error err;
+	int code = 0;
+	long n;
+
+	if (ldapc_open(dir, cache, &c, &err) != 0) {
+		*kind = err.kind;
+		return -1;
+	}
+	n = count_people(c, &code);
+	ldapc_close(c);
+	return n;
+}
+
+/* The connections of one directory share one TLS context (libldap 2.5 with
+ * GnuTLS leaks the client certificate and key loaded into each new one); a
+ * replaced CA file is read by the next connection, not ignored. */
+static void test_tls_context_is_shared_until_a_file_changes(void **state)
+{
+	struct ldap_tls_cache *cache = ldap_tls_cache_new();
+	enum ldapc_failure kind = 0;
+	char extra[1400];
+	struct config *cfg;
+
+	assert_non_null(cache);
+	replace_pki_file("ca.pem", "rotating-ca.pem");
+	snprintf(extra, sizeof(extra), "client_cert_file = %s/client.pem\nclient_key_file = %s/client.key\n",
+		 pki, pki);
+	cfg = tls_config(tls_srv.ldaps_uri, "rotating-ca.pem", extra);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(open_and_count(&cfg->directories[0], cache, &kind), 3);
+	assert_int_equal(ldap_tls_cache_builds(cache), 1);
+
+	replace_pki_file("other-ca.pem", "rotating-ca.pem");
+	assert_int_equal(open_and_count(&cfg->directories[0], cache, &kind), -1);
+	assert_int_equal(kind, LDAPC_ERR_UNAVAILABLE);
+	assert_int_equal(ldap_tls_cache_builds(cache), 2);
+
+	replace_pki_file("ca.pem", "rotating-ca.pem");
+	assert_int_equal(open_and_count(&cfg->directories[0], cache, &kind), 3);
+	assert_int_equal(open_and_count(&cfg->directories[0], cache, &kind), 3);
+	assert_int_equal(ldap_tls_cache_builds(cache), 3);
+	config_free(cfg);
+	ldap_tls_cache_free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_tls_verify_off_accepts_an_unknown_ca),
 		cmocka_unit_test(test_required_starttls_never_falls_back_to_plain),
 		cmocka_unit_test(test_sasl_external_binds_as_the_client_certificate),
+		cmocka_unit_test(test_tls_context_is_shared_until_a_file_changes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
