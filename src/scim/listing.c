@@ -181,6 +181,7 @@ void scim_list_answer(struct scim_call *call, const struct scim_listing *l,
 						      &where, &serr) != 0)
 			goto fail_scim;
 		q.where = &where;
+		q.filter = filter;
 	}
 	if (l->sort_by != NULL) {
 		if (scim_sort_sql(l->sort_by, scim_rtype_view(rt), st, &order, &serr) != 0)

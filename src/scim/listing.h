@@ -39,6 +39,7 @@ bool scim_attr_list_has(const char *list, const char *urn, const char *attr);
 /* A list query after translation: what a store's find function gets. */
 struct scim_list_query {
 	const struct scim_sql *where; /* translated filter, or NULL for all */
+	const struct scim_filter *filter; /* the same filter parsed (NULL for all) */
 	const char *order;            /* sortBy expression, or NULL: creation order */
 	bool descending;
 	unsigned start_index;

@@ -1,5 +1,6 @@
 #include "scim/user_store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "core/members.h"
 #include "core/scim_group_roles.h"
 #include "scim/error.h"
+#include "scim/user_render.h"
 #include "strbuf.h"
 
 #define SCIM_USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -26,11 +28,6 @@
 	"    FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"   \
 	"    WHERE tm.org_id = m.org_id AND tm.member_id = m.id"                                \
 	"    AND t.scim_connection_id = m.scim_connection_id))))"
-
-/* $1 org, $2 connection, $3 member id, $4 base URL. */
-static const char sql_render[] = "SELECT " USER_JSON("$4") " FROM members m"
-				 " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
-				 " AND m.status <> 'removed'";
 
 /* ---- input ---- */
 
@@ -128,18 +125,197 @@ void scim_user_input_clear(struct scim_user_input *in)
 	in->profile = NULL;
 }
 
-/* ---- reading ---- */
+/* ---- reading ----
+ *
+ * Reads select a member's plain columns and render the User in C
+ * (scim/user_render.h): PostgreSQL only finds the rows, without building
+ * and sorting jsonb, and the daemon parses just the stored profile. One row
+ * per team of the connection the member is in (NULL team columns without
+ * any), in the teams' display order; results come in binary format, so no
+ * text output functions run and nothing depends on DateStyle or TimeZone. */
+
+#define USER_COLUMNS                                                                        \
+	"m.id, m.username, m.external_id, m.status = 'active', m.created_at, m.updated_at,"  \
+	" m.version, m.profile, t.id, t.name"
+#define USER_TEAMS_JOIN                                                                     \
+	" LEFT JOIN (team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id)" \
+	" ON tm.org_id = m.org_id AND tm.member_id = m.id"                                   \
+	" AND t.scim_connection_id = m.scim_connection_id"
+/* USER_COLUMNS, counted from the first of them. */
+enum { COL_ID, COL_USER_NAME, COL_EXTERNAL_ID, COL_ACTIVE, COL_CREATED, COL_UPDATED,
+       COL_VERSION, COL_PROFILE, COL_TEAM_ID, COL_TEAM_NAME, N_USER_COLUMNS };
+
+/* The ORDER BY keys of a member's rows after the member's own keys. */
+#define TEAM_ORDER "t.name, t.id"
+
+/* PostgreSQL's timestamptz epoch (2000-01-01) in Unix seconds. */
+#define PG_EPOCH 946684800
+
+static uint64_t be_uint(const unsigned char *p, int len)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A fixed-size binary value of column col, or NULL when it is NULL or not len bytes. */
+static const unsigned char *bin(const PGresult *res, int row, int col, int len)
+{
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != len)
+		return NULL;
+	return (const unsigned char *)PQgetvalue(res, row, col);
+}
+
+static bool uuid_text(const PGresult *res, int row, int col, char out[UUID_TEXT_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = bin(res, row, col, 16);
+	size_t o = 0;
+
+	if (b == NULL)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 15];
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Whole seconds since the Unix epoch (truncated, as to_char prints them). */
+static bool seconds_of(const PGresult *res, int row, int col, int64_t *out)
+{
+	const unsigned char *b = bin(res, row, col, 8);
+	int64_t us;
+
+	if (b == NULL)
+		return false;
+	us = (int64_t)be_uint(b, 8);
+	*out = (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + PG_EPOCH;
+	return true;
+}
+
+static bool same_member(const PGresult *res, int a, int b, int col)
+{
+	return memcmp(PQgetvalue(res, a, col), PQgetvalue(res, b, col), 16) == 0;
+}
+
+/* The User whose rows start at *row (columns from col0), *row moved past
+ * them; NULL with *err on a malformed row. */
+static json_t *render_at(const PGresult *res, int col0, int *row, const char *base_url,
+			 struct core_error *err)
+{
+	struct scim_user_fields f = { .base_url = base_url };
+	struct scim_user_group *groups = NULL;
+	char (*group_ids)[UUID_TEXT_LEN] = NULL;
+	char id[UUID_TEXT_LEN];
+	const unsigned char *active, *version;
+	const char *profile;
+	int first = *row, end = first, n = PQntuples(res);
+	json_t *user = NULL;
+
+	while (end < n && same_member(res, first, end, col0 + COL_ID))
+		end++;
+	*row = end;
+	active = bin(res, first, col0 + COL_ACTIVE, 1);
+	version = bin(res, first, col0 + COL_VERSION, 4);
+	profile = PQgetvalue(res, first, col0 + COL_PROFILE);
+	if (!uuid_text(res, first, col0 + COL_ID, id) || active == NULL || version == NULL ||
+	    !seconds_of(res, first, col0 + COL_CREATED, &f.created) ||
+	    !seconds_of(res, first, col0 + COL_UPDATED, &f.last_modified) ||
+	    PQgetisnull(res, first, col0 + COL_PROFILE) ||
+	    PQgetlength(res, first, col0 + COL_PROFILE) < 1 || profile[0] != 1 /* jsonb v1 */)
+		goto malformed;
+	f.id = id;
+	f.user_name = PQgetvalue(res, first, col0 + COL_USER_NAME);
+	f.external_id = PQgetisnull(res, first, col0 + COL_EXTERNAL_ID)
+				? NULL
+				: PQgetvalue(res, first, col0 + COL_EXTERNAL_ID);
+	f.active = active[0] != 0;
+	f.version = (long)(int32_t)be_uint(version, 4);
+	f.profile = profile + 1;
+	f.profile_len = (size_t)PQgetlength(res, first, col0 + COL_PROFILE) - 1;
+	if (!PQgetisnull(res, first, col0 + COL_TEAM_ID)) {
+		groups = calloc((size_t)(end - first), sizeof(*groups));
+		group_ids = calloc((size_t)(end - first), sizeof(*group_ids));
+		if (groups == NULL || group_ids == NULL)
+			goto malformed;
+		for (int r = first; r < end; r++, f.n_groups++) {
+			if (!uuid_text(res, r, col0 + COL_TEAM_ID, group_ids[f.n_groups]))
+				goto malformed;
+			groups[f.n_groups].id = group_ids[f.n_groups];
+			groups[f.n_groups].name = PQgetvalue(res, r, col0 + COL_TEAM_NAME);
+		}
+		f.groups = groups;
+	}
+	user = scim_user_render(&f);
+malformed:
+	free(groups);
+	free(group_ids);
+	if (user == NULL)
+		core_fail(err, 500, "internal", "cannot decode a database result");
+	return user;
+}
+
+/* Every User of a result (rows from row 0, columns from col0), in order. */
+static json_t *render_all(const PGresult *res, int col0, const char *base_url,
+			  struct core_error *err)
+{
+	json_t *users = json_array(), *user;
+	int row = 0;
+
+	if (users == NULL) {
+		core_fail(err, 500, "internal", "internal error");
+		return NULL;
+	}
+	while (row < PQntuples(res) && !PQgetisnull(res, row, col0 + COL_ID)) {
+		if ((user = render_at(res, col0, &row, base_url, err)) == NULL ||
+		    json_array_append_new(users, user) != 0) {
+			json_decref(users);
+			return NULL;
+		}
+	}
+	return users;
+}
+
+static PGresult *read_rows(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
+			   struct core_error *err)
+{
+	PGresult *res = db_exec_binary(ctx->conn, sql, n, params);
+
+	if (res == NULL)
+		core_fail_db(err, ctx->conn);
+	return res;
+}
 
 json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		      struct core_error *err)
 {
-	const char *params[] = { c->org_id, c->connection_id, id, c->base_url };
+	/* $1 org, $2 connection, $3 member id. */
+	static const char sql[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN
+				  " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
+				  " AND m.status <> 'removed' ORDER BY " TEAM_ORDER;
+	const char *params[] = { c->org_id, c->connection_id, id };
+	PGresult *res;
+	json_t *user = NULL;
+	int row = 0;
 
 	if (!core_is_uuid(id)) {
 		core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
 		return NULL;
 	}
-	return core_query_json_row(ctx, sql_render, 4, params, "User", err);
+	if ((res = read_rows(ctx, sql, 3, params, err)) == NULL)
+		return NULL;
+	if (PQntuples(res) == 0)
+		core_fail(err, 404, "not_found", "User not found");
+	else
+		user = render_at(res, 0, &row, c->base_url, err);
+	PQclear(res);
+	return user;
 }
 
 
@@ -177,6 +353,67 @@ static void order_by(struct strbuf *sql, const struct scim_list_query *q, const 
 	strbuf_str(sql, "m.created_at, m.id");
 }
 
+/* The filters Okta and Entra send to find one User: `userName eq`,
+ * `externalId eq` and `id eq` with a string (an id that is a uuid), the
+ * attribute unqualified. Each names at most one live User of a connection
+ * (members_username_key, members_external_id_key, the primary key), so they
+ * need no count, sort or page in SQL: a fixed statement on the matching
+ * index, $3 the value. NULL for any other filter (the general path). */
+static const char *eq_lookup(const struct scim_filter *f, const char **value)
+{
+#define EQ_LOOKUP(COND)                                                                    \
+	"SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN                           \
+	" WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed'"     \
+	" AND " COND " ORDER BY m.created_at, m.id, " TEAM_ORDER
+	static const char by_user_name[] = EQ_LOOKUP("lower(m.username) = lower($3::text)");
+	static const char by_external_id[] = EQ_LOOKUP("m.external_id = $3::text");
+	static const char by_id[] = EQ_LOOKUP("m.id = $3::uuid");
+#undef EQ_LOOKUP
+
+	if (f == NULL || f->kind != SCIM_F_COMPARE || f->op != SCIM_OP_EQ ||
+	    f->attr.urn != NULL || f->attr.sub != NULL || !json_is_string(f->value))
+		return NULL;
+	*value = json_string_value(f->value);
+	if (strcasecmp(f->attr.attr, "userName") == 0)
+		return by_user_name;
+	if (strcasecmp(f->attr.attr, "externalId") == 0)
+		return by_external_id;
+	if (strcasecmp(f->attr.attr, "id") == 0 && core_is_uuid(*value))
+		return by_id;
+	return NULL;
+}
+
+/* The eq lookup's matches, paged in C: *total all of them, *resources those
+ * from startIndex on, at most count. */
+static int find_eq(struct core_ctx *ctx, const struct scim_conn *c, const char *sql,
+		   const char *value, const struct scim_list_query *q, json_t **resources,
+		   long long *total, struct core_error *err)
+{
+	const char *params[] = { c->org_id, c->connection_id, value };
+	size_t skip = q->start_index > 0 ? q->start_index - 1 : 0;
+	PGresult *res;
+	json_t *all, *page;
+
+	if ((res = read_rows(ctx, sql, 3, params, err)) == NULL)
+		return -1;
+	all = render_all(res, 0, c->base_url, err);
+	PQclear(res);
+	if (all == NULL)
+		return -1;
+	*total = (long long)json_array_size(all);
+	page = json_array();
+	for (size_t i = skip; page != NULL && i < json_array_size(all) && i - skip < q->count; i++)
+		if (json_array_append(page, json_array_get(all, i)) != 0) {
+			json_decref(page);
+			page = NULL;
+		}
+	json_decref(all);
+	if (page == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	*resources = page;
+	return 0;
+}
+
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err)
@@ -185,36 +422,66 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	const char *where = q->where != NULL ? q->where->where : "true";
 	static const char base[] =
 		"m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed' AND (";
+	const char *eq_sql, *eq_value = NULL;
 	struct strbuf sql = { 0 };
-	char lim[16], off[16], *text;
-	int rc;
+	char lim[16], off[16], *text = NULL;
+	const char **params = NULL;
+	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
+	PGresult *res = NULL;
+	int rc = -1;
 
-	/* $1 org, $2 connection, $3 base URL, $4 limit, $5 offset, then the
-	 * filter's own parameters. The page is chosen on the bare rows (for the
-	 * default order an index-only scan of members_scim_connection_idx) and
-	 * only its users are rendered: rendering before OFFSET cost every
-	 * skipped row its JSON (seconds deep into 100,000 users). The page's
-	 * rows are the same rows of m, so ordering them again by the same keys
-	 * keeps the page's order. */
-	strbuf_str(&sql, "SELECT json_build_object('total', (SELECT count(*) FROM members m WHERE ");
+	*resources = NULL;
+	*total = 0;
+	if ((eq_sql = eq_lookup(q->filter, &eq_value)) != NULL)
+		return find_eq(ctx, c, eq_sql, eq_value, q, resources, total, err);
+
+	/* $1 org, $2 connection, $3 limit, $4 offset, then the filter's own
+	 * parameters. One row per team of each User of the page (see above),
+	 * each with the total of all matches in its first column; a single
+	 * row with NULL User columns when the page is empty. The page is chosen
+	 * on the bare rows (for the default order an index-only scan of
+	 * members_scim_connection_idx) and only its users are read: the rows of
+	 * m joined back are the same rows, so ordering them again by the same
+	 * keys keeps the page's order. */
+	strbuf_str(&sql, "SELECT c.total, " USER_COLUMNS
+			 " FROM (SELECT count(*) FROM members m WHERE ");
 	strbuf_str(&sql, base);
 	strbuf_str(&sql, where);
-	strbuf_str(&sql, ")), 'items', coalesce((SELECT json_agg(");
-	strbuf_str(&sql, USER_JSON("$3"));
-	strbuf_str(&sql, " ORDER BY ");
-	order_by(&sql, q, dir);
-	strbuf_str(&sql, ") FROM (SELECT m.id FROM members m WHERE ");
+	strbuf_str(&sql, ")) c (total) LEFT JOIN ((SELECT m.id FROM members m WHERE ");
 	strbuf_str(&sql, base);
 	strbuf_str(&sql, where);
 	strbuf_str(&sql, ") ORDER BY ");
 	order_by(&sql, q, dir);
-	strbuf_str(&sql, " LIMIT $4::int OFFSET $5::int) p"
-		   " JOIN members m ON m.org_id = $1 AND m.id = p.id), '[]'::json))");
-	if ((text = strbuf_finish(&sql)) == NULL)
-		return core_fail(err, 500, "internal", "internal error");
+	strbuf_str(&sql, " LIMIT $3::int OFFSET $4::int) p"
+			 " JOIN members m ON m.org_id = $1 AND m.id = p.id" USER_TEAMS_JOIN
+			 ") ON true ORDER BY ");
+	order_by(&sql, q, dir);
+	strbuf_str(&sql, ", " TEAM_ORDER);
+	if ((text = strbuf_finish(&sql)) == NULL ||
+	    (params = calloc(4 + n_extra, sizeof(*params))) == NULL) {
+		core_fail(err, 500, "internal", "internal error");
+		goto done;
+	}
 	scim_page_bounds(q, lim, off);
-	const char *fixed[] = { c->org_id, c->connection_id, c->base_url, lim, off };
-	rc = scim_page_query(ctx, text, fixed, 5, q, "Users", resources, total, err);
+	params[0] = c->org_id;
+	params[1] = c->connection_id;
+	params[2] = lim;
+	params[3] = off;
+	for (size_t i = 0; i < n_extra; i++)
+		params[4 + i] = q->where->params[i];
+	if ((res = read_rows(ctx, text, (int)(4 + n_extra), params, err)) == NULL)
+		goto done;
+	const unsigned char *count = PQntuples(res) > 0 ? bin(res, 0, 0, 8) : NULL;
+	if (count == NULL) {
+		core_fail(err, 500, "internal", "cannot decode a database result");
+		goto done;
+	}
+	*total = (long long)(int64_t)be_uint(count, 8);
+	if ((*resources = render_all(res, 1, c->base_url, err)) != NULL)
+		rc = 0;
+done:
+	PQclear(res);
+	free(params);
 	free(text);
 	return rc;
 }

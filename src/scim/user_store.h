@@ -12,9 +12,10 @@
  * core_member_remove_in, so the guardrails hold (the owner's status is local;
  * the last admin-like member stays).
  *
- * Rendered resources are built by PostgreSQL: the profile plus id, userName,
- * externalId, active, groups (the connection's teams the member is in) and
- * meta {resourceType, created, lastModified, location, version W/"<n>"}.
+ * Rendered resources: the profile plus id, userName, externalId, active,
+ * groups (the connection's teams the member is in) and meta {resourceType,
+ * created, lastModified, location, version W/"<n>"}; reads render them in C
+ * (scim/user_render.h), writes in SQL for their audit events, the same JSON.
  * Every function returns 0 or -1 with *err filled (nothing changed); results
  * are owned by the caller. Every change is audited with ctx's actor
  * (source "scim:<connection>"). */
@@ -73,7 +74,7 @@ extern const struct scim_storage user_store_storage;
 /* The list query (scim/listing.h): q->where translated with its first
  * parameter at USER_STORE_FIRST_PARAM; ties in the order go by creation,
  * then id, so pages are stable. *resources: the page; *total: all matches. */
-#define USER_STORE_FIRST_PARAM 6
+#define USER_STORE_FIRST_PARAM 5
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err) OB_MUST_USE;

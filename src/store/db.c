@@ -477,8 +477,8 @@ fail:
 	return -1;
 }
 
-PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
-		  const char *const *params)
+static PGresult *exec_format(struct db_conn *conn, const char *sql, int nparams,
+			     const char *const *params, int result_format)
 {
 	char name[16];
 	int slot;
@@ -487,7 +487,20 @@ PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
 	if ((slot = prepared_slot(conn, sql, nparams)) < 0)
 		return NULL;
 	snprintf(name, sizeof(name), "ob%d", slot);
-	return checked(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0));
+	return checked(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL,
+					    result_format));
+}
+
+PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
+		  const char *const *params)
+{
+	return exec_format(conn, sql, nparams, params, 0);
+}
+
+PGresult *db_exec_binary(struct db_conn *conn, const char *sql, int nparams,
+			 const char *const *params)
+{
+	return exec_format(conn, sql, nparams, params, 1);
 }
 
 int db_command(struct db_conn *conn, const char *sql, int nparams,

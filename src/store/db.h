@@ -60,6 +60,13 @@ PGconn *db_pgconn(struct db_conn *conn);
  * afterwards (the sync does). */
 PGresult *db_exec(struct db_conn *conn, const char *sql, int nparams,
 		  const char *const *params) OB_MUST_USE;
+/* Same, with the result in PostgreSQL's binary format (the send functions:
+ * uuid as 16 bytes, timestamptz as microseconds since 2000-01-01 UTC, int
+ * in network order, jsonb as a version byte and its text). For hot reads
+ * that decode their columns themselves: the server skips the text output
+ * functions and the answer does not depend on DateStyle or TimeZone. */
+PGresult *db_exec_binary(struct db_conn *conn, const char *sql, int nparams,
+			 const char *const *params) OB_MUST_USE;
 /* Same, discarding the result: 0 on success, -1 on error. */
 int db_command(struct db_conn *conn, const char *sql, int nparams,
 	       const char *const *params) OB_MUST_USE;
