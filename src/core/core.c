@@ -285,20 +285,27 @@ static int org_enter(struct core_ctx *ctx, const char *sql, const char *key, enu
 {
 	const char *params[] = { key };
 	PGresult *res;
+	int rc;
 
 	memset(scope, 0, sizeof(*scope));
 	res = db_exec(ctx->conn, sql, 1, params);
 	if (res == NULL)
 		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	rc = core_org_enter_result(ctx, res, action, lock, scope, err);
+	PQclear(res);
+	return rc;
+}
+
+int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_action action,
+			  enum org_lock lock, struct org_scope *scope, struct core_error *err)
+{
+	memset(scope, 0, sizeof(*scope));
+	if (PQntuples(res) == 0)
 		return core_fail(err, 404, "not_found", "organization not found");
-	}
 	snprintf(scope->org_id, sizeof(scope->org_id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(scope->slug, sizeof(scope->slug), "%s", PQgetvalue(res, 0, 1));
 	scope->has_name = !PQgetisnull(res, 0, 2);
 	snprintf(scope->name, sizeof(scope->name), "%s", PQgetvalue(res, 0, 2));
-	PQclear(res);
 
 	scope->policy.source = ctx->actor.source;
 	scope->policy.idp_name = ctx->actor.kind == ACTOR_IDP ? ctx->actor.idp_name : NULL;
@@ -344,8 +351,7 @@ int core_org_enter(struct core_ctx *ctx, const char *slug, enum org_action actio
 			 for_update ? ORG_LOCK_EXCLUSIVE : ORG_LOCK_NONE, scope, err);
 }
 
-int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_action action,
-			   enum org_lock lock, struct org_scope *scope, struct core_error *err)
+const char *core_org_enter_id_sql(enum org_lock lock)
 {
 	static const char *const sql[] = {
 		[ORG_LOCK_NONE] = "SELECT id, slug, name FROM organizations WHERE id = $1",
@@ -354,9 +360,15 @@ int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_ac
 			"SELECT id, slug, name FROM organizations WHERE id = $1 FOR UPDATE",
 	};
 
+	return sql[lock];
+}
+
+int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_action action,
+			   enum org_lock lock, struct org_scope *scope, struct core_error *err)
+{
 	if (!core_is_uuid(org_id))
 		return core_fail(err, 404, "not_found", "organization not found");
-	return org_enter(ctx, sql[lock], org_id, action, lock, scope, err);
+	return org_enter(ctx, core_org_enter_id_sql(lock), org_id, action, lock, scope, err);
 }
 
 int core_org_enter_id(struct core_ctx *ctx, const char *org_id, enum org_action action,

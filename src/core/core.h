@@ -154,6 +154,13 @@ int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_ac
 			   enum org_lock lock, struct org_scope *scope,
 			   struct core_error *err) OB_MUST_USE;
 void core_scope_fix(struct org_scope *scope);
+/* core_org_enter_id_lock in two halves, for a caller that sends the org
+ * statement in one round trip with others (db_pipeline): the statement ($1
+ * the org id, a uuid) and the rest of the entry on its result. */
+const char *core_org_enter_id_sql(enum org_lock lock);
+int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_action action,
+			  enum org_lock lock, struct org_scope *scope,
+			  struct core_error *err) OB_MUST_USE;
 
 /* Append an audit event for the current actor. org_id may be NULL; before
  * and after are borrowed (NULL for none). -1 with *err on failure. */

@@ -53,39 +53,46 @@ static const char *member_ref(const char *id, const struct org_scope *scope)
 	return id;
 }
 
+const char core_member_lock_sql[] =
+	"SELECT m.id, m.role, m.status, m.source_kind,"
+	" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
+	"   WHEN 'ldap' THEN m.directory_name END,"
+	" m.version, coalesce(m.scim_connection_id::text, ''),"
+	" (SELECT max(CASE t.role WHEN 'ADMIN' THEN 3 WHEN 'USER' THEN 2 WHEN 'VIEWER' THEN 1"
+	"   END) FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"
+	"   WHERE tm.org_id = m.org_id AND tm.member_id = m.id)"
+	" FROM members m LEFT JOIN scim_connections c"
+	"   ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
+	" WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE OF m";
+
 int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const char *member_id,
 		     struct member_row *t, struct core_error *err)
 {
-	static const char sql[] =
-		"SELECT m.id, m.role, m.status, m.source_kind,"
-		" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
-		"   WHEN 'ldap' THEN m.directory_name END,"
-		" m.version, coalesce(m.scim_connection_id::text, ''),"
-		" (SELECT max(CASE t.role WHEN 'ADMIN' THEN 3 WHEN 'USER' THEN 2 WHEN 'VIEWER' THEN 1"
-		"   END) FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"
-		"   WHERE tm.org_id = m.org_id AND tm.member_id = m.id)"
-		" FROM members m LEFT JOIN scim_connections c"
-		"   ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
-		" WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE OF m";
-	static const enum role grant_of[] = { ROLE_NONE, ROLE_VIEWER, ROLE_USER, ROLE_ADMIN };
 	const char *params[] = { scope->org_id, member_id };
-	enum managed_kind kind;
 	PGresult *res;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
 	if (!core_is_uuid(member_id))
 		return core_fail(err, 404, "not_found", "member not found");
-	res = db_exec(ctx->conn, sql, 2, params);
+	res = db_exec(ctx->conn, core_member_lock_sql, 2, params);
 	if (res == NULL)
 		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	rc = core_member_lock_result(res, t, err);
+	PQclear(res);
+	return rc;
+}
+
+int core_member_lock_result(const PGresult *res, struct member_row *t, struct core_error *err)
+{
+	static const enum role grant_of[] = { ROLE_NONE, ROLE_VIEWER, ROLE_USER, ROLE_ADMIN };
+	enum managed_kind kind;
+
+	memset(t, 0, sizeof(*t));
+	if (PQntuples(res) != 1)
 		return core_fail(err, 404, "not_found", "member not found");
-	}
-	if (managed_kind_parse(PQgetvalue(res, 0, 3), &kind) != 0) {
-		PQclear(res);
+	if (managed_kind_parse(PQgetvalue(res, 0, 3), &kind) != 0)
 		return core_fail(err, 500, "internal", "internal error");
-	}
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(t->idp_name, sizeof(t->idp_name), "%s", PQgetvalue(res, 0, 4));
 	t->version = strtol(PQgetvalue(res, 0, 5), NULL, 10);
@@ -99,7 +106,6 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 	/* The highest team grant (teams never grant OWNER), for audit records. */
 	enum role grant = grant_of[strtol(PQgetvalue(res, 0, 7), NULL, 10) & 3];
 	t->effective_role = role_effective(t->pm.role, &grant, grant == ROLE_NONE ? 0 : 1);
-	PQclear(res);
 	return 0;
 }
 

@@ -99,6 +99,12 @@ struct member_row {
 };
 int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const char *member_id,
 		     struct member_row *row, struct core_error *err) OB_MUST_USE;
+/* core_member_lock in two halves, for a caller that sends the statement in
+ * one round trip with others (db_pipeline): the statement ($1 org id, $2
+ * member id, both uuids: check first) and the row out of its result. */
+extern const char core_member_lock_sql[];
+int core_member_lock_result(const PGresult *res, struct member_row *row,
+			    struct core_error *err) OB_MUST_USE;
 
 /* The steps (see above). out may be NULL. */
 int core_member_change_role_in(struct core_ctx *ctx, struct org_scope *scope,

@@ -491,9 +491,12 @@ done:
  * Writes enter the org with ORG_LOCK_SHARED, so writes of one connection
  * run side by side: they change Users that are not admin-like (core refuses
  * anything else in a shared scope, and run_write then runs the request again
- * with the org held exclusively). Each write is a few statements: the org
- * lock, the match or the target's row lock, and one statement that writes
- * the row, renders the User from it and appends the audit events. */
+ * with the org held exclusively). Each write is two round trips to
+ * PostgreSQL (db_pipeline): BEGIN, the org lock and what the write reads
+ * under it (the target's row lock, for PATCH its rendering; for POST the
+ * match), then one statement that writes the row, renders the User from it
+ * and appends the audit events, with COMMIT. Round trips, not statements,
+ * were most of a short write's cost in CPU (docs/BENCH.md). */
 
 static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
 		PGresult **out, struct core_error *err)
@@ -506,6 +509,29 @@ static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const 
 		*out = res;
 	else
 		PQclear(res);
+	return 0;
+}
+
+/* Whether the write statement is the transaction's last: [scim]
+ * roles_attribute adds steps after it. */
+static bool write_is_last(const struct core_ctx *ctx)
+{
+	return !ctx->cfg->scim_roles_attribute;
+}
+
+/* The write statement, with COMMIT in the same round trip when last. */
+static int exec_write(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
+		      bool last, PGresult **out, struct core_error *err)
+{
+	const struct db_stmt st[] = { { sql, n, params }, { "COMMIT", 0, NULL } };
+	PGresult *res[2];
+
+	if (!last)
+		return exec(ctx, sql, n, params, out, err);
+	if (db_pipeline(ctx->conn, st, 2, res) != 0)
+		return core_fail_db(err, ctx->conn);
+	PQclear(res[1]);
+	*out = res[0];
 	return 0;
 }
 
@@ -534,12 +560,6 @@ static int run_write(struct core_ctx *ctx, const struct scim_conn *c, write_once
 	}
 }
 
-static int enter(struct core_ctx *ctx, const struct scim_conn *c, enum org_lock lock,
-		 struct org_scope *scope, struct core_error *err)
-{
-	return core_org_enter_id_lock(ctx, c->org_id, ACTION_REMOVE_MEMBERS, lock, scope, err);
-}
-
 /* The audit_events columns every write statement below fills, and the
  * parameters it takes them from ($1 is always the org). */
 #define AUDIT_COLUMNS                                                                 \
@@ -555,48 +575,58 @@ struct match {
 	char managed_by[200];
 };
 
-static int match_one(struct core_ctx *ctx, const char *sql, const char *org_id,
-		     const char *key, const char *conn_id, struct match *m,
-		     struct core_error *err)
-{
-	const char *params[] = { org_id, key, conn_id };
-	PGresult *res = NULL;
-	int found;
+/* The match of a POST as one statement: by externalId ($2), else by email
+ * ($4, NULL when [scim] match_existing says externalId only), among the
+ * org's ($1) live members; this connection's ($3) own rows first (a
+ * duplicate), then local ones. */
+static const char sql_match[] =
+	"SELECT x.id, x.mine, x.local, x.managed_by FROM ("
+	" (SELECT 1 AS k, v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid AS mine,"
+	"  v.source_kind = 'local' AS local, v.managed_by FROM member_view v"
+	"  WHERE v.org_id = $1 AND v.external_id = $2 AND v.status <> 'removed'"
+	"  ORDER BY 3 DESC, 4 DESC LIMIT 1)"
+	" UNION ALL"
+	" (SELECT 2, v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid,"
+	"  v.source_kind = 'local', v.managed_by FROM member_view v"
+	"  WHERE v.org_id = $1 AND lower(v.email) = lower($4) AND v.status <> 'removed'"
+	"  ORDER BY 3 DESC, 4 DESC LIMIT 1)) x ORDER BY x.k LIMIT 1";
 
-	if (exec(ctx, sql, 3, params, &res, err) != 0)
-		return -1;
-	found = PQntuples(res) > 0;
-	if (found) {
-		snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(res, 0, 0));
-		m->mine = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-		m->local = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-		snprintf(m->managed_by, sizeof(m->managed_by), "%s", PQgetvalue(res, 0, 3));
-	}
-	PQclear(res);
-	return found;
+/* sql_match's answer: 1 found, 0 none. */
+static int match_result(const PGresult *res, struct match *m)
+{
+	if (PQntuples(res) == 0)
+		return 0;
+	snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(res, 0, 0));
+	m->mine = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	m->local = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	snprintf(m->managed_by, sizeof(m->managed_by), "%s", PQgetvalue(res, 0, 3));
+	return 1;
 }
 
-static int find_match(struct core_ctx *ctx, const struct scim_conn *c,
-		      const struct scim_user_input *in, struct match *m, struct core_error *err)
+/* BEGIN, the org row in lock mode and the match, in one round trip:
+ * 1 found (*m), 0 none, -1 error. */
+static int begin_matched(struct core_ctx *ctx, const struct scim_conn *c, enum org_lock lock,
+			 const struct scim_user_input *in, struct org_scope *scope,
+			 struct match *m, struct core_error *err)
 {
-	/* This connection's own rows first (a duplicate), then local ones. */
-	static const char by_external_id[] =
-		"SELECT v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid,"
-		" v.source_kind = 'local', v.managed_by FROM member_view v"
-		" WHERE v.org_id = $1 AND v.external_id = $2 AND v.status <> 'removed'"
-		" ORDER BY 2 DESC, 3 DESC LIMIT 1";
-	static const char by_email[] =
-		"SELECT v.id, v.scim_connection_id IS NOT DISTINCT FROM $3::uuid,"
-		" v.source_kind = 'local', v.managed_by FROM member_view v"
-		" WHERE v.org_id = $1 AND lower(v.email) = lower($2) AND v.status <> 'removed'";
-	int found = 0;
+	const char *email = ctx->cfg->scim_match == SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL ? in->email
+										       : NULL;
+	const char *org_params[] = { c->org_id };
+	const char *match_params[] = { c->org_id, in->external_id, c->connection_id, email };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
+				      { core_org_enter_id_sql(lock), 1, org_params },
+				      { sql_match, 4, match_params } };
+	PGresult *res[3];
+	int found = -1;
 
-	if (in->external_id != NULL)
-		found = match_one(ctx, by_external_id, c->org_id, in->external_id, c->connection_id,
-				  m, err);
-	if (found == 0 && in->email != NULL &&
-	    ctx->cfg->scim_match == SCIM_MATCH_EXTERNAL_ID_THEN_EMAIL)
-		found = match_one(ctx, by_email, c->org_id, in->email, c->connection_id, m, err);
+	if (!core_is_uuid(c->org_id))
+		return core_fail(err, 404, "not_found", "organization not found");
+	if (db_pipeline(ctx->conn, st, 3, res) != 0)
+		return core_fail_db(err, ctx->conn);
+	if (core_org_enter_result(ctx, res[1], ACTION_REMOVE_MEMBERS, lock, scope, err) == 0)
+		found = match_result(res[2], m);
+	for (int i = 0; i < 3; i++)
+		PQclear(res[i]);
 	return found;
 }
 
@@ -648,10 +678,11 @@ static json_t *user_of(PGresult *res, int column, struct core_error *err)
 }
 
 /* A new member: the account (found or made by email), the member, its
- * rendering and the member.provisioned event, in one statement. */
+ * rendering and the member.provisioned event, in one statement (and COMMIT
+ * when last). */
 static int provision(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_user_input *in, const char *profile, const char *now,
-		     char *member_id, json_t **user, struct core_error *err)
+		     bool last, char *member_id, json_t **user, struct core_error *err)
 {
 	/* $1 email, $2 display name, $3 now, $4 org, $5 userName, $6 status,
 	 * $7 connection, $8 externalId, $9 profile, $10 base URL, $11 actor
@@ -690,7 +721,7 @@ static int provision(struct core_ctx *ctx, const struct scim_conn *c,
 				 ctx->actor.label,
 				 ctx->actor.audit_source,
 				 ctx->request_id };
-	if (exec(ctx, sql, 13, params, &res, err) != 0)
+	if (exec_write(ctx, sql, 13, params, last, &res, err) != 0)
 		return -1;
 	*user = user_of(res, 1, err);
 	if (*user != NULL)
@@ -772,17 +803,13 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c, void *ar
 	char now[32], member_id[UUID_TEXT_LEN];
 	char *profile = json_dumps(in->profile, JSON_COMPACT);
 	json_t *user = NULL;
+	bool last = write_is_last(ctx);
 	int found;
 
 	core_time_param(ctx->now, now, sizeof(now));
 	if (profile == NULL)
 		return core_fail(err, 500, "internal", "internal error");
-	if (core_begin(ctx, err) != 0)
-		goto fail_nobegin;
-	if (enter(ctx, c, lock, &scope, err) != 0)
-		goto fail;
-	found = find_match(ctx, c, in, &m, err);
-	if (found < 0)
+	if ((found = begin_matched(ctx, c, lock, in, &scope, &m, err)) < 0)
 		goto fail;
 	if (found && m.mine) {
 		core_fail(err, 409, SCIM_UNIQUENESS, "a User with this %s already exists (id %s)",
@@ -796,21 +823,21 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c, void *ar
 		goto fail;
 	}
 	if (found) {
+		last = false;
 		if (claim_existing(ctx, &scope, c, in, profile, now, m.id, &user, err) != 0)
 			goto fail;
-	} else if (provision(ctx, c, in, profile, now, member_id, &user, err) != 0 ||
+	} else if (provision(ctx, c, in, profile, now, last, member_id, &user, err) != 0 ||
 		   apply_roles_attribute(ctx, &scope, c, member_id, err) != 0 ||
 		   rerender_if_roles(ctx, c, member_id, &user, err) != 0) {
 		goto fail;
 	}
-	if (core_commit(ctx, err) != 0)
+	if (!last && core_commit(ctx, err) != 0)
 		goto fail;
 	free(profile);
 	*out = user;
 	return 0;
 fail:
 	core_rollback(ctx);
-fail_nobegin:
 	free(profile);
 	json_decref(user);
 	return -1;
@@ -823,13 +850,12 @@ int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 	return run_write(ctx, c, create_once, (void *)in, out, err);
 }
 
-/* Lock this connection's live member id; 404 otherwise, 412 when if_match
- * names another version. */
-static int lock_mine(struct core_ctx *ctx, const struct org_scope *scope,
-		     const struct scim_conn *c, const char *id, long if_match,
-		     struct member_row *row, struct core_error *err)
+/* This connection's live member id locked, out of core_member_lock_sql's
+ * result; 404 otherwise, 412 when if_match names another version. */
+static int mine_locked(const struct scim_conn *c, const char *id, long if_match,
+		       const PGresult *res, struct member_row *row, struct core_error *err)
 {
-	if (core_member_lock(ctx, scope, id, row, err) != 0) {
+	if (core_member_lock_result(res, row, err) != 0) {
 		if (err->status != 404)
 			return -1;
 		return core_fail(err, 404, "not_found", "User %s not found", id);
@@ -844,11 +870,40 @@ static int lock_mine(struct core_ctx *ctx, const struct org_scope *scope,
 	return 0;
 }
 
+/* BEGIN, the org row in lock mode and the User id (a uuid) locked
+ * (mine_locked), in one round trip; with current (may be NULL) also the
+ * User as rendered under that lock. */
+static int begin_locked(struct core_ctx *ctx, const struct scim_conn *c, enum org_lock lock,
+			const char *id, long if_match, struct org_scope *scope,
+			struct member_row *row, json_t **current, struct core_error *err)
+{
+	const char *org_params[] = { c->org_id };
+	const char *row_params[] = { c->org_id, id };
+	const char *render_params[] = { c->org_id, c->connection_id, id, c->base_url };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
+				      { core_org_enter_id_sql(lock), 1, org_params },
+				      { core_member_lock_sql, 2, row_params },
+				      { sql_render, 4, render_params } };
+	PGresult *res[4];
+	int n = current != NULL ? 4 : 3, rc = -1;
+
+	if (!core_is_uuid(c->org_id))
+		return core_fail(err, 404, "not_found", "organization not found");
+	if (db_pipeline(ctx->conn, st, n, res) != 0)
+		return core_fail_db(err, ctx->conn);
+	if (core_org_enter_result(ctx, res[1], ACTION_REMOVE_MEMBERS, lock, scope, err) == 0 &&
+	    mine_locked(c, id, if_match, res[2], row, err) == 0 &&
+	    (current == NULL || (*current = user_of(res[3], 0, err)) != NULL))
+		rc = 0;
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+	return rc;
+}
+
 struct replace_args {
 	const char *id;
 	long if_match;
 	const struct scim_user_input *in;
-	const json_t *before;
 };
 
 /* $1 org, $2 id, $3 userName, $4 externalId, $5 profile, $6 now, $7 base
@@ -885,11 +940,11 @@ struct replace_args {
  * changed, and the status event core decided on (the member objects) when
  * the status changed. The answer is the User after (as before for a no-op).
  * before: the User at row->version when the caller has it (PATCH), else
- * NULL and the statement renders it. */
+ * NULL and the statement renders it. last: COMMIT in the same round trip. */
 static int write_replacement(struct core_ctx *ctx, const struct scim_conn *c,
 			     const struct member_row *row, const struct scim_user_input *in,
 			     const char *status, const char *status_action, const json_t *before,
-			     json_t **user, struct core_error *err)
+			     bool last, json_t **user, struct core_error *err)
 {
 	static const char sql_render_before[] = REPLACE_SQL(USER_JSON("$7"));
 	static const char sql_given_before[] = REPLACE_SQL("$14::jsonb");
@@ -918,8 +973,8 @@ static int write_replacement(struct core_ctx *ctx, const struct scim_conn *c,
 				 ctx->actor.audit_source,
 				 ctx->request_id,
 				 before_text };
-	if (exec(ctx, before ? sql_given_before : sql_render_before, before ? 14 : 13, params, &res,
-		 err) != 0)
+	if (exec_write(ctx, before ? sql_given_before : sql_render_before, before ? 14 : 13, params,
+		       last, &res, err) != 0)
 		goto done;
 	*user = user_of(res, 0, err);
 	PQclear(res);
@@ -930,52 +985,114 @@ done:
 	return rc;
 }
 
+/* The rest of a PUT or PATCH once begin_locked holds the row: the status
+ * change decided by core, the write, COMMIT. before: as for
+ * write_replacement. */
+static int replace_locked(struct core_ctx *ctx, const struct scim_conn *c,
+			  struct org_scope *scope, const struct member_row *row,
+			  const struct scim_user_input *in, const json_t *before, json_t **out,
+			  struct core_error *err)
+{
+	enum member_status want = in->active ? MEMBER_ACTIVE : MEMBER_SUSPENDED;
+	const char *status = NULL, *action = NULL;
+	bool last = write_is_last(ctx);
+	json_t *user = NULL;
+
+	if (row->pm.status != want) {
+		int rc = core_member_status_decide(ctx, scope, row, want, &action, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			status = member_status_name(want);
+	}
+	if (write_replacement(ctx, c, row, in, status, action, before, last, &user, err) != 0 ||
+	    apply_roles_attribute(ctx, scope, c, row->id, err) != 0 ||
+	    rerender_if_roles(ctx, c, row->id, &user, err) != 0 ||
+	    (!last && core_commit(ctx, err) != 0)) {
+		json_decref(user);
+		return -1;
+	}
+	*out = user;
+	return 0;
+}
+
 static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
 			enum org_lock lock, json_t **out, struct core_error *err)
 {
 	const struct replace_args *a = arg;
-	const struct scim_user_input *in = a->in;
-	enum member_status want = in->active ? MEMBER_ACTIVE : MEMBER_SUSPENDED;
-	const char *status = NULL, *action = NULL;
 	struct org_scope scope;
 	struct member_row row;
-	json_t *user = NULL;
 
-	if (core_begin(ctx, err) != 0)
+	if (begin_locked(ctx, c, lock, a->id, a->if_match, &scope, &row, NULL, err) != 0 ||
+	    replace_locked(ctx, c, &scope, &row, a->in, NULL, out, err) != 0) {
+		core_rollback(ctx);
 		return -1;
-	if (enter(ctx, c, lock, &scope, err) != 0 ||
-	    lock_mine(ctx, &scope, c, a->id, a->if_match, &row, err) != 0)
-		goto fail;
-	if (row.pm.status != want) {
-		int rc = core_member_status_decide(ctx, &scope, &row, want, &action, err);
-		if (rc < 0)
-			goto fail;
-		if (rc == 0)
-			status = member_status_name(want);
 	}
-	if (write_replacement(ctx, c, &row, in, status, action,
-			      a->if_match == row.version ? a->before : NULL, &user, err) != 0 ||
-	    apply_roles_attribute(ctx, &scope, c, row.id, err) != 0 ||
-	    rerender_if_roles(ctx, c, row.id, &user, err) != 0 || core_commit(ctx, err) != 0)
-		goto fail;
-	*out = user;
 	return 0;
-fail:
-	json_decref(user);
-	core_rollback(ctx);
-	return -1;
 }
 
 int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		      long if_match, const struct scim_user_input *in, const json_t *before,
-		      json_t **out, struct core_error *err)
+		      long if_match, const struct scim_user_input *in, json_t **out,
+		      struct core_error *err)
 {
-	struct replace_args a = { id, if_match, in, before };
+	struct replace_args a = { id, if_match, in };
 
 	*out = NULL;
 	if (!core_is_uuid(id))
 		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
 	return run_write(ctx, c, replace_once, &a, out, err);
+}
+
+struct patch_args {
+	const char *id;
+	user_patch_fn fn;
+	void *arg;
+};
+
+static int patch_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
+		      enum org_lock lock, json_t **out, struct core_error *err)
+{
+	const struct patch_args *a = arg;
+	struct scim_user_input in = { 0 };
+	struct org_scope scope;
+	struct member_row row;
+	json_t *current = NULL, *patched = NULL;
+	int rc = -1;
+
+	if (begin_locked(ctx, c, lock, a->id, 0, &scope, &row, &current, err) != 0)
+		goto done;
+	switch (a->fn(a->arg, current, &patched, &in, err)) {
+	case 0:
+		rc = replace_locked(ctx, c, &scope, &row, &in, current, out, err);
+		break;
+	case 1:
+		/* Nothing to write: the version (ETag) stays. */
+		if ((rc = core_commit(ctx, err)) == 0) {
+			*out = current;
+			current = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+done:
+	if (rc != 0)
+		core_rollback(ctx);
+	scim_user_input_clear(&in);
+	json_decref(patched);
+	json_decref(current);
+	return rc;
+}
+
+int user_store_patch(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		     user_patch_fn fn, void *arg, json_t **out, struct core_error *err)
+{
+	struct patch_args a = { id, fn, arg };
+
+	*out = NULL;
+	if (!core_is_uuid(id))
+		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
+	return run_write(ctx, c, patch_once, &a, out, err);
 }
 
 static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
@@ -986,10 +1103,7 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *ar
 	struct member_row row;
 
 	(void)out;
-	if (core_begin(ctx, err) != 0)
-		return -1;
-	if (enter(ctx, c, lock, &scope, err) != 0 ||
-	    lock_mine(ctx, &scope, c, a->id, a->if_match, &row, err) != 0 ||
+	if (begin_locked(ctx, c, lock, a->id, a->if_match, &scope, &row, NULL, err) != 0 ||
 	    core_member_remove_in(ctx, &scope, a->id, NULL, err) != 0 || core_commit(ctx, err) != 0) {
 		core_rollback(ctx);
 		return -1;
@@ -1000,7 +1114,7 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *ar
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err)
 {
-	struct replace_args a = { id, if_match, NULL, NULL };
+	struct replace_args a = { id, if_match, NULL };
 	json_t *none = NULL;
 
 	if (!core_is_uuid(id))

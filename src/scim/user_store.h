@@ -79,15 +79,26 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err) OB_MUST_USE;
 
-/* PUT (and PATCH, which renders, patches and replaces): replace the user's
- * state. if_match: 0 none, else the version the client holds (412
- * precondition_failed when it is not the current one; -1 never matches).
- * before (may be NULL): the User as rendered at version if_match (PATCH
- * has it), for the audit record; it saves rendering it again. *out: the
- * rendered User after the change. */
+/* PUT: replace the user's state. if_match: 0 none, else the version the
+ * client holds (412 precondition_failed when it is not the current one; -1
+ * never matches). *out: the rendered User after the change. */
 int user_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
-		      long if_match, const struct scim_user_input *in, const json_t *before,
-		      json_t **out, struct core_error *err) OB_MUST_USE;
+		      long if_match, const struct scim_user_input *in, json_t **out,
+		      struct core_error *err) OB_MUST_USE;
+
+/* PATCH's step between reading and writing, run with the User's row locked:
+ * current is the User as rendered under the lock (borrowed). Returns 0 with
+ * *in the new state (strings borrowed from *patched, which the caller frees
+ * after *in), 1 when nothing changes, -1 with *err (nothing is written). It
+ * may be called more than once (a retry starts afresh). */
+typedef int (*user_patch_fn)(void *arg, json_t *current, json_t **patched,
+			     struct scim_user_input *in, struct core_error *err);
+
+/* PATCH: read the User under its row lock, fn, and write what fn gives, in
+ * one transaction (atomic: nobody changes the User in between). *out: the
+ * User after (as it was when nothing changed). */
+int user_store_patch(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+		     user_patch_fn fn, void *arg, json_t **out, struct core_error *err) OB_MUST_USE;
 
 /* DELETE: the member is removed (status removed, history kept). */
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,

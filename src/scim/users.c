@@ -100,7 +100,7 @@ static void write_user(struct scim_call *call, const char *id, const char *if_ma
 	if (rc == 0)
 		rc = id == NULL ? user_store_create(&call->ctx, &c, &in, &user, &err)
 				: user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in,
-						     NULL, &user, &err);
+						     &user, &err);
 	if (rc != 0)
 		scim_result_fail_core(res, &err);
 	else
@@ -174,64 +174,51 @@ static int patch_user(const struct scim_call *call, json_t *current, json_t *pat
 	return *out != NULL ? 0 : -1;
 }
 
-/* PATCH = read, patch, replace at the version read: atomic because the
- * replace refuses (412) when the User changed in between. Without a client
- * If-Match such a race is retried on the new state. */
-void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_match,
-			json_t *body, struct scim_result *res)
+struct patch_step {
+	const struct scim_call *call;
+	const char *if_match;
+	json_t *body;
+};
+
+/* The If-Match check and the PatchOp on the User as it is under its row
+ * lock (user_patch_fn). */
+static int patch_step(void *arg, json_t *current, json_t **patched, struct scim_user_input *in,
+		      struct core_error *err)
 {
-	struct scim_conn c;
-	struct scim_user_input in = { 0 };
+	const struct patch_step *p = arg;
 	struct scim_error serr;
-	struct core_error err;
-	json_t *current = NULL, *patched = NULL, *user = NULL;
 	char version[32];
 	bool changed;
 
+	scim_resource_version(current, version, sizeof(version));
+	if (p->if_match != NULL && !scim_etag_matches(p->if_match, version))
+		return core_fail(err, 412, "precondition_failed",
+				 "If-Match does not match the current version of the resource");
+	if (patch_user(p->call, current, p->body, patched, &changed, &serr) != 0)
+		return core_fail(err, serr.status > 0 ? (unsigned)serr.status : 500,
+				 serr.scim_type != NULL ? serr.scim_type : "invalid_request", "%s",
+				 serr.detail);
+	if (!changed)
+		return 1;
+	return scim_user_input_from(*patched, in, err);
+}
+
+/* PATCH = read, patch, replace, with the User's row locked from the read
+ * to the write: atomic, and If-Match is checked against the version that
+ * is replaced. */
+void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_match,
+			json_t *body, struct scim_result *res)
+{
+	struct patch_step step = { call, if_match, body };
+	struct scim_conn c;
+	struct core_error err;
+	json_t *user = NULL;
+
 	conn_of(call, &c);
-	for (int attempt = 0;; attempt++) {
-		current = user_store_get(&call->ctx, &c, id, &err);
-		if (current == NULL) {
-			scim_result_fail_core(res, &err);
-			goto done;
-		}
-		scim_resource_version(current, version, sizeof(version));
-		if (if_match != NULL && !scim_etag_matches(if_match, version)) {
-			scim_result_error(res, 412, NULL,
-					  "If-Match does not match the current version of the resource");
-			goto done;
-		}
-		if (patch_user(call, current, body, &patched, &changed, &serr) != 0) {
-			scim_result_fail(res, &serr);
-			goto done;
-		}
-		if (!changed) {
-			/* Nothing to write: the version (ETag) stays. */
-			user = current;
-			current = NULL;
-			break;
-		}
-		if (scim_user_input_from(patched, &in, &err) != 0) {
-			scim_result_fail_core(res, &err);
-			goto done;
-		}
-		if (user_store_replace(&call->ctx, &c, id, strtol(version, NULL, 10), &in, current,
-				       &user, &err) == 0)
-			break;
-		if (err.status != 412 || if_match != NULL || attempt == 2) {
-			scim_result_fail_core(res, &err);
-			goto done;
-		}
-		scim_user_input_clear(&in);
-		json_decref(current);
-		json_decref(patched);
-		current = patched = NULL;
-	}
-	scim_result_resource(res, 200, user);
-done:
-	scim_user_input_clear(&in);
-	json_decref(current);
-	json_decref(patched);
+	if (user_store_patch(&call->ctx, &c, id, patch_step, &step, &user, &err) != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 200, user);
 }
 
 void scim_user_patch(struct http_request *req)

@@ -519,6 +519,20 @@ int db_begin(struct db_conn *conn)
 	return db_command(conn, "BEGIN", 0, NULL);
 }
 
+/* COMMIT of a transaction that already failed succeeds as a command but
+ * reports ROLLBACK: the caller's work was not kept. */
+static bool commit_rolled_back(struct db_conn *conn, const PGresult *res)
+{
+	if (strcmp(PQcmdStatus((PGresult *)res), "ROLLBACK") != 0)
+		return false;
+	clear_error(conn);
+	snprintf(conn->sqlstate, sizeof(conn->sqlstate), "25P02");
+	snprintf(conn->errmsg, sizeof(conn->errmsg),
+		 "transaction was aborted earlier; COMMIT rolled back");
+	log_warnx("db: SQLSTATE %s: %s", conn->sqlstate, conn->errmsg);
+	return true;
+}
+
 int db_commit(struct db_conn *conn)
 {
 	PGresult *res = db_exec(conn, "COMMIT", 0, NULL);
@@ -526,18 +540,105 @@ int db_commit(struct db_conn *conn)
 
 	if (res == NULL)
 		return -1;
-	/* COMMIT of a transaction that already failed succeeds as a command
-	 * but reports ROLLBACK: the caller's work was not kept. */
-	if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
-		clear_error(conn);
-		snprintf(conn->sqlstate, sizeof(conn->sqlstate), "25P02");
-		snprintf(conn->errmsg, sizeof(conn->errmsg),
-			 "transaction was aborted earlier; COMMIT rolled back");
-		log_warnx("db: SQLSTATE %s: %s", conn->sqlstate, conn->errmsg);
+	if (commit_rolled_back(conn, res))
 		rc = -1;
-	}
 	PQclear(res);
 	return rc;
+}
+
+/* Read what is left of a pipeline up to its sync point and leave pipeline
+ * mode. A connection that cannot leave it is reset (its transaction is
+ * lost, as on any broken connection); false then, or when it broke. */
+static bool pipeline_finish(struct db_conn *conn)
+{
+	PGconn *pg = conn->pg;
+	PGresult *r;
+
+	for (int round = 0; PQstatus(pg) == CONNECTION_OK && PQexitPipelineMode(pg) != 1; round++) {
+		if (round == 64) {
+			log_warnx("db: cannot leave pipeline mode; resetting the connection");
+			forget_prepared(conn);
+			PQreset(pg);
+			return false;
+		}
+		if ((r = PQgetResult(pg)) != NULL)
+			PQclear(r);
+	}
+	return PQstatus(pg) == CONNECTION_OK;
+}
+
+int db_pipeline(struct db_conn *conn, const struct db_stmt *stmts, int n, PGresult **res)
+{
+	char name[16];
+	int slots[DB_PIPELINE_MAX], i, failed = -1;
+
+	clear_error(conn);
+	for (i = 0; i < n && i < DB_PIPELINE_MAX; i++)
+		res[i] = NULL;
+	if (n < 1 || n > DB_PIPELINE_MAX) {
+		snprintf(conn->errmsg, sizeof(conn->errmsg), "pipeline of %d statements", n);
+		log_warnx("db: %s (1..%d)", conn->errmsg, DB_PIPELINE_MAX);
+		return -1;
+	}
+	/* Prepared first, each on its own (once per connection). */
+	for (i = 0; i < n; i++)
+		if ((slots[i] = prepared_slot(conn, stmts[i].sql, stmts[i].nparams)) < 0)
+			return -1;
+	if (PQenterPipelineMode(conn->pg) != 1) {
+		record_error(conn, NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "ob%d", slots[i]);
+		if (PQsendQueryPrepared(conn->pg, name, stmts[i].nparams, stmts[i].params, NULL,
+					NULL, 0) != 1)
+			break;
+	}
+	if (i < n || PQpipelineSync(conn->pg) != 1) {
+		record_error(conn, NULL);
+		if (i < n)
+			(void)PQpipelineSync(conn->pg);
+		(void)pipeline_finish(conn);
+		return -1;
+	}
+	/* Each statement's result, then NULL; a skipped one's is
+	 * PGRES_PIPELINE_ABORTED. */
+	for (i = 0; i < n; i++) {
+		PGresult *r = PQgetResult(conn->pg), *extra;
+		ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+		while ((extra = PQgetResult(conn->pg)) != NULL)
+			PQclear(extra);
+		if (failed < 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			failed = i;
+			record_error(conn, r);
+		} else if (failed < 0 && strcmp(stmts[i].sql, "COMMIT") == 0 &&
+			   commit_rolled_back(conn, r)) {
+			failed = i;
+		}
+		if (failed >= 0 || PQstatus(conn->pg) != CONNECTION_OK) {
+			PQclear(r);
+			r = NULL;
+			if (failed < 0) {
+				failed = i;
+				record_error(conn, NULL);
+			}
+		}
+		res[i] = r;
+		if (PQstatus(conn->pg) != CONNECTION_OK)
+			break;
+	}
+	if (!pipeline_finish(conn) && failed < 0) {
+		failed = n;
+		record_error(conn, NULL);
+	}
+	if (failed < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+	return -1;
 }
 
 void db_rollback(struct db_conn *conn)

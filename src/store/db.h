@@ -71,6 +71,27 @@ PGresult *db_exec_binary(struct db_conn *conn, const char *sql, int nparams,
 int db_command(struct db_conn *conn, const char *sql, int nparams,
 	       const char *const *params) OB_MUST_USE;
 
+/* One statement of db_pipeline. */
+struct db_stmt {
+	const char *sql;
+	int nparams;
+	const char *const *params;
+};
+
+/* Run n (1..DB_PIPELINE_MAX) statements in one round trip (libpq pipeline
+ * mode): all are sent, then all results read. They run one after the other
+ * as separate statements, as if by n db_exec calls, so "BEGIN" and "COMMIT"
+ * may be among them; after the first failure PostgreSQL skips the rest.
+ * 0: res[i] holds statement i's result (the caller PQclear()s each).
+ * -1: the first failure is recorded as db_exec records it (a "COMMIT" that
+ * only rolled back counts as one, "25P02") and no result is kept; a
+ * transaction the batch began is left open, failed, for db_rollback.
+ * (A short write's round trips cost PostgreSQL and the daemon about as
+ * much CPU as its statements.) */
+#define DB_PIPELINE_MAX 8
+int db_pipeline(struct db_conn *conn, const struct db_stmt *stmts, int n,
+		PGresult **res) OB_MUST_USE;
+
 int db_begin(struct db_conn *conn) OB_MUST_USE;
 int db_commit(struct db_conn *conn) OB_MUST_USE; /* -1 if the commit failed (deferred constraint...) */
 void db_rollback(struct db_conn *conn);
