@@ -870,6 +870,13 @@ static int mine_locked(const struct scim_conn *c, const char *id, long if_match,
 	return 0;
 }
 
+/* The User rendered in SQL like the writes render it (the PATCH engine's
+ * input, read in the same pipeline as the locks); $1 org, $2 connection, $3
+ * member id, $4 base URL. */
+static const char sql_render[] = "SELECT " USER_JSON("$4") " FROM members m"
+				 " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
+				 " AND m.status <> 'removed'";
+
 /* BEGIN, the org row in lock mode and the User id (a uuid) locked
  * (mine_locked), in one round trip; with current (may be NULL) also the
  * User as rendered under that lock. */
