@@ -135,11 +135,16 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 	return 0;
 }
 
-void scim_end(struct scim_call *call)
+void scim_release_db(struct scim_call *call)
 {
 	if (call->ctx.conn != NULL)
 		db_release(call->ctx.conn);
 	call->ctx.conn = NULL;
+}
+
+void scim_end(struct scim_call *call)
+{
+	scim_release_db(call);
 	if (call->held != NULL)
 		app_config_release(call->app, call->held);
 	call->held = NULL;

@@ -48,6 +48,10 @@ struct scim_call {
 int scim_begin(struct http_request *req, struct scim_call *call) OB_MUST_USE;
 /* Release the connection and the config. */
 void scim_end(struct scim_call *call);
+/* Give the database connection back early, once a read has all it needs
+ * (rendering and answering need no database): the pool's 8 connections
+ * then serve other requests meanwhile. scim_end stays the last call. */
+void scim_release_db(struct scim_call *call);
 
 /* Answer with the SCIM error body for err (status, scimType, detail). */
 void scim_call_fail(struct scim_call *call, const struct scim_error *err);

@@ -174,6 +174,7 @@ void scim_list_answer(struct scim_call *call, const struct scim_listing *l,
 	char *order = NULL;
 	json_t *resources = NULL, *out;
 	long long total;
+	int rc;
 
 	if (l->filter != NULL) {
 		filter = scim_filter_parse(l->filter, call->ctx.cfg->scim_max_filter_depth, &serr);
@@ -188,7 +189,9 @@ void scim_list_answer(struct scim_call *call, const struct scim_listing *l,
 			goto fail_scim;
 		q.order = order;
 	}
-	if (find(call, &q, &resources, &total, &err) != 0) {
+	rc = find(call, &q, &resources, &total, &err);
+	scim_release_db(call);
+	if (rc != 0) {
 		scim_call_fail_core(call, &err);
 		goto done;
 	}

@@ -65,6 +65,7 @@ void scim_user_get(struct http_request *req)
 		goto done;
 	conn_of(&call, &c);
 	user = user_store_get(&call.ctx, &c, http_param(req, 0), &err);
+	scim_release_db(&call);
 	if (user == NULL) {
 		scim_call_fail_core(&call, &err);
 		goto done;
