@@ -256,6 +256,86 @@ static void test_commit_after_a_failed_statement_reports_failure(void **state)
 	db_pool_free(pool);
 }
 
+static void test_pipeline_runs_statements_in_order_with_their_results(void **state)
+{
+	char conninfo[600];
+	struct db_pool *pool = fresh_pool(1, 2000, conninfo, sizeof(conninfo));
+	struct db_conn *c = db_acquire(pool);
+	const char *one[] = { "7" }, *two[] = { "o'brien", NULL };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
+				      { "INSERT INTO t VALUES ($1::int, 'x') RETURNING v", 1, one },
+				      { "INSERT INTO t VALUES (8, $1), (9, $2)", 2, two },
+				      { "SELECT count(*), string_agg(s, ',' ORDER BY v) FROM t", 0, NULL },
+				      { "COMMIT", 0, NULL } };
+	PGresult *res[5];
+
+	assert_non_null(c);
+	assert_int_equal(db_command(c, "CREATE TABLE t (v int PRIMARY KEY, s text)", 0, NULL), 0);
+	assert_int_equal(db_pipeline(c, st, 5, res), 0);
+	assert_string_equal(PQgetvalue(res[1], 0, 0), "7");
+	assert_string_equal(PQcmdStatus(res[2]), "INSERT 0 2");
+	/* Each statement sees the ones before it. */
+	assert_string_equal(PQgetvalue(res[3], 0, 0), "3");
+	assert_string_equal(PQgetvalue(res[3], 0, 1), "x,o'brien");
+	assert_string_equal(PQcmdStatus(res[4]), "COMMIT");
+	for (int i = 0; i < 5; i++)
+		PQclear(res[i]);
+	assert_int_equal(PQtransactionStatus(db_pgconn(c)), PQTRANS_IDLE);
+	/* Committed; and the connection works as before outside the pipeline. */
+	assert_int_equal(query_long(c, "SELECT count(*) FROM t"), 3);
+	db_release(c);
+	db_pool_free(pool);
+}
+
+static void test_pipeline_stops_at_the_first_failure_and_commits_nothing(void **state)
+{
+	char conninfo[600];
+	struct db_pool *pool = fresh_pool(1, 2000, conninfo, sizeof(conninfo));
+	struct db_conn *c = db_acquire(pool);
+	const struct db_stmt dup[] = { { "BEGIN", 0, NULL },
+				       { "INSERT INTO t VALUES (1)", 0, NULL },
+				       { "INSERT INTO t VALUES (1)", 0, NULL },
+				       { "INSERT INTO t VALUES (2)", 0, NULL },
+				       { "COMMIT", 0, NULL } };
+	const struct db_stmt deferred[] = { { "BEGIN", 0, NULL },
+					    { "INSERT INTO d VALUES (1), (1)", 0, NULL },
+					    { "COMMIT", 0, NULL } };
+	PGresult *res[5] = { (PGresult *)1, (PGresult *)1, (PGresult *)1, (PGresult *)1,
+			     (PGresult *)1 };
+
+	assert_non_null(c);
+	assert_int_equal(db_command(c, "CREATE TABLE t (v int CONSTRAINT t_v_key PRIMARY KEY)", 0,
+				    NULL), 0);
+	assert_int_equal(db_pipeline(c, dup, 5, res), -1);
+	for (int i = 0; i < 5; i++)
+		assert_null(res[i]);
+	assert_string_equal(db_sqlstate(c), "23505");
+	assert_string_equal(db_constraint(c), "t_v_key");
+	/* The batch's transaction is left failed for the caller to roll back. */
+	assert_int_equal(PQtransactionStatus(db_pgconn(c)), PQTRANS_INERROR);
+	db_rollback(c);
+	assert_int_equal(query_long(c, "SELECT count(*) FROM t"), 0);
+
+	/* A deferred constraint fails at the batch's COMMIT. */
+	assert_int_equal(db_command(c, "CREATE TABLE d (v int, CONSTRAINT d_v_key UNIQUE (v) "
+				       "DEFERRABLE INITIALLY DEFERRED)", 0, NULL), 0);
+	assert_int_equal(db_pipeline(c, deferred, 3, res), -1);
+	assert_string_equal(db_constraint(c), "d_v_key");
+	assert_int_equal(PQtransactionStatus(db_pgconn(c)), PQTRANS_IDLE);
+	assert_int_equal(query_long(c, "SELECT count(*) FROM d"), 0);
+
+	/* A COMMIT of a transaction that failed before the batch only rolls
+	 * back: that is a failure too. */
+	assert_int_equal(db_begin(c), 0);
+	assert_int_equal(db_command(c, "SELECT 1/0", 0, NULL), -1);
+	const struct db_stmt commit[] = { { "COMMIT", 0, NULL } };
+	assert_int_equal(db_pipeline(c, commit, 1, res), -1);
+	assert_string_equal(db_sqlstate(c), "25P02");
+	assert_int_equal(query_long(c, "SELECT 1"), 1);
+	db_release(c);
+	db_pool_free(pool);
+}
+
 static void test_release_rolls_back_an_open_transaction(void **state)
 {
 	char conninfo[600];
@@ -609,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_unique_violation_keeps_sqlstate_message_and_constraint),
 		cmocka_unit_test(test_rollback_discards_and_commit_keeps),
 		cmocka_unit_test(test_commit_after_a_failed_statement_reports_failure),
+		cmocka_unit_test(test_pipeline_runs_statements_in_order_with_their_results),
+		cmocka_unit_test(test_pipeline_stops_at_the_first_failure_and_commits_nothing),
 		cmocka_unit_test(test_release_rolls_back_an_open_transaction),
 		cmocka_unit_test(test_acquire_times_out_when_the_pool_is_exhausted),
 		cmocka_unit_test(test_statements_are_prepared_once_and_bounded),
