@@ -201,7 +201,8 @@ static bool seconds_of(const PGresult *res, int row, int col, int64_t *out)
 
 static bool same_member(const PGresult *res, int a, int b, int col)
 {
-	return memcmp(PQgetvalue(res, a, col), PQgetvalue(res, b, col), 16) == 0;
+	return bin(res, a, col, 16) != NULL && bin(res, b, col, 16) != NULL &&
+	       memcmp(PQgetvalue(res, a, col), PQgetvalue(res, b, col), 16) == 0;
 }
 
 /* The User whose rows start at *row (columns from col0), *row moved past
