@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ struct step {
 	double seconds;
 	double read_s; /* of which reading the directory (the reader's calls) */
 	long peak_kb;  /* -1: not measured (another process) */
+	double pg_cpu_s, own_cpu_s; /* CPU of the run's PostgreSQL backend, of this process */
 	char result[256];
 };
 
@@ -350,6 +352,37 @@ static void reset_peak(void)
 	close(fd);
 }
 
+/* CPU seconds (user + system) a process has used so far: the backend's
+ * from /proc/PID/stat, this process's (every thread) from getrusage. On a
+ * machine shared with other work these move far less than wall time. */
+static double proc_cpu_s(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double own_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return -1;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* VmHWM or VmRSS of this process in kB. */
 static long status_kb(const char *key)
 {
@@ -380,12 +413,17 @@ static void sync_step(struct db_conn *conn, const struct config *cfg, enum sync_
 
 	static const struct sync_reader reader = { .read = timed_read, .fetch = timed_fetch };
 
+	int backend = PQbackendPID(db_pgconn(conn));
+	double pg0 = proc_cpu_s(backend), own0 = own_cpu_s();
+
 	reset_peak();
 	read_seconds = 0;
 	t0 = bench_now();
 	if (sync_run(conn, cfg, &reader, &o, &res, err, sizeof(err)) != 0)
 		bench_die("%s: sync_run could not start: %s", s->label, err);
 	s->seconds = bench_now() - t0;
+	s->pg_cpu_s = proc_cpu_s(backend) - pg0;
+	s->own_cpu_s = own_cpu_s() - own0;
 	s->read_s = read_seconds;
 	s->peak_kb = status_kb("VmHWM:");
 	json_t *c = json_object_get(res.report, "counts");
@@ -402,21 +440,26 @@ static void sync_step(struct db_conn *conn, const struct config *cfg, enum sync_
 		bench_die("%s: %s: %s %.2000s", s->label, res.status, e ? e : "",
 			  errors ? errors : "");
 	}
-	fprintf(stderr, "bench: %s: %.2f s (reading LDAP %.2f s), peak RSS %ld MB: %s\n", s->label,
-		s->seconds, s->read_s, s->peak_kb / 1024, s->result);
+	fprintf(stderr,
+		"bench: %s: %.2f s (reading LDAP %.2f s; CPU: PostgreSQL %.2f s, bench %.2f s),"
+		" peak RSS %ld MB: %s\n",
+		s->label, s->seconds, s->read_s, s->pg_cpu_s, s->own_cpu_s, s->peak_kb / 1024,
+		s->result);
 	sync_run_result_clear(&res);
 }
 
 static void print_step(const struct step *s, double baseline, const char *target)
 {
-	char peak[24] = "-", read[24] = "-";
+	char peak[24] = "-", read[24] = "-", pg[24] = "-", own[24] = "-";
 
 	if (s->peak_kb >= 0) {
 		snprintf(peak, sizeof(peak), "%ld", s->peak_kb / 1024);
 		snprintf(read, sizeof(read), "%.2f", s->read_s);
+		snprintf(pg, sizeof(pg), "%.2f", s->pg_cpu_s);
+		snprintf(own, sizeof(own), "%.2f", s->own_cpu_s);
 	}
-	printf("%-36s %8.2f %7.2f %7s %8s  %-12s %s\n", s->label, s->seconds,
-	       baseline > 0 ? s->seconds / baseline : 0, read, peak, target, s->result);
+	printf("%-36s %8.2f %7.2f %7s %8s %6s %6s  %-12s %s\n", s->label, s->seconds,
+	       baseline > 0 ? s->seconds / baseline : 0, read, peak, pg, own, target, s->result);
 }
 
 int main(int argc, char **argv)
@@ -499,8 +542,8 @@ int main(int argc, char **argv)
 	       opt.users, opt.groups, opt.big_groups, opt.big_size, (opt.groups + 1) / 2, TEAMS,
 	       members ? members : "?", changes);
 	free(members);
-	printf("%-36s %8s %7s %7s %8s  %-12s %s\n", "step", "seconds", "x dump", "LDAP s", "peak MB",
-	       "target", "result");
+	printf("%-36s %8s %7s %7s %8s %6s %6s  %-12s %s\n", "step", "seconds", "x dump", "LDAP s",
+	       "peak MB", "PG cpu", "cpu", "target", "result");
 	print_step(&users, raw.seconds, "");
 	print_step(&groups, raw.seconds, "");
 	print_step(&raw, raw.seconds, "");
@@ -510,7 +553,10 @@ int main(int argc, char **argv)
 	print_step(&check, raw.seconds, "");
 	printf("\nLDAP s: of the step, the time in the reader (connect, bind, paged searches, "
 	       "entries to a snapshot).\npeak MB: VmHWM of this process (the sync runs in it), "
-	       "reset before each step; target < 300 MB.\n");
+	       "reset before each step; target < 300 MB.\n"
+	       "PG cpu, cpu: CPU seconds of the run's PostgreSQL backend and of this process (the "
+	       "reader thread too);\nthey move far less than seconds when other work shares the "
+	       "machine.\n");
 
 	db_release(conn);
 	db_pool_free(pool);

@@ -9,3 +9,4 @@ include $(srcdir)/schemas/scim/local.mk
 dist_pkgdata_schemas_DATA += schemas/009_scim_groups.sql
 dist_pkgdata_schemas_DATA += schemas/012_inline_ob_ts.sql
 dist_pkgdata_schemas_DATA += schemas/011_shared_org_lock.sql
+dist_pkgdata_schemas_DATA += schemas/013_bulk_member_inserts.sql

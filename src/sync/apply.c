@@ -473,15 +473,19 @@ static int new_members_teams(struct core_ctx *ctx, struct org_scope *scope, cons
 			     char (*added)[UUID_TEXT_LEN], const struct plan_change **failed,
 			     struct core_error *err)
 {
+	/* Every row is inserted (no ON CONFLICT), so the events are made from
+	 * the input, not from a RETURNING set held for the second insert. The
+	 * rows go in (team, member) order: the primary key and the team's
+	 * join-order index are filled team by team instead of at random. */
 	static const char sql[] =
-		"WITH ins AS (INSERT INTO team_members (team_id, member_id, org_id, created_at)"
-		"  SELECT t.team_id, t.member_id, $1, to_timestamp($2)"
-		"  FROM json_to_recordset($3::json) AS t(team_id uuid, member_id uuid)"
-		"  RETURNING team_id, member_id)"
+		"WITH input AS MATERIALIZED (SELECT t.team_id, t.member_id"
+		"  FROM json_to_recordset($3::json) AS t(team_id uuid, member_id uuid)),"
+		" ins AS (INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+		"  SELECT team_id, member_id, $1, to_timestamp($2) FROM input ORDER BY team_id, member_id)"
 		" INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
 		"  action, target_type, target_id, after, request_id)"
 		" SELECT $1, to_timestamp($2), NULL, $4, $5, 'team.member_added', 'team', team_id::text,"
-		"  jsonb_build_object('team_id', team_id, 'member_id', member_id), $6 FROM ins";
+		"  jsonb_build_object('team_id', team_id, 'member_id', member_id), $6 FROM input";
 	json_t *rows = json_array();
 	char now[32];
 	char *text = NULL;

@@ -660,6 +660,14 @@ static void test_username_of_pending_invitation_and_member_never_collide(void **
 	must(f->c, "BEGIN", NULL);
 	add_member(f->c, org, c, "Dave", "USER", carol);
 	expect_state(run(f->c, "COMMIT", NULL), "23505", "members_username_invited");
+	/* An IdP-provisioned member is checked at the end of its INSERT (013). */
+	must(f->c, "BEGIN", NULL);
+	expect_state(run(f->c,
+			 "INSERT INTO members (org_id, account_id, username, role, source_kind,"
+			 " directory_name) VALUES ($1, $2, 'DAVE', 'USER', 'ldap', 'corp')",
+			 org, c, NULL),
+		     "23505", "members_username_invited");
+	must(f->c, "ROLLBACK", NULL);
 	/* Renaming into it. */
 	must(f->c, "BEGIN", NULL);
 	must(f->c, "UPDATE members SET username = 'dave' WHERE org_id = $1 AND id = $2", org, bob,
@@ -1009,6 +1017,7 @@ struct name_racer {
 	pthread_barrier_t *committing;
 	const char *org;
 	const char *account; /* NULL: invite instead */
+	bool idp;            /* the member is LDAP-managed (checked per statement) */
 	char username[32];
 	char email[64];
 	char secret[128]; /* token hashes are unique across orgs */
@@ -1024,7 +1033,12 @@ static void *username_racer(void *arg)
 	struct outcome o = { 0 };
 
 	PQclear(res);
-	if (r->account != NULL)
+	if (r->account != NULL && r->idp)
+		res = PQexecParams(r->c,
+				   "INSERT INTO members (org_id, account_id, username, role, source_kind,"
+				   " directory_name) VALUES ($1, $2, $3, 'USER', 'ldap', 'corp')",
+				   3, NULL, member_params, NULL, NULL, 0);
+	else if (r->account != NULL)
 		res = PQexecParams(r->c,
 				   "INSERT INTO members (org_id, account_id, username, role) "
 				   "VALUES ($1, $2, $3, 'USER')",
@@ -1053,9 +1067,10 @@ static void *username_racer(void *arg)
 	return NULL;
 }
 
-static void test_race_invitation_and_member_cannot_both_take_a_username(void **state)
+/* idp: the members are LDAP-managed, whose check runs at the end of the
+ * INSERT statement (013) instead of at COMMIT. */
+static void race_usernames(struct fixture *f, bool idp)
 {
-	struct fixture *f = *state;
 	uuid_buf owner_acc, accounts[RACERS / 2];
 	PGconn *conns[RACERS];
 
@@ -1074,14 +1089,15 @@ static void test_race_invitation_and_member_cannot_both_take_a_username(void **s
 		pthread_barrier_t committing;
 		struct name_racer racers[RACERS];
 
-		snprintf(slug, sizeof(slug), "names-%d", round);
+		snprintf(slug, sizeof(slug), "%s-%d", idp ? "idp-names" : "names", round);
 		make_org(f->c, slug, slug, owner_acc, org, owner);
 		assert_int_equal(pthread_barrier_init(&committing, NULL, RACERS), 0);
 		for (int i = 0; i < RACERS; i++) {
 			int pair = i / 2;
 			racers[i] = (struct name_racer){ .c = conns[i], .committing = &committing,
 							 .org = org,
-							 .account = i % 2 ? accounts[pair] : NULL };
+							 .account = i % 2 ? accounts[pair] : NULL,
+							 .idp = idp };
 			snprintf(racers[i].username, sizeof(racers[i].username), "racer%d", pair);
 			snprintf(racers[i].email, sizeof(racers[i].email), "invitee%d@example.org",
 				 pair);
@@ -1116,6 +1132,16 @@ static void test_race_invitation_and_member_cannot_both_take_a_username(void **s
 	}
 	for (int i = 0; i < RACERS; i++)
 		PQfinish(conns[i]);
+}
+
+static void test_race_invitation_and_member_cannot_both_take_a_username(void **state)
+{
+	race_usernames(*state, false);
+}
+
+static void test_race_idp_member_and_invitation_cannot_both_take_a_username(void **state)
+{
+	race_usernames(*state, true);
 }
 
 /* REPEATABLE READ: the commit-time check runs on the transaction's old
@@ -1183,6 +1209,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_events_are_append_only,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_race_concurrent_demotions_keep_one_owner_and_an_admin,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_race_idp_member_and_invitation_cannot_both_take_a_username,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_race_invitation_and_member_cannot_both_take_a_username,
 						fixture_setup, fixture_teardown),
