@@ -375,6 +375,23 @@ void scim_reply_resource(struct scim_call *call, unsigned status, const struct s
 	scim_reply(call, status, out, version);
 }
 
+void scim_reply_get(struct scim_call *call, const struct scim_rtype *rt, json_t *resource,
+		    const struct core_error *err)
+{
+	char version[32];
+
+	if (resource == NULL) {
+		scim_call_fail_core(call, err);
+		return;
+	}
+	scim_resource_version(resource, version, sizeof(version));
+	if (scim_if_none_match(call, version)) {
+		json_decref(resource);
+		return;
+	}
+	scim_reply_resource(call, 200, rt, resource);
+}
+
 void scim_resource_version(json_t *resource, char *buf, size_t cap)
 {
 	const char *v = json_string_value(json_object_get(json_object_get(resource, "meta"), "version"));
