@@ -209,3 +209,51 @@ int api_paging(struct api_call *call, unsigned *limit, unsigned *offset)
 	}
 	return 0;
 }
+
+void api_list_request(struct http_request *req, api_list_fn *list)
+{
+	struct api_call call;
+	struct core_error err;
+	json_t *out = NULL;
+	unsigned limit, offset;
+
+	if (api_begin(req, &call) != 0 || api_paging(&call, &limit, &offset) != 0)
+		goto done;
+	if (list(&call.ctx, http_param(req, 0), limit, offset, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
+}
+
+void api_get_request(struct http_request *req, api_get_fn *get)
+{
+	struct api_call call;
+	struct core_error err;
+	json_t *out = NULL;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (get(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
+}
+
+void api_delete_request(struct http_request *req, api_delete_fn *del)
+{
+	struct api_call call;
+	struct core_error err;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (del(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 204, NULL);
+done:
+	api_end(&call);
+}
