@@ -168,6 +168,13 @@ int core_audit(struct core_ctx *ctx, const char *org_id, const char *action,
 	       const char *target_type, const char *target_id, json_t *before, json_t *after,
 	       struct core_error *err) OB_MUST_USE;
 
+/* Queue a mail to `to` in the current transaction (mail/outbox.h), so it
+ * exists exactly when the change commits. A NULL subject or body (their
+ * formatting failed) is a 500; a refused mail is "cannot queue the <what>
+ * mail". -1 with *err on failure. */
+int core_queue_mail(struct core_ctx *ctx, const char *to, const char *subject, const char *body,
+		    const char *what, struct core_error *err) OB_MUST_USE;
+
 /* Run a query whose single column is JSON text; returns the parsed rows as a
  * JSON array (caller owns). NULL with *err filled on failure. */
 json_t *core_query_json_rows(struct core_ctx *ctx, const char *sql, int nparams,
