@@ -265,7 +265,7 @@ static int scope_load_account(struct core_ctx *ctx, struct org_scope *scope, str
 	return 0;
 }
 
-static int scope_load_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
+int core_scope_load_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
 {
 	static const char sql[] =
 		"SELECT count(*) FILTER (WHERE role = 'OWNER'), count(*)"
@@ -335,7 +335,7 @@ int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_ac
 			return core_fail_verdict(err, &v);
 	}
 	scope->exclusive = lock == ORG_LOCK_EXCLUSIVE;
-	if (scope->exclusive && scope_load_counts(ctx, scope, err) != 0)
+	if (scope->exclusive && core_scope_load_counts(ctx, scope, err) != 0)
 		return -1;
 	return 0;
 }

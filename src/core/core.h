@@ -154,6 +154,11 @@ int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_ac
 			   enum org_lock lock, struct org_scope *scope,
 			   struct core_error *err) OB_MUST_USE;
 void core_scope_fix(struct org_scope *scope);
+/* (Re)read scope->counts inside the transaction: what an exclusive entry
+ * loads, and what a change that moved a member in or out of the counted set
+ * reads again. -1 with *err on a database error. */
+int core_scope_load_counts(struct core_ctx *ctx, struct org_scope *scope,
+			   struct core_error *err) OB_MUST_USE;
 /* core_org_enter_id_lock in two halves, for a caller that sends the org
  * statement in one round trip with others (db_pipeline): the statement ($1
  * the org id, a uuid) and the rest of the entry on its result. */
