@@ -10,6 +10,7 @@
 
 #include "harness/harness.h"
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *text = NULL;
