@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clock.h"
 #include "core/api_tokens.h"
@@ -13,19 +12,6 @@ static void answer_401(struct http_request *req, const char *message)
 {
 	http_add_header(req, "WWW-Authenticate", "Bearer realm=\"orgbridge\"");
 	http_respond_error(req, 401, "unauthenticated", "%s", message);
-}
-
-/* The token after "Bearer ", or NULL. */
-static const char *bearer_of(struct http_request *req)
-{
-	const char *h = http_header(req, "Authorization");
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
 }
 
 static int resolve_session(struct api_call *call, const char *hash, const char *now)
@@ -76,7 +62,7 @@ static int begin(struct http_request *req, struct api_call *call, bool required)
 	call->ctx.actor.source = SOURCE_API;
 	snprintf(call->ctx.actor.audit_source, sizeof(call->ctx.actor.audit_source), "api");
 
-	token = bearer_of(req);
+	token = http_bearer(req);
 	if (token == NULL && required) {
 		answer_401(req, "authentication required: send Authorization: Bearer <token>");
 		return -1;
@@ -208,4 +194,52 @@ int api_paging(struct api_call *call, unsigned *limit, unsigned *offset)
 		return -1;
 	}
 	return 0;
+}
+
+void api_list_request(struct http_request *req, api_list_fn *list)
+{
+	struct api_call call;
+	struct core_error err;
+	json_t *out = NULL;
+	unsigned limit, offset;
+
+	if (api_begin(req, &call) != 0 || api_paging(&call, &limit, &offset) != 0)
+		goto done;
+	if (list(&call.ctx, http_param(req, 0), limit, offset, &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
+}
+
+void api_get_request(struct http_request *req, api_get_fn *get)
+{
+	struct api_call call;
+	struct core_error err;
+	json_t *out = NULL;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (get(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 200, out);
+done:
+	api_end(&call);
+}
+
+void api_delete_request(struct http_request *req, api_delete_fn *del)
+{
+	struct api_call call;
+	struct core_error err;
+
+	if (api_begin(req, &call) != 0)
+		goto done;
+	if (del(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
+		api_fail(&call, &err);
+	else
+		api_reply(&call, 204, NULL);
+done:
+	api_end(&call);
 }

@@ -46,4 +46,20 @@ const char *api_string_field(struct api_call *call, json_t *body, const char *fi
  * malformed (answered 400). */
 int api_paging(struct api_call *call, unsigned *limit, unsigned *offset) OB_MUST_USE;
 
+/* Whole handlers for the routes whose core call takes nothing but the path:
+ * api_begin, the call with the org slug (path parameter 0) and what follows,
+ * the answer (the error, or 200 with *out / 204), api_end. */
+/* GET /orgs/{slug}/<things>?limit=&offset= */
+typedef int api_list_fn(struct core_ctx *ctx, const char *slug, unsigned limit, unsigned offset,
+			json_t **out, struct core_error *err);
+void api_list_request(struct http_request *req, api_list_fn *list);
+/* GET /orgs/{slug}/<things>/{id} (or a list below {id}) */
+typedef int api_get_fn(struct core_ctx *ctx, const char *slug, const char *id, json_t **out,
+		       struct core_error *err);
+void api_get_request(struct http_request *req, api_get_fn *get);
+/* DELETE /orgs/{slug}/<things>/{id} */
+typedef int api_delete_fn(struct core_ctx *ctx, const char *slug, const char *id,
+			  struct core_error *err);
+void api_delete_request(struct http_request *req, api_delete_fn *del);
+
 #endif

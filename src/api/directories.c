@@ -59,17 +59,7 @@ done:
 
 void api_directory_mapping_delete(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_dir_mapping_delete(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 204, NULL);
-done:
-	api_end(&call);
+	api_delete_request(req, core_dir_mapping_delete);
 }
 
 /* The configured directory named by the path, else 404 (answered). */

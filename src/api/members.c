@@ -28,18 +28,7 @@ done:
 
 void api_member_get(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_member_get(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_get_request(req, core_member_get);
 }
 
 void api_member_update(struct http_request *req)
@@ -70,32 +59,10 @@ done:
 
 void api_member_remove(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_member_remove(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 204, NULL);
-done:
-	api_end(&call);
+	api_delete_request(req, core_member_remove);
 }
 
 void api_member_permissions(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_member_permissions(&call.ctx, http_param(req, 0), http_param(req, 1), &out,
-				    &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_get_request(req, core_member_permissions);
 }

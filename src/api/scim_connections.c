@@ -7,19 +7,7 @@
 
 void api_scim_connections_list(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-	unsigned limit, offset;
-
-	if (api_begin(req, &call) != 0 || api_paging(&call, &limit, &offset) != 0)
-		goto done;
-	if (core_scim_connections_list(&call.ctx, http_param(req, 0), limit, offset, &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_list_request(req, core_scim_connections_list);
 }
 
 void api_scim_connection_create(struct http_request *req)
@@ -48,18 +36,7 @@ done:
 
 void api_scim_connection_get(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_scim_connection_get(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_get_request(req, core_scim_connection_get);
 }
 
 void api_scim_connection_revoke(struct http_request *req)
@@ -100,18 +77,7 @@ done:
 
 void api_scim_mappings_list(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_scim_mappings_list(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_get_request(req, core_scim_mappings_list);
 }
 
 /* Body: {"group": "<SCIM group displayName>", "role": "ADMIN"|"USER"|"VIEWER"

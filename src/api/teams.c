@@ -5,23 +5,9 @@
 #include "api/common.h"
 #include "core/teams.h"
 
-/* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
- * see only their prefix. */
 void api_teams_list(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-	unsigned limit, offset;
-
-	if (api_begin(req, &call) != 0 || api_paging(&call, &limit, &offset) != 0)
-		goto done;
-	if (core_teams_list(&call.ctx, http_param(req, 0), limit, offset, &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_list_request(req, core_teams_list);
 }
 
 void api_team_create(struct http_request *req)
@@ -52,18 +38,7 @@ done:
 
 void api_team_get(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_team_get(&call.ctx, http_param(req, 0), http_param(req, 1), &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_get_request(req, core_team_get);
 }
 
 /* "role": null removes the grant; an absent "role" keeps it. */
@@ -97,17 +72,7 @@ done:
 
 void api_team_delete(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_team_delete(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 204, NULL);
-done:
-	api_end(&call);
+	api_delete_request(req, core_team_delete);
 }
 
 void api_team_members_list(struct http_request *req)

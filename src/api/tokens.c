@@ -5,19 +5,7 @@
 
 void api_tokens_list(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-	json_t *out = NULL;
-	unsigned limit, offset;
-
-	if (api_begin(req, &call) != 0 || api_paging(&call, &limit, &offset) != 0)
-		goto done;
-	if (core_api_tokens_list(&call.ctx, http_param(req, 0), limit, offset, &out, &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 200, out);
-done:
-	api_end(&call);
+	api_list_request(req, core_api_tokens_list);
 }
 
 void api_token_create(struct http_request *req)
@@ -59,15 +47,5 @@ done:
 
 void api_token_revoke(struct http_request *req)
 {
-	struct api_call call;
-	struct core_error err;
-
-	if (api_begin(req, &call) != 0)
-		goto done;
-	if (core_api_token_revoke(&call.ctx, http_param(req, 0), http_param(req, 1), &err) != 0)
-		api_fail(&call, &err);
-	else
-		api_reply(&call, 204, NULL);
-done:
-	api_end(&call);
+	api_delete_request(req, core_api_token_revoke);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/outbox.h"
+
 int core_fail(struct core_error *err, unsigned status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
@@ -263,7 +265,7 @@ static int scope_load_account(struct core_ctx *ctx, struct org_scope *scope, str
 	return 0;
 }
 
-static int scope_load_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
+int core_scope_load_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
 {
 	static const char sql[] =
 		"SELECT count(*) FILTER (WHERE role = 'OWNER'), count(*)"
@@ -333,7 +335,7 @@ int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_ac
 			return core_fail_verdict(err, &v);
 	}
 	scope->exclusive = lock == ORG_LOCK_EXCLUSIVE;
-	if (scope->exclusive && scope_load_counts(ctx, scope, err) != 0)
+	if (scope->exclusive && core_scope_load_counts(ctx, scope, err) != 0)
 		return -1;
 	return 0;
 }
@@ -376,6 +378,18 @@ int core_org_enter_id(struct core_ctx *ctx, const char *org_id, enum org_action 
 {
 	return core_org_enter_id_lock(ctx, org_id, action,
 				      for_update ? ORG_LOCK_EXCLUSIVE : ORG_LOCK_NONE, scope, err);
+}
+
+int core_queue_mail(struct core_ctx *ctx, const char *to, const char *subject, const char *body,
+		    const char *what, struct core_error *err)
+{
+	if (subject == NULL || body == NULL)
+		return core_fail(err, 500, "internal", "internal error");
+	if (mail_outbox_enqueue(ctx->conn, to, subject, body) == 0)
+		return 0;
+	if (db_sqlstate(ctx->conn)[0] != '\0')
+		return core_fail_db(err, ctx->conn);
+	return core_fail(err, 500, "internal", "cannot queue the %s mail", what);
 }
 
 int core_audit(struct core_ctx *ctx, const char *org_id, const char *action,

@@ -154,6 +154,11 @@ int core_org_enter_id_lock(struct core_ctx *ctx, const char *org_id, enum org_ac
 			   enum org_lock lock, struct org_scope *scope,
 			   struct core_error *err) OB_MUST_USE;
 void core_scope_fix(struct org_scope *scope);
+/* (Re)read scope->counts inside the transaction: what an exclusive entry
+ * loads, and what a change that moved a member in or out of the counted set
+ * reads again. -1 with *err on a database error. */
+int core_scope_load_counts(struct core_ctx *ctx, struct org_scope *scope,
+			   struct core_error *err) OB_MUST_USE;
 /* core_org_enter_id_lock in two halves, for a caller that sends the org
  * statement in one round trip with others (db_pipeline): the statement ($1
  * the org id, a uuid) and the rest of the entry on its result. */
@@ -167,6 +172,13 @@ int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_ac
 int core_audit(struct core_ctx *ctx, const char *org_id, const char *action,
 	       const char *target_type, const char *target_id, json_t *before, json_t *after,
 	       struct core_error *err) OB_MUST_USE;
+
+/* Queue a mail to `to` in the current transaction (mail/outbox.h), so it
+ * exists exactly when the change commits. A NULL subject or body (their
+ * formatting failed) is a 500; a refused mail is "cannot queue the <what>
+ * mail". -1 with *err on failure. */
+int core_queue_mail(struct core_ctx *ctx, const char *to, const char *subject, const char *body,
+		    const char *what, struct core_error *err) OB_MUST_USE;
 
 /* Run a query whose single column is JSON text; returns the parsed rows as a
  * JSON array (caller owns). NULL with *err filled on failure. */

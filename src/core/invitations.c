@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/accounts.h"
 #include "core/token.h"
@@ -138,15 +137,6 @@ static int check_conflicts(struct core_ctx *ctx, const char *org_id, const char 
 
 /* ------------------------------------------------------------------ mail */
 
-static void format_utc(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		snprintf(buf, cap, "%lld", (long long)t);
-}
-
 /* Queue the invitation mail in the current transaction. */
 static int queue_invitation_mail(struct core_ctx *ctx, const struct org_scope *scope,
 				 const char *email, const char *username, const char *role,
@@ -155,9 +145,9 @@ static int queue_invitation_mail(struct core_ctx *ctx, const struct org_scope *s
 	char *link = mail_link(ctx->cfg->public_base_url, "/invitations/accept", token);
 	char *subject = NULL, *body = NULL, until[64];
 	const char *who = ctx->actor.kind == ACTOR_ACCOUNT ? ctx->actor.label : "An administrator";
-	int rc = -1;
+	int rc;
 
-	format_utc(expires_at, until, sizeof(until));
+	mail_format_utc(expires_at, until, sizeof(until));
 	if (link == NULL ||
 	    asprintf(&subject, "Invitation to join %s", scope->name) < 0 ||
 	    asprintf(&body,
@@ -173,18 +163,8 @@ static int queue_invitation_mail(struct core_ctx *ctx, const struct org_scope *s
 		     who, scope->name, role, username, link, token, until) < 0) {
 		subject = NULL;
 		body = NULL;
-		core_fail(err, 500, "internal", "internal error");
-		goto out;
 	}
-	if (mail_outbox_enqueue(ctx->conn, email, subject, body) != 0) {
-		if (db_sqlstate(ctx->conn)[0] != '\0')
-			core_fail_db(err, ctx->conn);
-		else
-			core_fail(err, 500, "internal", "cannot queue the invitation mail");
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = core_queue_mail(ctx, email, subject, body, "invitation", err);
 	free(link);
 	free(subject);
 	free(body);

@@ -128,24 +128,6 @@ static int shared_gate(const struct org_scope *scope, const struct member_row *t
 			 "concurrent update of an admin-like member; retry the request");
 }
 
-/* The org's counts as they are now, inside the transaction. */
-static int refresh_counts(struct core_ctx *ctx, struct org_scope *scope, struct core_error *err)
-{
-	static const char sql[] =
-		"SELECT count(*) FILTER (WHERE role = 'OWNER'), count(*)"
-		" FROM members WHERE org_id = $1 AND status = 'active'"
-		" AND role IN ('OWNER', 'ADMIN')"; /* members_admin_like_idx, not every member */
-	const char *params[] = { scope->org_id };
-	PGresult *res = db_exec(ctx->conn, sql, 1, params);
-
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	scope->counts.active_owners = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-	scope->counts.active_admin_like = (unsigned)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
-	return 0;
-}
-
 /* The target moved from (t's role, status) to (role, status): when that
  * moved it in or out of the counted set, re-read the exclusive scope's
  * counts, so the next step decides on current ones. Other changes leave the
@@ -155,7 +137,7 @@ static int count_change(struct core_ctx *ctx, struct org_scope *scope, const str
 {
 	if (!scope->exclusive || counted(t->pm.role, t->pm.status) == counted(role, status))
 		return 0;
-	return refresh_counts(ctx, scope, err);
+	return core_scope_load_counts(ctx, scope, err);
 }
 
 /* Run one UPDATE of the target to (role, status), then audit before/after

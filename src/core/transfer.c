@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/token.h"
 #include "mail/outbox.h"
@@ -84,15 +83,6 @@ static int load_member(struct core_ctx *ctx, const char *org_id, const char *mem
 	return 0;
 }
 
-static void format_utc(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		snprintf(buf, cap, "%lld", (long long)t);
-}
-
 static int queue_confirmation_mail(struct core_ctx *ctx, const struct org_scope *scope,
 				   const struct member_row *owner, const struct member_row *target,
 				   const char *token, int64_t expires_at, struct core_error *err)
@@ -100,9 +90,9 @@ static int queue_confirmation_mail(struct core_ctx *ctx, const struct org_scope 
 	char *link = mail_link(ctx->cfg->public_base_url, "/ownership-transfers/confirm", token);
 	char *subject = NULL, *body = NULL, until[64];
 	const char *org_name = scope->has_name ? scope->name : scope->slug;
-	int rc = -1;
+	int rc;
 
-	format_utc(expires_at, until, sizeof(until));
+	mail_format_utc(expires_at, until, sizeof(until));
 	if (link == NULL ||
 	    asprintf(&subject, "Confirm the ownership transfer of %s", org_name) < 0 ||
 	    asprintf(&body,
@@ -120,18 +110,8 @@ static int queue_confirmation_mail(struct core_ctx *ctx, const struct org_scope 
 		     until, scope->slug) < 0) {
 		subject = NULL;
 		body = NULL;
-		core_fail(err, 500, "internal", "internal error");
-		goto out;
 	}
-	if (mail_outbox_enqueue(ctx->conn, owner->email, subject, body) != 0) {
-		if (db_sqlstate(ctx->conn)[0] != '\0')
-			core_fail_db(err, ctx->conn);
-		else
-			core_fail(err, 500, "internal", "cannot queue the confirmation mail");
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = core_queue_mail(ctx, owner->email, subject, body, "confirmation", err);
 	free(link);
 	free(subject);
 	free(body);

@@ -53,6 +53,9 @@ const char *http_path(const struct http_request *req);
 const char *http_param(const struct http_request *req, size_t i);
 /* Header value (case-insensitive name) or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
+/* The token of "Authorization: Bearer <token>" (scheme case-insensitive,
+ * spaces after it skipped), or NULL when absent or empty. */
+const char *http_bearer(const struct http_request *req);
 /* Decoded query argument or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
 /* Request body (NUL-terminated for convenience) and its length. */

@@ -328,3 +328,12 @@ char *mail_link(const char *base_url, const char *path, const char *token)
 		return NULL;
 	return out;
 }
+
+void mail_format_utc(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)t);
+}

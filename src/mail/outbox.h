@@ -77,5 +77,8 @@ char *mail_compose(const char *from, const char *to, const char *subject, const 
 /* "<base_url><path>?token=<token>" without a doubled '/': the link a mail
  * carries. NULL on allocation failure. Caller frees. */
 char *mail_link(const char *base_url, const char *path, const char *token) OB_MUST_USE;
+/* t (Unix seconds) as a mail says it: "YYYY-MM-DD HH:MM UTC" (the bare
+ * number when it cannot be formatted). */
+void mail_format_utc(int64_t t, char *buf, size_t cap);
 
 #endif

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clock.h"
 #include "core/token.h"
@@ -14,19 +13,6 @@ static void answer_401(struct http_request *req, const char *message)
 {
 	http_add_header(req, "WWW-Authenticate", "Bearer realm=\"orgbridge-scim\"");
 	http_respond_error(req, 401, "unauthenticated", "%s", message);
-}
-
-/* The token after "Bearer ", or NULL. */
-static const char *bearer_of(struct http_request *req)
-{
-	const char *h = http_header(req, "Authorization");
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
 }
 
 static void take_entry(struct scim_call *call, const struct scim_token_entry *e)
@@ -106,7 +92,7 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 		len--;
 	snprintf(call->base_url, sizeof(call->base_url), "%.*s/scim/v2", (int)len, base);
 
-	token = bearer_of(req);
+	token = http_bearer(req);
 	if (token == NULL) {
 		answer_401(req, "authentication required: send Authorization: Bearer <token>");
 		return -1;
@@ -373,6 +359,23 @@ void scim_reply_resource(struct scim_call *call, unsigned status, const struct s
 		return;
 	}
 	scim_reply(call, status, out, version);
+}
+
+void scim_reply_get(struct scim_call *call, const struct scim_rtype *rt, json_t *resource,
+		    const struct core_error *err)
+{
+	char version[32];
+
+	if (resource == NULL) {
+		scim_call_fail_core(call, err);
+		return;
+	}
+	scim_resource_version(resource, version, sizeof(version));
+	if (scim_if_none_match(call, version)) {
+		json_decref(resource);
+		return;
+	}
+	scim_reply_resource(call, 200, rt, resource);
 }
 
 void scim_resource_version(json_t *resource, char *buf, size_t cap)

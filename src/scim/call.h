@@ -73,6 +73,10 @@ void scim_resource_version(json_t *resource, char *buf, size_t cap);
  * excludedAttributes query parameters ask for (RFC 7644 3.9). */
 void scim_reply_resource(struct scim_call *call, unsigned status, const struct scim_rtype *rt,
 			 json_t *resource);
+/* Answer a GET of one resource of type rt: err when resource is NULL, 304
+ * when If-None-Match names its version, else 200 with it (stolen). */
+void scim_reply_get(struct scim_call *call, const struct scim_rtype *rt, json_t *resource,
+		    const struct core_error *err);
 /* Replace every resource of the array by its projection. -1 on ENOMEM. */
 int scim_project_list(const struct scim_rtype *rt, json_t *resources, const char *attributes,
 		      const char *excluded) OB_MUST_USE;

@@ -14,13 +14,6 @@
 #include "scim/query.h"
 #include "scim/schema.h"
 
-static void conn_of(const struct scim_call *call, struct scim_conn *c)
-{
-	c->org_id = call->org_id;
-	c->connection_id = call->connection_id;
-	c->base_url = call->base_url;
-}
-
 static unsigned filter_depth(const struct scim_call *call)
 {
 	return call->ctx.cfg->scim_max_filter_depth;
@@ -41,9 +34,8 @@ static bool wants_members(const char *attributes, const char *excluded)
 static int find_groups(struct scim_call *call, const struct scim_list_query *q,
 		       json_t **resources, long long *total, struct core_error *err)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 
-	conn_of(call, &c);
 	return group_store_find(&call->ctx, &c, q, *(const bool *)q->arg, resources, total, err);
 }
 
@@ -70,41 +62,29 @@ void scim_groups_search(struct http_request *req)
 void scim_group_get(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
+	struct scim_conn c = { call.org_id, call.connection_id, call.base_url };
 	struct core_error err;
 	json_t *group;
-	char version[32];
 
 	if (scim_begin(req, &call) != 0)
 		goto done;
-	conn_of(&call, &c);
 	group = group_store_get(&call.ctx, &c, http_param(req, 0),
 				wants_members(http_query(req, "attributes"),
 					      http_query(req, "excludedAttributes")),
 				&err);
-	if (group == NULL) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	scim_resource_version(group, version, sizeof(version));
-	if (scim_if_none_match(&call, version)) {
-		json_decref(group);
-		goto done;
-	}
-	scim_reply_resource(&call, 200, scim_rtype_group(), group);
+	scim_reply_get(&call, scim_rtype_group(), group, &err);
 done:
 	scim_end(&call);
 }
 
 void scim_group_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct scim_group_input in;
 	struct scim_error serr;
 	struct core_error err;
 	json_t *group = NULL;
 
-	conn_of(call, &c);
 	if (scim_group_input_from(body, &in, &serr) != 0) {
 		scim_result_fail(res, &serr);
 		return;
@@ -118,30 +98,18 @@ void scim_group_create_do(struct scim_call *call, json_t *body, struct scim_resu
 
 void scim_group_create(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_group_create_do(&call, body, &res);
-	scim_send_projected(&call, &res, scim_rtype_group());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_group(), true, scim_group_create_do);
 }
 
 void scim_group_replace_do(struct scim_call *call, const char *id, const char *if_match,
 			   json_t *body, struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct scim_group_input in;
 	struct scim_error serr;
 	struct core_error err;
 	json_t *group = NULL;
 
-	conn_of(call, &c);
 	if (scim_group_input_from(body, &in, &serr) != 0) {
 		scim_result_fail(res, &serr);
 		return;
@@ -153,20 +121,15 @@ void scim_group_replace_do(struct scim_call *call, const char *id, const char *i
 	scim_group_input_clear(&in);
 }
 
+static void replace_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	scim_group_replace_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"),
+			      body, res);
+}
+
 void scim_group_replace(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_group_replace_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
-	scim_send_projected(&call, &res, scim_rtype_group());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_group(), true, replace_op);
 }
 
 /* A PatchOp runs as Group operations on the stored group (scim/group_input.h)
@@ -174,13 +137,12 @@ done:
 void scim_group_patch_do(struct scim_call *call, const char *id, const char *if_match,
 			 json_t *body, bool with_resource, bool with_members, struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct group_patch patch;
 	struct scim_error serr;
 	struct core_error err;
 	json_t *group = NULL;
 
-	conn_of(call, &c);
 	if (group_patch_parse(body, id ? id : "", filter_depth(call), &patch, &serr) != 0) {
 		scim_result_fail(res, &serr);
 		return;
@@ -199,47 +161,39 @@ void scim_group_patch_do(struct scim_call *call, const char *id, const char *if_
 	group_patch_clear(&patch);
 }
 
+static void patch_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	const char *a = http_query(call->req, "attributes");
+	const char *x = http_query(call->req, "excludedAttributes");
+
+	scim_group_patch_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), body,
+			    a != NULL || x != NULL, wants_members(a, x), res);
+}
+
 void scim_group_patch(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-	const char *a = http_query(req, "attributes"), *x = http_query(req, "excludedAttributes");
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_group_patch_do(&call, http_param(req, 0), http_header(req, "If-Match"), body,
-			    a != NULL || x != NULL, wants_members(a, x), &res);
-	scim_send_projected(&call, &res, scim_rtype_group());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_group(), true, patch_op);
 }
 
 void scim_group_delete_do(struct scim_call *call, const char *id, const char *if_match,
 			  struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct core_error err;
 
-	conn_of(call, &c);
 	if (group_store_delete(&call->ctx, &c, id, scim_version_of(if_match), &err) != 0)
 		scim_result_fail_core(res, &err);
 	else
 		scim_result_empty(res, 204, NULL, NULL);
 }
 
+static void delete_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	(void)body;
+	scim_group_delete_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), res);
+}
+
 void scim_group_delete(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0)
-		goto done;
-	scim_group_delete_do(&call, http_param(req, 0), http_header(req, "If-Match"), &res);
-	scim_send_projected(&call, &res, scim_rtype_group());
-done:
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_group(), false, delete_op);
 }

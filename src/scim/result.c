@@ -140,3 +140,20 @@ void scim_send_projected(struct scim_call *call, struct scim_result *r,
 	}
 	scim_send(call, r);
 }
+
+void scim_op_request(struct http_request *req, const struct scim_rtype *rt, bool needs_body,
+		     scim_op_fn *op)
+{
+	struct scim_call call;
+	struct scim_result res;
+	json_t *body = NULL;
+
+	scim_result_init(&res);
+	if (scim_begin(req, &call) != 0 || (needs_body && (body = scim_body(&call)) == NULL))
+		goto done;
+	op(&call, body, &res);
+	scim_send_projected(&call, &res, rt);
+done:
+	json_decref(body);
+	scim_end(&call);
+}

@@ -59,4 +59,12 @@ void scim_send(struct scim_call *call, struct scim_result *r);
 void scim_send_projected(struct scim_call *call, struct scim_result *r,
 			 const struct scim_rtype *rt);
 
+/* A single-resource write endpoint of type rt (POST/PUT/PATCH/DELETE on
+ * /Users or /Groups): scim_begin, the JSON body when needs_body (else NULL;
+ * a missing one is answered 400), op, then scim_send_projected and scim_end.
+ * op reads the id and If-Match from call->req and runs a scim/ops.h core. */
+typedef void scim_op_fn(struct scim_call *call, json_t *body, struct scim_result *res);
+void scim_op_request(struct http_request *req, const struct scim_rtype *rt, bool needs_body,
+		     scim_op_fn *op);
+
 #endif

@@ -17,21 +17,13 @@
 #include "scim/schema.h"
 #include "scim/user_store.h"
 
-static void conn_of(const struct scim_call *call, struct scim_conn *c)
-{
-	c->org_id = call->org_id;
-	c->connection_id = call->connection_id;
-	c->base_url = call->base_url;
-}
-
 /* ---- list and search ---- */
 
 static int find_users(struct scim_call *call, const struct scim_list_query *q,
 		      json_t **resources, long long *total, struct core_error *err)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 
-	conn_of(call, &c);
 	return user_store_find(&call->ctx, &c, q, resources, total, err);
 }
 
@@ -56,26 +48,15 @@ void scim_users_search(struct http_request *req)
 void scim_user_get(struct http_request *req)
 {
 	struct scim_call call;
-	struct scim_conn c;
+	struct scim_conn c = { call.org_id, call.connection_id, call.base_url };
 	struct core_error err;
 	json_t *user;
-	char version[32];
 
 	if (scim_begin(req, &call) != 0)
 		goto done;
-	conn_of(&call, &c);
 	user = user_store_get(&call.ctx, &c, http_param(req, 0), &err);
 	scim_release_db(&call);
-	if (user == NULL) {
-		scim_call_fail_core(&call, &err);
-		goto done;
-	}
-	scim_resource_version(user, version, sizeof(version));
-	if (scim_if_none_match(&call, version)) {
-		json_decref(user);
-		goto done;
-	}
-	scim_reply_resource(&call, 200, scim_rtype_user(), user);
+	scim_reply_get(&call, scim_rtype_user(), user, &err);
 done:
 	scim_end(&call);
 }
@@ -85,14 +66,13 @@ done:
 static void write_user(struct scim_call *call, const char *id, const char *if_match,
 		       json_t *body, struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct scim_user_input in = { 0 };
 	struct scim_error serr;
 	struct core_error err;
 	json_t *valid, *user = NULL;
 	int rc;
 
-	conn_of(call, &c);
 	if ((valid = scim_validate(scim_rtype_user(), body, NULL, &serr)) == NULL) {
 		scim_result_fail(res, &serr);
 		return;
@@ -117,18 +97,7 @@ void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_resul
 
 void scim_user_create(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_user_create_do(&call, body, &res);
-	scim_send_projected(&call, &res, scim_rtype_user());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_user(), true, scim_user_create_do);
 }
 
 void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
@@ -137,20 +106,15 @@ void scim_user_replace_do(struct scim_call *call, const char *id, const char *if
 	write_user(call, id, if_match, body, res);
 }
 
+static void replace_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	scim_user_replace_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"),
+			     body, res);
+}
+
 void scim_user_replace(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_user_replace_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
-	scim_send_projected(&call, &res, scim_rtype_user());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_user(), true, replace_op);
 }
 
 /* The PatchOp applied to the rendered User: the patched resource into *out
@@ -211,58 +175,48 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 			json_t *body, struct scim_result *res)
 {
 	struct patch_step step = { call, if_match, body };
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct core_error err;
 	json_t *user = NULL;
 
-	conn_of(call, &c);
 	if (user_store_patch(&call->ctx, &c, id, patch_step, &step, &user, &err) != 0)
 		scim_result_fail_core(res, &err);
 	else
 		scim_result_resource(res, 200, user);
 }
 
+static void patch_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	scim_user_patch_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), body,
+			   res);
+}
+
 void scim_user_patch(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-	json_t *body = NULL;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0 || (body = scim_body(&call)) == NULL)
-		goto done;
-	scim_user_patch_do(&call, http_param(req, 0), http_header(req, "If-Match"), body, &res);
-	scim_send_projected(&call, &res, scim_rtype_user());
-done:
-	json_decref(body);
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_user(), true, patch_op);
 }
 
 void scim_user_delete_do(struct scim_call *call, const char *id, const char *if_match,
 			 struct scim_result *res)
 {
-	struct scim_conn c;
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct core_error err;
 
-	conn_of(call, &c);
 	if (user_store_delete(&call->ctx, &c, id, scim_version_of(if_match), &err) != 0)
 		scim_result_fail_core(res, &err);
 	else
 		scim_result_empty(res, 204, NULL, NULL);
 }
 
+static void delete_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	(void)body;
+	scim_user_delete_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), res);
+}
+
 void scim_user_delete(struct http_request *req)
 {
-	struct scim_call call;
-	struct scim_result res;
-
-	scim_result_init(&res);
-	if (scim_begin(req, &call) != 0)
-		goto done;
-	scim_user_delete_do(&call, http_param(req, 0), http_header(req, "If-Match"), &res);
-	scim_send_projected(&call, &res, scim_rtype_user());
-done:
-	scim_end(&call);
+	scim_op_request(req, scim_rtype_user(), false, delete_op);
 }
 
 /* ---- /Me and the root search ---- */

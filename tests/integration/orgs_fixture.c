@@ -184,3 +184,15 @@ void fx_assert_admin_required(long status, json_t **body)
 	json_decref(*body);
 	*body = NULL;
 }
+
+void fx_org4(struct org4 *o, const char *tag)
+{
+	fx_person(&o->owner, "owner");
+	fx_person(&o->admin, "admin");
+	fx_person(&o->user, "user");
+	fx_person(&o->viewer, "viewer");
+	fx_org(&o->owner, tag, o->slug, sizeof(o->slug), o->owner_id);
+	fx_join(o->slug, &o->admin, "ADMIN", o->admin_id);
+	fx_join(o->slug, &o->user, "USER", o->user_id);
+	fx_join(o->slug, &o->viewer, "VIEWER", o->viewer_id);
+}

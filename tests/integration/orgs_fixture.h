@@ -51,6 +51,15 @@ void fx_org(const struct person *owner, const char *tag, char *slug, size_t slug
 /* Put p into the org with this role (SQL, status active); member id into id
  * (cap >= 40). */
 void fx_join(const char *slug, const struct person *p, const char *role, char *id);
+/* An org with one member of each role, each a new person (fx_person):
+ * their tokens and member ids. */
+struct org4 {
+	char slug[64];
+	struct person owner, admin, user, viewer;
+	char owner_id[40], admin_id[40], user_id[40], viewer_id[40];
+};
+/* Make one: "<tag> <n>" owned by o->owner, the others joined (fx_join). */
+void fx_org4(struct org4 *o, const char *tag);
 /* role/status of a member, "ROLE/status" (static buffer: use at once). */
 const char *fx_member_state(const char *member_id);
 

@@ -11,15 +11,6 @@
 
 #include "api_util.h"
 
-void tenant_make(struct tenant *t, const char *tag)
-{
-	fx_person(&t->owner, "owner");
-	fx_person(&t->admin, "admin");
-	fx_org(&t->owner, tag, t->slug, sizeof(t->slug), t->owner_id);
-	fx_join(t->slug, &t->admin, "ADMIN", t->admin_id);
-	scim_connect(&t->admin, t->slug, "idp", t->conn_id, t->token);
-}
-
 void sg_user(const struct tenant *t, const char *tag, char *id)
 {
 	char body[512];

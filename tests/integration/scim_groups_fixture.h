@@ -13,15 +13,6 @@
 #define SG_PATCH_SCHEMA "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #define SG_LIST_SCHEMA "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
-struct tenant {
-	char slug[64];
-	struct person owner, admin;
-	char owner_id[40], admin_id[40];
-	char conn_id[64], token[64];
-};
-
-/* A new org "<tag> <n>" with an owner, an ADMIN and a SCIM connection. */
-void tenant_make(struct tenant *t, const char *tag);
 
 /* POST a User "<tag>-<n>@example.com" (asserts 201); its id into id (cap >=
  * 40). */

@@ -89,3 +89,12 @@ void scim_urlencode(const char *s, char *out, size_t cap)
 	}
 	out[o] = '\0';
 }
+
+void tenant_make(struct tenant *t, const char *tag)
+{
+	fx_person(&t->owner, "owner");
+	fx_person(&t->admin, "admin");
+	fx_org(&t->owner, tag, t->slug, sizeof(t->slug), t->owner_id);
+	fx_join(t->slug, &t->admin, "ADMIN", t->admin_id);
+	scim_connect(&t->admin, t->slug, "idp", t->conn_id, t->token);
+}

@@ -31,6 +31,16 @@ void scim_answer_free(struct scim_answer *ans);
 void scim_connect(const struct person *admin, const char *slug, const char *tag, char *conn_id,
 		  char *token);
 
+/* An org with an owner, an admin who made a SCIM connection, and its token. */
+struct tenant {
+	char slug[64];
+	struct person owner, admin;
+	char owner_id[40], admin_id[40];
+	char conn_id[64], token[64];
+};
+/* Make one: a new org "<tag> <n>" with an owner, an ADMIN and a SCIM connection. */
+void tenant_make(struct tenant *t, const char *tag);
+
 /* URL-encode s into out (for filters). */
 void scim_urlencode(const char *s, char *out, size_t cap);
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "sql_fixture.h"
 #include "harness/harness.h"
 
 #define PASSWORD "correct horse battery"
@@ -38,52 +39,6 @@ static void set_clock(long long offset)
 	fclose(f);
 }
 
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-	char *text = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	assert_int_equal(pg_exec(conninfo, text), 0);
-	free(text);
-}
-
-/* A single value as a malloc'd string (NULL for none). */
-static char *sql_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_value(const char *fmt, ...)
-{
-	char *text = NULL, *v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	v = pg_query_value(conninfo, text);
-	free(text);
-	return v;
-}
-
-static long long sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_count(const char *fmt, ...)
-{
-	char *text = NULL, *v;
-	va_list ap;
-	long long n;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	v = pg_query_value(conninfo, text);
-	assert_non_null(v);
-	n = atoll(v);
-	free(v);
-	free(text);
-	return n;
-}
-
 /* A unique email for this test: "<tag>-<n>@example.com". */
 static void email_for(char *buf, size_t cap, const char *tag)
 {
@@ -100,13 +55,13 @@ static void signup(const char *email, char *token)
 static void make_org(const char *owner_email, char *slug, size_t cap)
 {
 	snprintf(slug, cap, "org-%d", ++counter);
-	sql("BEGIN;"
-	    "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
-	    "INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND lower(a.email) = lower('%s');"
-	    "COMMIT;",
-	    slug, slug, slug, owner_email);
+	tsql(conninfo, "BEGIN;"
+	     "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
+	     "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s');"
+	     "COMMIT;",
+	     slug, slug, slug, owner_email);
 }
 
 /* Add the account as a member with this role; its member id into id. */
@@ -114,14 +69,14 @@ static void add_member(const char *slug, const char *email, const char *role, ch
 {
 	char *v;
 
-	sql("INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
-	    email, role, slug, email);
-	v = sql_value("SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
-		      " JOIN accounts a ON a.id = m.account_id"
-		      " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
-		      slug, email);
+	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
+	     email, role, slug, email);
+	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
+		       " JOIN accounts a ON a.id = m.account_id"
+		       " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
+		       slug, email);
 	assert_non_null(v);
 	snprintf(id, 40, "%s", v);
 	free(v);
@@ -222,10 +177,10 @@ static void test_signup_returns_session_and_account_and_audits(void **state)
 	assert_int_equal(get(token, "/api/v1/me", &me), 200);
 	assert_string_equal(jstr(me, "account.id"), jstr(out, "account.id"));
 	assert_int_equal(json_array_size(json_object_get(me, "orgs")), 0);
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_events WHERE action = 'account.created'"
-				   " AND org_id IS NULL AND target_id = '%s'"
-				   " AND actor_account_id = '%s'",
-				   jstr(out, "account.id"), jstr(out, "account.id")),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'account.created'"
+				    " AND org_id IS NULL AND target_id = '%s'"
+				    " AND actor_account_id = '%s'",
+				    jstr(out, "account.id"), jstr(out, "account.id")),
 			 1);
 	json_decref(me);
 	json_decref(out);
@@ -245,7 +200,7 @@ static void test_signup_refuses_invalid_email_naming_the_field(void **state)
 		assert_non_null(strstr(jstr(out, "error.message"), "email"));
 		json_decref(out);
 	}
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE email = 'not-an-email'"), 0);
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = 'not-an-email'"), 0);
 }
 
 static void test_signup_refuses_short_and_overlong_password(void **state)
@@ -272,7 +227,7 @@ static void test_signup_refuses_short_and_overlong_password(void **state)
 	assert_non_null(strstr(jstr(out, "error.message"), "password"));
 	json_decref(out);
 	free(longpw);
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
 
 	/* Exactly 10 characters is enough (multi-byte characters count once). */
 	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
@@ -299,8 +254,8 @@ static void test_signup_duplicate_email_in_other_case_is_409(void **state)
 			 409);
 	assert_string_equal(jerr(out), "email_taken");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
+				    email),
 			 1);
 }
 
@@ -312,15 +267,15 @@ static void test_signup_cannot_claim_passwordless_account(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "invited");
 	/* As an invitation or an IdP would leave it: no password. */
-	sql("INSERT INTO accounts (email) VALUES ('%s')", email);
+	tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
 	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, PASSWORD),
 			 409);
 	assert_string_equal(jerr(out), "email_taken");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE email = '%s'"
-				   " AND password_hash IS NULL",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
+				    " AND password_hash IS NULL",
+				    email),
 			 1);
 }
 
@@ -356,7 +311,7 @@ static void test_login_wrong_password_and_unknown_email_give_same_401(void **sta
 	email_for(unknown, sizeof(unknown), "nobody");
 	email_for(nopw, sizeof(nopw), "nopw");
 	signup(email, token);
-	sql("INSERT INTO accounts (email) VALUES ('%s')", nopw);
+	tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", nopw);
 
 	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &wrong,
 				  "{\"email\":\"%s\",\"password\":\"wrong password!\"}", email),
@@ -443,15 +398,15 @@ static void test_password_stored_only_as_argon2id_hash(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "hash");
 	signup(email, token);
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE email = '%s'"
-				   " AND password_hash LIKE '$argon2id$%%'",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
+				    " AND password_hash LIKE '$argon2id$%%'",
+				    email),
 			 1);
 	/* Nowhere in any row of the tables the flow wrote. */
-	assert_int_equal(sql_count("SELECT (SELECT count(*) FROM accounts x WHERE strpos(x::text, '%s') > 0)"
-				   " + (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
-				   " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
-				   PASSWORD, PASSWORD, PASSWORD),
+	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM accounts x WHERE strpos(x::text, '%s') > 0)"
+				    " + (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
+				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
+				    PASSWORD, PASSWORD, PASSWORD),
 			 0);
 }
 
@@ -462,12 +417,12 @@ static void test_session_token_stored_only_as_hash(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "sesshash");
 	signup(email, token);
-	assert_int_equal(sql_count("SELECT (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
-				   " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
-				   token, token),
+	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
+				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
+				    token, token),
 			 0);
-	assert_int_equal(sql_count("SELECT count(*) FROM sessions WHERE token_hash = sha256('%s'::bytea)",
-				   token),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM sessions WHERE token_hash = sha256('%s'::bytea)",
+				    token),
 			 1);
 }
 
@@ -487,14 +442,14 @@ static void test_me_lists_live_memberships_with_effective_role(void **state)
 	add_member(slug, user, "USER", user_id);
 	add_member(slug2, user, "VIEWER", user_id2);
 	/* A team granting ADMIN raises the effective role, not the own role. */
-	sql("BEGIN;"
-	    "INSERT INTO teams (org_id, name, role) SELECT id, 'admins', 'ADMIN' FROM organizations"
-	    " WHERE slug = '%s';"
-	    "INSERT INTO team_members (team_id, member_id, org_id) SELECT t.id, '%s', t.org_id"
-	    " FROM teams t JOIN organizations o ON o.id = t.org_id WHERE o.slug = '%s';"
-	    "COMMIT;",
-	    slug, user_id, slug);
-	sql("UPDATE members SET status = 'removed' WHERE id = '%s'", user_id2);
+	tsql(conninfo, "BEGIN;"
+	     "INSERT INTO teams (org_id, name, role) SELECT id, 'admins', 'ADMIN' FROM organizations"
+	     " WHERE slug = '%s';"
+	     "INSERT INTO team_members (team_id, member_id, org_id) SELECT t.id, '%s', t.org_id"
+	     " FROM teams t JOIN organizations o ON o.id = t.org_id WHERE o.slug = '%s';"
+	     "COMMIT;",
+	     slug, user_id, slug);
+	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", user_id2);
 
 	assert_int_equal(get(user_s, "/api/v1/me", &me), 200);
 	assert_string_equal(jstr(me, "account.email"), user);
@@ -543,16 +498,16 @@ static void test_api_token_shown_once_and_listed_without_secret(void **state)
 	assert_null(strstr(text, token));
 	free(text);
 
-	assert_int_equal(sql_count("SELECT (SELECT count(*) FROM api_tokens x WHERE strpos(x::text, '%s') > 0)"
-				   " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
-				   token, token),
+	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM api_tokens x WHERE strpos(x::text, '%s') > 0)"
+				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
+				    token, token),
 			 0);
-	assert_int_equal(sql_count("SELECT count(*) FROM api_tokens WHERE token_hash = sha256('%s'::bytea)",
-				   token),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM api_tokens WHERE token_hash = sha256('%s'::bytea)",
+				    token),
 			 1);
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_events WHERE action = 'api_token.created'"
-				   " AND target_id = '%s'",
-				   jstr(created, "id")),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.created'"
+				    " AND target_id = '%s'",
+				    jstr(created, "id")),
 			 1);
 	json_decref(created);
 	json_decref(list);
@@ -639,9 +594,9 @@ static void test_api_token_revoked_is_refused(void **state)
 	assert_int_equal(list_tokens(session, slug, &list), 200);
 	assert_non_null(jstr(list, "items.0.revoked_at"));
 	assert_non_null(jstr(list, "items.0.last_used_at"));
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_events WHERE action = 'api_token.revoked'"
-				   " AND target_id = '%s'",
-				   jstr(created, "id")),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.revoked'"
+				    " AND target_id = '%s'",
+				    jstr(created, "id")),
 			 1);
 	/* Unknown and malformed ids are 404. */
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/00000000-0000-0000-0000-000000000000",
@@ -715,11 +670,11 @@ static void test_api_token_cannot_exceed_creator_role(void **state)
 
 	/* The creator demoted to USER: the ADMIN token acts as a USER now. */
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
-	sql("UPDATE members SET role = 'USER' WHERE id = '%s'", admin_id);
+	tsql(conninfo, "UPDATE members SET role = 'USER' WHERE id = '%s'", admin_id);
 	assert_int_equal(list_tokens(token, slug, &out), 403);
 	assert_string_equal(jerr(out), "admin_required");
 	json_decref(out);
-	sql("UPDATE members SET role = 'ADMIN' WHERE id = '%s'", admin_id);
+	tsql(conninfo, "UPDATE members SET role = 'ADMIN' WHERE id = '%s'", admin_id);
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
 }
 
@@ -733,12 +688,12 @@ static void remove_member(const char *session, const char *slug, const char *mem
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/members/%s", slug, member_id);
 	status = api_req(&daemon_p, session, "DELETE", path, NULL, NULL);
 	if (status == 501)
-		sql("UPDATE members SET status = 'removed' WHERE id = '%s'", member_id);
+		tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", member_id);
 	else
 		assert_true(status == 200 || status == 204);
-	assert_int_equal(sql_count("SELECT count(*) FROM members WHERE id = '%s'"
-				   " AND status = 'removed'",
-				   member_id),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM members WHERE id = '%s'"
+				    " AND status = 'removed'",
+				    member_id),
 			 1);
 }
 
@@ -764,9 +719,9 @@ static void test_api_token_dies_with_creator_membership(void **state)
 
 	/* Suspension: refused at once; reactivation brings it back. */
 	assert_int_equal(list_tokens(token2, slug, NULL), 403);
-	sql("UPDATE members SET status = 'suspended' WHERE id = '%s'", admin2_id);
+	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", admin2_id);
 	assert_int_equal(list_tokens(token2, slug, NULL), 401);
-	sql("UPDATE members SET status = 'active' WHERE id = '%s'", admin2_id);
+	tsql(conninfo, "UPDATE members SET status = 'active' WHERE id = '%s'", admin2_id);
 	assert_int_equal(list_tokens(token2, slug, NULL), 403);
 
 	/* Removal: refused on the very next request, for good. */

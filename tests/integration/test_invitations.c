@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "sql_fixture.h"
 #include "harness/harness.h"
 
 #define PASSWORD "correct horse battery"
@@ -45,51 +46,6 @@ static void set_clock(long long offset)
 	fclose(f);
 }
 
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-	char *text = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	assert_int_equal(pg_exec(conninfo, text), 0);
-	free(text);
-}
-
-static char *sql_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_value(const char *fmt, ...)
-{
-	char *text = NULL, *v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	v = pg_query_value(conninfo, text);
-	free(text);
-	return v;
-}
-
-static long long sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_count(const char *fmt, ...)
-{
-	char *text = NULL, *v;
-	va_list ap;
-	long long n;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	v = pg_query_value(conninfo, text);
-	assert_non_null(v);
-	n = atoll(v);
-	free(v);
-	free(text);
-	return n;
-}
-
 static void email_for(char *buf, size_t cap, const char *tag)
 {
 	snprintf(buf, cap, "%s-%d@example.com", tag, ++counter);
@@ -106,14 +62,14 @@ static void signup(const char *email, char *token)
 static void make_org_named(const char *owner_email, bool named, char *slug, size_t cap)
 {
 	snprintf(slug, cap, "inv-%d", ++counter);
-	sql("BEGIN;"
-	    "INSERT INTO organizations (name, slug) VALUES (%s%s%s, '%s');"
-	    "INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND lower(a.email) = lower('%s');"
-	    "COMMIT;",
-	    named ? "'Org " : "NULL", named ? slug : "", named ? "'" : "", slug, slug,
-	    owner_email);
+	tsql(conninfo, "BEGIN;"
+	     "INSERT INTO organizations (name, slug) VALUES (%s%s%s, '%s');"
+	     "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s');"
+	     "COMMIT;",
+	     named ? "'Org " : "NULL", named ? slug : "", named ? "'" : "", slug, slug,
+	     owner_email);
 }
 
 /* Owner signs up and gets an org. */
@@ -129,10 +85,10 @@ static void member_with_role(const char *slug, const char *role, char *email, ch
 {
 	email_for(email, 128, "member");
 	signup(email, token);
-	sql("INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
-	    email, role, slug, email);
+	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
+	     email, role, slug, email);
 }
 
 static long invite(const char *token, const char *slug, const char *email, const char *username,
@@ -324,7 +280,7 @@ static void test_invite_answers_201_without_token_and_mails_a_link_that_accepts(
 	json_decref(out);
 
 	/* Queued in the same transaction, then written by the sender. */
-	assert_int_equal(sql_count("SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 1);
 	mailed_token(email, NULL, tok);
 	char link[400];
@@ -334,9 +290,9 @@ static void test_invite_answers_201_without_token_and_mails_a_link_that_accepts(
 	/* Sent: the outbox keeps the message, but not the secret. */
 	for (int i = 0; i < 50; i++) {
 		free(mail_text);
-		mail_text = sql_value("SELECT status || ' ' || body FROM mail_outbox"
-				      " WHERE recipient = '%s'",
-				      email);
+		mail_text = tsql_value(conninfo, "SELECT status || ' ' || body FROM mail_outbox"
+				       " WHERE recipient = '%s'",
+				       email);
 		if (mail_text != NULL && strncmp(mail_text, "sent ", 5) == 0)
 			break;
 		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
@@ -347,13 +303,13 @@ static void test_invite_answers_201_without_token_and_mails_a_link_that_accepts(
 	assert_non_null(strstr(mail_text, "token=obi_<redacted>"));
 	free(mail_text);
 	/* Only the hash is stored. */
-	assert_int_equal(sql_count("SELECT count(*) FROM invitations WHERE id = '%s'"
-				   " AND token_hash = sha256('%s'::bytea)",
-				   id, tok),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations WHERE id = '%s'"
+				    " AND token_hash = sha256('%s'::bytea)",
+				    id, tok),
 			 1);
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_events WHERE action ="
-				   " 'invitation.created' AND target_id = '%s'",
-				   id),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action ="
+				    " 'invitation.created' AND target_id = '%s'",
+				    id),
 			 1);
 
 	assert_int_equal(accept_anonymous(tok, PASSWORD, &out), 200);
@@ -380,9 +336,9 @@ static void test_invite_conflict_email_of_existing_member_names_email(void **sta
 	long status = invite(otok, slug, upper, "someone", "USER", &out);
 	assert_conflict(status, out, "email");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM invitations i JOIN organizations o"
-				   " ON o.id = i.org_id WHERE o.slug = '%s'",
-				   slug),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
+				    " ON o.id = i.org_id WHERE o.slug = '%s'",
+				    slug),
 			 0);
 }
 
@@ -394,9 +350,9 @@ static void test_invite_conflict_email_of_suspended_member_names_email(void **st
 	(void)state;
 	owner_and_org(owner, otok, slug);
 	member_with_role(slug, "USER", memail, mtok);
-	sql("UPDATE members SET status = 'suspended' WHERE account_id ="
-	    " (SELECT id FROM accounts WHERE email = '%s')",
-	    memail);
+	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE account_id ="
+	     " (SELECT id FROM accounts WHERE email = '%s')",
+	     memail);
 	long status = invite(otok, slug, memail, "someone", "USER", &out);
 	assert_conflict(status, out, "email");
 	json_decref(out);
@@ -455,9 +411,9 @@ static void test_username_of_removed_member_is_free_again(void **state)
 	owner_and_org(owner, otok, slug);
 	member_with_role(slug, "USER", memail, mtok);
 	snprintf(uname, sizeof(uname), "%.*s", (int)strcspn(memail, "@"), memail);
-	sql("UPDATE members SET status = 'removed' WHERE account_id ="
-	    " (SELECT id FROM accounts WHERE email = '%s')",
-	    memail);
+	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE account_id ="
+	     " (SELECT id FROM accounts WHERE email = '%s')",
+	     memail);
 	email_for(email, sizeof(email), "reuse");
 	assert_int_equal(invite(otok, slug, email, uname, "USER", &out), 201);
 	json_decref(out);
@@ -476,7 +432,7 @@ static void test_invite_refuses_owner_role(void **state)
 	assert_int_equal(invite(otok, slug, email, "wannabe", "OWNER", &out), 400);
 	assert_string_equal(jerr(out), "invalid_invite_role");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 0);
 }
 
@@ -601,9 +557,9 @@ static void test_concurrent_invites_for_one_username_admit_exactly_one(void **st
 			assert_string_equal(r[i].code, "invite_conflict");
 	}
 	assert_int_equal(created, 1);
-	assert_int_equal(sql_count("SELECT count(*) FROM invitations i JOIN organizations o"
-				   " ON o.id = i.org_id WHERE o.slug = '%s'",
-				   slug),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
+				    " ON o.id = i.org_id WHERE o.slug = '%s'",
+				    slug),
 			 1);
 }
 
@@ -672,7 +628,7 @@ static void test_expired_link_is_410_and_listed_as_expired(void **state)
 	assert_int_equal(jint(out, "total"), 0);
 	json_decref(out);
 	/* Nothing joined. */
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
 }
 
 static void test_link_is_valid_until_just_before_expiry(void **state)
@@ -734,7 +690,7 @@ static void test_resend_kills_the_old_token_at_once(void **state)
 	mailed_token(email, old_tok, new_tok);
 	assert_int_equal(accept_anonymous(new_tok, PASSWORD, &out), 200);
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 2);
 }
 
@@ -837,10 +793,10 @@ static void test_accept_by_new_account_sets_password_and_opens_session(void **st
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, PASSWORD),
 			 200);
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_events WHERE action IN"
-				   " ('invitation.accepted', 'member.joined') AND actor_account_id ="
-				   " (SELECT id FROM accounts WHERE email = '%s')",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action IN"
+				    " ('invitation.accepted', 'member.joined') AND actor_account_id ="
+				    " (SELECT id FROM accounts WHERE email = '%s')",
+				    email),
 			 2);
 }
 
@@ -867,8 +823,8 @@ static void test_accept_by_existing_signed_in_account_with_matching_email(void *
 	assert_null(json_object_get(out, "token")); /* the caller has a session already */
 	assert_string_equal(jstr(out, "member.role"), "ADMIN");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
+				    email),
 			 1);
 }
 
@@ -908,9 +864,9 @@ static void test_accept_twice_is_409(void **state)
 	assert_int_equal(accept_with_session(session, tok, &out), 409);
 	assert_string_equal(jerr(out), "invite_accepted");
 	json_decref(out);
-	assert_int_equal(sql_count("SELECT count(*) FROM members m JOIN accounts a ON a.id ="
-				   " m.account_id WHERE a.email = '%s'",
-				   email),
+	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM members m JOIN accounts a ON a.id ="
+				    " m.account_id WHERE a.email = '%s'",
+				    email),
 			 1);
 }
 

@@ -28,24 +28,6 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-struct org4 {
-	char slug[64];
-	struct person owner, admin, user, viewer;
-	char owner_id[40], admin_id[40], user_id[40], viewer_id[40];
-};
-
-static void org4_make(struct org4 *o, const char *tag)
-{
-	fx_person(&o->owner, "owner");
-	fx_person(&o->admin, "admin");
-	fx_person(&o->user, "user");
-	fx_person(&o->viewer, "viewer");
-	fx_org(&o->owner, tag, o->slug, sizeof(o->slug), o->owner_id);
-	fx_join(o->slug, &o->admin, "ADMIN", o->admin_id);
-	fx_join(o->slug, &o->user, "USER", o->user_id);
-	fx_join(o->slug, &o->viewer, "VIEWER", o->viewer_id);
-}
-
 static long set_role(const struct person *actor, const char *slug, const char *id,
 		     const char *role, json_t **out)
 {
@@ -85,7 +67,7 @@ static void test_member_object_has_every_field(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Fields");
+	fx_org4(&o, "Fields");
 	assert_int_equal(fx_call(o.viewer.token, "GET", &out, NULL, "/api/v1/orgs/%s/members/%s",
 				 o.slug, o.admin_id),
 			 200);
@@ -118,7 +100,7 @@ static void test_list_is_paged_in_stable_order_with_removed_as_history(void **st
 	json_t *all = NULL, *page = NULL, *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Paging");
+	fx_org4(&o, "Paging");
 	assert_int_equal(remove_member(&o.owner, o.slug, o.viewer_id, &out), 204);
 	json_decref(out);
 
@@ -178,7 +160,7 @@ static void test_list_filters_by_role_status_and_source(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Filters");
+	fx_org4(&o, "Filters");
 	assert_int_equal(remove_member(&o.admin, o.slug, o.viewer_id, &out), 204);
 	json_decref(out);
 
@@ -227,7 +209,7 @@ static void test_owner_and_admin_may_change_roles(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Role Changers");
+	fx_org4(&o, "Role Changers");
 	assert_int_equal(set_role(&o.owner, o.slug, o.user_id, "VIEWER", &out), 200);
 	assert_string_equal(jstr(out, "role"), "VIEWER");
 	assert_string_equal(jstr(out, "effective_role"), "VIEWER");
@@ -258,7 +240,7 @@ static void test_user_and_viewer_cannot_change_roles_or_remove(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "No Power");
+	fx_org4(&o, "No Power");
 	fx_assert_admin_required(set_role(&o.user, o.slug, o.viewer_id, "USER", &out), &out);
 	fx_assert_admin_required(set_role(&o.viewer, o.slug, o.user_id, "VIEWER", &out), &out);
 	fx_assert_admin_required(set_role(&o.user, o.slug, o.user_id, "ADMIN", &out), &out);
@@ -275,7 +257,7 @@ static void test_owner_and_admin_may_remove_members(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Removers");
+	fx_org4(&o, "Removers");
 	assert_int_equal(remove_member(&o.admin, o.slug, o.user_id, &out), 204);
 	json_decref(out);
 	assert_int_equal(remove_member(&o.owner, o.slug, o.admin_id, &out), 204);
@@ -297,7 +279,7 @@ static void test_owner_cannot_be_demoted(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Owner Stays Owner");
+	fx_org4(&o, "Owner Stays Owner");
 	expect_409(set_role(&o.admin, o.slug, o.owner_id, "ADMIN", &out), &out,
 		   "owner_cannot_be_demoted");
 	expect_409(set_role(&o.owner, o.slug, o.owner_id, "USER", &out), &out,
@@ -311,7 +293,7 @@ static void test_owner_role_is_only_given_by_transfer(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "No Second Owner");
+	fx_org4(&o, "No Second Owner");
 	expect_409(set_role(&o.owner, o.slug, o.admin_id, "OWNER", &out), &out,
 		   "ownership_transfer_required");
 	assert_string_equal(fx_member_state(o.admin_id), "ADMIN/active");
@@ -323,7 +305,7 @@ static void test_invalid_role_is_400(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Bad Role");
+	fx_org4(&o, "Bad Role");
 	assert_int_equal(set_role(&o.owner, o.slug, o.user_id, "SUPERUSER", &out), 400);
 	assert_string_equal(jerr(out), "invalid_role");
 	json_decref(out);
@@ -347,7 +329,7 @@ static void test_removed_member_cannot_be_modified(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Removed Is Final");
+	fx_org4(&o, "Removed Is Final");
 	assert_int_equal(remove_member(&o.owner, o.slug, o.user_id, &out), 204);
 	json_decref(out);
 	expect_409(set_role(&o.owner, o.slug, o.user_id, "ADMIN", &out), &out, "member_removed");
@@ -374,7 +356,7 @@ static void test_admin_may_demote_self_while_owner_remains(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Self Demote");
+	fx_org4(&o, "Self Demote");
 	assert_int_equal(set_role(&o.admin, o.slug, o.admin_id, "USER", &out), 200);
 	assert_string_equal(jstr(out, "role"), "USER");
 	json_decref(out);
@@ -395,7 +377,7 @@ static void test_admin_may_demote_self_while_another_admin_remains(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Two Admins");
+	fx_org4(&o, "Two Admins");
 	fx_person(&second, "second-admin");
 	fx_join(o.slug, &second, "ADMIN", second_id);
 	assert_int_equal(set_role(&o.admin, o.slug, o.admin_id, "VIEWER", &out), 200);
@@ -413,7 +395,7 @@ static void test_admins_cannot_remove_themselves(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "No Self Removal");
+	fx_org4(&o, "No Self Removal");
 	expect_409(remove_member(&o.admin, o.slug, o.admin_id, &out), &out, "cannot_remove_self");
 	expect_409(remove_member(&o.admin, o.slug, "me", &out), &out, "cannot_remove_self");
 	assert_string_equal(fx_member_state(o.admin_id), "ADMIN/active");
@@ -425,7 +407,7 @@ static void test_owner_cannot_be_removed(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Owner Not Removable");
+	fx_org4(&o, "Owner Not Removable");
 	expect_409(remove_member(&o.admin, o.slug, o.owner_id, &out), &out, "owner_cannot_be_removed");
 	/* The owner's own attempt is refused as self-removal first. */
 	expect_409(remove_member(&o.owner, o.slug, o.owner_id, &out), &out, "cannot_remove_self");
@@ -439,7 +421,7 @@ static void test_removal_revokes_access_on_the_next_request(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Revoke Now");
+	fx_org4(&o, "Revoke Now");
 	/* The admin also owns another org, and made an API token in this one. */
 	fx_org(&o.admin, "Admins Own", other_slug, sizeof(other_slug), NULL);
 	assert_int_equal(fx_call(o.admin.token, "POST", &out, "{\"name\":\"ci\",\"role\":\"ADMIN\"}",
@@ -481,7 +463,7 @@ static void test_suspend_blocks_access_and_reactivate_restores_it(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Suspension");
+	fx_org4(&o, "Suspension");
 	assert_int_equal(set_status(&o.admin, o.slug, o.user_id, "suspended", &out), 200);
 	assert_string_equal(jstr(out, "status"), "suspended");
 	json_decref(out);
@@ -512,7 +494,7 @@ static void test_owner_and_self_cannot_be_suspended(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "No Suspend");
+	fx_org4(&o, "No Suspend");
 	expect_409(set_status(&o.admin, o.slug, o.owner_id, "suspended", &out), &out,
 		   "owner_cannot_be_suspended");
 	expect_409(set_status(&o.admin, o.slug, o.admin_id, "suspended", &out), &out,
@@ -527,7 +509,7 @@ static void test_role_and_status_change_together_all_or_nothing(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Both");
+	fx_org4(&o, "Both");
 	assert_int_equal(fx_call(o.owner.token, "PATCH", &out,
 				 "{\"role\":\"VIEWER\",\"status\":\"suspended\"}",
 				 "/api/v1/orgs/%s/members/%s", o.slug, o.admin_id),
@@ -558,7 +540,7 @@ static void test_idp_managed_member_refuses_local_changes(void **state)
 	char *id;
 
 	(void)state;
-	org4_make(&o, "Managed");
+	fx_org4(&o, "Managed");
 	fx_person(&scimmed, "scimmed");
 	fx_sql("INSERT INTO scim_connections (org_id, name) SELECT id, 'okta' FROM organizations"
 	       " WHERE slug = '%s'",
@@ -618,7 +600,7 @@ static void test_permissions_per_role_for_any_member_asking(void **state)
 	static const char *const viewer[] = { "view", "leave" };
 
 	(void)state;
-	org4_make(&o, "Permissions");
+	fx_org4(&o, "Permissions");
 	/* The VIEWER asks about everyone, the OWNER about the VIEWER. */
 	assert_int_equal(fx_call(o.viewer.token, "GET", &out, NULL,
 				 "/api/v1/orgs/%s/members/%s/permissions", o.slug, o.owner_id),
@@ -665,7 +647,7 @@ static void test_malformed_and_unknown_member_ids_are_404(void **state)
 			      "0b9f2c4e-1d3a-4f5b-8c7d-9e0f1a2b3c4g", "'%20OR%201=1" };
 
 	(void)state;
-	org4_make(&o, "Bad Ids");
+	fx_org4(&o, "Bad Ids");
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		assert_int_equal(fx_call(o.owner.token, "GET", &out, NULL,
 					 "/api/v1/orgs/%s/members/%s", o.slug, ids[i]),

@@ -27,25 +27,6 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-/* An org with one member of each role; tokens and member ids. */
-struct org4 {
-	char slug[64];
-	struct person owner, admin, user, viewer;
-	char owner_id[40], admin_id[40], user_id[40], viewer_id[40];
-};
-
-static void org4_make(struct org4 *o, const char *tag)
-{
-	fx_person(&o->owner, "owner");
-	fx_person(&o->admin, "admin");
-	fx_person(&o->user, "user");
-	fx_person(&o->viewer, "viewer");
-	fx_org(&o->owner, tag, o->slug, sizeof(o->slug), o->owner_id);
-	fx_join(o->slug, &o->admin, "ADMIN", o->admin_id);
-	fx_join(o->slug, &o->user, "USER", o->user_id);
-	fx_join(o->slug, &o->viewer, "VIEWER", o->viewer_id);
-}
-
 static long create_org(const struct person *p, const char *body, json_t **out)
 {
 	return fx_call(p->token, "POST", out, body, "/api/v1/orgs");
@@ -372,7 +353,7 @@ static void test_every_role_can_view_the_org(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "View All");
+	fx_org4(&o, "View All");
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(fx_call(who[i]->token, "GET", &out, NULL, "/api/v1/orgs/%s", o.slug),
 				 200);
@@ -392,7 +373,7 @@ static void test_owner_and_admin_rename_and_change_settings(void **state)
 	char body[256];
 
 	(void)state;
-	org4_make(&o, "Rename Me");
+	fx_org4(&o, "Rename Me");
 	snprintf(body, sizeof(body), "{\"name\":\"Renamed By Owner %d\"}", fx_next());
 	assert_int_equal(fx_call(o.owner.token, "PATCH", &out, body, "/api/v1/orgs/%s", o.slug), 200);
 	assert_int_equal(strncmp(jstr(out, "name"), "Renamed By Owner", 16), 0);
@@ -432,7 +413,7 @@ static void test_user_and_viewer_cannot_rename_admin_access_required(void **stat
 	char *name_before;
 
 	(void)state;
-	org4_make(&o, "No Rename");
+	fx_org4(&o, "No Rename");
 	name_before = fx_sql_value("SELECT name FROM organizations WHERE slug = '%s'", o.slug);
 	fx_assert_admin_required(fx_call(o.user.token, "PATCH", &out, "{\"name\":\"Hijacked U\"}",
 					 "/api/v1/orgs/%s", o.slug),
@@ -453,7 +434,7 @@ static void test_patch_org_refuses_bad_input(void **state)
 	char body[128];
 
 	(void)state;
-	org4_make(&o, "Bad Patch");
+	fx_org4(&o, "Bad Patch");
 	assert_int_equal(fx_call(o.owner.token, "PATCH", &out, "{\"settings\":[1,2]}",
 				 "/api/v1/orgs/%s", o.slug),
 			 400);
@@ -488,7 +469,7 @@ static void test_delete_org_needs_exact_name_and_owner(void **state)
 	char *name, *org_id;
 
 	(void)state;
-	org4_make(&o, "Delete Me");
+	fx_org4(&o, "Delete Me");
 	name = fx_sql_value("SELECT name FROM organizations WHERE slug = '%s'", o.slug);
 	org_id = fx_sql_value("SELECT id FROM organizations WHERE slug = '%s'", o.slug);
 
@@ -566,7 +547,7 @@ static void test_owner_cannot_leave(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Owner Stays");
+	fx_org4(&o, "Owner Stays");
 	assert_int_equal(fx_call(o.owner.token, "POST", &out, NULL, "/api/v1/orgs/%s/leave", o.slug),
 			 409);
 	assert_string_equal(jerr(out), "owner_cannot_leave");
@@ -582,7 +563,7 @@ static void test_admin_user_viewer_may_leave_and_lose_access(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Leavers");
+	fx_org4(&o, "Leavers");
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(fx_call(who[i]->token, "POST", &out, NULL, "/api/v1/orgs/%s/leave",
 					 o.slug),
@@ -616,7 +597,7 @@ static void test_leave_twice_is_404_and_token_cannot_leave(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Leave Twice");
+	fx_org4(&o, "Leave Twice");
 	assert_int_equal(fx_call(o.user.token, "POST", &out, NULL, "/api/v1/orgs/%s/leave", o.slug),
 			 204);
 	json_decref(out);
@@ -666,7 +647,7 @@ static void test_suspended_member_is_refused_403(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Suspended Gate");
+	fx_org4(&o, "Suspended Gate");
 	fx_sql("UPDATE members SET status = 'suspended' WHERE id = '%s'", o.user_id);
 	assert_int_equal(fx_call(o.user.token, "GET", &out, NULL, "/api/v1/orgs/%s", o.slug), 403);
 	assert_string_equal(jerr(out), "member_suspended");
@@ -684,7 +665,7 @@ static void test_audit_is_newest_first_for_admins_only(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	org4_make(&o, "Audited");
+	fx_org4(&o, "Audited");
 	assert_int_equal(fx_call(o.owner.token, "PATCH", &out, "{\"role\":\"ADMIN\"}",
 				 "/api/v1/orgs/%s/members/%s", o.slug, o.user_id),
 			 200);
@@ -766,8 +747,8 @@ static void test_member_of_one_org_gets_404_for_every_url_of_another(void **stat
 	};
 
 	(void)state;
-	org4_make(&a, "Tenant A");
-	org4_make(&b, "Tenant B");
+	fx_org4(&a, "Tenant A");
+	fx_org4(&b, "Tenant B");
 	assert_int_equal(fx_call(b.owner.token, "POST", &out, "{\"name\":\"B Team\"}",
 				 "/api/v1/orgs/%s/teams", b.slug),
 			 201);

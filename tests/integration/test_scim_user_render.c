@@ -32,22 +32,6 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-struct tenant {
-	char slug[64];
-	struct person owner, admin;
-	char owner_id[40], admin_id[40];
-	char conn_id[64], token[64];
-};
-
-static void tenant_make(struct tenant *t, const char *tag)
-{
-	fx_person(&t->owner, "owner");
-	fx_person(&t->admin, "admin");
-	fx_org(&t->owner, tag, t->slug, sizeof(t->slug), t->owner_id);
-	fx_join(t->slug, &t->admin, "ADMIN", t->admin_id);
-	scim_connect(&t->admin, t->slug, "idp", t->conn_id, t->token);
-}
-
 /* The answer's body as compact text in the order it came. */
 static char *text_of(const struct scim_answer *a)
 {

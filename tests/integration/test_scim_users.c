@@ -33,23 +33,6 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-/* An org with an owner, an admin who made a SCIM connection, and its token. */
-struct tenant {
-	char slug[64];
-	struct person owner, admin;
-	char owner_id[40], admin_id[40];
-	char conn_id[64], token[64];
-};
-
-static void tenant_make(struct tenant *t, const char *tag)
-{
-	fx_person(&t->owner, "owner");
-	fx_person(&t->admin, "admin");
-	fx_org(&t->owner, tag, t->slug, sizeof(t->slug), t->owner_id);
-	fx_join(t->slug, &t->admin, "ADMIN", t->admin_id);
-	scim_connect(&t->admin, t->slug, "idp", t->conn_id, t->token);
-}
-
 /* POST a minimal user; its id into id (cap >= 40). Returns the status. */
 static long post_user(const struct tenant *t, const char *user_name, const char *external_id,
 		      char *id)

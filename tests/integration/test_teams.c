@@ -26,24 +26,6 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-struct org4 {
-	char slug[64];
-	struct person owner, admin, user, viewer;
-	char owner_id[40], admin_id[40], user_id[40], viewer_id[40];
-};
-
-static void org4_make(struct org4 *o, const char *tag)
-{
-	fx_person(&o->owner, "owner");
-	fx_person(&o->admin, "admin");
-	fx_person(&o->user, "user");
-	fx_person(&o->viewer, "viewer");
-	fx_org(&o->owner, tag, o->slug, sizeof(o->slug), o->owner_id);
-	fx_join(o->slug, &o->admin, "ADMIN", o->admin_id);
-	fx_join(o->slug, &o->user, "USER", o->user_id);
-	fx_join(o->slug, &o->viewer, "VIEWER", o->viewer_id);
-}
-
 /* POST /teams; the new team's id into id (cap >= 40). */
 static void make_team(const struct person *actor, const char *slug, const char *body, char *id)
 {
@@ -84,7 +66,7 @@ static void test_team_crud_by_admin_with_audit(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Team Crud");
+	fx_org4(&o, "Team Crud");
 	assert_int_equal(fx_call(o.admin.token, "POST", &out,
 				 "{\"name\":\"Platform\",\"description\":\"infra folks\",\"role\":\"user\"}",
 				 "/api/v1/orgs/%s/teams", o.slug),
@@ -156,7 +138,7 @@ static void test_team_name_is_unique_case_insensitively_and_validated(void **sta
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Team Names");
+	fx_org4(&o, "Team Names");
 	make_team(&o.owner, o.slug, "{\"name\":\"Ops\"}", team);
 	assert_int_equal(fx_call(o.owner.token, "POST", &out, "{\"name\":\"OPS\"}",
 				 "/api/v1/orgs/%s/teams", o.slug),
@@ -187,7 +169,7 @@ static void test_team_can_never_grant_owner(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "No Owner Grant");
+	fx_org4(&o, "No Owner Grant");
 	assert_int_equal(fx_call(o.owner.token, "POST", &out, "{\"name\":\"Kings\",\"role\":\"OWNER\"}",
 				 "/api/v1/orgs/%s/teams", o.slug),
 			 400);
@@ -216,7 +198,7 @@ static void test_user_and_viewer_cannot_manage_teams(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "No Team Power");
+	fx_org4(&o, "No Team Power");
 	make_team(&o.admin, o.slug, "{\"name\":\"Core\"}", team);
 	const struct person *who[] = { &o.user, &o.viewer };
 	for (int i = 0; i < 2; i++) {
@@ -254,7 +236,7 @@ static void test_team_membership_add_list_remove(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Membership");
+	fx_org4(&o, "Membership");
 	make_team(&o.owner, o.slug, "{\"name\":\"Readers\"}", team);
 	assert_int_equal(add_to_team(&o.admin, o.slug, team, o.user_id, &out), 200);
 	assert_string_equal(jstr(out, "id"), o.user_id);
@@ -305,7 +287,7 @@ static void test_removed_member_cannot_be_added_and_removal_drops_teams(void **s
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Removed Teams");
+	fx_org4(&o, "Removed Teams");
 	make_team(&o.owner, o.slug, "{\"name\":\"Alpha\"}", team);
 	assert_int_equal(add_to_team(&o.owner, o.slug, team, o.user_id, &out), 200);
 	json_decref(out);
@@ -334,7 +316,7 @@ static void test_team_grant_raises_effective_role_and_permissions(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Grants");
+	fx_org4(&o, "Grants");
 	make_team(&o.owner, o.slug, "{\"name\":\"Admins\",\"role\":\"ADMIN\"}", team);
 	/* Without the team, the USER may not change roles. */
 	fx_assert_admin_required(fx_call(o.user.token, "PATCH", &out, "{\"role\":\"USER\"}",
@@ -396,7 +378,7 @@ static void test_team_deletion_never_breaks_guardrails(void **state)
 	char team[40];
 
 	(void)state;
-	org4_make(&o, "Guardrails Own Roles");
+	fx_org4(&o, "Guardrails Own Roles");
 	make_team(&o.owner, o.slug, "{\"name\":\"Stand-ins\",\"role\":\"ADMIN\"}", team);
 	assert_int_equal(add_to_team(&o.owner, o.slug, team, o.user_id, &out), 200);
 	json_decref(out);
@@ -438,7 +420,7 @@ static void test_idp_managed_team_and_member_refuse_local_changes(void **state)
 	char *idp_team, *idp_member;
 
 	(void)state;
-	org4_make(&o, "Managed Teams");
+	fx_org4(&o, "Managed Teams");
 	fx_person(&scimmed, "scim-team");
 	fx_sql("INSERT INTO scim_connections (org_id, name) SELECT id, 'entra' FROM organizations"
 	       " WHERE slug = '%s'",
@@ -499,8 +481,8 @@ static void test_malformed_and_foreign_team_ids_are_404(void **state)
 	const char *bad[] = { "nope", "00000000-0000-0000-0000-000000000000", team_b };
 
 	(void)state;
-	org4_make(&a, "Team Ids A");
-	org4_make(&b, "Team Ids B");
+	fx_org4(&a, "Team Ids A");
+	fx_org4(&b, "Team Ids B");
 	make_team(&a.owner, a.slug, "{\"name\":\"A\"}", team_a);
 	make_team(&b.owner, b.slug, "{\"name\":\"B\"}", team_b);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "sql_fixture.h"
 #include "harness/harness.h"
 
 #define PASSWORD "correct horse battery"
@@ -49,37 +50,10 @@ static void set_clock(long long offset)
 	fclose(f);
 }
 
-static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sql(const char *fmt, ...)
-{
-	char *text = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	assert_int_equal(pg_exec(conninfo, text), 0);
-	free(text);
-}
-
-static char *sql_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_value(const char *fmt, ...)
-{
-	char *text = NULL, *v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&text, fmt, ap) > 0);
-	va_end(ap);
-	v = pg_query_value(conninfo, text);
-	free(text);
-	return v;
-}
-
 /* The member's role and status as "ROLE/status". */
 static void assert_member(const char *id, const char *expected)
 {
-	char *v = sql_value("SELECT role || '/' || status FROM members WHERE id = '%s'", id);
+	char *v = tsql_value(conninfo, "SELECT role || '/' || status FROM members WHERE id = '%s'", id);
 	assert_non_null(v);
 	assert_string_equal(v, expected);
 	free(v);
@@ -93,16 +67,16 @@ static void make_org(struct org *o)
 	snprintf(o->slug, sizeof(o->slug), "xfer-%d", ++counter);
 	snprintf(o->owner_email, sizeof(o->owner_email), "owner-%d@example.com", counter);
 	assert_int_equal(http_signup(&daemon_p, o->owner_email, PASSWORD, o->owner_token, 128), 0);
-	sql("BEGIN;"
-	    "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
-	    "INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND a.email = '%s';"
-	    "COMMIT;",
-	    o->slug, o->slug, o->slug, o->owner_email);
-	v = sql_value("SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
-		      " WHERE o.slug = '%s' AND m.role = 'OWNER'",
-		      o->slug);
+	tsql(conninfo, "BEGIN;"
+	     "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
+	     "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND a.email = '%s';"
+	     "COMMIT;",
+	     o->slug, o->slug, o->slug, o->owner_email);
+	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
+		       " WHERE o.slug = '%s' AND m.role = 'OWNER'",
+		       o->slug);
 	assert_non_null(v);
 	snprintf(o->owner_id, sizeof(o->owner_id), "%s", v);
 	free(v);
@@ -119,14 +93,14 @@ static void add_member(const struct org *o, const char *role, char *id, char *to
 	if (token != NULL)
 		assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
 	else
-		sql("INSERT INTO accounts (email) VALUES ('%s')", email);
-	sql("INSERT INTO members (org_id, account_id, username, role)"
-	    " SELECT o.id, a.id, 'user%d', '%s' FROM organizations o, accounts a"
-	    " WHERE o.slug = '%s' AND a.email = '%s'",
-	    counter, role, o->slug, email);
-	v = sql_value("SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id"
-		      " WHERE a.email = '%s'",
-		      email);
+		tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
+	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+	     " SELECT o.id, a.id, 'user%d', '%s' FROM organizations o, accounts a"
+	     " WHERE o.slug = '%s' AND a.email = '%s'",
+	     counter, role, o->slug, email);
+	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id"
+		       " WHERE a.email = '%s'",
+		       email);
 	assert_non_null(v);
 	snprintf(id, 40, "%s", v);
 	free(v);
@@ -298,8 +272,8 @@ static void test_full_flow_old_owner_becomes_admin_target_owner(void **state)
 	snprintf(link, sizeof(link), "%s/ownership-transfers/confirm?token=%s", daemon_p.base_url,
 		 tok);
 	assert_true(mail_files_contain(mail_dir, link));
-	mail_text = sql_value("SELECT count(*) FROM mail_outbox WHERE recipient = '%s'",
-			      o.owner_email);
+	mail_text = tsql_value(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'",
+			       o.owner_email);
 	assert_string_equal(mail_text, "1");
 	free(mail_text);
 
@@ -316,11 +290,11 @@ static void test_full_flow_old_owner_becomes_admin_target_owner(void **state)
 	json_decref(out);
 	assert_member(o.owner_id, "ADMIN/active");
 	assert_member(target, "OWNER/active");
-	char *n = sql_value("SELECT count(*) FROM audit_events e JOIN organizations o"
-			    " ON o.id = e.org_id WHERE o.slug = '%s' AND e.action IN"
-			    " ('ownership_transfer.requested', 'ownership_transfer.confirmed',"
-			    "  'member.role_changed')",
-			    o.slug);
+	char *n = tsql_value(conninfo, "SELECT count(*) FROM audit_events e JOIN organizations o"
+			     " ON o.id = e.org_id WHERE o.slug = '%s' AND e.action IN"
+			     " ('ownership_transfer.requested', 'ownership_transfer.confirmed',"
+			     "  'member.role_changed')",
+			     o.slug);
 	assert_string_equal(n, "4");
 	free(n);
 
@@ -372,7 +346,7 @@ static void test_start_refuses_removed_member(void **state)
 	(void)state;
 	make_org(&o);
 	add_member(&o, "ADMIN", target, NULL);
-	sql("UPDATE members SET status = 'removed' WHERE id = '%s'", target);
+	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
 	assert_refused_start(&o, o.owner_token, target, 409, "transfer_target_removed");
 }
 
@@ -395,7 +369,7 @@ static void test_start_refuses_suspended_member(void **state)
 	(void)state;
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
-	sql("UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
+	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
 	assert_refused_start(&o, o.owner_token, target, 409, "transfer_target_suspended");
 }
 
@@ -436,7 +410,7 @@ static void test_confirm_refuses_target_demoted_to_viewer_since(void **state)
 	make_org(&o);
 	add_member(&o, "ADMIN", target, NULL);
 	started(&o, target, NULL, tok);
-	sql("UPDATE members SET role = 'VIEWER' WHERE id = '%s'", target);
+	tsql(conninfo, "UPDATE members SET role = 'VIEWER' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_viewer");
 	json_decref(out);
@@ -457,7 +431,7 @@ static void test_confirm_refuses_target_removed_since(void **state)
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
 	started(&o, target, NULL, tok);
-	sql("UPDATE members SET status = 'removed' WHERE id = '%s'", target);
+	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_removed");
 	json_decref(out);
@@ -475,7 +449,7 @@ static void test_confirm_refuses_target_suspended_since(void **state)
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
 	started(&o, target, NULL, tok);
-	sql("UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
+	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_suspended");
 	json_decref(out);
