@@ -148,8 +148,10 @@ static int queue_invitation_mail(struct core_ctx *ctx, const struct org_scope *s
 	int rc;
 
 	mail_format_utc(expires_at, until, sizeof(until));
-	if (link == NULL ||
-	    asprintf(&subject, "Invitation to join %s", scope->name) < 0 ||
+	/* asprintf leaves its pointer undefined on failure. */
+	if (link != NULL && asprintf(&subject, "Invitation to join %s", scope->name) < 0)
+		subject = NULL;
+	if (subject != NULL &&
 	    asprintf(&body,
 		     "Hello,\n\n"
 		     "%s invited you to join the organization \"%s\" as %s, with the username "
@@ -160,10 +162,8 @@ static int queue_invitation_mail(struct core_ctx *ctx, const struct org_scope *s
 		     "{\"token\": \"%s\"} (plus \"password\" for a new account).\n\n"
 		     "The link works once and expires on %s. If you did not expect this\n"
 		     "invitation, you can ignore this message.\n",
-		     who, scope->name, role, username, link, token, until) < 0) {
-		subject = NULL;
+		     who, scope->name, role, username, link, token, until) < 0)
 		body = NULL;
-	}
 	rc = core_queue_mail(ctx, email, subject, body, "invitation", err);
 	free(link);
 	free(subject);

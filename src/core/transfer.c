@@ -93,8 +93,10 @@ static int queue_confirmation_mail(struct core_ctx *ctx, const struct org_scope 
 	int rc;
 
 	mail_format_utc(expires_at, until, sizeof(until));
-	if (link == NULL ||
-	    asprintf(&subject, "Confirm the ownership transfer of %s", org_name) < 0 ||
+	/* asprintf leaves its pointer undefined on failure. */
+	if (link != NULL && asprintf(&subject, "Confirm the ownership transfer of %s", org_name) < 0)
+		subject = NULL;
+	if (subject != NULL &&
 	    asprintf(&body,
 		     "Hello,\n\n"
 		     "You asked to transfer the ownership of the organization \"%s\" to\n"
@@ -107,10 +109,8 @@ static int queue_confirmation_mail(struct core_ctx *ctx, const struct org_scope 
 		     "The link expires on %s. If you did not ask for this, cancel the transfer\n"
 		     "(POST /api/v1/orgs/%s/ownership-transfer/cancel) or ignore this message.\n",
 		     org_name, target->email, target->username, link, token, target->username,
-		     until, scope->slug) < 0) {
-		subject = NULL;
+		     until, scope->slug) < 0)
 		body = NULL;
-	}
 	rc = core_queue_mail(ctx, owner->email, subject, body, "confirmation", err);
 	free(link);
 	free(subject);

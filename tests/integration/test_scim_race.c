@@ -262,7 +262,7 @@ static void test_scim_and_api_writes_race_without_breaking_guardrails(void **sta
 				scim_admin_ids[i]);
 		add_job(true, token, "PATCH", 409, ACTIVE_FALSE, "/scim/v2/Users/%s", owner_id);
 		add_job(true, token, "DELETE", 409, NULL, "/scim/v2/Users/%s", owner_id);
-		snprintf(name, sizeof(name), "%s", owner_local);
+		snprintf(name, sizeof(name), "%.90s", owner_local); /* a local part: at most 64 */
 		user_body(body, sizeof(body), name, true);
 		add_job(true, token, "PUT", 200, body, "/scim/v2/Users/%s", owner_id);
 
