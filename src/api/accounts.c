@@ -5,9 +5,10 @@
 #include "api/common.h"
 #include "core/accounts.h"
 
-/* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
- * see only their prefix, so "secret\u0000anything" would log in as "secret". */
-/* Sign-up and login share everything but the core call and the status. */
+/* Sign-up and login share everything but the core call and the status. The
+ * fields come through api_string_field, which refuses an embedded NUL
+ * ("\u0000"): C would see only a prefix, so "secret\u0000anything" would log
+ * in as "secret". */
 static void credentials(struct http_request *req, bool signup)
 {
 	struct api_call call;

@@ -6,8 +6,6 @@
 #include "api/common.h"
 #include "core/invitations.h"
 
-/* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
- * see only their prefix. */
 void api_invitations_list(struct http_request *req)
 {
 	struct api_call call;

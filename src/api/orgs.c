@@ -7,8 +7,6 @@
 #include "core/members.h"
 #include "core/orgs.h"
 
-/* api_string_field, refusing strings with an embedded NUL ("\u0000"): C would
- * see only their prefix. */
 void api_orgs_list(struct http_request *req)
 {
 	struct api_call call;
