@@ -293,13 +293,14 @@ static PGresult *read_rows(struct core_ctx *ctx, const char *sql, int n, const c
 	return res;
 }
 
+/* One live User of the connection; $1 org, $2 connection, $3 member id. */
+static const char sql_get[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN
+			      " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
+			      " AND m.status <> 'removed' ORDER BY " TEAM_ORDER;
+
 json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		      struct core_error *err)
 {
-	/* $1 org, $2 connection, $3 member id. */
-	static const char sql[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN
-				  " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
-				  " AND m.status <> 'removed' ORDER BY " TEAM_ORDER;
 	const char *params[] = { c->org_id, c->connection_id, id };
 	PGresult *res;
 	json_t *user = NULL;
@@ -309,7 +310,7 @@ json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const ch
 		core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
 		return NULL;
 	}
-	if ((res = read_rows(ctx, sql, 3, params, err)) == NULL)
+	if ((res = read_rows(ctx, sql_get, 3, params, err)) == NULL)
 		return NULL;
 	if (PQntuples(res) == 0)
 		core_fail(err, 404, "not_found", "User not found");
@@ -524,7 +525,7 @@ static bool write_is_last(const struct core_ctx *ctx)
 static int exec_write(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
 		      bool last, PGresult **out, struct core_error *err)
 {
-	const struct db_stmt st[] = { { sql, n, params }, { "COMMIT", 0, NULL } };
+	const struct db_stmt st[] = { { sql, n, params, false }, { "COMMIT", 0, NULL, false } };
 	PGresult *res[2];
 
 	if (!last)
@@ -614,9 +615,9 @@ static int begin_matched(struct core_ctx *ctx, const struct scim_conn *c, enum o
 										       : NULL;
 	const char *org_params[] = { c->org_id };
 	const char *match_params[] = { c->org_id, in->external_id, c->connection_id, email };
-	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
-				      { core_org_enter_id_sql(lock), 1, org_params },
-				      { sql_match, 4, match_params } };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL, false },
+				      { core_org_enter_id_sql(lock), 1, org_params, false },
+				      { sql_match, 4, match_params, false } };
 	PGresult *res[3];
 	int found = -1;
 
@@ -871,12 +872,18 @@ static int mine_locked(const struct scim_conn *c, const char *id, long if_match,
 	return 0;
 }
 
-/* The User rendered in SQL like the writes render it (the PATCH engine's
- * input, read in the same pipeline as the locks); $1 org, $2 connection, $3
- * member id, $4 base URL. */
-static const char sql_render[] = "SELECT " USER_JSON("$4") " FROM members m"
-				 " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
-				 " AND m.status <> 'removed'";
+/* The User of sql_get's result, read under its row lock: it exists. */
+static json_t *render_locked(const PGresult *res, const struct scim_conn *c,
+			     struct core_error *err)
+{
+	int row = 0;
+
+	if (PQntuples(res) == 0) {
+		core_fail(err, 500, "internal", "a locked User was not found");
+		return NULL;
+	}
+	return render_at(res, 0, &row, c->base_url, err);
+}
 
 /* BEGIN, the org row in lock mode and the User id (a uuid) locked
  * (mine_locked), in one round trip; with current (may be NULL) also the
@@ -887,11 +894,11 @@ static int begin_locked(struct core_ctx *ctx, const struct scim_conn *c, enum or
 {
 	const char *org_params[] = { c->org_id };
 	const char *row_params[] = { c->org_id, id };
-	const char *render_params[] = { c->org_id, c->connection_id, id, c->base_url };
-	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
-				      { core_org_enter_id_sql(lock), 1, org_params },
-				      { core_member_lock_sql, 2, row_params },
-				      { sql_render, 4, render_params } };
+	const char *get_params[] = { c->org_id, c->connection_id, id };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL, false },
+				      { core_org_enter_id_sql(lock), 1, org_params, false },
+				      { core_member_lock_sql, 2, row_params, false },
+				      { sql_get, 3, get_params, .binary = true } };
 	PGresult *res[4];
 	int n = current != NULL ? 4 : 3, rc = -1;
 
@@ -901,7 +908,7 @@ static int begin_locked(struct core_ctx *ctx, const struct scim_conn *c, enum or
 		return core_fail_db(err, ctx->conn);
 	if (core_org_enter_result(ctx, res[1], ACTION_REMOVE_MEMBERS, lock, scope, err) == 0 &&
 	    mine_locked(c, id, if_match, res[2], row, err) == 0 &&
-	    (current == NULL || (*current = user_of(res[3], 0, err)) != NULL))
+	    (current == NULL || (*current = render_locked(res[3], c, err)) != NULL))
 		rc = 0;
 	for (int i = 0; i < n; i++)
 		PQclear(res[i]);

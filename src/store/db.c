@@ -610,7 +610,7 @@ int db_pipeline(struct db_conn *conn, const struct db_stmt *stmts, int n, PGresu
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "ob%d", slots[i]);
 		if (PQsendQueryPrepared(conn->pg, name, stmts[i].nparams, stmts[i].params, NULL,
-					NULL, 0) != 1)
+					NULL, stmts[i].binary ? 1 : 0) != 1)
 			break;
 	}
 	if (i < n || PQpipelineSync(conn->pg) != 1) {

@@ -76,6 +76,7 @@ struct db_stmt {
 	const char *sql;
 	int nparams;
 	const char *const *params;
+	bool binary; /* result in binary format, as db_exec_binary */
 };
 
 /* Run n (1..DB_PIPELINE_MAX) statements in one round trip (libpq pipeline

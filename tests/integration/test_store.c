@@ -262,11 +262,11 @@ static void test_pipeline_runs_statements_in_order_with_their_results(void **sta
 	struct db_pool *pool = fresh_pool(1, 2000, conninfo, sizeof(conninfo));
 	struct db_conn *c = db_acquire(pool);
 	const char *one[] = { "7" }, *two[] = { "o'brien", NULL };
-	const struct db_stmt st[] = { { "BEGIN", 0, NULL },
-				      { "INSERT INTO t VALUES ($1::int, 'x') RETURNING v", 1, one },
-				      { "INSERT INTO t VALUES (8, $1), (9, $2)", 2, two },
-				      { "SELECT count(*), string_agg(s, ',' ORDER BY v) FROM t", 0, NULL },
-				      { "COMMIT", 0, NULL } };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL, false },
+				      { "INSERT INTO t VALUES ($1::int, 'x') RETURNING v", 1, one, false },
+				      { "INSERT INTO t VALUES (8, $1), (9, $2)", 2, two, false },
+				      { "SELECT count(*), string_agg(s, ',' ORDER BY v) FROM t", 0, NULL, false },
+				      { "COMMIT", 0, NULL, false } };
 	PGresult *res[5];
 
 	assert_non_null(c);
@@ -292,14 +292,14 @@ static void test_pipeline_stops_at_the_first_failure_and_commits_nothing(void **
 	char conninfo[600];
 	struct db_pool *pool = fresh_pool(1, 2000, conninfo, sizeof(conninfo));
 	struct db_conn *c = db_acquire(pool);
-	const struct db_stmt dup[] = { { "BEGIN", 0, NULL },
-				       { "INSERT INTO t VALUES (1)", 0, NULL },
-				       { "INSERT INTO t VALUES (1)", 0, NULL },
-				       { "INSERT INTO t VALUES (2)", 0, NULL },
-				       { "COMMIT", 0, NULL } };
-	const struct db_stmt deferred[] = { { "BEGIN", 0, NULL },
-					    { "INSERT INTO d VALUES (1), (1)", 0, NULL },
-					    { "COMMIT", 0, NULL } };
+	const struct db_stmt dup[] = { { "BEGIN", 0, NULL, false },
+				       { "INSERT INTO t VALUES (1)", 0, NULL, false },
+				       { "INSERT INTO t VALUES (1)", 0, NULL, false },
+				       { "INSERT INTO t VALUES (2)", 0, NULL, false },
+				       { "COMMIT", 0, NULL, false } };
+	const struct db_stmt deferred[] = { { "BEGIN", 0, NULL, false },
+					    { "INSERT INTO d VALUES (1), (1)", 0, NULL, false },
+					    { "COMMIT", 0, NULL, false } };
 	PGresult *res[5] = { (PGresult *)1, (PGresult *)1, (PGresult *)1, (PGresult *)1,
 			     (PGresult *)1 };
 
@@ -328,7 +328,7 @@ static void test_pipeline_stops_at_the_first_failure_and_commits_nothing(void **
 	 * back: that is a failure too. */
 	assert_int_equal(db_begin(c), 0);
 	assert_int_equal(db_command(c, "SELECT 1/0", 0, NULL), -1);
-	const struct db_stmt commit[] = { { "COMMIT", 0, NULL } };
+	const struct db_stmt commit[] = { { "COMMIT", 0, NULL, false } };
 	assert_int_equal(db_pipeline(c, commit, 1, res), -1);
 	assert_string_equal(db_sqlstate(c), "25P02");
 	assert_int_equal(query_long(c, "SELECT 1"), 1);
