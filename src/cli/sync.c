@@ -167,6 +167,8 @@ static int cmd_run(struct cli *cli, struct core_ctx *ctx, const struct opts *o)
 	struct sync_run_options opt = { .directory = o->directory, .dry_run = o->dry_run,
 					.force = o->force, .trigger = "cli",
 					.kind = o->full ? SYNC_KIND_FULL : SYNC_KIND_AUTO };
+	/* One run per process: no TLS context worth sharing. */
+	struct sync_reader reader = sync_ldap_reader(NULL);
 	struct sync_run_result res;
 	char err[512];
 	int rc;
@@ -174,7 +176,7 @@ static int cmd_run(struct cli *cli, struct core_ctx *ctx, const struct opts *o)
 	(void)ctx;
 	if (o->directory == NULL)
 		return usage();
-	if (sync_run(cli->conn, cli->cfg, sync_default_reader(), &opt, &res, err, sizeof(err)) != 0) {
+	if (sync_run(cli->conn, cli->cfg, &reader, &opt, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "orgbridgectl: %s\n", err);
 		return 1;
 	}

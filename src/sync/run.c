@@ -199,12 +199,6 @@ struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls)
 				     .in_chain = ldap_in_chain };
 }
 
-const struct sync_reader *sync_default_reader(void)
-{
-	static const struct sync_reader reader = { .read = ldap_read, .fetch = ldap_fetch,
-						   .in_chain = ldap_in_chain };
-	return &reader;
-}
 
 /* ------------------------------------------------------------- database */
 

@@ -67,8 +67,6 @@ struct sync_reader {
  * failover, TLS with tls's contexts, bind) for each read and fetch. tls may
  * be NULL; the daemon passes its cache. */
 struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls);
-/* The same without a TLS cache, for one-shot tools (CLI, tests, benches). */
-const struct sync_reader *sync_default_reader(void);
 
 enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };
 
