@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct http_server {
 	struct metrics *metrics; /* may be NULL */
 	atomic_size_t max_body;
 	atomic_int in_flight; /* requests between their first byte and completion */
+	atomic_uint_fast64_t next_request_id; /* random at start, then counted */
 	char *tls_cert_pem; /* MHD keeps pointers to these for its lifetime */
 	char *tls_key_pem;
 	unsigned port;
@@ -62,7 +64,10 @@ static bool is_scim_path(const char *path)
 }
 
 /* A client-supplied X-Request-Id is kept when it is short and plain, so a
- * request can be followed across the load balancer and the daemon. */
+ * request can be followed across the load balancer and the daemon. Ours
+ * count on from a random start: unique in the process, unlikely to meet
+ * another daemon's, and no random draw (a getrandom call) per request. They
+ * are labels, not secrets. */
 static void request_id_init(struct http_request *req)
 {
 	const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -77,9 +82,10 @@ static void request_id_init(struct http_request *req)
 	if (plain) {
 		memcpy(req->request_id, given, len + 1);
 	} else {
-		unsigned char raw[8];
-		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2hex(req->request_id, sizeof(req->request_id), raw, sizeof(raw));
+		uint64_t id = atomic_fetch_add(&req->srv->next_request_id, 1);
+		for (int i = 15; i >= 0; i--, id >>= 4)
+			req->request_id[i] = "0123456789abcdef"[id & 15];
+		req->request_id[16] = '\0';
 	}
 }
 
@@ -552,6 +558,7 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 		return NULL;
 	srv->routes = opt->routes;
 	srv->n_routes = opt->n_routes;
+	atomic_init(&srv->next_request_id, randombytes_random() | (uint64_t)randombytes_random() << 32);
 	srv->app = opt->app;
 	srv->metrics = opt->metrics;
 	atomic_store(&srv->max_body, opt->max_body_bytes);

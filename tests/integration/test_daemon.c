@@ -247,6 +247,40 @@ static void test_client_request_id_is_echoed(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+static char *made_request_id(const char *url, const char *header)
+{
+	const char *hdr[] = { header, NULL };
+	struct http_result r;
+	char *rid;
+
+	assert_int_equal(http_request("GET", url, header ? hdr : NULL, NULL, 0, &r), 0);
+	rid = http_result_header(&r, "X-Request-Id");
+	http_result_free(&r);
+	assert_non_null(rid);
+	assert_int_equal(strlen(rid), 16);
+	assert_int_equal(strspn(rid, "0123456789abcdef"), 16);
+	return rid;
+}
+
+static void test_request_ids_are_made_unique_when_missing_or_unsafe(void **state)
+{
+	struct daemon_proc d;
+	char conninfo[600], url[256];
+
+	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
+	snprintf(url, sizeof(url), "%s/healthz", d.base_url);
+	char *a = made_request_id(url, NULL);
+	char *b = made_request_id(url, NULL);
+	char *c = made_request_id(url, "X-Request-Id: has spaces;and=more");
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, c);
+	assert_string_not_equal(a, c);
+	free(a);
+	free(b);
+	free(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* Open a raw connection and send the start of a request whose body is not
  * complete yet, so it is in flight when the signal arrives. */
 static int start_partial_request(unsigned port)
@@ -444,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_body_gets_413_json_and_daemon_keeps_serving),
 		cmocka_unit_test(test_unknown_route_404_and_wrong_method_405_are_json),
 		cmocka_unit_test(test_client_request_id_is_echoed),
+		cmocka_unit_test(test_request_ids_are_made_unique_when_missing_or_unsafe),
 		cmocka_unit_test(test_sigterm_finishes_in_flight_request_then_exits_0),
 		cmocka_unit_test(test_sigint_exits_0),
 		cmocka_unit_test(test_sighup_with_broken_config_keeps_running),
