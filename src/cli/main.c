@@ -19,7 +19,7 @@ static const struct {
 	{ "token", cli_token, "token create: an org API token" },
 	{ "account", cli_account, "account setup-token: a lost setup token, again" },
 	{ "scim", cli_scim, "scim connection ...: SCIM connections" },
-	{ "sync", cli_sync, "sync run|status|mapping ...: LDAP directory sync" },
+	{ "sync", cli_sync, "sync run|runs|status|mapping ...: LDAP directory sync" },
 };
 
 static void usage(FILE *out)
