@@ -68,3 +68,4 @@ include $(srcdir)/tests/integration/sync_manual.local.mk
 include $(srcdir)/tests/integration/sync_incremental.local.mk
 include $(srcdir)/tests/unit/scim_user_render.local.mk
 include $(srcdir)/tests/integration/scim_user_render.local.mk
+include $(srcdir)/tests/unit/scim_fold.local.mk
