@@ -123,12 +123,15 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 
 /* True when lower() folds beyond ASCII: É to é, as the libc provider does in
  * a UTF-8 database under C.UTF-8 or en_US.UTF-8 (under C or POSIX it folds
- * A-Z only). Only a UTF-8 database is asked about É (the CASE keeps
- * convert_from from failing elsewhere), so the statement cannot fail. */
+ * A-Z only). Only a UTF-8 database is asked about É (convert_from is stable,
+ * so the CASE keeps it from running, and failing, elsewhere): the statement
+ * cannot fail. COLLATE "default": convert_from's result would otherwise take
+ * the collation "C" of its name argument, and lower() would fold ASCII. */
 static const char sql_db_fold[] =
 	"SELECT CASE WHEN pg_catalog.current_setting('server_encoding') = 'UTF8' "
-	"THEN pg_catalog.lower(pg_catalog.convert_from('\\xc389'::bytea, 'UTF8')) = "
-	"pg_catalog.convert_from('\\xc3a9'::bytea, 'UTF8') ELSE false END";
+	"THEN pg_catalog.lower(pg_catalog.convert_from('\\xc389'::bytea, 'UTF8') "
+	"COLLATE \"default\") = pg_catalog.convert_from('\\xc3a9'::bytea, 'UTF8') "
+	"ELSE false END";
 
 const struct scim_fold *scim_call_fold(const struct scim_call *call)
 {
