@@ -61,6 +61,9 @@ int app_init(struct app *app, struct config *cfg)
 	if (latest < 0)
 		return -1;
 	atomic_store(&app->schema_latest, latest);
+	if (scim_fold_init_unicode(&app->unicode_fold) != 0)
+		log_warnx("locale C.UTF-8 is missing: SCIM values compare with ASCII case folding "
+			  "in memory even where the database folds Unicode");
 	return 0;
 }
 
@@ -74,6 +77,7 @@ void app_destroy(struct app *app)
 	app->scim_tokens = NULL;
 	ldap_tls_cache_free(app->ldap_tls);
 	app->ldap_tls = NULL;
+	scim_fold_clear(&app->unicode_fold);
 	app_config_free(app->config);
 	app->config = NULL;
 	pthread_mutex_destroy(&app->lock);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "http/server.h"
+#include "scim/fold.h"
 #include "store/db.h"
 
 struct mail_sender;
@@ -34,7 +35,13 @@ struct app {
 	struct scim_token_cache *scim_tokens; /* verified SCIM tokens (scim/token_cache.h) */
 	struct ldap_tls_cache *ldap_tls; /* directories' TLS contexts (ldap/tls.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
+	/* How the database's lower() folds, asked on first need (scim_call_fold):
+	 * APP_FOLD_UNKNOWN, _ASCII or _UNICODE. */
+	atomic_int db_fold;
+	struct scim_fold unicode_fold; /* made at start; ASCII if C.UTF-8 is missing */
 };
+
+enum { APP_FOLD_UNKNOWN, APP_FOLD_ASCII, APP_FOLD_UNICODE };
 
 /* Take ownership of cfg and open the database pool (lazily connecting).
  * -1 on failure (logged); app_destroy is still safe then. */

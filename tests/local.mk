@@ -69,3 +69,5 @@ include $(srcdir)/tests/integration/sync_incremental.local.mk
 include $(srcdir)/tests/unit/scim_user_render.local.mk
 include $(srcdir)/tests/integration/scim_user_render.local.mk
 include $(srcdir)/tests/man.local.mk
+include $(srcdir)/tests/unit/scim_fold.local.mk
+include $(srcdir)/tests/integration/scim_fold.local.mk

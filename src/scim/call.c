@@ -121,6 +121,40 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 	return 0;
 }
 
+/* True when lower() folds beyond ASCII: É to é, as the libc provider does in
+ * a UTF-8 database under C.UTF-8 or en_US.UTF-8 (under C or POSIX it folds
+ * A-Z only). Only a UTF-8 database is asked about É (convert_from is stable,
+ * so the CASE keeps it from running, and failing, elsewhere): the statement
+ * cannot fail. COLLATE "default": convert_from's result would otherwise take
+ * the collation "C" of its name argument, and lower() would fold ASCII. */
+static const char sql_db_fold[] =
+	"SELECT CASE WHEN pg_catalog.current_setting('server_encoding') = 'UTF8' "
+	"THEN pg_catalog.lower(pg_catalog.convert_from('\\xc389'::bytea, 'UTF8') "
+	"COLLATE \"default\") = pg_catalog.convert_from('\\xc3a9'::bytea, 'UTF8') "
+	"ELSE false END";
+
+const struct scim_fold *scim_call_fold(const struct scim_call *call)
+{
+	struct app *app = call->app;
+	int mode = atomic_load(&app->db_fold);
+	PGresult *res;
+
+	if (mode == APP_FOLD_UNKNOWN && call->ctx.conn != NULL) {
+		res = db_exec(call->ctx.conn, sql_db_fold, 0, NULL);
+		if (res != NULL && PQntuples(res) == 1) {
+			mode = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? APP_FOLD_UNICODE
+									: APP_FOLD_ASCII;
+			atomic_store(&app->db_fold, mode);
+			log_info("the database's lower() folds %s",
+				 mode == APP_FOLD_UNICODE ? "Unicode" : "ASCII only");
+		}
+		PQclear(res);
+	}
+	/* not known (the query failed): ASCII this time, asked again next time */
+	return mode == APP_FOLD_UNICODE && scim_fold_is_unicode(&app->unicode_fold)
+		       ? &app->unicode_fold : NULL;
+}
+
 void scim_release_db(struct scim_call *call)
 {
 	if (call->ctx.conn != NULL)

@@ -53,6 +53,13 @@ void scim_end(struct scim_call *call);
  * then serve other requests meanwhile. scim_end stays the last call. */
 void scim_release_db(struct scim_call *call);
 
+/* How caseExact=false values compare in memory (scim/fold.h): as the
+ * database's lower() folds, so PATCH value filters and merges agree with the
+ * same comparison in SQL. Asked of the database once per daemon, on the
+ * borrowed connection (one statement that cannot fail; harmless inside a
+ * transaction). NULL means ASCII folding. */
+const struct scim_fold *scim_call_fold(const struct scim_call *call);
+
 /* Answer with the SCIM error body for err (status, scimType, detail). */
 void scim_call_fail(struct scim_call *call, const struct scim_error *err);
 /* Answer a core_error as a SCIM error: its code becomes the scimType when it

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "scim/error.h"
+#include "scim/fold.h"
 
 /* Default for config [scim] max_filter_depth. */
 #define SCIM_FILTER_DEFAULT_DEPTH 16
@@ -133,17 +134,27 @@ json_t *scim_json_get_ci(const json_t *obj, const char *name);
  * Returns 1 on match, 0 on no match, -1 with err (400 invalidFilter) when the
  * filter cannot apply (gt/lt/ge/le on a boolean or binary attribute, a
  * comparison on a complex attribute without a value sub-attribute).
- * Strings compare case-insensitively unless the attribute is caseExact;
+ * Strings compare case-insensitively unless the attribute is caseExact,
+ * folded by fold (NULL: ASCII), which must be the database's folding
+ * (scim_call_fold) so the answer agrees with the same filter in SQL;
  * dateTime values compare as instants; numbers numerically; multi-valued
  * attributes match when any value matches. Unknown attributes never match.
  * schema may be NULL: every attribute is then a case-insensitive string or
  * whatever JSON type the resource holds. */
 int scim_filter_match(const struct scim_filter *f, const json_t *resource,
-		      const struct scim_schema_view *schema, struct scim_error *err) OB_MUST_USE;
+		      const struct scim_schema_view *schema, const struct scim_fold *fold,
+		      struct scim_error *err) OB_MUST_USE;
 
 /* Evaluate a value-path filter against one element of the multi-valued
  * attribute (urn, attr): references in f name its sub-attributes. A simple
- * multi-valued attribute's element is matched as the sub-attribute "value". */
+ * multi-valued attribute's element is matched as the sub-attribute "value".
+ * Values fold by fold, as in scim_filter_match. */
+int scim_filter_match_item_fold(const struct scim_filter *f, const json_t *item,
+				const char *urn, const char *attr,
+				const struct scim_schema_view *schema,
+				const struct scim_fold *fold, struct scim_error *err) OB_MUST_USE;
+/* The same with ASCII folding: only for values whose case is ASCII anyway
+ * (Group members' ids). */
 int scim_filter_match_item(const struct scim_filter *f, const json_t *item, const char *urn,
 			   const char *attr, const struct scim_schema_view *schema,
 			   struct scim_error *err) OB_MUST_USE;

@@ -7,9 +7,11 @@
 #include <strings.h>
 
 #include "scim/filter.h"
+#include "scim/fold.h"
 
 struct match_ctx {
 	const struct scim_schema_view *schema;
+	const struct scim_fold *fold; /* how caseExact=false values fold (NULL: ASCII) */
 	struct scim_error *err;
 	/* item mode: references are sub-attributes of (urn, attr) */
 	const char *item_urn;
@@ -119,25 +121,6 @@ bool scim_datetime_parse(const char *s, int64_t *sec, long *nsec)
 	return true;
 }
 
-static bool has_suffix(const char *s, size_t sl, const char *suf, size_t fl, bool exact)
-{
-	if (fl > sl)
-		return false;
-	return exact ? memcmp(s + sl - fl, suf, fl) == 0 : strncasecmp(s + sl - fl, suf, fl) == 0;
-}
-
-static bool contains(const char *s, const char *needle, bool exact)
-{
-	size_t sl = strlen(s), nl = strlen(needle);
-
-	if (exact)
-		return strstr(s, needle) != NULL;
-	for (size_t i = 0; i + nl <= sl; i++)
-		if (strncasecmp(s + i, needle, nl) == 0)
-			return true;
-	return false;
-}
-
 static int ordered(enum scim_op op, int cmp)
 {
 	switch (op) {
@@ -193,6 +176,7 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v), *t;
 		bool exact = known && info->case_exact;
+		size_t sl, tl;
 
 		if (!json_is_string(fv))
 			return 0;
@@ -207,13 +191,21 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 				return ordered(op, cmp);
 			}
 		}
+		sl = json_string_length(v);
+		tl = json_string_length(fv);
+		if (exact) {
+			switch (op) {
+			case SCIM_OP_CO: return memmem(s, sl, t, tl) != NULL;
+			case SCIM_OP_SW: return tl <= sl && memcmp(s, t, tl) == 0;
+			case SCIM_OP_EW: return tl <= sl && memcmp(s + sl - tl, t, tl) == 0;
+			default: return ordered(op, strcmp(s, t));
+			}
+		}
 		switch (op) {
-		case SCIM_OP_CO: return contains(s, t, exact);
-		case SCIM_OP_SW:
-			return exact ? strncmp(s, t, strlen(t)) == 0
-				     : strncasecmp(s, t, strlen(t)) == 0;
-		case SCIM_OP_EW: return has_suffix(s, strlen(s), t, strlen(t), exact);
-		default: return ordered(op, exact ? strcmp(s, t) : strcasecmp(s, t));
+		case SCIM_OP_CO: return scim_fold_contains(c->fold, s, sl, t, tl);
+		case SCIM_OP_SW: return scim_fold_prefix(c->fold, s, sl, t, tl);
+		case SCIM_OP_EW: return scim_fold_suffix(c->fold, s, sl, t, tl);
+		default: return ordered(op, scim_fold_cmp(c->fold, s, sl, t, tl));
 		}
 	}
 	return 0;
@@ -464,9 +456,10 @@ static int check(const struct match_ctx *c, const struct scim_filter *f)
 }
 
 int scim_filter_match(const struct scim_filter *f, const json_t *resource,
-		      const struct scim_schema_view *schema, struct scim_error *err)
+		      const struct scim_schema_view *schema, const struct scim_fold *fold,
+		      struct scim_error *err)
 {
-	struct match_ctx c = { .schema = schema, .err = err };
+	struct match_ctx c = { .schema = schema, .fold = fold, .err = err };
 
 	if (check(&c, f) != 0)
 		return -1;
@@ -477,7 +470,15 @@ int scim_filter_match_item(const struct scim_filter *f, const json_t *item, cons
 			   const char *attr, const struct scim_schema_view *schema,
 			   struct scim_error *err)
 {
-	struct match_ctx c = { .schema = schema, .err = err, .item_urn = urn,
+	return scim_filter_match_item_fold(f, item, urn, attr, schema, NULL, err);
+}
+
+int scim_filter_match_item_fold(const struct scim_filter *f, const json_t *item,
+				const char *urn, const char *attr,
+				const struct scim_schema_view *schema,
+				const struct scim_fold *fold, struct scim_error *err)
+{
+	struct match_ctx c = { .schema = schema, .fold = fold, .err = err, .item_urn = urn,
 			       .item_attr = attr != NULL ? attr : "" };
 
 	if (check(&c, f) != 0)

@@ -8,6 +8,7 @@ src_liborgbridge_a_SOURCES += src/scim/result.c src/scim/result.h src/scim/ops.h
 src_liborgbridge_a_SOURCES += src/scim/user_store.c src/scim/user_store.h
 src_liborgbridge_a_SOURCES += src/scim/user_render.c src/scim/user_render.h
 src_liborgbridge_a_SOURCES += src/scim/filter.c src/scim/filter_match.c src/scim/filter.h
+src_liborgbridge_a_SOURCES += src/scim/fold.c src/scim/fold.h
 src_liborgbridge_a_SOURCES += src/scim/path.c src/scim/path.h
 src_liborgbridge_a_SOURCES += src/scim/query.c src/scim/query.h
 src_liborgbridge_a_SOURCES += src/scim/schema.c src/scim/schema.h src/scim/schema_data.h \

@@ -23,6 +23,7 @@ static const char *const op_names[] = { "add", "replace", "remove" };
 
 struct ctx {
 	const struct scim_schema_view *schema;
+	const struct scim_fold *fold; /* caseExact=false values (NULL: ASCII) */
 	unsigned max_depth;
 	struct scim_error *err;
 	const char **urns;   /* core and extension URNs, NULL-terminated */
@@ -103,15 +104,16 @@ static int set_ci(json_t *obj, const char *name, json_t *v)
 	return json_object_set_new(obj, name, v);
 }
 
-static bool same_value(const json_t *a, const json_t *b, bool case_exact)
+/* Equal values; strings compare per caseExact, folded as the database folds. */
+static bool same_value(const struct ctx *c, const json_t *a, const json_t *b, bool case_exact)
 {
 	if (json_is_string(a) && json_is_string(b)) {
-		size_t n = json_string_length(a);
+		const char *x = json_string_value(a), *y = json_string_value(b);
+		size_t n = json_string_length(a), m = json_string_length(b);
 
-		if (n != json_string_length(b))
-			return false;
-		return case_exact ? memcmp(json_string_value(a), json_string_value(b), n) == 0
-				  : strncasecmp(json_string_value(a), json_string_value(b), n) == 0;
+		if (case_exact)
+			return n == m && memcmp(x, y, n) == 0;
+		return scim_fold_eq(c->fold, x, n, y, m);
 	}
 	return json_equal(a, b);
 }
@@ -473,16 +475,16 @@ static bool item_contains(const struct ctx *c, const struct target *t, json_t *i
 	json_t *v, *iv;
 
 	if (t->info.type != SCIM_AT_COMPLEX)
-		return same_value(item, g, t->info.case_exact);
+		return same_value(c, item, g, t->info.case_exact);
 	if (!json_is_object(item))
 		return false;
 	json_object_foreach(g, key, v) {
 		iv = present(get_ci(item, key));
-		if (iv == NULL || !same_value(iv, v, false))
+		if (iv == NULL || !same_value(c, iv, v, false))
 			return false; /* cheap, and decides most comparisons */
 		if (json_equal(iv, v))
 			continue;
-		if (!lookup(c, t->urn, t->info.name, key, &si) || !same_value(iv, v, si.case_exact))
+		if (!lookup(c, t->urn, t->info.name, key, &si) || !same_value(c, iv, v, si.case_exact))
 			return false;
 	}
 	return true;
@@ -497,6 +499,7 @@ struct vindex {
 	json_t *arr;
 	const char *vname; /* "value" sub-attribute; NULL for a simple attribute */
 	bool exact;
+	const struct scim_fold *fold; /* when not exact */
 	size_t *slot; /* position + 1, 0 for empty; open addressing */
 	size_t cap, used;
 };
@@ -515,17 +518,16 @@ static size_t ix_hash(const struct vindex *ix, const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		h = (h ^ (ix->exact || ch < 'A' || ch > 'Z' ? ch : ch + 32)) * 1099511628211ULL;
-	}
+	if (!ix->exact)
+		return (size_t)scim_fold_hash(ix->fold, s, n) & (ix->cap - 1);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return (size_t)h & (ix->cap - 1);
 }
 
 static bool ix_same(const struct vindex *ix, const char *a, size_t na, const char *b, size_t nb)
 {
-	return na == nb && (ix->exact ? memcmp(a, b, na) == 0 : strncasecmp(a, b, na) == 0);
+	return ix->exact ? na == nb && memcmp(a, b, na) == 0 : scim_fold_eq(ix->fold, a, na, b, nb);
 }
 
 static int ix_insert(struct vindex *ix, size_t pos)
@@ -565,6 +567,7 @@ static int ix_build(const struct ctx *c, const struct target *t, json_t *arr, st
 
 	memset(ix, 0, sizeof(*ix));
 	ix->arr = arr;
+	ix->fold = c->fold;
 	if (t->info.type == SCIM_AT_COMPLEX) {
 		if (!lookup(c, t->urn, t->info.name, "value", &vi))
 			return 0;
@@ -619,7 +622,7 @@ static long find_same(const struct ctx *c, const struct target *t, const struct 
 		json_t *et = typed ? present(get_ci(json_array_get(ix->arr, (size_t)at), ti.name))
 				   : NULL;
 
-		if (et == NULL ? it == NULL : it != NULL && same_value(et, it, ti.case_exact))
+		if (et == NULL ? it == NULL : it != NULL && same_value(c, et, it, ti.case_exact))
 			return at;
 	}
 	if (indexed)
@@ -855,7 +858,7 @@ static int eq_item(struct ctx *c, const struct target *t, const struct scim_filt
 		return -1;
 	had = get_ci(item, si.name);
 	if (had != NULL) {
-		r = same_value(had, nv, si.case_exact);
+		r = same_value(c, had, nv, si.case_exact);
 		json_decref(nv);
 		return r;
 	}
@@ -918,8 +921,8 @@ static int op_filtered(struct ctx *c, enum op_kind op, const struct target *t, j
 	if (n > 0 && (hit = calloc(n, sizeof(*hit))) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {
-		r = scim_filter_match_item(t->filter, json_array_get(edit, i), t->urn, t->info.name,
-					   c->schema, c->err);
+		r = scim_filter_match_item_fold(t->filter, json_array_get(edit, i), t->urn,
+						t->info.name, c->schema, c->fold, c->err);
 		if (r < 0)
 			goto out;
 		hit[i] = r > 0;
@@ -1247,11 +1250,13 @@ static int sync_schemas(struct ctx *c)
 }
 
 int scim_patch_apply(const json_t *resource, const json_t *body,
-		     const struct scim_schema_view *schema, unsigned max_filter_depth,
-		     json_t **out, bool *changed, struct scim_error *err)
+		     const struct scim_schema_view *schema, const struct scim_fold *fold,
+		     unsigned max_filter_depth, json_t **out, bool *changed,
+		     struct scim_error *err)
 {
 	struct scim_error e = { 0 };
-	struct ctx c = { .schema = schema, .max_depth = max_filter_depth, .err = &e };
+	struct ctx c = { .schema = schema, .fold = fold, .max_depth = max_filter_depth,
+			 .err = &e };
 	json_t *ops, *o;
 	size_t i, n = 0;
 	int rc = -1;

@@ -23,6 +23,9 @@
 /* Apply body ({"schemas":[PatchOp URN],"Operations":[...]}) to resource.
  * schema describes the resource type (its lookup must cover the common
  * attributes; readOnly ones, such as id and meta, are refused).
+ * fold: how caseExact=false values compare, in value filters and when
+ * values are merged or removed by value (NULL: ASCII); the database's
+ * folding (scim_call_fold), so PATCH agrees with the same filter in SQL.
  * max_filter_depth as in scim_filter_parse (0 = default).
  * On success returns 0, *out is a new reference to the patched resource (it
  * shares the values it did not change with resource and body: treat all
@@ -39,7 +42,8 @@
  * removed); 500 for a NULL schema, a resource that is not an object, ENOMEM.
  * The choices where RFC 7644 is silent: docs/DECISIONS.md, "SCIM PATCH". */
 int scim_patch_apply(const json_t *resource, const json_t *body,
-		     const struct scim_schema_view *schema, unsigned max_filter_depth,
-		     json_t **out, bool *changed, struct scim_error *err) OB_MUST_USE;
+		     const struct scim_schema_view *schema, const struct scim_fold *fold,
+		     unsigned max_filter_depth, json_t **out, bool *changed,
+		     struct scim_error *err) OB_MUST_USE;
 
 #endif

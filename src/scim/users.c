@@ -119,15 +119,16 @@ void scim_user_replace(struct http_request *req)
 
 /* The PatchOp applied to the rendered User: the patched resource into *out
  * (*changed false: it is the resource as it was). */
-static int patch_user(const struct scim_call *call, json_t *current, json_t *patch,
-		      json_t **out, bool *changed, struct scim_error *err)
+static int patch_user(const struct scim_call *call, const struct scim_fold *fold,
+		      json_t *current, json_t *patch, json_t **out, bool *changed,
+		      struct scim_error *err)
 {
 	const struct scim_rtype *rt = scim_rtype_user();
 	json_t *patched = NULL;
 
 	*out = NULL;
-	if (scim_patch_apply(current, patch, scim_rtype_view(rt), call->ctx.cfg->scim_max_filter_depth,
-			     &patched, changed, err) != 0)
+	if (scim_patch_apply(current, patch, scim_rtype_view(rt), fold,
+			     call->ctx.cfg->scim_max_filter_depth, &patched, changed, err) != 0)
 		return -1;
 	if (!*changed) {
 		*out = patched;
@@ -141,6 +142,7 @@ static int patch_user(const struct scim_call *call, json_t *current, json_t *pat
 
 struct patch_step {
 	const struct scim_call *call;
+	const struct scim_fold *fold; /* the database's, asked before the transaction */
 	const char *if_match;
 	json_t *body;
 };
@@ -159,7 +161,7 @@ static int patch_step(void *arg, json_t *current, json_t **patched, struct scim_
 	if (p->if_match != NULL && !scim_etag_matches(p->if_match, version))
 		return core_fail(err, 412, "precondition_failed",
 				 "If-Match does not match the current version of the resource");
-	if (patch_user(p->call, current, p->body, patched, &changed, &serr) != 0)
+	if (patch_user(p->call, p->fold, current, p->body, patched, &changed, &serr) != 0)
 		return core_fail(err, serr.status > 0 ? (unsigned)serr.status : 500,
 				 serr.scim_type != NULL ? serr.scim_type : "invalid_request", "%s",
 				 serr.detail);
@@ -174,7 +176,7 @@ static int patch_step(void *arg, json_t *current, json_t **patched, struct scim_
 void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_match,
 			json_t *body, struct scim_result *res)
 {
-	struct patch_step step = { call, if_match, body };
+	struct patch_step step = { call, scim_call_fold(call), if_match, body };
 	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct core_error err;
 	json_t *user = NULL;

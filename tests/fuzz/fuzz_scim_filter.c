@@ -24,7 +24,7 @@ static void check_match(const struct scim_filter *f, const json_t *res,
 			const struct scim_schema_view *view)
 {
 	struct scim_error err = { 0 };
-	int r = scim_filter_match(f, res, view, &err);
+	int r = scim_filter_match(f, res, view, NULL, &err);
 
 	if (r < -1 || r > 1 || (r == -1 && err.status != 400 && err.status != 500))
 		abort();

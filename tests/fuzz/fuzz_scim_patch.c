@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < N_FIXTURES; i++) {
 		out = (json_t *)1;
 		err = (struct scim_error){ 0 };
-		if (scim_patch_apply(res[i], body, test_view(fixtures[i].view), 0, &out, &changed,
+		if (scim_patch_apply(res[i], body, test_view(fixtures[i].view), NULL, 0, &out, &changed,
 				     &err) == 0) {
 			if (!json_is_object(out) || changed == json_equal(out, res[i]))
 				abort();

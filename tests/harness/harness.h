@@ -53,6 +53,10 @@ int pg_server_stop(struct pg_server *pg);
 int pg_server_restart(struct pg_server *pg);
 /* A new empty database in the cluster; writes its conninfo. */
 int pg_create_database(struct pg_server *pg, const char *name, char *conninfo, size_t cap);
+/* The same with its own locale (LC_COLLATE and LC_CTYPE, e.g. "C.UTF-8"; the
+ * cluster is --locale=C): what lower() folds follows the database's. */
+int pg_create_database_locale(struct pg_server *pg, const char *name, const char *locale,
+			      char *conninfo, size_t cap);
 /* Run SQL through libpq on conninfo; 0 when it succeeds. Result rows of the
  * last statement are not returned: use pg_query_value for a single value. */
 int pg_exec(const char *conninfo, const char *sql);

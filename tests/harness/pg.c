@@ -295,7 +295,13 @@ int pg_server_restart(struct pg_server *pg)
 
 int pg_create_database(struct pg_server *pg, const char *name, char *conninfo, size_t cap)
 {
-	char admin[200], *ident = NULL, *sql = NULL;
+	return pg_create_database_locale(pg, name, NULL, conninfo, cap);
+}
+
+int pg_create_database_locale(struct pg_server *pg, const char *name, const char *locale,
+			      char *conninfo, size_t cap)
+{
+	char admin[200], *ident = NULL, *lit = NULL, *sql = NULL;
 	PGconn *c = NULL;
 	int rc = -1;
 
@@ -314,7 +320,12 @@ int pg_create_database(struct pg_server *pg, const char *name, char *conninfo, s
 	}
 	/* An identifier cannot be a statement parameter: escape it instead. */
 	ident = PQescapeIdentifier(c, name, strlen(name));
-	if (ident == NULL || asprintf(&sql, "CREATE DATABASE %s", ident) < 0) {
+	if (locale != NULL)
+		lit = PQescapeLiteral(c, locale, strlen(locale));
+	if (ident == NULL || (locale != NULL && lit == NULL) ||
+	    (locale == NULL ? asprintf(&sql, "CREATE DATABASE %s", ident)
+			    : asprintf(&sql, "CREATE DATABASE %s TEMPLATE template0 LOCALE %s",
+				       ident, lit)) < 0) {
 		sql = NULL;
 		goto done;
 	}
@@ -329,6 +340,7 @@ int pg_create_database(struct pg_server *pg, const char *name, char *conninfo, s
 
 done:
 	free(sql);
+	PQfreemem(lit);
 	PQfreemem(ident);
 	PQfinish(c);
 	return rc;

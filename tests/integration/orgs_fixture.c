@@ -18,8 +18,13 @@ static int counter;
 
 int fx_start(const char *dbname, const char *conf_extra)
 {
+	return fx_start_locale(dbname, NULL, conf_extra);
+}
+
+int fx_start_locale(const char *dbname, const char *locale, const char *conf_extra)
+{
 	if (pg_server_start(&pg) != 0 ||
-	    pg_create_database(&pg, dbname, fx_conninfo, sizeof(fx_conninfo)) != 0)
+	    pg_create_database_locale(&pg, dbname, locale, fx_conninfo, sizeof(fx_conninfo)) != 0)
 		return -1;
 	if (daemon_start(&fx_daemon, fx_conninfo, conf_extra) != 0)
 		return -1;

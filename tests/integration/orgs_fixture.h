@@ -21,6 +21,8 @@ extern char fx_conninfo[600];
 /* Group set-up/tear-down: PostgreSQL, database `dbname`, a daemon with
  * conf_extra (may be NULL), migrations. Return 0 / -1 (cmocka group style). */
 int fx_start(const char *dbname, const char *conf_extra);
+/* The same on a database with its own locale (NULL: the cluster's, C). */
+int fx_start_locale(const char *dbname, const char *locale, const char *conf_extra);
 int fx_stop(void);
 
 /* A number unique in this test program. */

@@ -696,7 +696,7 @@ static void run_match_cases(const char *resource, const char *view,
 
 		if (f == NULL)
 			fail_msg("%s: %s", cases[i].filter, err.detail);
-		r = scim_filter_match(f, res, view ? test_view(view) : NULL, &err);
+		r = scim_filter_match(f, res, view ? test_view(view) : NULL, NULL, &err);
 		if (r != cases[i].want)
 			fail_msg("%s: got %d, want %d (%s)", cases[i].filter, r, cases[i].want,
 				 err.detail);
@@ -900,6 +900,72 @@ static void test_match_item(void **state)
 	json_decref(tag);
 }
 
+/* caseExact=false values fold as the database folds them: ASCII only
+ * (fold NULL, lower() under --locale=C) or Unicode (lower() under
+ * C.UTF-8); caseExact ones never fold. {filter, ascii, unicode} */
+static void test_match_folds_values_as_the_database_does(void **state)
+{
+	static const struct {
+		const char *filter;
+		int ascii, unicode;
+	} cases[] = {
+		{ "emails[value eq \"\xc3\x89MILE@EXAMPLE.COM\"]", 0, 1 },
+		{ "emails[value eq \"\xc3\xa9MILE@EXAMPLE.COM\"]", 1, 1 },
+		{ "userName eq \"\xc3\x89MILE\"", 0, 1 },
+		{ "userName ne \"\xc3\x89MILE\"", 1, 0 },
+		{ "emails.value sw \"\xc3\x89MI\"", 0, 1 },
+		{ "emails.value co \"\xc3\x89MILE@\"", 0, 1 },
+		{ "emails.value ew \"@EXAMPLE.COM\"", 1, 1 },
+		/* the stored σοφιας: Σ folds to σ, never to the final ς */
+		{ "displayName sw \"\xce\xa3\"", 0, 1 },
+		{ "displayName eq \"\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91\xce\xa3\"", 0, 0 },
+		{ "displayName eq \"\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91\xcf\x82\"", 0, 1 },
+		{ "userName gt \"\xc3\x89MILD\"", 1, 1 },
+		{ "externalId eq \"\xc3\x89X\"", 0, 0 }, /* caseExact */
+		{ "externalId eq \"\xc3\xa9x\"", 1, 1 },
+	};
+	json_t *user = json_pack("{sssssss[{ss}]}", "userName", "\xc3\xa9mile", "externalId",
+				 "\xc3\xa9x", "displayName",
+				 "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1\xcf\x82", "emails", "value",
+				 "\xc3\xa9mile@example.com");
+	json_t *email = json_array_get(json_object_get(user, "emails"), 0);
+	struct scim_fold uni;
+
+	(void)state;
+	assert_non_null(user);
+	assert_int_equal(scim_fold_init_unicode(&uni), 0);
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct scim_error err = { 0 };
+		struct scim_filter *f = scim_filter_parse(cases[i].filter, 0, &err);
+
+		if (f == NULL)
+			fail_msg("%s: %s", cases[i].filter, err.detail);
+		if (scim_filter_match(f, user, test_view("User"), NULL, &err) != cases[i].ascii)
+			fail_msg("%s: ASCII folding should give %d", cases[i].filter, cases[i].ascii);
+		if (scim_filter_match(f, user, test_view("User"), &uni, &err) != cases[i].unicode)
+			fail_msg("%s: Unicode folding should give %d", cases[i].filter,
+				 cases[i].unicode);
+		scim_filter_free(f);
+	}
+	/* the PATCH value-path form: one element, references relative to it */
+	{
+		struct scim_error err = { 0 };
+		struct scim_filter *f =
+			scim_filter_parse("value eq \"\xc3\x89MILE@EXAMPLE.COM\"", 0, &err);
+
+		assert_non_null(f);
+		assert_int_equal(scim_filter_match_item_fold(f, email, NULL, "emails",
+							     test_view("User"), NULL, &err), 0);
+		assert_int_equal(scim_filter_match_item(f, email, NULL, "emails",
+							test_view("User"), &err), 0);
+		assert_int_equal(scim_filter_match_item_fold(f, email, NULL, "emails",
+							     test_view("User"), &uni, &err), 1);
+		scim_filter_free(f);
+	}
+	scim_fold_clear(&uni);
+	json_decref(user);
+}
+
 static void test_json_get_ci(void **state)
 {
 	json_t *o = json_pack("{sisi}", "userName", 1, "Title", 2);
@@ -938,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_match_numbers_binary_and_simple_multi_valued),
 		cmocka_unit_test(test_match_without_a_schema_view),
 		cmocka_unit_test(test_match_item),
+		cmocka_unit_test(test_match_folds_values_as_the_database_does),
 		cmocka_unit_test(test_json_get_ci),
 	};
 

@@ -80,7 +80,7 @@ static void run_case(void **state)
 	assert_non_null(body);
 	before = json_deep_copy(res);
 
-	rc = scim_patch_apply(res, body, view, 0, &out, &changed, &err);
+	rc = scim_patch_apply(res, body, view, NULL, 0, &out, &changed, &err);
 
 	assert_true(json_equal(res, before)); /* the input is never modified */
 	error = json_object_get(tc, "error");
@@ -142,12 +142,12 @@ static void test_success_leaves_err_alone_and_changed_is_optional(void **state)
 
 	(void)state;
 	/* add without a value fails */
-	assert_int_equal(scim_patch_apply(res, body, test_view("User"), 0, &out, NULL, &err), -1);
+	assert_int_equal(scim_patch_apply(res, body, test_view("User"), NULL, 0, &out, NULL, &err), -1);
 	assert_string_equal(err.scim_type, "invalidValue");
 	json_object_set_new(json_array_get(json_object_get(body, "Operations"), 0), "value",
 			    json_string("Boss"));
 	err = (struct scim_error){ 123, "x", "untouched" };
-	assert_int_equal(scim_patch_apply(res, body, test_view("User"), 0, &out, NULL, &err), 0);
+	assert_int_equal(scim_patch_apply(res, body, test_view("User"), NULL, 0, &out, NULL, &err), 0);
 	assert_int_equal(err.status, 123);
 	assert_string_equal(err.detail, "untouched");
 	assert_string_equal(json_string_value(json_object_get(out, "title")), "Boss");
@@ -155,7 +155,7 @@ static void test_success_leaves_err_alone_and_changed_is_optional(void **state)
 	/* a NULL err is allowed too */
 	json_decref(body);
 	body = json_object();
-	assert_int_equal(scim_patch_apply(res, body, test_view("User"), 0, &out, NULL, NULL), -1);
+	assert_int_equal(scim_patch_apply(res, body, test_view("User"), NULL, 0, &out, NULL, NULL), -1);
 	json_decref(res);
 	json_decref(body);
 }
@@ -169,9 +169,9 @@ static void test_missing_schema_or_resource_is_a_500(void **state)
 	struct scim_error err;
 
 	(void)state;
-	assert_int_equal(scim_patch_apply(res, body, NULL, 0, &out, NULL, &err), -1);
+	assert_int_equal(scim_patch_apply(res, body, NULL, NULL, 0, &out, NULL, &err), -1);
 	assert_int_equal(err.status, 500);
-	assert_int_equal(scim_patch_apply(arr, body, test_view("User"), 0, &out, NULL, &err), -1);
+	assert_int_equal(scim_patch_apply(arr, body, test_view("User"), NULL, 0, &out, NULL, &err), -1);
 	assert_int_equal(err.status, 500);
 	assert_null(out);
 	json_decref(res);
@@ -208,14 +208,14 @@ static void test_large_group_membership_changes(void **state)
 			"members", members);
 	body = json_pack("{s[s]s[{sssssO}]}", "schemas", PATCH_OP_URN, "Operations", "op", "add",
 			 "path", "members", "value", adds);
-	assert_int_equal(scim_patch_apply(res, body, test_view("Group"), 0, &out, &changed, &err),
+	assert_int_equal(scim_patch_apply(res, body, test_view("Group"), NULL, 0, &out, &changed, &err),
 			 0);
 	assert_true(changed);
 	assert_int_equal(json_array_size(json_object_get(out, "members")), 21000);
 	json_decref(body);
 	body = json_pack("{s[s]s[{sssssO}]}", "schemas", PATCH_OP_URN, "Operations", "op", "remove",
 			 "path", "members", "value", removes);
-	assert_int_equal(scim_patch_apply(out, body, test_view("Group"), 0, &out2, &changed, &err),
+	assert_int_equal(scim_patch_apply(out, body, test_view("Group"), NULL, 0, &out2, &changed, &err),
 			 0);
 	assert_int_equal(json_array_size(json_object_get(out2, "members")), 19000);
 	json_array_foreach(json_object_get(out2, "members"), i, m) {
@@ -233,6 +233,79 @@ static void test_large_group_membership_changes(void **state)
 	json_decref(members);
 	json_decref(adds);
 	json_decref(removes);
+}
+
+/* Not a golden case: caseExact=false values in value filters and in merges
+ * by value fold as the database folds them (NULL: ASCII, as lower() under
+ * --locale=C; Unicode, as lower() under C.UTF-8). */
+static json_t *patch_with(const struct scim_fold *fold, const char *view, json_t *res,
+			  const char *ops_json, struct scim_error *err)
+{
+	json_t *ops = json_loads(ops_json, 0, NULL), *out = NULL;
+	json_t *body = json_pack("{s[s]so}", "schemas", PATCH_OP_URN, "Operations", ops);
+
+	assert_non_null(body);
+	if (scim_patch_apply(res, body, test_view(view), fold, 0, &out, NULL, err) != 0)
+		out = NULL;
+	json_decref(body);
+	return out;
+}
+
+static void test_values_fold_as_the_database_does(void **state)
+{
+	json_t *user = json_pack("{s[s]sssss[{ssss}]}", "schemas", TV_USER_URN, "id", "u",
+				 "userName", "emile", "emails", "value",
+				 "\xc3\xa9mile@example.com", "type", "work");
+	json_t *dev = json_loads("{\"schemas\":[\"" TV_DEVICE_URN "\"],\"id\":\"d\","
+				 "\"serialNumber\":\"s\",\"tags\":[\"\xc3\xa9t\xc3\xa9\",\"b\"]}",
+				 0, NULL);
+	static const char replace[] =
+		"[{\"op\":\"replace\",\"path\":\"emails[value eq \\\"\xc3\x89MILE@EXAMPLE.COM\\\"]"
+		".type\",\"value\":\"home\"}]";
+	static const char add[] = "[{\"op\":\"add\",\"path\":\"emails\",\"value\":[{\"value\":"
+				  "\"\xc3\x89MILE@EXAMPLE.COM\",\"type\":\"work\"}]}]";
+	static const char remove_tag[] =
+		"[{\"op\":\"remove\",\"path\":\"tags\",\"value\":[\"\xc3\x89T\xc3\x89\"]}]";
+	struct scim_error err = { 0 };
+	struct scim_fold uni;
+	json_t *out;
+
+	(void)state;
+	assert_non_null(user);
+	assert_non_null(dev);
+	assert_int_equal(scim_fold_init_unicode(&uni), 0);
+	/* a value filter: no target under ASCII folding, the value under Unicode */
+	assert_null(patch_with(NULL, "User", user, replace, &err));
+	assert_string_equal(err.scim_type, "noTarget");
+	out = patch_with(&uni, "User", user, replace, &err);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(out, "emails"), 0), "type")),
+			    "home");
+	json_decref(out);
+	/* add merges into the same value, or appends another */
+	out = patch_with(NULL, "User", user, add, &err);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "emails")), 2);
+	json_decref(out);
+	out = patch_with(&uni, "User", user, add, &err);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "emails")), 1);
+	json_decref(out);
+	/* a simple multi-valued attribute's values by value (the value index) */
+	out = patch_with(NULL, "Device", dev, remove_tag, &err);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "tags")), 2);
+	json_decref(out);
+	out = patch_with(&uni, "Device", dev, remove_tag, &err);
+	assert_non_null(out);
+	assert_int_equal(json_array_size(json_object_get(out, "tags")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(out, "tags"), 0)),
+			    "b");
+	json_decref(out);
+	scim_fold_clear(&uni);
+	json_decref(dev);
+	json_decref(user);
 }
 
 int main(void)
@@ -268,6 +341,7 @@ int main(void)
 		test_success_leaves_err_alone_and_changed_is_optional);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_schema_or_resource_is_a_500);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_large_group_membership_changes);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_values_fold_as_the_database_does);
 	rc = _cmocka_run_group_tests("scim_patch", tests, n, NULL, NULL);
 	free(tests);
 	for (i = 0; i < sizeof(case_files) / sizeof(case_files[0]); i++)

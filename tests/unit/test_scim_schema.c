@@ -296,7 +296,7 @@ static void test_view_drives_the_filter_evaluator(void **state)
 		struct scim_filter *f = scim_filter_parse(cases[i].filter, 0, &err);
 
 		assert_non_null(f);
-		if (scim_filter_match(f, user, scim_rtype_view(user_rt()), &err) != cases[i].expect)
+		if (scim_filter_match(f, user, scim_rtype_view(user_rt()), NULL, &err) != cases[i].expect)
 			fail_msg("filter %s: expected %d", cases[i].filter, cases[i].expect);
 		scim_filter_free(f);
 	}
