@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"      --check-config  parse and validate the configuration, then exit\n"
 		"      --migrate       apply pending database migrations, then exit\n"
 		"      --print-defaults print every configuration key with its default\n"
-		"  -V, --version       print the version\n",
+		"  -V, --version       print the version\n"
+		"  -h, --help          print this help\n",
 		OB_SYSCONFDIR);
 }
 

@@ -224,15 +224,18 @@ report_options "orgbridged(8) documents every option of the daemon" src/main.c 6
 # $(mandir)/man8 and man5, where `man -M` finds them. MAKEFLAGS is dropped:
 # the jobserver of the `make check` running this test is not ours.
 name="make install puts the pages under \$(mandir)"
+unit_docs="every Documentation= of the installed unit is installed"
 dest="$tmp/dest"
 if [ -z "${OB_MANDIR:-}" ]; then
 	echo "OB_MANDIR is not set (run through make check)" > "$tmp/err"
 	not_ok "$name" "$tmp/err"
 	skip "man -M finds the installed pages" "nothing installed"
+	skip "$unit_docs" "nothing installed"
 elif ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$build" install \
 	DESTDIR="$dest" > "$tmp/err" 2>&1; then
 	not_ok "$name (make install failed)" "$tmp/err"
 	skip "man -M finds the installed pages" "nothing installed"
+	skip "$unit_docs" "nothing installed"
 else
 	mandir="$dest$OB_MANDIR"
 	: > "$tmp/problems"
@@ -266,6 +269,24 @@ else
 		else
 			ok "$name"
 		fi
+	fi
+	# 10: systemctl help follows the unit's Documentation= lines.
+	: > "$tmp/problems"
+	unit=$(find "$dest" -name orgbridged.service | head -n 1)
+	[ -n "$unit" ] || echo "make install installed no orgbridged.service" >> "$tmp/problems"
+	for doc in $(sed -n 's/^Documentation=//p' "${unit:-/dev/null}"); do
+		case $doc in
+		file://*) f="$dest${doc#file://}" ;;
+		man:*) topic=${doc#man:}; section=${topic#*(}; section=${section%)}
+			topic=${topic%(*}; f="$mandir/man$section/$topic.$section" ;;
+		*) f=/nonexistent ;;
+		esac
+		[ -f "$f" ] || echo "Documentation=$doc: $f is not installed" >> "$tmp/problems"
+	done
+	if [ -s "$tmp/problems" ]; then
+		not_ok "$unit_docs" "$tmp/problems"
+	else
+		ok "$unit_docs"
 	fi
 fi
 

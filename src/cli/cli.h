@@ -16,6 +16,11 @@ struct cli {
 /* A command: returns the process exit status (0 ok, 1 failure, 2 usage). */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 
+/* Each command's usage text, printed by `orgbridgectl COMMAND --help`
+ * without reading the configuration or opening the database. */
+extern const char cli_migrate_usage[], cli_status_usage[], cli_org_usage[], cli_account_usage[],
+	cli_member_usage[], cli_token_usage[], cli_scim_usage[], cli_sync_usage[];
+
 int cli_migrate(struct cli *cli, int argc, char **argv);
 int cli_status(struct cli *cli, int argc, char **argv);
 /* org.c: org create|list, member list, token create, account setup-token */

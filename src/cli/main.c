@@ -1,6 +1,7 @@
 /* orgbridgectl: argument parsing and command dispatch. */
 #include <getopt.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,17 @@
 static const struct {
 	const char *name;
 	cli_command_fn fn;
+	const char *usage;
 	const char *help;
 } commands[] = {
-	{ "migrate", cli_migrate, "apply pending database migrations" },
-	{ "status", cli_status, "schema version and counts" },
-	{ "org", cli_org, "org create|list: organizations" },
-	{ "member", cli_member, "member list: an org's members" },
-	{ "token", cli_token, "token create: an org API token" },
-	{ "account", cli_account, "account setup-token: a lost setup token, again" },
-	{ "scim", cli_scim, "scim connection ...: SCIM connections" },
-	{ "sync", cli_sync, "sync run|runs|status|mapping ...: LDAP directory sync" },
+	{ "migrate", cli_migrate, cli_migrate_usage, "apply pending database migrations" },
+	{ "status", cli_status, cli_status_usage, "schema version and counts" },
+	{ "org", cli_org, cli_org_usage, "org create|list: organizations" },
+	{ "member", cli_member, cli_member_usage, "member list: an org's members" },
+	{ "token", cli_token, cli_token_usage, "token create: an org API token" },
+	{ "account", cli_account, cli_account_usage, "account setup-token: a lost setup token, again" },
+	{ "scim", cli_scim, cli_scim_usage, "scim connection ...: SCIM connections" },
+	{ "sync", cli_sync, cli_sync_usage, "sync run|runs|status|mapping ...: LDAP directory sync" },
 };
 
 static void usage(FILE *out)
@@ -32,6 +34,16 @@ static void usage(FILE *out)
 		fprintf(out, "  %-28s %s\n", commands[i].name, commands[i].help);
 }
 
+/* Help asked for anywhere after the command: answered before the
+ * configuration is read or the database opened, so it works anywhere. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -42,7 +54,7 @@ int main(int argc, char **argv)
 	const char *config_path = OB_SYSCONFDIR "/orgbridge/orgbridge.conf";
 	struct config_error cerr;
 	struct cli cli = { 0 };
-	cli_command_fn fn = NULL;
+	size_t cmd = sizeof(commands) / sizeof(commands[0]);
 	int opt, rc = 1;
 
 	/* '+': stop at the command so its own options are left for it. */
@@ -65,11 +77,15 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
-			fn = commands[i].fn;
-	if (fn == NULL) {
+			cmd = i;
+	if (cmd == sizeof(commands) / sizeof(commands[0])) {
 		fprintf(stderr, "orgbridgectl: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (wants_help(argc - optind - 1, argv + optind + 1)) {
+		fputs(commands[cmd].usage, stdout);
+		return 0;
 	}
 	if (config_load(config_path, &cli.cfg, &cerr) != 0) {
 		if (cerr.line > 0)
@@ -98,7 +114,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	optind++;
-	rc = fn(&cli, argc - optind + 1, argv + optind - 1);
+	rc = commands[cmd].fn(&cli, argc - optind + 1, argv + optind - 1);
 out:
 	db_release(cli.conn);
 	db_pool_free(cli.db);

@@ -25,17 +25,9 @@ static void cli_ctx(struct cli *cli, struct core_ctx *ctx)
 	actor_for_cli(&ctx->actor);
 }
 
-static bool wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return true;
-	return false;
-}
-
 /* ------------------------------------------------------------------ org */
 
-static const char org_usage[] =
+const char cli_org_usage[] =
 	"usage: orgbridgectl org create --name NAME --owner-email EMAIL [--slug SLUG]\n"
 	"                               [--owner-username USERNAME]\n"
 	"                               [--owner-password-file FILE] [--json]\n"
@@ -124,7 +116,7 @@ static int org_create(struct cli *cli, int argc, char **argv)
 	    name == NULL || email == NULL) {
 		if (name == NULL || email == NULL)
 			fprintf(stderr, "orgbridgectl: org create: --name and --owner-email are required\n");
-		fputs(org_usage, stderr);
+		fputs(cli_org_usage, stderr);
 		return CLI_USAGE;
 	}
 	if (pwfile != NULL && (password = read_password_file(pwfile)) == NULL)
@@ -222,7 +214,7 @@ static int org_list(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (cli_parse_opts("org list", argc, argv, opts, 1) != 0) {
-		fputs(org_usage, stderr);
+		fputs(cli_org_usage, stderr);
 		return CLI_USAGE;
 	}
 	cli_ctx(cli, &ctx);
@@ -236,21 +228,17 @@ static int org_list(struct cli *cli, int argc, char **argv)
 
 int cli_org(struct cli *cli, int argc, char **argv)
 {
-	if (argc >= 2 && wants_help(argc, argv)) {
-		fputs(org_usage, stdout);
-		return CLI_OK;
-	}
 	if (argc >= 2 && strcmp(argv[1], "create") == 0)
 		return org_create(cli, argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return org_list(cli, argc - 2, argv + 2);
-	fputs(org_usage, stderr);
+	fputs(cli_org_usage, stderr);
 	return CLI_USAGE;
 }
 
 /* --------------------------------------------------------------- member */
 
-static const char member_usage[] =
+const char cli_member_usage[] =
 	"usage: orgbridgectl member list --org SLUG [--role OWNER|ADMIN|USER|VIEWER]\n"
 	"                                [--status active|suspended|removed]\n"
 	"                                [--source local|scim|ldap] [--json]\n";
@@ -293,17 +281,13 @@ int cli_member(struct cli *cli, int argc, char **argv)
 	json_t *all;
 	int rc;
 
-	if (argc >= 2 && wants_help(argc, argv)) {
-		fputs(member_usage, stdout);
-		return CLI_OK;
-	}
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
 	    cli_parse_opts("member list", argc - 2, argv + 2, opts, sizeof(opts) / sizeof(opts[0])) !=
 		    0 ||
 	    q.slug == NULL) {
 		if (argc >= 2 && strcmp(argv[1], "list") == 0 && q.slug == NULL)
 			fprintf(stderr, "orgbridgectl: member list: --org is required\n");
-		fputs(member_usage, stderr);
+		fputs(cli_member_usage, stderr);
 		return CLI_USAGE;
 	}
 	cli_ctx(cli, &ctx);
@@ -317,7 +301,7 @@ int cli_member(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- token */
 
-static const char token_usage[] =
+const char cli_token_usage[] =
 	"usage: orgbridgectl token create --org SLUG --name NAME\n"
 	"                                 [--role ADMIN|USER|VIEWER] (default VIEWER)\n"
 	"                                 [--expires-in SECONDS] (default: never) [--json]\n";
@@ -337,17 +321,13 @@ int cli_token(struct cli *cli, int argc, char **argv)
 	json_t *out = NULL;
 	int rc;
 
-	if (argc >= 2 && wants_help(argc, argv)) {
-		fputs(token_usage, stdout);
-		return CLI_OK;
-	}
 	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
 	    cli_parse_opts("token create", argc - 2, argv + 2, opts, sizeof(opts) / sizeof(opts[0])) !=
 		    0 ||
 	    slug == NULL || name == NULL) {
 		if (argc >= 2 && strcmp(argv[1], "create") == 0 && (slug == NULL || name == NULL))
 			fprintf(stderr, "orgbridgectl: token create: --org and --name are required\n");
-		fputs(token_usage, stderr);
+		fputs(cli_token_usage, stderr);
 		return CLI_USAGE;
 	}
 	if (expires != NULL) {
@@ -384,7 +364,7 @@ int cli_token(struct cli *cli, int argc, char **argv)
 
 /* -------------------------------------------------------------- account */
 
-static const char account_usage[] =
+const char cli_account_usage[] =
 	"usage: orgbridgectl account setup-token --email EMAIL [--json]\n"
 	"  a new one-time setup token for an account without a password (one whose\n"
 	"  token from `org create` was lost or ran out)\n";
@@ -402,17 +382,13 @@ int cli_account(struct cli *cli, int argc, char **argv)
 	json_t *out = NULL;
 	int rc;
 
-	if (argc >= 2 && wants_help(argc, argv)) {
-		fputs(account_usage, stdout);
-		return CLI_OK;
-	}
 	if (argc < 2 || strcmp(argv[1], "setup-token") != 0 ||
 	    cli_parse_opts("account setup-token", argc - 2, argv + 2, opts,
 			   sizeof(opts) / sizeof(opts[0])) != 0 ||
 	    email == NULL) {
 		if (argc >= 2 && strcmp(argv[1], "setup-token") == 0 && email == NULL)
 			fprintf(stderr, "orgbridgectl: account setup-token: --email is required\n");
-		fputs(account_usage, stderr);
+		fputs(cli_account_usage, stderr);
 		return CLI_USAGE;
 	}
 	cli_ctx(cli, &ctx);

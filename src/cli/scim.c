@@ -9,12 +9,14 @@
 #include "core/core.h"
 #include "core/scim_connections.h"
 
+const char cli_scim_usage[] = "usage: orgbridgectl scim connection create --org SLUG --name NAME\n"
+			     "       orgbridgectl scim connection list --org SLUG\n"
+			     "       orgbridgectl scim connection rotate --org SLUG --id ID\n"
+			     "       orgbridgectl scim connection revoke --org SLUG --id ID\n";
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: orgbridgectl scim connection create --org SLUG --name NAME\n"
-			"       orgbridgectl scim connection list --org SLUG\n"
-			"       orgbridgectl scim connection rotate --org SLUG --id ID\n"
-			"       orgbridgectl scim connection revoke --org SLUG --id ID\n");
+	fputs(cli_scim_usage, stderr);
 	return 2;
 }
 

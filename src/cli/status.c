@@ -4,12 +4,15 @@
 #include "cli/cli.h"
 #include "store/migrate.h"
 
+const char cli_migrate_usage[] = "usage: orgbridgectl migrate\n";
+const char cli_status_usage[] = "usage: orgbridgectl status\n";
+
 int cli_migrate(struct cli *cli, int argc, char **argv)
 {
 	int applied = 0;
 
 	if (argc != 1) {
-		fprintf(stderr, "usage: orgbridgectl migrate\n");
+		fputs(cli_migrate_usage, stderr);
 		return 2;
 	}
 	if (migrate_apply(cli->conn, cli->cfg->schema_dir, &applied) != 0) {
@@ -39,7 +42,7 @@ int cli_status(struct cli *cli, int argc, char **argv)
 	int current, latest;
 
 	if (argc != 1) {
-		fprintf(stderr, "usage: orgbridgectl status\n");
+		fputs(cli_status_usage, stderr);
 		return 2;
 	}
 	current = migrate_current_version(cli->conn);

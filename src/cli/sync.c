@@ -15,16 +15,18 @@
 #include "sync/history.h"
 #include "sync/run.h"
 
+const char cli_sync_usage[] =
+	"usage: orgbridgectl sync run --directory NAME [--dry-run] [--force] [--full] [--json]\n"
+	"       orgbridgectl sync status [--directory NAME] [--json]\n"
+	"       orgbridgectl sync runs --directory NAME [--limit N] [--json]\n"
+	"       orgbridgectl sync mapping add --org SLUG --directory NAME --group DN\n"
+	"                    [--role ADMIN|USER|VIEWER] [--team NAME | --team-id ID]\n"
+	"       orgbridgectl sync mapping list --org SLUG [--directory NAME] [--json]\n"
+	"       orgbridgectl sync mapping remove --org SLUG --id ID\n";
+
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: orgbridgectl sync run --directory NAME [--dry-run] [--force] [--full] [--json]\n"
-		"       orgbridgectl sync status [--directory NAME] [--json]\n"
-		"       orgbridgectl sync runs --directory NAME [--limit N] [--json]\n"
-		"       orgbridgectl sync mapping add --org SLUG --directory NAME --group DN\n"
-		"                    [--role ADMIN|USER|VIEWER] [--team NAME | --team-id ID]\n"
-		"       orgbridgectl sync mapping list --org SLUG [--directory NAME] [--json]\n"
-		"       orgbridgectl sync mapping remove --org SLUG --id ID\n");
+	fputs(cli_sync_usage, stderr);
 	return 2;
 }
 

@@ -81,6 +81,32 @@ static void test_unknown_command_is_a_usage_error(void **state)
 	free(err);
 }
 
+/* Help needs neither a configuration file nor a database. */
+static void test_command_help_works_without_config(void **state)
+{
+	static const struct {
+		const char *args[3];
+		const char *says;
+	} cases[] = {
+		{ { "sync", "run", "--help" }, "orgbridgectl sync run --directory NAME" },
+		{ { "scim", "-h" }, "orgbridgectl scim connection create" },
+		{ { "org", "create", "--help" }, "orgbridgectl org create" },
+		{ { "status", "--help" }, "usage: orgbridgectl status" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[8] = { "orgbridgectl", "-c", "/nonexistent/orgbridge.conf" };
+		char *out = NULL;
+		size_t n = 3;
+
+		for (size_t j = 0; j < 3 && cases[i].args[j] != NULL; j++)
+			argv[n++] = cases[i].args[j];
+		assert_int_equal(harness_run_tool(argv, &out, NULL), 0);
+		assert_non_null(strstr(out, cases[i].says));
+		free(out);
+	}
+}
+
 static void test_bad_config_names_file_and_line(void **state)
 {
 	const char *dir = harness_tmpdir("clibad");
@@ -105,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_then_status_shows_counts),
 		cmocka_unit_test(test_unknown_command_is_a_usage_error),
 		cmocka_unit_test(test_bad_config_names_file_and_line),
+		cmocka_unit_test(test_command_help_works_without_config),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
