@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/accounts.h"
 #include "core/token.h"
@@ -587,7 +586,10 @@ static int resolve_account(struct core_ctx *ctx, const struct invitation_row *in
 			   char account_id[UUID_TEXT_LEN], char *email, size_t email_cap,
 			   bool *opened, struct core_error *err)
 {
-	static const char sql_by_id[] = "SELECT email FROM accounts WHERE id = $1";
+	/* The email comparison is the database's lower(), as the accounts'
+	 * unique index has it (strcasecmp folds ASCII only). */
+	static const char sql_by_id[] =
+		"SELECT email, lower(email) = lower($2) FROM accounts WHERE id = $1";
 	static const char sql_by_email[] =
 		"SELECT id, password_hash IS NOT NULL, email FROM accounts"
 		" WHERE lower(email) = lower($1)";
@@ -599,11 +601,11 @@ static int resolve_account(struct core_ctx *ctx, const struct invitation_row *in
 		return core_fail(err, 403, "account_required",
 				 "an API token cannot accept an invitation; use the link or a session");
 	if (ctx->actor.kind == ACTOR_ACCOUNT) {
-		const char *params[] = { ctx->actor.account_id };
-		res = db_exec(ctx->conn, sql_by_id, 1, params);
+		const char *params[] = { ctx->actor.account_id, inv->email };
+		res = db_exec(ctx->conn, sql_by_id, 2, params);
 		if (res == NULL)
 			return core_fail_db(err, ctx->conn);
-		bool match = PQntuples(res) == 1 && strcasecmp(PQgetvalue(res, 0, 0), inv->email) == 0;
+		bool match = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		if (match)
 			snprintf(email, email_cap, "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
