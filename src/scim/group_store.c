@@ -52,14 +52,14 @@ json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const c
 }
 
 static const struct scim_column group_columns[] = {
-	SCIM_STORE_COMMON_COLUMNS("t"),
+	SCIM_COMMON_COLUMNS("t"),
 	{ "displayName", NULL, "t.name", false },
 };
 static const struct scim_column group_member_columns[] = {
-	SCIM_STORE_REF_COLUMNS("mm.id", "coalesce(mm.profile->>'displayName', mm.username)"),
+	SCIM_REF_COLUMNS("mm.id", "coalesce(mm.profile->>'displayName', mm.username)"),
 };
 static const struct scim_relation group_relations[] = {
-	SCIM_STORE_RELATION("members",
+	SCIM_RELATION("members",
 			    "EXISTS (SELECT 1 FROM team_members tm JOIN members mm"
 			    " ON mm.org_id = tm.org_id AND mm.id = tm.member_id"
 			    " WHERE tm.org_id = t.org_id AND tm.team_id = t.id AND (%s))",
@@ -67,7 +67,7 @@ static const struct scim_relation group_relations[] = {
 };
 /* Groups keep no attributes outside columns: an empty profile. */
 const struct scim_storage group_store_storage =
-	SCIM_STORE_STORAGE("'{}'::jsonb", group_columns, group_relations);
+	SCIM_STORAGE("'{}'::jsonb", group_columns, group_relations);
 
 int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_list_query *q, bool with_members, json_t **resources,
@@ -129,6 +129,7 @@ static void tx_clear(struct group_tx *tx)
 	tx->added = tx->removed = tx->affected = NULL;
 }
 
+/* BEGIN with the org locked; on failure tx is cleared and nothing is held. */
 static int tx_begin(struct group_tx *tx, struct core_ctx *ctx, const struct scim_conn *c,
 		    struct core_error *err)
 {
@@ -139,15 +140,20 @@ static int tx_begin(struct group_tx *tx, struct core_ctx *ctx, const struct scim
 	tx->added = json_array();
 	tx->removed = json_array();
 	tx->affected = json_object();
-	if (tx->added == NULL || tx->removed == NULL || tx->affected == NULL)
-		return core_fail(err, 500, "internal", "internal error");
+	if (tx->added == NULL || tx->removed == NULL || tx->affected == NULL) {
+		core_fail(err, 500, "internal", "internal error");
+		goto fail;
+	}
 	if (core_begin(ctx, err) != 0)
-		return -1;
+		goto fail;
 	if (core_org_enter_id(ctx, c->org_id, ACTION_MANAGE_TEAMS, true, &tx->scope, err) != 0) {
 		core_rollback(ctx);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	tx_clear(tx);
+	return -1;
 }
 
 /* Lock this connection's group id: 404 otherwise, 412 when if_match names
@@ -520,10 +526,8 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 	PGresult *res = NULL;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	const char *params[] = { c->org_id, in->display_name, c->connection_id, in->external_id };
 	rc = scim_store_exec(ctx, sql, 4, params, &res, err);
 	if (rc == 0) {
@@ -556,10 +560,8 @@ static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const c
 	struct group_tx tx;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	if (rc == 0) {
 		tx.name = in->display_name;
@@ -616,10 +618,8 @@ static int patch_once(struct core_ctx *ctx, const struct scim_conn *c, const cha
 	struct group_tx tx;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	for (size_t i = 0; rc == 0 && i < patch->n; i++)
 		rc = apply_op(&tx, &patch->ops[i], err);
@@ -655,10 +655,8 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	bool mapped = false;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	if (rc == 0)
 		rc = affect_all_members(&tx, err);

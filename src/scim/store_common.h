@@ -1,5 +1,5 @@
-/* What the SCIM stores (scim/user_store.h, scim/group_store.h) share: the
- * shape of their storage tables for scim/query.h, one statement's run, and
+/* What the SCIM stores (scim/user_store.h, scim/group_store.h) share
+ * besides the storage-table shape (scim/query.h): one statement's run and
  * the list query's SQL (the count, the page of ids, the order). Each store
  * states only its own columns and statements. */
 #ifndef OB_SCIM_STORE_COMMON_H
@@ -12,27 +12,6 @@
 #include "scim/listing.h"
 #include "scim/query.h"
 #include "strbuf.h"
-
-#define SCIM_STORE_N(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The columns every stored resource of table alias A has: id (the primary
- * key), externalId and meta's times. */
-#define SCIM_STORE_COMMON_COLUMNS(A)                                  \
-	{ "id", NULL, A ".id", true },                                \
-	{ "externalId", NULL, A ".external_id", false },              \
-	{ "meta", "created", A ".created_at", false },                \
-	{ "meta", "lastModified", A ".updated_at", false }
-
-/* The sub-attributes of a reference to another resource (a User's groups,
- * a Group's members): value (its id) and display. */
-#define SCIM_STORE_REF_COLUMNS(ID, DISPLAY) \
-	{ "value", NULL, ID, true }, { "display", NULL, DISPLAY, false }
-
-/* A struct scim_relation of the array SUBS, and a struct scim_storage of
- * the arrays COLUMNS and RELATIONS. */
-#define SCIM_STORE_RELATION(ATTR, EXISTS, SUBS) { ATTR, EXISTS, SUBS, SCIM_STORE_N(SUBS) }
-#define SCIM_STORE_STORAGE(PROFILE, COLUMNS, RELATIONS) \
-	{ PROFILE, COLUMNS, SCIM_STORE_N(COLUMNS), RELATIONS, SCIM_STORE_N(RELATIONS) }
 
 /* Run one statement (text results): *out gets the result when out is not
  * NULL, else it is cleared. -1 with *err from the connection. */

@@ -323,15 +323,15 @@ json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const ch
 
 
 static const struct scim_column user_columns[] = {
-	SCIM_STORE_COMMON_COLUMNS("m"),
+	SCIM_COMMON_COLUMNS("m"),
 	{ "userName", NULL, "m.username", false },
 	{ "active", NULL, "(m.status = 'active')", false },
 };
 static const struct scim_column user_group_columns[] = {
-	SCIM_STORE_REF_COLUMNS("t.id", "t.name"),
+	SCIM_REF_COLUMNS("t.id", "t.name"),
 };
 static const struct scim_relation user_relations[] = {
-	SCIM_STORE_RELATION("groups",
+	SCIM_RELATION("groups",
 			    "EXISTS (SELECT 1 FROM team_members tm JOIN teams t"
 			    " ON t.org_id = tm.org_id AND t.id = tm.team_id"
 			    " WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
@@ -339,7 +339,7 @@ static const struct scim_relation user_relations[] = {
 			    user_group_columns),
 };
 const struct scim_storage user_store_storage =
-	SCIM_STORE_STORAGE("m.profile", user_columns, user_relations);
+	SCIM_STORAGE("m.profile", user_columns, user_relations);
 
 /* The filters Okta and Entra send to find one User: `userName eq`,
  * `externalId eq` and `id eq` with a string (an id that is a uuid), the
