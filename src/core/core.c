@@ -466,3 +466,21 @@ json_t *core_query_json_row(struct core_ctx *ctx, const char *sql, int nparams,
 	json_decref(rows);
 	return row;
 }
+
+int core_row_by_id(struct core_ctx *ctx, const char *sql, const char *org_id, const char *id,
+		   const char *what, PGresult **res, struct core_error *err)
+{
+	const char *params[] = { org_id, id };
+
+	*res = NULL;
+	if (!core_is_uuid(id))
+		return core_fail(err, 404, "not_found", "%s not found", what);
+	if ((*res = db_exec(ctx->conn, sql, 2, params)) == NULL)
+		return core_fail_db(err, ctx->conn);
+	if (PQntuples(*res) != 1) {
+		PQclear(*res);
+		*res = NULL;
+		return core_fail(err, 404, "not_found", "%s not found", what);
+	}
+	return 0;
+}

@@ -189,6 +189,12 @@ json_t *core_query_json_rows(struct core_ctx *ctx, const char *sql, int nparams,
 json_t *core_query_json_row(struct core_ctx *ctx, const char *sql, int nparams,
 			    const char *const *params, const char *what, struct core_error *err);
 
+/* The one row of sql ($1 org_id, $2 id, e.g. a row locked FOR UPDATE) into
+ * *res (caller clears): 404 "<what> not found" when id is not a uuid or
+ * there is no such row; -1 with *err. */
+int core_row_by_id(struct core_ctx *ctx, const char *sql, const char *org_id, const char *id,
+		   const char *what, PGresult **res, struct core_error *err) OB_MUST_USE;
+
 /* Syntax check for ids taken from URLs, so a malformed id is a clean 404
  * rather than a database error. */
 bool core_is_uuid(const char *s);

@@ -336,19 +336,11 @@ static int load_invitation(struct core_ctx *ctx, const char *org_id, const char 
 		"SELECT i.id, i.status, floor(extract(epoch FROM i.expires_at))::bigint, i.email,"
 		" i.username, i.role, " INVITATION_JSON
 		" FROM invitations i WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE";
-	const char *params[] = { org_id, id };
 	PGresult *res;
 
 	*before = NULL;
-	if (!core_is_uuid(id))
-		return core_fail(err, 404, "not_found", "invitation not found");
-	res = db_exec(ctx->conn, sql, 2, params);
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return core_fail(err, 404, "not_found", "invitation not found");
-	}
+	if (core_row_by_id(ctx, sql, org_id, id, "invitation", &res, err) != 0)
+		return -1;
 	snprintf(inv->id, sizeof(inv->id), "%s", PQgetvalue(res, 0, 0));
 	if (invitation_status_parse(PQgetvalue(res, 0, 1), &inv->status) != 0)
 		inv->status = INVITATION_REVOKED; /* unknown text: fail closed */

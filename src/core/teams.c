@@ -93,19 +93,11 @@ static int team_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 		" CASE t.source_kind WHEN 'scim' THEN coalesce(c.name, t.scim_connection_id::text)"
 		"   WHEN 'ldap' THEN t.directory_name END" TEAM_FROM
 		" WHERE t.org_id = $1 AND t.id = $2 FOR UPDATE OF t";
-	const char *params[] = { scope->org_id, team_id };
 	PGresult *res;
 
 	memset(t, 0, sizeof(*t));
-	if (!core_is_uuid(team_id))
-		return core_fail(err, 404, "not_found", "team not found");
-	res = db_exec(ctx->conn, sql, 2, params);
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return core_fail(err, 404, "not_found", "team not found");
-	}
+	if (core_row_by_id(ctx, sql, scope->org_id, team_id, "team", &res, err) != 0)
+		return -1;
 	if (managed_kind_parse(PQgetvalue(res, 0, 1), &t->managed_by.kind) != 0) {
 		PQclear(res);
 		return core_fail(err, 500, "internal", "internal error");

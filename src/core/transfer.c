@@ -51,20 +51,12 @@ static int load_member(struct core_ctx *ctx, const char *org_id, const char *mem
 		" FROM members m JOIN accounts a ON a.id = m.account_id"
 		" LEFT JOIN scim_connections c ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
 		" WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE OF m";
-	const char *params[] = { org_id, member_id };
 	enum managed_kind kind = MANAGED_LOCAL;
 	PGresult *res;
 
 	memset(m, 0, sizeof(*m));
-	if (!core_is_uuid(member_id))
-		return core_fail(err, 404, "not_found", "member not found");
-	res = db_exec(ctx->conn, sql, 2, params);
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return core_fail(err, 404, "not_found", "member not found");
-	}
+	if (core_row_by_id(ctx, sql, org_id, member_id, "member", &res, err) != 0)
+		return -1;
 	snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(m->account_id, sizeof(m->account_id), "%s", PQgetvalue(res, 0, 1));
 	snprintf(m->email, sizeof(m->email), "%s", PQgetvalue(res, 0, 2));

@@ -9,6 +9,7 @@
 
 #include "core/scim_group_roles.h"
 #include "scim/error.h"
+#include "scim/store_common.h"
 
 /* The rendered Group of team row t; B is the parameter holding the base
  * URL, W a boolean parameter: render the members. */
@@ -35,20 +36,6 @@ static const char sql_render[] = "SELECT " GROUP_JSON("$4", "$5") " FROM teams t
 /* Attempts at a whole transaction on serialization failure or deadlock. */
 #define ATTEMPTS 3
 
-static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
-		PGresult **out, struct core_error *err)
-{
-	PGresult *res = db_exec(ctx->conn, sql, n, params);
-
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return 0;
-}
-
 /* ---- reading ---- */
 
 json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
@@ -65,44 +52,30 @@ json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const c
 }
 
 static const struct scim_column group_columns[] = {
-	{ "id", NULL, "t.id", true },
+	SCIM_COMMON_COLUMNS("t"),
 	{ "displayName", NULL, "t.name", false },
-	{ "externalId", NULL, "t.external_id", false },
-	{ "meta", "created", "t.created_at", false },
-	{ "meta", "lastModified", "t.updated_at", false },
 };
 static const struct scim_column group_member_columns[] = {
-	{ "value", NULL, "mm.id", true },
-	{ "display", NULL, "coalesce(mm.profile->>'displayName', mm.username)", false },
+	SCIM_REF_COLUMNS("mm.id", "coalesce(mm.profile->>'displayName', mm.username)"),
 };
 static const struct scim_relation group_relations[] = {
-	{ "members",
-	  "EXISTS (SELECT 1 FROM team_members tm JOIN members mm"
-	  " ON mm.org_id = tm.org_id AND mm.id = tm.member_id"
-	  " WHERE tm.org_id = t.org_id AND tm.team_id = t.id AND (%s))",
-	  group_member_columns, sizeof(group_member_columns) / sizeof(group_member_columns[0]) },
+	SCIM_RELATION("members",
+			    "EXISTS (SELECT 1 FROM team_members tm JOIN members mm"
+			    " ON mm.org_id = tm.org_id AND mm.id = tm.member_id"
+			    " WHERE tm.org_id = t.org_id AND tm.team_id = t.id AND (%s))",
+			    group_member_columns),
 };
 /* Groups keep no attributes outside columns: an empty profile. */
-const struct scim_storage group_store_storage = {
-	"'{}'::jsonb", group_columns, sizeof(group_columns) / sizeof(group_columns[0]),
-	group_relations, sizeof(group_relations) / sizeof(group_relations[0]),
-};
-
-/* The list order over teams t: sortBy first, then creation and id, a total
- * order (the same rows in the same order on every page). */
-static void order_by(struct strbuf *sql, const struct scim_list_query *q)
-{
-	if (q->order != NULL)
-		strbuf_fmt(sql, "%s %s NULLS LAST, ", q->order, q->descending ? "DESC" : "ASC");
-	strbuf_str(sql, "t.created_at, t.id");
-}
+const struct scim_storage group_store_storage =
+	SCIM_STORAGE("'{}'::jsonb", group_columns, group_relations);
 
 int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_list_query *q, bool with_members, json_t **resources,
 		     long long *total, struct core_error *err)
 {
-	static const char base[] = "t.org_id = $1 AND t.scim_connection_id = $2 AND (";
-	const char *where = q->where != NULL ? q->where->where : "true";
+	static const struct scim_store_table teams = {
+		"teams t", "t", "t.org_id = $1 AND t.scim_connection_id = $2"
+	};
 	struct strbuf sql = { 0 };
 	char lim[16], off[16], *text;
 	int rc;
@@ -110,20 +83,15 @@ int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	/* $1 org, $2 connection, $3 base URL, $4 with members, $5 limit,
 	 * $6 offset, then the filter's. As for Users, the page is chosen on bare
 	 * rows and only its groups (and their member lists) are rendered. */
-	strbuf_str(&sql, "SELECT json_build_object('total', (SELECT count(*) FROM teams t WHERE ");
-	strbuf_str(&sql, base);
-	strbuf_str(&sql, where);
-	strbuf_str(&sql, ")), 'items', coalesce((SELECT json_agg(");
+	strbuf_str(&sql, "SELECT json_build_object('total', (");
+	scim_store_count(&sql, &teams, q);
+	strbuf_str(&sql, "), 'items', coalesce((SELECT json_agg(");
 	strbuf_str(&sql, GROUP_JSON("$3", "$4"));
 	strbuf_str(&sql, " ORDER BY ");
-	order_by(&sql, q);
-	strbuf_str(&sql, ") FROM (SELECT t.id FROM teams t WHERE ");
-	strbuf_str(&sql, base);
-	strbuf_str(&sql, where);
-	strbuf_str(&sql, ") ORDER BY ");
-	order_by(&sql, q);
-	strbuf_str(&sql, " LIMIT $5::int OFFSET $6::int) p"
-		   " JOIN teams t ON t.org_id = $1 AND t.id = p.id), '[]'::json))");
+	scim_store_order(&sql, &teams, q);
+	strbuf_str(&sql, ") FROM (");
+	scim_store_page_ids(&sql, &teams, q, 5);
+	strbuf_str(&sql, ") p JOIN teams t ON t.org_id = $1 AND t.id = p.id), '[]'::json))");
 	if ((text = strbuf_finish(&sql)) == NULL)
 		return core_fail(err, 500, "internal", "internal error");
 	scim_page_bounds(q, lim, off);
@@ -161,6 +129,7 @@ static void tx_clear(struct group_tx *tx)
 	tx->added = tx->removed = tx->affected = NULL;
 }
 
+/* BEGIN with the org locked; on failure tx is cleared and nothing is held. */
 static int tx_begin(struct group_tx *tx, struct core_ctx *ctx, const struct scim_conn *c,
 		    struct core_error *err)
 {
@@ -171,15 +140,20 @@ static int tx_begin(struct group_tx *tx, struct core_ctx *ctx, const struct scim
 	tx->added = json_array();
 	tx->removed = json_array();
 	tx->affected = json_object();
-	if (tx->added == NULL || tx->removed == NULL || tx->affected == NULL)
-		return core_fail(err, 500, "internal", "internal error");
+	if (tx->added == NULL || tx->removed == NULL || tx->affected == NULL) {
+		core_fail(err, 500, "internal", "internal error");
+		goto fail;
+	}
 	if (core_begin(ctx, err) != 0)
-		return -1;
+		goto fail;
 	if (core_org_enter_id(ctx, c->org_id, ACTION_MANAGE_TEAMS, true, &tx->scope, err) != 0) {
 		core_rollback(ctx);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	tx_clear(tx);
+	return -1;
 }
 
 /* Lock this connection's group id: 404 otherwise, 412 when if_match names
@@ -193,7 +167,7 @@ static int lock_group(struct group_tx *tx, const char *id, long if_match, struct
 	PGresult *res = NULL;
 	long version;
 
-	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
+	if (scim_store_exec(tx->ctx, sql, 3, params, &res, err) != 0)
 		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -265,7 +239,7 @@ static int run_noting(struct group_tx *tx, const char *sql, int n, const char *c
 	PGresult *res = NULL;
 	int rc;
 
-	if (exec(tx->ctx, sql, n, params, &res, err) != 0)
+	if (scim_store_exec(tx->ctx, sql, n, params, &res, err) != 0)
 		return -1;
 	rc = note(tx, res, list, err);
 	PQclear(res);
@@ -283,7 +257,7 @@ static int check_users(struct group_tx *tx, const char *arr, struct core_error *
 	PGresult *res = NULL;
 	int rc = 0;
 
-	if (exec(tx->ctx, sql, 3, params, &res, err) != 0)
+	if (scim_store_exec(tx->ctx, sql, 3, params, &res, err) != 0)
 		return -1;
 	if (PQntuples(res) > 0)
 		rc = core_fail(err, 400, SCIM_INVALID_VALUE,
@@ -425,7 +399,7 @@ static int affect_all_members(struct group_tx *tx, struct core_error *err)
 	const char *params[] = { tx->c->org_id, tx->id };
 	PGresult *res = NULL;
 
-	if (exec(tx->ctx, sql, 2, params, &res, err) != 0)
+	if (scim_store_exec(tx->ctx, sql, 2, params, &res, err) != 0)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++)
 		if (json_object_set_new(tx->affected, PQgetvalue(res, i, 0), json_true()) != 0) {
@@ -463,14 +437,14 @@ static int tx_finish(struct group_tx *tx, bool created, struct core_error *err)
 		return -1;
 	if (!created && (attrs || members)) {
 		const char *params[] = { tx->c->org_id, tx->id, tx->name, tx->ext, tx->now };
-		if (exec(tx->ctx, sql_team, 5, params, NULL, err) != 0)
+		if (scim_store_exec(tx->ctx, sql_team, 5, params, NULL, err) != 0)
 			return -1;
 	}
 	if (json_object_size(tx->affected) > 0) {
 		if ((arr = affected_array(tx, err)) == NULL)
 			return -1;
 		const char *params[] = { tx->c->org_id, arr, tx->now };
-		if (exec(tx->ctx, sql_users, 3, params, NULL, err) != 0)
+		if (scim_store_exec(tx->ctx, sql_users, 3, params, NULL, err) != 0)
 			goto done;
 		if (mapped && core_scim_group_mappings_apply_in(tx->ctx, &tx->scope,
 								tx->c->connection_id, arr, err) != 0)
@@ -552,12 +526,10 @@ static int create_once(struct core_ctx *ctx, const struct scim_conn *c,
 	PGresult *res = NULL;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	const char *params[] = { c->org_id, in->display_name, c->connection_id, in->external_id };
-	rc = exec(ctx, sql, 4, params, &res, err);
+	rc = scim_store_exec(ctx, sql, 4, params, &res, err);
 	if (rc == 0) {
 		snprintf(tx.id, sizeof(tx.id), "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
@@ -588,10 +560,8 @@ static int replace_once(struct core_ctx *ctx, const struct scim_conn *c, const c
 	struct group_tx tx;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	if (rc == 0) {
 		tx.name = in->display_name;
@@ -648,10 +618,8 @@ static int patch_once(struct core_ctx *ctx, const struct scim_conn *c, const cha
 	struct group_tx tx;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	for (size_t i = 0; rc == 0 && i < patch->n; i++)
 		rc = apply_op(&tx, &patch->ops[i], err);
@@ -687,10 +655,8 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	bool mapped = false;
 	int rc;
 
-	if (tx_begin(&tx, ctx, c, err) != 0) {
-		tx_clear(&tx);
+	if (tx_begin(&tx, ctx, c, err) != 0)
 		return -1;
-	}
 	rc = lock_group(&tx, id, if_match, err);
 	if (rc == 0)
 		rc = affect_all_members(&tx, err);
@@ -706,9 +672,9 @@ static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, const ch
 	const char *params[] = { c->org_id, id };
 	const char *uparams[] = { c->org_id, arr, tx.now };
 	if (rc == 0)
-		rc = exec(ctx, sql, 2, params, NULL, err);
+		rc = scim_store_exec(ctx, sql, 2, params, NULL, err);
 	if (rc == 0)
-		rc = exec(ctx, sql_users, 3, uparams, NULL, err);
+		rc = scim_store_exec(ctx, sql_users, 3, uparams, NULL, err);
 	if (rc == 0)
 		rc = core_scim_group_mapped(ctx, c->org_id, c->connection_id, tx.name_before, NULL,
 					    &mapped, err);

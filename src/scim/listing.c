@@ -215,38 +215,6 @@ done:
 	scim_filter_free(filter);
 }
 
-void scim_page_bounds(const struct scim_list_query *q, char limit[16], char offset[16])
-{
-	snprintf(limit, 16, "%u", q->count);
-	snprintf(offset, 16, "%u", q->start_index > 0 ? q->start_index - 1 : 0);
-}
-
-int scim_page_query(struct core_ctx *ctx, const char *sql, const char *const *fixed,
-		    size_t n_fixed, const struct scim_list_query *q, const char *what,
-		    json_t **resources, long long *total, struct core_error *err)
-{
-	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
-	const char **params = calloc(n_fixed + n_extra, sizeof(*params));
-	json_t *row;
-
-	*resources = NULL;
-	*total = 0;
-	if (params == NULL)
-		return core_fail(err, 500, "internal", "internal error");
-	for (size_t i = 0; i < n_fixed; i++)
-		params[i] = fixed[i];
-	for (size_t i = 0; i < n_extra; i++)
-		params[n_fixed + i] = q->where->params[i];
-	row = core_query_json_row(ctx, sql, (int)(n_fixed + n_extra), params, what, err);
-	free(params);
-	if (row == NULL)
-		return -1;
-	*total = json_integer_value(json_object_get(row, "total"));
-	*resources = json_incref(json_object_get(row, "items"));
-	json_decref(row);
-	return 0;
-}
-
 void scim_list_request(struct http_request *req, bool search,
 		       void (*list)(struct scim_call *call, const struct scim_listing *l))
 {

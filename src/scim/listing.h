@@ -49,14 +49,6 @@ struct scim_list_query {
 typedef int (*scim_find_fn)(struct scim_call *call, const struct scim_list_query *q,
 			    json_t **resources, long long *total, struct core_error *err);
 
-/* q's page as LIMIT and OFFSET parameter texts. */
-void scim_page_bounds(const struct scim_list_query *q, char limit[16], char offset[16]);
-/* Run a store's list query: sql takes fixed[0..n_fixed) and then the
- * filter's parameters, and answers one row {"total": n, "items": [...]}. */
-int scim_page_query(struct core_ctx *ctx, const char *sql, const char *const *fixed,
-		    size_t n_fixed, const struct scim_list_query *q, const char *what,
-		    json_t **resources, long long *total, struct core_error *err) OB_MUST_USE;
-
 /* Answer a list request for resource type rt stored as st: parse and
  * translate l's filter (parameters from first_param) and sortBy, call find,
  * project every resource and reply with a ListResponse (or the error). */

@@ -21,3 +21,4 @@ src_liborgbridge_a_SOURCES += src/scim/bulk.c
 src_liborgbridge_a_SOURCES += src/scim/json_util.c src/scim/json_util.h
 src_liborgbridge_a_SOURCES += src/scim/search.c
 src_liborgbridge_a_SOURCES += src/scim/token_cache.c src/scim/token_cache.h
+src_liborgbridge_a_SOURCES += src/scim/store_common.c src/scim/store_common.h

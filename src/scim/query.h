@@ -45,6 +45,27 @@ struct scim_storage {
 	size_t n_relations;
 };
 
+#define SCIM_COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The columns every stored resource of table alias A has: id (the primary
+ * key), externalId and meta's times. */
+#define SCIM_COMMON_COLUMNS(A)                                        \
+	{ "id", NULL, A ".id", true },                                \
+	{ "externalId", NULL, A ".external_id", false },              \
+	{ "meta", "created", A ".created_at", false },                \
+	{ "meta", "lastModified", A ".updated_at", false }
+
+/* The sub-attributes of a reference to another resource (a User's groups,
+ * a Group's members): value (its id) and display. */
+#define SCIM_REF_COLUMNS(ID, DISPLAY) \
+	{ "value", NULL, ID, true }, { "display", NULL, DISPLAY, false }
+
+/* A struct scim_relation over the array SUBS, and a struct scim_storage
+ * over the arrays COLUMNS and RELATIONS. */
+#define SCIM_RELATION(ATTR, EXISTS, SUBS) { ATTR, EXISTS, SUBS, SCIM_COUNT_OF(SUBS) }
+#define SCIM_STORAGE(PROFILE, COLUMNS, RELATIONS) \
+	{ PROFILE, COLUMNS, SCIM_COUNT_OF(COLUMNS), RELATIONS, SCIM_COUNT_OF(RELATIONS) }
+
 struct scim_sql {
 	char *where;      /* boolean SQL expression, never NULL on success */
 	char **params;    /* text values bound as $first .. $first+n_params-1 */

@@ -9,6 +9,7 @@
 #include "core/members.h"
 #include "core/scim_group_roles.h"
 #include "scim/error.h"
+#include "scim/store_common.h"
 #include "scim/user_render.h"
 #include "strbuf.h"
 
@@ -322,38 +323,23 @@ json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const ch
 
 
 static const struct scim_column user_columns[] = {
-	{ "id", NULL, "m.id", true },
+	SCIM_COMMON_COLUMNS("m"),
 	{ "userName", NULL, "m.username", false },
-	{ "externalId", NULL, "m.external_id", false },
 	{ "active", NULL, "(m.status = 'active')", false },
-	{ "meta", "created", "m.created_at", false },
-	{ "meta", "lastModified", "m.updated_at", false },
 };
 static const struct scim_column user_group_columns[] = {
-	{ "value", NULL, "t.id", true },
-	{ "display", NULL, "t.name", false },
+	SCIM_REF_COLUMNS("t.id", "t.name"),
 };
 static const struct scim_relation user_relations[] = {
-	{ "groups",
-	  "EXISTS (SELECT 1 FROM team_members tm JOIN teams t"
-	  " ON t.org_id = tm.org_id AND t.id = tm.team_id"
-	  " WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
-	  " AND t.scim_connection_id = m.scim_connection_id AND (%s))",
-	  user_group_columns, sizeof(user_group_columns) / sizeof(user_group_columns[0]) },
+	SCIM_RELATION("groups",
+			    "EXISTS (SELECT 1 FROM team_members tm JOIN teams t"
+			    " ON t.org_id = tm.org_id AND t.id = tm.team_id"
+			    " WHERE tm.org_id = m.org_id AND tm.member_id = m.id"
+			    " AND t.scim_connection_id = m.scim_connection_id AND (%s))",
+			    user_group_columns),
 };
-const struct scim_storage user_store_storage = {
-	"m.profile", user_columns, sizeof(user_columns) / sizeof(user_columns[0]),
-	user_relations, sizeof(user_relations) / sizeof(user_relations[0]),
-};
-
-/* The list order over members m: sortBy first, then creation and id, a
- * total order (the same rows in the same order on every page). */
-static void order_by(struct strbuf *sql, const struct scim_list_query *q, const char *dir)
-{
-	if (q->order != NULL)
-		strbuf_fmt(sql, "%s %s NULLS LAST, ", q->order, dir);
-	strbuf_str(sql, "m.created_at, m.id");
-}
+const struct scim_storage user_store_storage =
+	SCIM_STORAGE("m.profile", user_columns, user_relations);
 
 /* The filters Okta and Entra send to find one User: `userName eq`,
  * `externalId eq` and `id eq` with a string (an id that is a uuid), the
@@ -420,15 +406,15 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		    const struct scim_list_query *q, json_t **resources, long long *total,
 		    struct core_error *err)
 {
-	const char *dir = q->descending ? "DESC" : "ASC";
-	const char *where = q->where != NULL ? q->where->where : "true";
-	static const char base[] =
-		"m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed' AND (";
+	static const struct scim_store_table members = {
+		"members m", "m",
+		"m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed'"
+	};
 	const char *eq_sql, *eq_value = NULL;
 	struct strbuf sql = { 0 };
 	char lim[16], off[16], *text = NULL;
 	const char **params = NULL;
-	size_t n_extra = q->where != NULL ? q->where->n_params : 0;
+	size_t n_params;
 	PGresult *res = NULL;
 	int rc = -1;
 
@@ -445,33 +431,22 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 	 * members_scim_connection_idx) and only its users are read: the rows of
 	 * m joined back are the same rows, so ordering them again by the same
 	 * keys keeps the page's order. */
-	strbuf_str(&sql, "SELECT c.total, " USER_COLUMNS
-			 " FROM (SELECT count(*) FROM members m WHERE ");
-	strbuf_str(&sql, base);
-	strbuf_str(&sql, where);
-	strbuf_str(&sql, ")) c (total) LEFT JOIN ((SELECT m.id FROM members m WHERE ");
-	strbuf_str(&sql, base);
-	strbuf_str(&sql, where);
-	strbuf_str(&sql, ") ORDER BY ");
-	order_by(&sql, q, dir);
-	strbuf_str(&sql, " LIMIT $3::int OFFSET $4::int) p"
-			 " JOIN members m ON m.org_id = $1 AND m.id = p.id" USER_TEAMS_JOIN
+	strbuf_str(&sql, "SELECT c.total, " USER_COLUMNS " FROM (");
+	scim_store_count(&sql, &members, q);
+	strbuf_str(&sql, ") c (total) LEFT JOIN ((");
+	scim_store_page_ids(&sql, &members, q, 3);
+	strbuf_str(&sql, ") p JOIN members m ON m.org_id = $1 AND m.id = p.id" USER_TEAMS_JOIN
 			 ") ON true ORDER BY ");
-	order_by(&sql, q, dir);
+	scim_store_order(&sql, &members, q);
 	strbuf_str(&sql, ", " TEAM_ORDER);
+	scim_page_bounds(q, lim, off);
+	const char *fixed[] = { c->org_id, c->connection_id, lim, off };
 	if ((text = strbuf_finish(&sql)) == NULL ||
-	    (params = calloc(4 + n_extra, sizeof(*params))) == NULL) {
+	    (params = scim_page_params(fixed, 4, q, &n_params)) == NULL) {
 		core_fail(err, 500, "internal", "internal error");
 		goto done;
 	}
-	scim_page_bounds(q, lim, off);
-	params[0] = c->org_id;
-	params[1] = c->connection_id;
-	params[2] = lim;
-	params[3] = off;
-	for (size_t i = 0; i < n_extra; i++)
-		params[4 + i] = q->where->params[i];
-	if ((res = read_rows(ctx, text, (int)(4 + n_extra), params, err)) == NULL)
+	if ((res = read_rows(ctx, text, (int)n_params, params, err)) == NULL)
 		goto done;
 	const unsigned char *count = PQntuples(res) > 0 ? bin(res, 0, 0, 8) : NULL;
 	if (count == NULL) {
@@ -500,20 +475,6 @@ done:
  * and appends the audit events, with COMMIT. Round trips, not statements,
  * were most of a short write's cost in CPU (docs/BENCH.md). */
 
-static int exec(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
-		PGresult **out, struct core_error *err)
-{
-	PGresult *res = db_exec(ctx->conn, sql, n, params);
-
-	if (res == NULL)
-		return core_fail_db(err, ctx->conn);
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return 0;
-}
-
 /* Whether the write statement is the transaction's last: [scim]
  * roles_attribute adds steps after it. */
 static bool write_is_last(const struct core_ctx *ctx)
@@ -529,7 +490,7 @@ static int exec_write(struct core_ctx *ctx, const char *sql, int n, const char *
 	PGresult *res[2];
 
 	if (!last)
-		return exec(ctx, sql, n, params, out, err);
+		return scim_store_exec(ctx, sql, n, params, out, err);
 	if (db_pipeline(ctx->conn, st, 2, res) != 0)
 		return core_fail_db(err, ctx->conn);
 	PQclear(res[1]);
@@ -641,7 +602,7 @@ static int apply_active(struct core_ctx *ctx, struct org_scope *scope, const cha
 	PGresult *res = NULL;
 	bool is_active;
 
-	if (exec(ctx, sql, 2, params, &res, err) != 0)
+	if (scim_store_exec(ctx, sql, 2, params, &res, err) != 0)
 		return -1;
 	is_active = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "active") == 0;
 	PQclear(res);
@@ -743,7 +704,7 @@ static int claim(struct core_ctx *ctx, struct org_scope *scope, const struct sci
 	const char *params[] = { c->org_id, member_id, c->connection_id, in->external_id,
 				 in->user_name, profile, now };
 
-	if (exec(ctx, sql, 7, params, NULL, err) != 0)
+	if (scim_store_exec(ctx, sql, 7, params, NULL, err) != 0)
 		return -1;
 	return apply_active(ctx, scope, member_id, in->active, err);
 }

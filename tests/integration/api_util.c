@@ -212,3 +212,21 @@ int mail_file_token(const char *dir, const char *to, const char *prefix, char *t
 	}
 	return -1;
 }
+
+bool mail_file_contains(const char *dir, const char *needle)
+{
+	char **names;
+	int n = list_mail(dir, &names);
+	bool found = false;
+
+	for (int i = 0; i < n; i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		char *msg = found ? NULL : slurp(path);
+		found = found || (msg != NULL && strstr(msg, needle) != NULL);
+		free(msg);
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}

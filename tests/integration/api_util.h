@@ -5,6 +5,7 @@
 #define OB_TESTS_API_UTIL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "harness/harness.h"
@@ -38,5 +39,7 @@ const char *jerr(json_t *root);
  * into token. 0 when found. Waits up to 5 s for such a message to appear. */
 int mail_file_count(const char *dir);
 int mail_file_token(const char *dir, const char *to, const char *prefix, char *token, size_t cap);
+/* Whether some message in dir contains needle (now, without waiting). */
+bool mail_file_contains(const char *dir, const char *needle);
 
 #endif

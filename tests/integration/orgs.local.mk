@@ -26,7 +26,8 @@ tests_integration_test_teams_LDADD = $(API_TEST_LIBS)
 
 check_PROGRAMS += tests/integration/test_race
 TESTS += tests/integration/test_race
-tests_integration_test_race_SOURCES = tests/integration/test_race.c $(ORGS_TEST_FIXTURE)
+tests_integration_test_race_SOURCES = tests/integration/test_race.c $(ORGS_TEST_FIXTURE) \
+	tests/integration/race_util.c tests/integration/race_util.h
 tests_integration_test_race_CPPFLAGS = $(ORGS_TEST_CPPFLAGS)
 tests_integration_test_race_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_race_LDADD = $(API_TEST_LIBS)

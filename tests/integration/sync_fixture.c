@@ -399,3 +399,40 @@ const char *sync_member_id(const char *org_id, const char *email)
 	free(v);
 	return buf[k];
 }
+
+const struct sync_leave_case sync_leave_cases[] = {
+	{ DIR_LEAVE_REMOVE, "(none)" },
+	{ DIR_LEAVE_DOWNGRADE, "VIEWER/active/ldap" },
+	{ DIR_LEAVE_SUSPEND, "ADMIN/suspended/ldap" },
+};
+const size_t sync_n_leave_cases = sizeof(sync_leave_cases) / sizeof(sync_leave_cases[0]);
+
+struct tdir_group *sync_leave_env(struct sync_env *e, enum dir_leave_policy policy,
+				  const char *extra, char *bob)
+{
+	struct tdir_group *g;
+	char team[40];
+
+	sync_env_init(e, "leave");
+	e->dir->on_leave = policy;
+	tdir_user(e->tdir, "ann");
+	tdir_user(e->tdir, "bob");
+	if (extra != NULL)
+		tdir_user(e->tdir, extra);
+	g = tdir_group(e->tdir, "eng", "ann", "bob", extra, NULL);
+	snprintf(team, sizeof(team), "%s", sync_team(e->org_id, "Eng", e->name));
+	sync_map(e, e->org_id, "eng", "ADMIN", team);
+	assert_string_equal(sync_env_run_status(e, SYNC_KIND_FULL, false), "success");
+	snprintf(bob, 40, "%s", sync_member_id(e->org_id, "bob@corp.example"));
+	return g;
+}
+
+void sync_leave_check(const struct sync_env *e, const struct sync_leave_case *c,
+		      const char *bob)
+{
+	assert_string_equal(sync_member(e->org_id, "bob@corp.example"), c->after);
+	assert_string_equal(sync_member(e->org_id, "ann@corp.example"), "ADMIN/active/ldap");
+	/* Out of the directory's team in every case. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE member_id = '%s'",
+				      bob), 0);
+}

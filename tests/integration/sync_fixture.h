@@ -115,6 +115,24 @@ void sync_env_run(struct sync_env *e, enum sync_kind kind, bool dry_run, bool fo
 /* The same, returning only the status (static buffer). */
 const char *sync_env_run_status(struct sync_env *e, enum sync_kind kind, bool force);
 
+/* The leave policies, and what bob (in a group mapped ADMIN) becomes once
+ * he leaves every mapped group under each (sync_member's text). */
+struct sync_leave_case {
+	enum dir_leave_policy policy;
+	const char *after;
+};
+extern const struct sync_leave_case sync_leave_cases[];
+extern const size_t sync_n_leave_cases;
+/* e ("leave") under policy: users ann, bob and extra (NULL: none) in group
+ * "eng", mapped ADMIN with the directory's team "Eng", after a successful
+ * full run. Returns the group; bob's member id into bob (cap 40). */
+struct tdir_group *sync_leave_env(struct sync_env *e, enum dir_leave_policy policy,
+				  const char *extra, char *bob);
+/* After bob (member id bob) left "eng" under c's policy: bob is c->after,
+ * ann is still ADMIN, and bob is in no team. */
+void sync_leave_check(const struct sync_env *e, const struct sync_leave_case *c,
+		      const char *bob);
+
 /* "ROLE/status/source" of the live member with this email in org_id, or
  * "(none)" (static buffer: use at once). */
 const char *sync_member(const char *org_id, const char *email);

@@ -23,21 +23,9 @@
 #define PASSWORD "correct horse battery"
 #define SESSION_TTL 3600
 
-static struct pg_server pg;
-static struct daemon_proc daemon_p;
-static char conninfo[600];
-static char clock_path[600];
 static int counter;
 
 /* ---- helpers ---- */
-
-static void set_clock(long long offset)
-{
-	FILE *f = fopen(clock_path, "w");
-	assert_non_null(f);
-	fprintf(f, "%lld\n", offset);
-	fclose(f);
-}
 
 /* A unique email for this test: "<tag>-<n>@example.com". */
 static void email_for(char *buf, size_t cap, const char *tag)
@@ -47,7 +35,7 @@ static void email_for(char *buf, size_t cap, const char *tag)
 
 static void signup(const char *email, char *token)
 {
-	assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
+	assert_int_equal(http_signup(&tfx_daemon, email, PASSWORD, token, 128), 0);
 }
 
 /* An org owned by the account with this email, made in SQL (one
@@ -55,7 +43,7 @@ static void signup(const char *email, char *token)
 static void make_org(const char *owner_email, char *slug, size_t cap)
 {
 	snprintf(slug, cap, "org-%d", ++counter);
-	tsql(conninfo, "BEGIN;"
+	tsql(tfx_conninfo, "BEGIN;"
 	     "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
 	     "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
@@ -69,11 +57,11 @@ static void add_member(const char *slug, const char *email, const char *role, ch
 {
 	char *v;
 
-	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+	tsql(tfx_conninfo, "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
 	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
 	     email, role, slug, email);
-	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
+	v = tsql_value(tfx_conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
 		       " JOIN accounts a ON a.id = m.account_id"
 		       " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
 		       slug, email);
@@ -84,7 +72,7 @@ static void add_member(const char *slug, const char *email, const char *role, ch
 
 static long get(const char *token, const char *path, json_t **out)
 {
-	return api_req(&daemon_p, token, "GET", path, NULL, out);
+	return api_req(&tfx_daemon, token, "GET", path, NULL, out);
 }
 
 /* POST /orgs/{slug}/api-tokens; the token text into token (may be NULL). */
@@ -96,7 +84,7 @@ static long create_token(const char *session, const char *slug, const char *role
 	long status;
 
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens", slug);
-	status = api_reqf(&daemon_p, session, "POST", path, &out,
+	status = api_reqf(&tfx_daemon, session, "POST", path, &out,
 			  "{\"name\":\"ci %s\",\"role\":\"%s\"}", role, role);
 	if (token != NULL && status == 201) {
 		assert_non_null(jstr(out, "token"));
@@ -120,35 +108,14 @@ static long list_tokens(const char *token, const char *slug, json_t **out)
 
 static int group_setup(void **state)
 {
-	const char *dir;
-
 	(void)state;
-	if (pg_server_start(&pg) != 0 ||
-	    pg_create_database(&pg, "auth", conninfo, sizeof(conninfo)) != 0)
-		return -1;
-	dir = harness_tmpdir("auth-clock");
-	if (dir == NULL)
-		return -1;
-	snprintf(clock_path, sizeof(clock_path), "%s/offset", dir);
-	set_clock(0);
-	/* The daemon inherits the variable and reads the file on every clock_now(). */
-	setenv("ORGBRIDGE_TEST_CLOCK_FILE", clock_path, 1);
-	if (daemon_start(&daemon_p, conninfo, "[auth]\nsession_ttl = 3600\n") != 0)
-		return -1;
-	const char *argv[] = { "orgbridged", "-c", daemon_p.conf_path, "--migrate", NULL };
-	return harness_run_tool(argv, NULL, NULL) == 0 ? 0 : -1;
+	return tfx_start("auth", "auth-clock", "[auth]\nsession_ttl = 3600\n");
 }
 
 static int group_teardown(void **state)
 {
-	int daemon_rc;
-
 	(void)state;
-	/* A sanitizer report at exit shows up as a non-zero status. */
-	daemon_rc = daemon_stop(&daemon_p);
-	if (pg_server_stop(&pg) != 0 || daemon_rc != 0)
-		return -1;
-	return 0;
+	return tfx_stop();
 }
 
 /* ---- sign-up ---- */
@@ -160,7 +127,7 @@ static void test_signup_returns_session_and_account_and_audits(void **state)
 
 	(void)state;
 	email_for(email, sizeof(email), "Signup");
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\",\"display_name\":\"Ada L\"}",
 				  email, PASSWORD),
 			 201);
@@ -177,7 +144,7 @@ static void test_signup_returns_session_and_account_and_audits(void **state)
 	assert_int_equal(get(token, "/api/v1/me", &me), 200);
 	assert_string_equal(jstr(me, "account.id"), jstr(out, "account.id"));
 	assert_int_equal(json_array_size(json_object_get(me, "orgs")), 0);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'account.created'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM audit_events WHERE action = 'account.created'"
 				    " AND org_id IS NULL AND target_id = '%s'"
 				    " AND actor_account_id = '%s'",
 				    jstr(out, "account.id"), jstr(out, "account.id")),
@@ -193,14 +160,14 @@ static void test_signup_refuses_invalid_email_naming_the_field(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+		assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 					  "{\"email\":\"%s\",\"password\":\"%s\"}", bad[i], PASSWORD),
 				 400);
 		assert_string_equal(jerr(out), "invalid_value");
 		assert_non_null(strstr(jstr(out, "error.message"), "email"));
 		json_decref(out);
 	}
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = 'not-an-email'"), 0);
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE email = 'not-an-email'"), 0);
 }
 
 static void test_signup_refuses_short_and_overlong_password(void **state)
@@ -211,7 +178,7 @@ static void test_signup_refuses_short_and_overlong_password(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "shortpw");
 	/* 9 characters: one below the default minimum of 10. */
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"123456789\"}", email),
 			 400);
 	assert_string_equal(jerr(out), "invalid_value");
@@ -221,16 +188,16 @@ static void test_signup_refuses_short_and_overlong_password(void **state)
 	longpw = malloc(1026);
 	memset(longpw, 'p', 1025);
 	longpw[1025] = '\0';
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, longpw),
 			 400);
 	assert_non_null(strstr(jstr(out, "error.message"), "password"));
 	json_decref(out);
 	free(longpw);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
 
 	/* Exactly 10 characters is enough (multi-byte characters count once). */
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 				  "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}",
 				  email),
@@ -249,12 +216,12 @@ static void test_signup_duplicate_email_in_other_case_is_409(void **state)
 	snprintf(upper, sizeof(upper), "%s", email);
 	for (char *p = upper; *p && *p != '@'; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", upper, PASSWORD),
 			 409);
 	assert_string_equal(jerr(out), "email_taken");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
 				    email),
 			 1);
 }
@@ -267,13 +234,13 @@ static void test_signup_cannot_claim_passwordless_account(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "invited");
 	/* As an invitation or an IdP would leave it: no password. */
-	tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/signup", &out,
+	tsql(tfx_conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/signup", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, PASSWORD),
 			 409);
 	assert_string_equal(jerr(out), "email_taken");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
 				    " AND password_hash IS NULL",
 				    email),
 			 1);
@@ -290,7 +257,7 @@ static void test_login_succeeds_with_email_in_any_case(void **state)
 	email_for(email, sizeof(email), "login");
 	signup(email, token);
 	snprintf(upper, sizeof(upper), "LOGIN%s", email + 5);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", upper, PASSWORD),
 			 200);
 	assert_non_null(jstr(out, "token"));
@@ -311,15 +278,15 @@ static void test_login_wrong_password_and_unknown_email_give_same_401(void **sta
 	email_for(unknown, sizeof(unknown), "nobody");
 	email_for(nopw, sizeof(nopw), "nopw");
 	signup(email, token);
-	tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", nopw);
+	tsql(tfx_conninfo, "INSERT INTO accounts (email) VALUES ('%s')", nopw);
 
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &wrong,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &wrong,
 				  "{\"email\":\"%s\",\"password\":\"wrong password!\"}", email),
 			 401);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &missing,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &missing,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", unknown, PASSWORD),
 			 401);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &passwordless,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &passwordless,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", nopw, PASSWORD),
 			 401);
 	assert_string_equal(jerr(wrong), "invalid_credentials");
@@ -359,11 +326,11 @@ static void test_session_expires_after_ttl(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "expiry");
 	signup(email, token);
-	set_clock(SESSION_TTL - 60);
+	tfx_set_clock(SESSION_TTL - 60);
 	assert_int_equal(get(token, "/api/v1/me", NULL), 200);
-	set_clock(SESSION_TTL + 1);
+	tfx_set_clock(SESSION_TTL + 1);
 	long status = get(token, "/api/v1/me", NULL);
-	set_clock(0);
+	tfx_set_clock(0);
 	assert_int_equal(status, 401);
 	/* Back in time the row is still there: expiry, not deletion, refused it. */
 	assert_int_equal(get(token, "/api/v1/me", NULL), 200);
@@ -377,17 +344,17 @@ static void test_logout_revokes_only_that_session(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "logout");
 	signup(email, first);
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, PASSWORD),
 			 200);
 	snprintf(second, sizeof(second), "%s", jstr(out, "token"));
 	json_decref(out);
 
-	assert_int_equal(api_req(&daemon_p, first, "POST", "/api/v1/logout", NULL, NULL), 204);
+	assert_int_equal(api_req(&tfx_daemon, first, "POST", "/api/v1/logout", NULL, NULL), 204);
 	assert_int_equal(get(first, "/api/v1/me", &out), 401);
 	assert_string_equal(jerr(out), "unauthenticated");
 	json_decref(out);
-	assert_int_equal(api_req(&daemon_p, first, "POST", "/api/v1/logout", NULL, NULL), 401);
+	assert_int_equal(api_req(&tfx_daemon, first, "POST", "/api/v1/logout", NULL, NULL), 401);
 	assert_int_equal(get(second, "/api/v1/me", NULL), 200);
 }
 
@@ -398,12 +365,12 @@ static void test_password_stored_only_as_argon2id_hash(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "hash");
 	signup(email, token);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'"
 				    " AND password_hash LIKE '$argon2id$%%'",
 				    email),
 			 1);
 	/* Nowhere in any row of the tables the flow wrote. */
-	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM accounts x WHERE strpos(x::text, '%s') > 0)"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT (SELECT count(*) FROM accounts x WHERE strpos(x::text, '%s') > 0)"
 				    " + (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
 				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
 				    PASSWORD, PASSWORD, PASSWORD),
@@ -417,11 +384,11 @@ static void test_session_token_stored_only_as_hash(void **state)
 	(void)state;
 	email_for(email, sizeof(email), "sesshash");
 	signup(email, token);
-	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT (SELECT count(*) FROM sessions x WHERE strpos(x::text, '%s') > 0)"
 				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
 				    token, token),
 			 0);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM sessions WHERE token_hash = sha256('%s'::bytea)",
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM sessions WHERE token_hash = sha256('%s'::bytea)",
 				    token),
 			 1);
 }
@@ -442,14 +409,14 @@ static void test_me_lists_live_memberships_with_effective_role(void **state)
 	add_member(slug, user, "USER", user_id);
 	add_member(slug2, user, "VIEWER", user_id2);
 	/* A team granting ADMIN raises the effective role, not the own role. */
-	tsql(conninfo, "BEGIN;"
+	tsql(tfx_conninfo, "BEGIN;"
 	     "INSERT INTO teams (org_id, name, role) SELECT id, 'admins', 'ADMIN' FROM organizations"
 	     " WHERE slug = '%s';"
 	     "INSERT INTO team_members (team_id, member_id, org_id) SELECT t.id, '%s', t.org_id"
 	     " FROM teams t JOIN organizations o ON o.id = t.org_id WHERE o.slug = '%s';"
 	     "COMMIT;",
 	     slug, user_id, slug);
-	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", user_id2);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", user_id2);
 
 	assert_int_equal(get(user_s, "/api/v1/me", &me), 200);
 	assert_string_equal(jstr(me, "account.email"), user);
@@ -498,14 +465,14 @@ static void test_api_token_shown_once_and_listed_without_secret(void **state)
 	assert_null(strstr(text, token));
 	free(text);
 
-	assert_int_equal(tsql_count(conninfo, "SELECT (SELECT count(*) FROM api_tokens x WHERE strpos(x::text, '%s') > 0)"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT (SELECT count(*) FROM api_tokens x WHERE strpos(x::text, '%s') > 0)"
 				    " + (SELECT count(*) FROM audit_events x WHERE strpos(x::text, '%s') > 0)",
 				    token, token),
 			 0);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM api_tokens WHERE token_hash = sha256('%s'::bytea)",
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM api_tokens WHERE token_hash = sha256('%s'::bytea)",
 				    token),
 			 1);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.created'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.created'"
 				    " AND target_id = '%s'",
 				    jstr(created, "id")),
 			 1);
@@ -545,11 +512,11 @@ static void test_api_token_acts_in_its_own_org_only(void **state)
 	assert_string_equal(jerr(out), "not_found");
 	json_decref(out);
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/%s", b_slug, jstr(b_created, "id"));
-	assert_int_equal(api_req(&daemon_p, a_token, "DELETE", path, NULL, &out), 404);
+	assert_int_equal(api_req(&tfx_daemon, a_token, "DELETE", path, NULL, &out), 404);
 	json_decref(out);
 	/* org A's admin cannot reach org B's token through org A either. */
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/%s", a_slug, jstr(b_created, "id"));
-	assert_int_equal(api_req(&daemon_p, a_session, "DELETE", path, NULL, &out), 404);
+	assert_int_equal(api_req(&tfx_daemon, a_session, "DELETE", path, NULL, &out), 404);
 	json_decref(out);
 	assert_int_equal(list_tokens(b_token, b_slug, NULL), 200);
 
@@ -587,23 +554,23 @@ static void test_api_token_revoked_is_refused(void **state)
 	assert_int_equal(create_token(session, slug, "ADMIN", token, &created), 201);
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/%s", slug, jstr(created, "id"));
-	assert_int_equal(api_req(&daemon_p, session, "DELETE", path, NULL, NULL), 204);
+	assert_int_equal(api_req(&tfx_daemon, session, "DELETE", path, NULL, NULL), 204);
 	assert_int_equal(list_tokens(token, slug, NULL), 401);
 	/* Revoking again changes nothing; the list shows when it was revoked. */
-	assert_int_equal(api_req(&daemon_p, session, "DELETE", path, NULL, NULL), 204);
+	assert_int_equal(api_req(&tfx_daemon, session, "DELETE", path, NULL, NULL), 204);
 	assert_int_equal(list_tokens(session, slug, &list), 200);
 	assert_non_null(jstr(list, "items.0.revoked_at"));
 	assert_non_null(jstr(list, "items.0.last_used_at"));
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.revoked'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM audit_events WHERE action = 'api_token.revoked'"
 				    " AND target_id = '%s'",
 				    jstr(created, "id")),
 			 1);
 	/* Unknown and malformed ids are 404. */
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/00000000-0000-0000-0000-000000000000",
 		 slug);
-	assert_int_equal(api_req(&daemon_p, session, "DELETE", path, NULL, NULL), 404);
+	assert_int_equal(api_req(&tfx_daemon, session, "DELETE", path, NULL, NULL), 404);
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens/not-a-uuid", slug);
-	assert_int_equal(api_req(&daemon_p, session, "DELETE", path, NULL, NULL), 404);
+	assert_int_equal(api_req(&tfx_daemon, session, "DELETE", path, NULL, NULL), 404);
 	json_decref(created);
 	json_decref(list);
 }
@@ -618,7 +585,7 @@ static void test_api_token_expires(void **state)
 	signup(email, session);
 	make_org(email, slug, sizeof(slug));
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/api-tokens", slug);
-	assert_int_equal(api_reqf(&daemon_p, session, "POST", path, &out,
+	assert_int_equal(api_reqf(&tfx_daemon, session, "POST", path, &out,
 				  "{\"name\":\"short\",\"role\":\"ADMIN\",\"expires_in_s\":120}"),
 			 201);
 	assert_non_null(jstr(out, "expires_at"));
@@ -626,12 +593,12 @@ static void test_api_token_expires(void **state)
 	snprintf(token, sizeof(token), "%s", jstr(out, "token"));
 	json_decref(out);
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
-	set_clock(121);
+	tfx_set_clock(121);
 	long status = list_tokens(token, slug, NULL);
-	set_clock(0);
+	tfx_set_clock(0);
 	assert_int_equal(status, 401);
 
-	assert_int_equal(api_reqf(&daemon_p, session, "POST", path, &out,
+	assert_int_equal(api_reqf(&tfx_daemon, session, "POST", path, &out,
 				  "{\"name\":\"bad\",\"role\":\"ADMIN\",\"expires_in_s\":-5}"),
 			 400);
 	json_decref(out);
@@ -670,11 +637,11 @@ static void test_api_token_cannot_exceed_creator_role(void **state)
 
 	/* The creator demoted to USER: the ADMIN token acts as a USER now. */
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
-	tsql(conninfo, "UPDATE members SET role = 'USER' WHERE id = '%s'", admin_id);
+	tsql(tfx_conninfo, "UPDATE members SET role = 'USER' WHERE id = '%s'", admin_id);
 	assert_int_equal(list_tokens(token, slug, &out), 403);
 	assert_string_equal(jerr(out), "admin_required");
 	json_decref(out);
-	tsql(conninfo, "UPDATE members SET role = 'ADMIN' WHERE id = '%s'", admin_id);
+	tsql(tfx_conninfo, "UPDATE members SET role = 'ADMIN' WHERE id = '%s'", admin_id);
 	assert_int_equal(list_tokens(token, slug, NULL), 200);
 }
 
@@ -686,12 +653,12 @@ static void remove_member(const char *session, const char *slug, const char *mem
 	long status;
 
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/members/%s", slug, member_id);
-	status = api_req(&daemon_p, session, "DELETE", path, NULL, NULL);
+	status = api_req(&tfx_daemon, session, "DELETE", path, NULL, NULL);
 	if (status == 501)
-		tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", member_id);
+		tsql(tfx_conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", member_id);
 	else
 		assert_true(status == 200 || status == 204);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM members WHERE id = '%s'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM members WHERE id = '%s'"
 				    " AND status = 'removed'",
 				    member_id),
 			 1);
@@ -719,9 +686,9 @@ static void test_api_token_dies_with_creator_membership(void **state)
 
 	/* Suspension: refused at once; reactivation brings it back. */
 	assert_int_equal(list_tokens(token2, slug, NULL), 403);
-	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", admin2_id);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", admin2_id);
 	assert_int_equal(list_tokens(token2, slug, NULL), 401);
-	tsql(conninfo, "UPDATE members SET status = 'active' WHERE id = '%s'", admin2_id);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'active' WHERE id = '%s'", admin2_id);
 	assert_int_equal(list_tokens(token2, slug, NULL), 403);
 
 	/* Removal: refused on the very next request, for good. */

@@ -9,7 +9,6 @@
  * names, and the clock is put back before every test. Orgs and their owners
  * are made in SQL, so these tests need only the accounts API besides this
  * area. */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,22 +28,9 @@
 #define INVITE_TTL 604800
 #define PAST_EXPIRY 700000 /* clock offset beyond the 7-day invitation TTL */
 
-static struct pg_server pg;
-static struct daemon_proc daemon_p;
-static char conninfo[600];
-static char clock_path[600];
-static char mail_dir[700];
 static int counter;
 
 /* ------------------------------------------------------------- helpers */
-
-static void set_clock(long long offset)
-{
-	FILE *f = fopen(clock_path, "w");
-	assert_non_null(f);
-	fprintf(f, "%lld\n", offset);
-	fclose(f);
-}
 
 static void email_for(char *buf, size_t cap, const char *tag)
 {
@@ -53,7 +39,7 @@ static void email_for(char *buf, size_t cap, const char *tag)
 
 static void signup(const char *email, char *token)
 {
-	assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
+	assert_int_equal(http_signup(&tfx_daemon, email, PASSWORD, token, 128), 0);
 }
 
 /* An org (named "Org <slug>", or unnamed) owned by the account with this
@@ -62,7 +48,7 @@ static void signup(const char *email, char *token)
 static void make_org_named(const char *owner_email, bool named, char *slug, size_t cap)
 {
 	snprintf(slug, cap, "inv-%d", ++counter);
-	tsql(conninfo, "BEGIN;"
+	tsql(tfx_conninfo, "BEGIN;"
 	     "INSERT INTO organizations (name, slug) VALUES (%s%s%s, '%s');"
 	     "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
@@ -85,7 +71,7 @@ static void member_with_role(const char *slug, const char *role, char *email, ch
 {
 	email_for(email, 128, "member");
 	signup(email, token);
-	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+	tsql(tfx_conninfo, "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, split_part('%s', '@', 1), '%s' FROM organizations o, accounts a"
 	     " WHERE o.slug = '%s' AND lower(a.email) = lower('%s')",
 	     email, role, slug, email);
@@ -96,7 +82,7 @@ static long invite(const char *token, const char *slug, const char *email, const
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations", slug);
-	return api_reqf(&daemon_p, token, "POST", path, out,
+	return api_reqf(&tfx_daemon, token, "POST", path, out,
 			"{\"email\":\"%s\",\"username\":\"%s\",\"role\":\"%s\"}", email, username,
 			role);
 }
@@ -118,7 +104,7 @@ static void invite_ok(const char *token, const char *slug, const char *email,
 static void mailed_token(const char *email, const char *not, char *token)
 {
 	for (int i = 0; i < 50; i++) {
-		assert_int_equal(mail_file_token(mail_dir, email, "obi_", token, 128), 0);
+		assert_int_equal(mail_file_token(tfx_mail_dir, email, "obi_", token, 128), 0);
 		if (not == NULL || strcmp(token, not) != 0)
 			return;
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
@@ -126,49 +112,18 @@ static void mailed_token(const char *email, const char *not, char *token)
 	fail_msg("no new invitation mail to %s", email);
 }
 
-/* True when some message the file transport wrote contains needle. */
-static bool mail_files_contain(const char *dir, const char *needle)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-
-	if (d == NULL)
-		return false;
-	while (!found && (e = readdir(d)) != NULL) {
-		char path[1200], *text;
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".eml") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		text = calloc(1, 65536);
-		n = fread(text, 1, 65535, f);
-		text[n] = '\0';
-		fclose(f);
-		found = strstr(text, needle) != NULL;
-		free(text);
-	}
-	closedir(d);
-	return found;
-}
-
 static long accept_anonymous(const char *token, const char *password, json_t **out)
 {
 	if (password == NULL)
-		return api_reqf(&daemon_p, NULL, "POST", "/api/v1/invitations/accept", out,
+		return api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/invitations/accept", out,
 				"{\"token\":\"%s\"}", token);
-	return api_reqf(&daemon_p, NULL, "POST", "/api/v1/invitations/accept", out,
+	return api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/invitations/accept", out,
 			"{\"token\":\"%s\",\"password\":\"%s\"}", token, password);
 }
 
 static long accept_with_session(const char *session, const char *token, json_t **out)
 {
-	return api_reqf(&daemon_p, session, "POST", "/api/v1/invitations/accept", out,
+	return api_reqf(&tfx_daemon, session, "POST", "/api/v1/invitations/accept", out,
 			"{\"token\":\"%s\"}", token);
 }
 
@@ -177,14 +132,14 @@ static long invitation_action(const char *token, const char *slug, const char *i
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations/%s/%s", slug, id, action);
-	return api_req(&daemon_p, token, "POST", path, NULL, out);
+	return api_req(&tfx_daemon, token, "POST", path, NULL, out);
 }
 
 static long list(const char *token, const char *slug, const char *query, json_t **out)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/invitations%s", slug, query);
-	return api_req(&daemon_p, token, "GET", path, NULL, out);
+	return api_req(&tfx_daemon, token, "GET", path, NULL, out);
 }
 
 /* The item of a list with this id, or NULL (borrowed). */
@@ -215,44 +170,16 @@ static void assert_conflict(long status, json_t *out, const char *field)
 
 static int group_setup(void **state)
 {
-	const char *dir;
-
 	(void)state;
-	if (pg_server_start(&pg) != 0 ||
-	    pg_create_database(&pg, "invitations", conninfo, sizeof(conninfo)) != 0)
-		return -1;
-	dir = harness_tmpdir("inv-clock");
-	if (dir == NULL)
-		return -1;
-	snprintf(clock_path, sizeof(clock_path), "%s/offset", dir);
-	set_clock(0);
-	/* The daemon inherits the variable and reads the file on every clock_now(). */
-	setenv("ORGBRIDGE_TEST_CLOCK_FILE", clock_path, 1);
 	/* Sessions outlive the clock moves of the expiry tests. */
-	if (daemon_start(&daemon_p, conninfo,
-			 "[mail]\npoll_interval_ms = 50\n[auth]\nsession_ttl = 365d\n") != 0)
-		return -1;
-	snprintf(mail_dir, sizeof(mail_dir), "%s/mail", daemon_p.dir);
-	const char *argv[] = { "orgbridged", "-c", daemon_p.conf_path, "--migrate", NULL };
-	return harness_run_tool(argv, NULL, NULL) == 0 ? 0 : -1;
+	return tfx_start("invitations", "inv-clock",
+			 "[mail]\npoll_interval_ms = 50\n[auth]\nsession_ttl = 365d\n");
 }
 
 static int group_teardown(void **state)
 {
-	int daemon_rc;
-
 	(void)state;
-	daemon_rc = daemon_stop(&daemon_p);
-	if (pg_server_stop(&pg) != 0 || daemon_rc != 0)
-		return -1;
-	return 0;
-}
-
-static int reset_clock(void **state)
-{
-	(void)state;
-	set_clock(0);
-	return 0;
+	return tfx_stop();
 }
 
 /* ------------------------------------------------------- invite + mail */
@@ -280,17 +207,17 @@ static void test_invite_answers_201_without_token_and_mails_a_link_that_accepts(
 	json_decref(out);
 
 	/* Queued in the same transaction, then written by the sender. */
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 1);
 	mailed_token(email, NULL, tok);
 	char link[400];
-	snprintf(link, sizeof(link), "%s/invitations/accept?token=%s", daemon_p.base_url, tok);
-	assert_true(mail_files_contain(mail_dir, link));
-	assert_true(mail_files_contain(mail_dir, "POST /api/v1/invitations/accept"));
+	snprintf(link, sizeof(link), "%s/invitations/accept?token=%s", tfx_daemon.base_url, tok);
+	assert_true(mail_file_contains(tfx_mail_dir, link));
+	assert_true(mail_file_contains(tfx_mail_dir, "POST /api/v1/invitations/accept"));
 	/* Sent: the outbox keeps the message, but not the secret. */
 	for (int i = 0; i < 50; i++) {
 		free(mail_text);
-		mail_text = tsql_value(conninfo, "SELECT status || ' ' || body FROM mail_outbox"
+		mail_text = tsql_value(tfx_conninfo, "SELECT status || ' ' || body FROM mail_outbox"
 				       " WHERE recipient = '%s'",
 				       email);
 		if (mail_text != NULL && strncmp(mail_text, "sent ", 5) == 0)
@@ -303,11 +230,11 @@ static void test_invite_answers_201_without_token_and_mails_a_link_that_accepts(
 	assert_non_null(strstr(mail_text, "token=obi_<redacted>"));
 	free(mail_text);
 	/* Only the hash is stored. */
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations WHERE id = '%s'"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM invitations WHERE id = '%s'"
 				    " AND token_hash = sha256('%s'::bytea)",
 				    id, tok),
 			 1);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action ="
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM audit_events WHERE action ="
 				    " 'invitation.created' AND target_id = '%s'",
 				    id),
 			 1);
@@ -336,7 +263,7 @@ static void test_invite_conflict_email_of_existing_member_names_email(void **sta
 	long status = invite(otok, slug, upper, "someone", "USER", &out);
 	assert_conflict(status, out, "email");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
 				    " ON o.id = i.org_id WHERE o.slug = '%s'",
 				    slug),
 			 0);
@@ -350,7 +277,7 @@ static void test_invite_conflict_email_of_suspended_member_names_email(void **st
 	(void)state;
 	owner_and_org(owner, otok, slug);
 	member_with_role(slug, "USER", memail, mtok);
-	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE account_id ="
+	tsql(tfx_conninfo, "UPDATE members SET status = 'suspended' WHERE account_id ="
 	     " (SELECT id FROM accounts WHERE email = '%s')",
 	     memail);
 	long status = invite(otok, slug, memail, "someone", "USER", &out);
@@ -411,7 +338,7 @@ static void test_username_of_removed_member_is_free_again(void **state)
 	owner_and_org(owner, otok, slug);
 	member_with_role(slug, "USER", memail, mtok);
 	snprintf(uname, sizeof(uname), "%.*s", (int)strcspn(memail, "@"), memail);
-	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE account_id ="
+	tsql(tfx_conninfo, "UPDATE members SET status = 'removed' WHERE account_id ="
 	     " (SELECT id FROM accounts WHERE email = '%s')",
 	     memail);
 	email_for(email, sizeof(email), "reuse");
@@ -432,7 +359,7 @@ static void test_invite_refuses_owner_role(void **state)
 	assert_int_equal(invite(otok, slug, email, "wannabe", "OWNER", &out), 400);
 	assert_string_equal(jerr(out), "invalid_invite_role");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 0);
 }
 
@@ -557,7 +484,7 @@ static void test_concurrent_invites_for_one_username_admit_exactly_one(void **st
 			assert_string_equal(r[i].code, "invite_conflict");
 	}
 	assert_int_equal(created, 1);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM invitations i JOIN organizations o"
 				    " ON o.id = i.org_id WHERE o.slug = '%s'",
 				    slug),
 			 1);
@@ -613,7 +540,7 @@ static void test_expired_link_is_410_and_listed_as_expired(void **state)
 	invite_ok(otok, slug, email, "late", "USER", id);
 	mailed_token(email, NULL, tok);
 
-	set_clock(PAST_EXPIRY);
+	tfx_set_clock(PAST_EXPIRY);
 	assert_int_equal(accept_anonymous(tok, PASSWORD, &out), 410);
 	assert_string_equal(jerr(out), "invite_expired");
 	assert_non_null(strstr(jstr(out, "error.message"), "expired"));
@@ -628,7 +555,7 @@ static void test_expired_link_is_410_and_listed_as_expired(void **state)
 	assert_int_equal(jint(out, "total"), 0);
 	json_decref(out);
 	/* Nothing joined. */
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE email = '%s'", email), 0);
 }
 
 static void test_link_is_valid_until_just_before_expiry(void **state)
@@ -641,7 +568,7 @@ static void test_link_is_valid_until_just_before_expiry(void **state)
 	email_for(email, sizeof(email), "ontime");
 	invite_ok(otok, slug, email, "ontime", "USER", NULL);
 	mailed_token(email, NULL, tok);
-	set_clock(INVITE_TTL - 120);
+	tfx_set_clock(INVITE_TTL - 120);
 	assert_int_equal(accept_anonymous(tok, PASSWORD, &out), 200);
 	json_decref(out);
 }
@@ -659,7 +586,7 @@ static void test_resend_after_expiry_works_and_old_token_is_refused(void **state
 	invite_ok(otok, slug, email, "again", "ADMIN", id);
 	mailed_token(email, NULL, old_tok);
 
-	set_clock(PAST_EXPIRY);
+	tfx_set_clock(PAST_EXPIRY);
 	assert_int_equal(invitation_action(otok, slug, id, "resend", &out), 200);
 	assert_string_equal(jstr(out, "status"), "pending");
 	json_decref(out);
@@ -690,7 +617,7 @@ static void test_resend_kills_the_old_token_at_once(void **state)
 	mailed_token(email, old_tok, new_tok);
 	assert_int_equal(accept_anonymous(new_tok, PASSWORD, &out), 200);
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'", email),
 			 2);
 }
 
@@ -784,16 +711,16 @@ static void test_accept_by_new_account_sets_password_and_opens_session(void **st
 	json_decref(out);
 
 	/* The session works and shows the membership. */
-	assert_int_equal(api_req(&daemon_p, session, "GET", "/api/v1/me", NULL, &me), 200);
+	assert_int_equal(api_req(&tfx_daemon, session, "GET", "/api/v1/me", NULL, &me), 200);
 	assert_string_equal(jstr(me, "orgs.0.slug"), slug);
 	assert_string_equal(jstr(me, "orgs.0.role"), "VIEWER");
 	json_decref(me);
 	/* The password was set: login works. */
-	assert_int_equal(api_reqf(&daemon_p, NULL, "POST", "/api/v1/login", &out,
+	assert_int_equal(api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/login", &out,
 				  "{\"email\":\"%s\",\"password\":\"%s\"}", email, PASSWORD),
 			 200);
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM audit_events WHERE action IN"
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM audit_events WHERE action IN"
 				    " ('invitation.accepted', 'member.joined') AND actor_account_id ="
 				    " (SELECT id FROM accounts WHERE email = '%s')",
 				    email),
@@ -823,7 +750,7 @@ static void test_accept_by_existing_signed_in_account_with_matching_email(void *
 	assert_null(json_object_get(out, "token")); /* the caller has a session already */
 	assert_string_equal(jstr(out, "member.role"), "ADMIN");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM accounts WHERE lower(email) = lower('%s')",
 				    email),
 			 1);
 }
@@ -864,7 +791,7 @@ static void test_accept_twice_is_409(void **state)
 	assert_int_equal(accept_with_session(session, tok, &out), 409);
 	assert_string_equal(jerr(out), "invite_accepted");
 	json_decref(out);
-	assert_int_equal(tsql_count(conninfo, "SELECT count(*) FROM members m JOIN accounts a ON a.id ="
+	assert_int_equal(tsql_count(tfx_conninfo, "SELECT count(*) FROM members m JOIN accounts a ON a.id ="
 				    " m.account_id WHERE a.email = '%s'",
 				    email),
 			 1);
@@ -886,7 +813,7 @@ static void test_accept_with_unknown_token_is_404(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup(f, reset_clock)
+#define T(f) cmocka_unit_test_setup(f, tfx_reset_clock)
 		T(test_invite_answers_201_without_token_and_mails_a_link_that_accepts),
 		T(test_invite_conflict_email_of_existing_member_names_email),
 		T(test_invite_conflict_email_of_suspended_member_names_email),

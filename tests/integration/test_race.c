@@ -8,9 +8,7 @@
  * twice or kept in a team after removal. Plus two creation races: the same
  * name (one wins) and names suggesting the same slug (all win, distinct
  * slugs). */
-#include <pthread.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,27 +18,11 @@
 
 #include "api_util.h"
 #include "orgs_fixture.h"
+#include "race_util.h"
 
 #define ADMINS 6
 #define USERS 2
 #define ROUNDS 6
-#define MAX_JOBS 256
-
-struct job {
-	const char *token;
-	char method[8];
-	char path[256];
-	char body[128];
-	/* results */
-	long status;
-	char code[48];
-};
-
-struct race {
-	pthread_barrier_t start;
-	struct job jobs[MAX_JOBS];
-	size_t n;
-};
 
 static struct race race;
 static struct person owner, admins[ADMINS], users[USERS];
@@ -48,68 +30,13 @@ static struct person owner, admins[ADMINS], users[USERS];
 static int group_setup(void **state)
 {
 	(void)state;
-	/* More pooled connections than the default 8, so most requests reach
-	 * the database at once and really contend for the org's rows. */
-	return fx_start("race", "[database]\npool_size = 24\nacquire_timeout_ms = 60000\n");
+	return fx_start("race", RACE_DAEMON_CONFIG);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	return fx_stop();
-}
-
-static struct job *add_job(const char *token, const char *method, const char *body,
-			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static struct job *add_job(const char *token, const char *method, const char *body,
-			   const char *fmt, ...)
-{
-	va_list ap;
-	struct job *j;
-
-	assert_true(race.n < MAX_JOBS);
-	j = &race.jobs[race.n++];
-	memset(j, 0, sizeof(*j));
-	j->token = token;
-	snprintf(j->method, sizeof(j->method), "%s", method);
-	snprintf(j->body, sizeof(j->body), "%s", body ? body : "");
-	va_start(ap, fmt);
-	vsnprintf(j->path, sizeof(j->path), fmt, ap);
-	va_end(ap);
-	return j;
-}
-
-static void *run_job(void *arg)
-{
-	struct job *j = arg;
-	json_t *out = NULL;
-
-	pthread_barrier_wait(&race.start);
-	j->status = fx_call(j->token, j->method, &out, j->body[0] ? j->body : NULL, "%s", j->path);
-	snprintf(j->code, sizeof(j->code), "%s", jerr(out));
-	json_decref(out);
-	return NULL;
-}
-
-/* Fire every queued job at once; waits for all. */
-static void fire(void)
-{
-	pthread_t threads[MAX_JOBS];
-
-	assert_int_equal(pthread_barrier_init(&race.start, NULL, (unsigned)race.n), 0);
-	for (size_t i = 0; i < race.n; i++)
-		assert_int_equal(pthread_create(&threads[i], NULL, run_job, &race.jobs[i]), 0);
-	for (size_t i = 0; i < race.n; i++)
-		pthread_join(threads[i], NULL);
-	pthread_barrier_destroy(&race.start);
-}
-
-static bool one_of(const char *code, const char *const *codes)
-{
-	for (; *codes; codes++)
-		if (strcmp(code, *codes) == 0)
-			return true;
-	return false;
 }
 
 /* Refusals that name a guardrail or the target's state. */
@@ -123,10 +50,10 @@ static const char *const rule_codes[] = {
 /* A request whose actor lost its rights to an earlier request of the race
  * gets the same answer as it would alone: 403 Admin access required when
  * demoted, 404 when removed. Anything 5xx, or any other code, is a bug. */
-static void check_answer(const struct job *j)
+static void check_answer(const struct race_job *j)
 {
 	bool ok = j->status == 200 || j->status == 204 ||
-		  (j->status == 409 && one_of(j->code, rule_codes)) ||
+		  (j->status == 409 && race_one_of(j->code, rule_codes)) ||
 		  (j->status == 403 && strcmp(j->code, "admin_required") == 0) ||
 		  (j->status == 404 && strcmp(j->code, "not_found") == 0);
 	if (!ok)
@@ -166,44 +93,45 @@ static void test_concurrent_demotions_and_removals_keep_owner_and_an_admin(void 
 			const char *t = admins[a].token;
 			for (int b = 0; b < ADMINS; b++) {
 				/* Every admin demotes every admin, themselves included... */
-				add_job(t, "PATCH", "{\"role\":\"USER\"}", "/api/v1/orgs/%s/members/%s",
-					slug, admin_ids[b]);
+				race_add(&race, t, "PATCH", "{\"role\":\"USER\"}",
+					 "/api/v1/orgs/%s/members/%s", slug, admin_ids[b]);
 				/* ...removes every other admin... */
 				if (removals && b != a)
-					add_job(t, "DELETE", NULL, "/api/v1/orgs/%s/members/%s", slug,
-						admin_ids[b]);
+					race_add(&race, t, "DELETE", NULL,
+						 "/api/v1/orgs/%s/members/%s", slug, admin_ids[b]);
 			}
 			/* ...goes after the owner, puts users in a granting team, and leaves. */
-			add_job(t, "PATCH", "{\"role\":\"ADMIN\"}", "/api/v1/orgs/%s/members/%s", slug,
-				owner_id);
-			add_job(t, "PATCH", "{\"status\":\"suspended\"}", "/api/v1/orgs/%s/members/%s",
-				slug, owner_id);
-			add_job(t, "DELETE", NULL, "/api/v1/orgs/%s/members/%s", slug, owner_id);
-			add_job(t, "PUT", NULL, "/api/v1/orgs/%s/teams/%s/members/%s", slug, team,
-				admin_ids[(a + 1) % ADMINS]);
+			race_add(&race, t, "PATCH", "{\"role\":\"ADMIN\"}",
+				 "/api/v1/orgs/%s/members/%s", slug, owner_id);
+			race_add(&race, t, "PATCH", "{\"status\":\"suspended\"}",
+				 "/api/v1/orgs/%s/members/%s", slug, owner_id);
+			race_add(&race, t, "DELETE", NULL, "/api/v1/orgs/%s/members/%s", slug,
+				 owner_id);
+			race_add(&race, t, "PUT", NULL, "/api/v1/orgs/%s/teams/%s/members/%s", slug,
+				 team, admin_ids[(a + 1) % ADMINS]);
 			if (removals)
-				add_job(t, "POST", NULL, "/api/v1/orgs/%s/leave", slug);
+				race_add(&race, t, "POST", NULL, "/api/v1/orgs/%s/leave", slug);
 		}
 		/* The owner demotes or removes every admin at the same time, and
 		 * tries to leave and to demote itself. */
 		for (int b = 0; b < ADMINS; b++)
-			add_job(owner.token, removals ? "DELETE" : "PATCH",
-				removals ? NULL : "{\"role\":\"VIEWER\"}", "/api/v1/orgs/%s/members/%s",
-				slug, admin_ids[b]);
-		add_job(owner.token, "POST", NULL, "/api/v1/orgs/%s/leave", slug);
-		add_job(owner.token, "PATCH", "{\"role\":\"VIEWER\"}", "/api/v1/orgs/%s/members/me",
-			slug);
+			race_add(&race, owner.token, removals ? "DELETE" : "PATCH",
+				 removals ? NULL : "{\"role\":\"VIEWER\"}",
+				 "/api/v1/orgs/%s/members/%s", slug, admin_ids[b]);
+		race_add(&race, owner.token, "POST", NULL, "/api/v1/orgs/%s/leave", slug);
+		race_add(&race, owner.token, "PATCH", "{\"role\":\"VIEWER\"}",
+			 "/api/v1/orgs/%s/members/me", slug);
 		for (int u = 0; u < USERS; u++) {
-			add_job(users[u].token, "PATCH", "{\"role\":\"VIEWER\"}",
-				"/api/v1/orgs/%s/members/%s", slug, admin_ids[u]);
-			add_job(users[u].token, "DELETE", NULL, "/api/v1/orgs/%s/members/%s", slug,
-				owner_id);
+			race_add(&race, users[u].token, "PATCH", "{\"role\":\"VIEWER\"}",
+				 "/api/v1/orgs/%s/members/%s", slug, admin_ids[u]);
+			race_add(&race, users[u].token, "DELETE", NULL,
+				 "/api/v1/orgs/%s/members/%s", slug, owner_id);
 		}
-		fire();
+		race_fire(&race);
 
 		size_t successes = 0, removals_ok = 0;
 		for (size_t i = 0; i < race.n; i++) {
-			const struct job *j = &race.jobs[i];
+			const struct race_job *j = &race.jobs[i];
 			check_answer(j);
 			successes += j->status == 200 || j->status == 204;
 			bool removal = (strcmp(j->method, "DELETE") == 0 && strstr(j->path, "/teams/") == NULL) ||
@@ -275,11 +203,11 @@ static void test_concurrent_creation_with_one_name_has_one_winner(void **state)
 	race.n = 0;
 	for (int i = 0; i < 8; i++) {
 		fx_person(&p[i], "contender");
-		add_job(p[i].token, "POST", body, "/api/v1/orgs");
+		race_add(&race, p[i].token, "POST", body, "/api/v1/orgs");
 	}
-	fire();
+	race_fire(&race);
 	for (size_t i = 0; i < race.n; i++) {
-		const struct job *j = &race.jobs[i];
+		const struct race_job *j = &race.jobs[i];
 		if (j->status == 201)
 			wins++;
 		else if (j->status != 409 || strcmp(j->code, "org_name_taken") != 0)
@@ -310,9 +238,9 @@ static void test_concurrent_creation_with_one_suggested_slug_all_win(void **stat
 	race.n = 0;
 	for (int i = 0; i < 8; i++) {
 		snprintf(bodies[i], sizeof(bodies[i]), "{\"name\":\"Slug Race %d%s\"}", n, suffix[i]);
-		add_job(p.token, "POST", bodies[i], "/api/v1/orgs");
+		race_add(&race, p.token, "POST", bodies[i], "/api/v1/orgs");
 	}
-	fire();
+	race_fire(&race);
 	for (size_t i = 0; i < race.n; i++)
 		if (race.jobs[i].status != 201)
 			fail_msg("create -> %ld %s", race.jobs[i].status, race.jobs[i].code);

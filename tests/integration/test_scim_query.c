@@ -86,23 +86,22 @@ static int lookup(void *arg, const char *urn, const char *attr, const char *sub,
 static const char *const ext_urns[] = { ENT, NULL };
 static const struct scim_schema_view view = { lookup, NULL, CORE, ext_urns };
 
+/* Users stored as the User store keeps them, in a table of this test's own. */
 static const struct scim_column columns[] = {
-	{ "id", NULL, "u.id", true },
+	SCIM_COMMON_COLUMNS("u"),
 	{ "userName", NULL, "u.username", false },
-	{ "externalId", NULL, "u.external_id", false },
 	{ "active", NULL, "u.active", false },
-	{ "meta", "created", "u.created_at", false },
-	{ "meta", "lastModified", "u.updated_at", false },
 };
 static const struct scim_column group_cols[] = {
 	{ "value", NULL, "g.group_id::text", false },
 	{ "display", NULL, "g.name", false },
 };
 static const struct scim_relation relations[] = {
-	{ "groups", "EXISTS (SELECT 1 FROM q_groups g WHERE g.user_id = u.id AND (%s))",
-	  group_cols, 2 },
+	SCIM_RELATION("groups",
+			    "EXISTS (SELECT 1 FROM q_groups g WHERE g.user_id = u.id AND (%s))",
+			    group_cols),
 };
-static const struct scim_storage storage = { "u.profile", columns, 6, relations, 1 };
+static const struct scim_storage storage = SCIM_STORAGE("u.profile", columns, relations);
 
 static const char setup_sql[] =
 	"CREATE TABLE q_users (id uuid PRIMARY KEY, username text NOT NULL, external_id text,"

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "race_util.h"
 #include "scim_users_fixture.h"
 
 #define ROUNDS 3
@@ -38,32 +39,13 @@
 #define SUSPENDED 3     /* of those, suspended before the round (reactivated in it) */
 #define DELETED 2       /* of those, deleted in the round */
 #define NEW_USERS 16    /* provisioned in the round */
-#define MAX_JOBS 160
 
-struct job {
-	bool scim;
-	const char *token;
-	char method[8];
-	char path[200];
-	char body[640];
-	/* what SCIM must answer (0: any success or rule refusal) */
-	long want;
-	/* results */
-	long status;
-	char code[48];
-	char id[40]; /* "id" of the answer */
-};
-
-static struct {
-	pthread_barrier_t start;
-	struct job jobs[MAX_JOBS];
-	size_t n;
-} race;
+static struct race race;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	return fx_start("scim_race", "[database]\npool_size = 24\nacquire_timeout_ms = 60000\n");
+	return fx_start("scim_race", RACE_DAEMON_CONFIG);
 }
 
 static int group_teardown(void **state)
@@ -72,73 +54,44 @@ static int group_teardown(void **state)
 	return fx_stop();
 }
 
-static struct job *add_job(bool scim, const char *token, const char *method, long want,
-			   const char *body, const char *fmt, ...)
+/* A SCIM request: status, scimType and "id". */
+static void send_scim(struct race_job *j)
+{
+	struct scim_answer a;
+
+	j->status = scim_req(j->token, j->method, j->path, j->body[0] ? j->body : NULL, NULL, &a);
+	snprintf(j->code, sizeof(j->code), "%s", jstr(a.body, "scimType") ? jstr(a.body, "scimType") : "");
+	snprintf(j->id, sizeof(j->id), "%s", jstr(a.body, "id") ? jstr(a.body, "id") : "");
+	scim_answer_free(&a);
+}
+
+static bool is_scim(const struct race_job *j)
+{
+	return j->send == send_scim;
+}
+
+/* A SCIM job (scim) that must answer want (0: any success or rule refusal),
+ * or an API job. */
+static struct race_job *add_job(bool scim, const char *token, const char *method, long want,
+				const char *body, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
-static struct job *add_job(bool scim, const char *token, const char *method, long want,
-			   const char *body, const char *fmt, ...)
+static struct race_job *add_job(bool scim, const char *token, const char *method, long want,
+				const char *body, const char *fmt, ...)
 {
 	va_list ap;
-	struct job *j;
+	struct race_job *j;
 
-	assert_true(race.n < MAX_JOBS);
-	j = &race.jobs[race.n++];
-	memset(j, 0, sizeof(*j));
-	j->scim = scim;
-	j->token = token;
-	j->want = want;
-	snprintf(j->method, sizeof(j->method), "%s", method);
-	snprintf(j->body, sizeof(j->body), "%s", body ? body : "");
 	va_start(ap, fmt);
-	vsnprintf(j->path, sizeof(j->path), fmt, ap);
+	j = race_vadd(&race, token, method, body, fmt, ap);
 	va_end(ap);
+	j->send = scim ? send_scim : NULL;
+	j->want = want;
 	return j;
-}
-
-static void *run_job(void *arg)
-{
-	struct job *j = arg;
-	const char *body = j->body[0] ? j->body : NULL;
-	json_t *out = NULL;
-
-	pthread_barrier_wait(&race.start);
-	if (j->scim) {
-		struct scim_answer a;
-		j->status = scim_req(j->token, j->method, j->path, body, NULL, &a);
-		snprintf(j->code, sizeof(j->code), "%s", jstr(a.body, "scimType") ? jstr(a.body, "scimType") : "");
-		snprintf(j->id, sizeof(j->id), "%s", jstr(a.body, "id") ? jstr(a.body, "id") : "");
-		scim_answer_free(&a);
-	} else {
-		j->status = fx_call(j->token, j->method, &out, body, "%s", j->path);
-		snprintf(j->code, sizeof(j->code), "%s", jerr(out));
-		json_decref(out);
-	}
-	return NULL;
-}
-
-static void fire(void)
-{
-	pthread_t threads[MAX_JOBS];
-
-	assert_int_equal(pthread_barrier_init(&race.start, NULL, (unsigned)race.n), 0);
-	for (size_t i = 0; i < race.n; i++)
-		assert_int_equal(pthread_create(&threads[i], NULL, run_job, &race.jobs[i]), 0);
-	for (size_t i = 0; i < race.n; i++)
-		pthread_join(threads[i], NULL);
-	pthread_barrier_destroy(&race.start);
-}
-
-static bool one_of(const char *code, const char *const *codes)
-{
-	for (; *codes; codes++)
-		if (strcmp(code, *codes) == 0)
-			return true;
-	return false;
 }
 
 /* The API's answers: success, a refusal naming a rule, or what the actor
  * gets after losing its rights to an earlier request of the race. */
-static void check_api_answer(const struct job *j)
+static void check_api_answer(const struct race_job *j)
 {
 	static const char *const rule_codes[] = {
 		"owner_cannot_be_demoted", "owner_cannot_be_removed", "owner_cannot_be_suspended",
@@ -147,7 +100,7 @@ static void check_api_answer(const struct job *j)
 		NULL,
 	};
 	bool ok = j->status == 200 || j->status == 204 ||
-		  (j->status == 409 && one_of(j->code, rule_codes)) ||
+		  (j->status == 409 && race_one_of(j->code, rule_codes)) ||
 		  (j->status == 403 && (strcmp(j->code, "admin_required") == 0 ||
 					strcmp(j->code, "member_suspended") == 0)) ||
 		  (j->status == 404 && strcmp(j->code, "not_found") == 0);
@@ -155,7 +108,7 @@ static void check_api_answer(const struct job *j)
 		fail_msg("API %s %s %s -> %ld %s", j->method, j->path, j->body, j->status, j->code);
 }
 
-static void check_scim_answer(const struct job *j)
+static void check_scim_answer(const struct race_job *j)
 {
 	if (j->status != j->want)
 		fail_msg("SCIM %s %s %s -> %ld %s (want %ld)", j->method, j->path, j->body, j->status,
@@ -284,12 +237,12 @@ static void test_scim_and_api_writes_race_without_breaking_guardrails(void **sta
 		}
 		add_job(false, owner.token, "PATCH", 0, "{\"role\":\"VIEWER\"}",
 			"/api/v1/orgs/%s/members/me", slug);
-		fire();
+		race_fire(&race);
 
 		size_t provisioned = 0;
 		for (size_t i = 0; i < race.n; i++) {
-			const struct job *j = &race.jobs[i];
-			if (!j->scim) {
+			const struct race_job *j = &race.jobs[i];
+			if (!is_scim(j)) {
 				check_api_answer(j);
 				/* Nothing against the owner's row succeeds. */
 				if (strstr(j->path, owner_id) || strstr(j->path, "/members/me"))
@@ -375,10 +328,10 @@ static void test_scim_user_and_invitation_for_one_username_admit_one(void **stat
 			 "{\"email\":\"invitee-%d@example.com\",\"username\":\"%s\",\"role\":\"USER\"}",
 			 n, uname);
 		race.n = 0;
-		struct job *s = add_job(true, token, "POST", 0, body, "/scim/v2/Users");
-		struct job *i = add_job(false, owner.token, "POST", 0, invite,
+		struct race_job *s = add_job(true, token, "POST", 0, body, "/scim/v2/Users");
+		struct race_job *i = add_job(false, owner.token, "POST", 0, invite,
 					"/api/v1/orgs/%s/invitations", slug);
-		fire();
+		race_fire(&race);
 		fprintf(stderr, "# round %d: SCIM %ld %s, invitation %ld %s\n", round, s->status,
 			s->code, i->status, i->code);
 		assert_true((s->status == 201) != (i->status == 201));
@@ -478,7 +431,7 @@ static void test_concurrent_patches_of_one_user_lose_nothing(void **state)
 			 i);
 		add_job(true, token, "PATCH", 200, body, "/scim/v2/Users/%s", id);
 	}
-	fire();
+	race_fire(&race);
 	for (size_t i = 0; i < race.n; i++)
 		assert_int_equal(race.jobs[i].status, 200);
 	assert_int_equal(fx_sql_count("SELECT jsonb_array_length(profile->'phoneNumbers')"

@@ -7,7 +7,6 @@
  * makes its own org. Orgs, members and their later changes (suspension,
  * demotion, removal) are made in SQL, so these tests need only the accounts
  * API besides this area. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,11 +24,6 @@
 #define PASSWORD "correct horse battery"
 #define PAST_EXPIRY 700000 /* beyond the 3-day transfer TTL */
 
-static struct pg_server pg;
-static struct daemon_proc daemon_p;
-static char conninfo[600];
-static char clock_path[600];
-static char mail_dir[700];
 static int counter;
 
 /* One org with its owner (signed in) and helpers to add members. */
@@ -42,18 +36,10 @@ struct org {
 
 /* ------------------------------------------------------------- helpers */
 
-static void set_clock(long long offset)
-{
-	FILE *f = fopen(clock_path, "w");
-	assert_non_null(f);
-	fprintf(f, "%lld\n", offset);
-	fclose(f);
-}
-
 /* The member's role and status as "ROLE/status". */
 static void assert_member(const char *id, const char *expected)
 {
-	char *v = tsql_value(conninfo, "SELECT role || '/' || status FROM members WHERE id = '%s'", id);
+	char *v = tsql_value(tfx_conninfo, "SELECT role || '/' || status FROM members WHERE id = '%s'", id);
 	assert_non_null(v);
 	assert_string_equal(v, expected);
 	free(v);
@@ -66,15 +52,15 @@ static void make_org(struct org *o)
 	memset(o, 0, sizeof(*o));
 	snprintf(o->slug, sizeof(o->slug), "xfer-%d", ++counter);
 	snprintf(o->owner_email, sizeof(o->owner_email), "owner-%d@example.com", counter);
-	assert_int_equal(http_signup(&daemon_p, o->owner_email, PASSWORD, o->owner_token, 128), 0);
-	tsql(conninfo, "BEGIN;"
+	assert_int_equal(http_signup(&tfx_daemon, o->owner_email, PASSWORD, o->owner_token, 128), 0);
+	tsql(tfx_conninfo, "BEGIN;"
 	     "INSERT INTO organizations (name, slug) VALUES ('Org %s', '%s');"
 	     "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, 'owner', 'OWNER' FROM organizations o, accounts a"
 	     " WHERE o.slug = '%s' AND a.email = '%s';"
 	     "COMMIT;",
 	     o->slug, o->slug, o->slug, o->owner_email);
-	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
+	v = tsql_value(tfx_conninfo, "SELECT m.id FROM members m JOIN organizations o ON o.id = m.org_id"
 		       " WHERE o.slug = '%s' AND m.role = 'OWNER'",
 		       o->slug);
 	assert_non_null(v);
@@ -91,14 +77,14 @@ static void add_member(const struct org *o, const char *role, char *id, char *to
 
 	snprintf(email, sizeof(email), "m-%d@example.com", ++counter);
 	if (token != NULL)
-		assert_int_equal(http_signup(&daemon_p, email, PASSWORD, token, 128), 0);
+		assert_int_equal(http_signup(&tfx_daemon, email, PASSWORD, token, 128), 0);
 	else
-		tsql(conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
-	tsql(conninfo, "INSERT INTO members (org_id, account_id, username, role)"
+		tsql(tfx_conninfo, "INSERT INTO accounts (email) VALUES ('%s')", email);
+	tsql(tfx_conninfo, "INSERT INTO members (org_id, account_id, username, role)"
 	     " SELECT o.id, a.id, 'user%d', '%s' FROM organizations o, accounts a"
 	     " WHERE o.slug = '%s' AND a.email = '%s'",
 	     counter, role, o->slug, email);
-	v = tsql_value(conninfo, "SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id"
+	v = tsql_value(tfx_conninfo, "SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id"
 		       " WHERE a.email = '%s'",
 		       email);
 	assert_non_null(v);
@@ -110,26 +96,26 @@ static long start(const char *token, const char *slug, const char *member_id, js
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/ownership-transfer", slug);
-	return api_reqf(&daemon_p, token, "POST", path, out, "{\"member_id\":\"%s\"}", member_id);
+	return api_reqf(&tfx_daemon, token, "POST", path, out, "{\"member_id\":\"%s\"}", member_id);
 }
 
 static long get_pending(const char *token, const char *slug, json_t **out)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/ownership-transfer", slug);
-	return api_req(&daemon_p, token, "GET", path, NULL, out);
+	return api_req(&tfx_daemon, token, "GET", path, NULL, out);
 }
 
 static long cancel(const char *token, const char *slug, json_t **out)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/api/v1/orgs/%s/ownership-transfer/cancel", slug);
-	return api_req(&daemon_p, token, "POST", path, NULL, out);
+	return api_req(&tfx_daemon, token, "POST", path, NULL, out);
 }
 
 static long confirm(const char *token, json_t **out)
 {
-	return api_reqf(&daemon_p, NULL, "POST", "/api/v1/ownership-transfers/confirm", out,
+	return api_reqf(&tfx_daemon, NULL, "POST", "/api/v1/ownership-transfers/confirm", out,
 			"{\"token\":\"%s\"}", token);
 }
 
@@ -137,43 +123,12 @@ static long confirm(const char *token, json_t **out)
 static void mailed_token(const struct org *o, const char *not, char *token)
 {
 	for (int i = 0; i < 50; i++) {
-		assert_int_equal(mail_file_token(mail_dir, o->owner_email, "obx_", token, 128), 0);
+		assert_int_equal(mail_file_token(tfx_mail_dir, o->owner_email, "obx_", token, 128), 0);
 		if (not == NULL || strcmp(token, not) != 0)
 			return;
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
 	}
 	fail_msg("no new confirmation mail to %s", o->owner_email);
-}
-
-/* True when some message the file transport wrote contains needle. */
-static bool mail_files_contain(const char *dir, const char *needle)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-
-	if (d == NULL)
-		return false;
-	while (!found && (e = readdir(d)) != NULL) {
-		char path[1200], *text;
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".eml") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		text = calloc(1, 65536);
-		n = fread(text, 1, 65535, f);
-		text[n] = '\0';
-		fclose(f);
-		found = strstr(text, needle) != NULL;
-		free(text);
-	}
-	closedir(d);
-	return found;
 }
 
 /* Start a transfer to target and return its mailed token. */
@@ -203,43 +158,16 @@ static void assert_refused_start(const struct org *o, const char *caller, const 
 
 static int group_setup(void **state)
 {
-	const char *dir;
-
 	(void)state;
-	if (pg_server_start(&pg) != 0 ||
-	    pg_create_database(&pg, "transfer", conninfo, sizeof(conninfo)) != 0)
-		return -1;
-	dir = harness_tmpdir("xfer-clock");
-	if (dir == NULL)
-		return -1;
-	snprintf(clock_path, sizeof(clock_path), "%s/offset", dir);
-	set_clock(0);
-	setenv("ORGBRIDGE_TEST_CLOCK_FILE", clock_path, 1);
 	/* Sessions outlive the clock moves of the expiry tests. */
-	if (daemon_start(&daemon_p, conninfo,
-			 "[mail]\npoll_interval_ms = 50\n[auth]\nsession_ttl = 365d\n") != 0)
-		return -1;
-	snprintf(mail_dir, sizeof(mail_dir), "%s/mail", daemon_p.dir);
-	const char *argv[] = { "orgbridged", "-c", daemon_p.conf_path, "--migrate", NULL };
-	return harness_run_tool(argv, NULL, NULL) == 0 ? 0 : -1;
+	return tfx_start("transfer", "xfer-clock",
+			 "[mail]\npoll_interval_ms = 50\n[auth]\nsession_ttl = 365d\n");
 }
 
 static int group_teardown(void **state)
 {
-	int daemon_rc;
-
 	(void)state;
-	daemon_rc = daemon_stop(&daemon_p);
-	if (pg_server_stop(&pg) != 0 || daemon_rc != 0)
-		return -1;
-	return 0;
-}
-
-static int reset_clock(void **state)
-{
-	(void)state;
-	set_clock(0);
-	return 0;
+	return tfx_stop();
 }
 
 /* ------------------------------------------------------------ full flow */
@@ -269,10 +197,10 @@ static void test_full_flow_old_owner_becomes_admin_target_owner(void **state)
 
 	/* The link goes to the owner's address. */
 	mailed_token(&o, NULL, tok);
-	snprintf(link, sizeof(link), "%s/ownership-transfers/confirm?token=%s", daemon_p.base_url,
+	snprintf(link, sizeof(link), "%s/ownership-transfers/confirm?token=%s", tfx_daemon.base_url,
 		 tok);
-	assert_true(mail_files_contain(mail_dir, link));
-	mail_text = tsql_value(conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'",
+	assert_true(mail_file_contains(tfx_mail_dir, link));
+	mail_text = tsql_value(tfx_conninfo, "SELECT count(*) FROM mail_outbox WHERE recipient = '%s'",
 			       o.owner_email);
 	assert_string_equal(mail_text, "1");
 	free(mail_text);
@@ -290,7 +218,7 @@ static void test_full_flow_old_owner_becomes_admin_target_owner(void **state)
 	json_decref(out);
 	assert_member(o.owner_id, "ADMIN/active");
 	assert_member(target, "OWNER/active");
-	char *n = tsql_value(conninfo, "SELECT count(*) FROM audit_events e JOIN organizations o"
+	char *n = tsql_value(tfx_conninfo, "SELECT count(*) FROM audit_events e JOIN organizations o"
 			     " ON o.id = e.org_id WHERE o.slug = '%s' AND e.action IN"
 			     " ('ownership_transfer.requested', 'ownership_transfer.confirmed',"
 			     "  'member.role_changed')",
@@ -346,7 +274,7 @@ static void test_start_refuses_removed_member(void **state)
 	(void)state;
 	make_org(&o);
 	add_member(&o, "ADMIN", target, NULL);
-	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
 	assert_refused_start(&o, o.owner_token, target, 409, "transfer_target_removed");
 }
 
@@ -369,7 +297,7 @@ static void test_start_refuses_suspended_member(void **state)
 	(void)state;
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
-	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
 	assert_refused_start(&o, o.owner_token, target, 409, "transfer_target_suspended");
 }
 
@@ -410,7 +338,7 @@ static void test_confirm_refuses_target_demoted_to_viewer_since(void **state)
 	make_org(&o);
 	add_member(&o, "ADMIN", target, NULL);
 	started(&o, target, NULL, tok);
-	tsql(conninfo, "UPDATE members SET role = 'VIEWER' WHERE id = '%s'", target);
+	tsql(tfx_conninfo, "UPDATE members SET role = 'VIEWER' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_viewer");
 	json_decref(out);
@@ -431,7 +359,7 @@ static void test_confirm_refuses_target_removed_since(void **state)
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
 	started(&o, target, NULL, tok);
-	tsql(conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'removed' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_removed");
 	json_decref(out);
@@ -449,7 +377,7 @@ static void test_confirm_refuses_target_suspended_since(void **state)
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
 	started(&o, target, NULL, tok);
-	tsql(conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
+	tsql(tfx_conninfo, "UPDATE members SET status = 'suspended' WHERE id = '%s'", target);
 	assert_int_equal(confirm(tok, &out), 409);
 	assert_string_equal(jerr(out), "transfer_target_suspended");
 	json_decref(out);
@@ -466,7 +394,7 @@ static void test_expired_link_is_410(void **state)
 	make_org(&o);
 	add_member(&o, "USER", target, NULL);
 	started(&o, target, NULL, tok);
-	set_clock(PAST_EXPIRY);
+	tfx_set_clock(PAST_EXPIRY);
 	assert_int_equal(confirm(tok, &out), 410);
 	assert_string_equal(jerr(out), "transfer_expired");
 	json_decref(out);
@@ -553,7 +481,7 @@ static void test_cancel_stops_the_pending_transfer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup(f, reset_clock)
+#define T(f) cmocka_unit_test_setup(f, tfx_reset_clock)
 		T(test_full_flow_old_owner_becomes_admin_target_owner),
 		T(test_transfer_to_active_admin_is_allowed),
 		T(test_start_refuses_self_the_current_owner),

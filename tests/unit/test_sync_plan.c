@@ -93,6 +93,13 @@ static struct dir_user *user(struct fx *f, const char *uid)
 	return u;
 }
 
+/* Replace an entry's string field (value NULL: none). */
+static void set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? dupf("%s", value) : NULL;
+}
+
 /* cn=<cn>,ou=groups,dc=x with the given member values (NULL-ended). */
 static struct dir_group *group(struct fx *f, const char *cn, ...)
 {
@@ -192,6 +199,35 @@ static struct plan_member *owner(struct fx *f)
 	return member_local(f, "boss", "boss@x.example", ROLE_OWNER);
 }
 
+/* An org with its owner: where almost every test starts. */
+static struct fx *fx_owned(void)
+{
+	struct fx *f = fx_new();
+
+	owner(f);
+	return f;
+}
+
+/* The same, read incrementally (a scanned plan's input). */
+static struct fx *fx_incremental(void)
+{
+	struct fx *f = fx_owned();
+
+	f->snap.full = false;
+	return f;
+}
+
+/* member_ours in the teams (a static array of n). */
+static struct plan_member *member_in_teams(struct fx *f, const char *uid, enum role role,
+					   const char *const *teams, size_t n)
+{
+	struct plan_member *m = member_ours(f, uid, role);
+
+	m->team_ids = teams;
+	m->n_team_ids = n;
+	return m;
+}
+
 static void plan(struct fx *f)
 {
 	plan_org_free(f->p);
@@ -205,6 +241,40 @@ static void plan(struct fx *f)
 	assert_non_null(f->idx);
 	f->p = plan_org_new(f->idx, &f->in, &f->opt);
 	assert_non_null(f->p);
+}
+
+/* Group cn holding the users named (uids), mapped to role and team (NULL:
+ * none). */
+static void group_mapped_v(struct fx *f, const char *cn, enum role role, const char *team,
+			   va_list ap)
+{
+	struct dir_group *g = group(f, cn, NULL);
+	const char *uid;
+
+	while ((uid = va_arg(ap, const char *)) != NULL)
+		group_add(g, udn(uid));
+	map(f, cn, role, team);
+}
+
+/* The same with the uids NULL-ended. */
+static void group_mapped(struct fx *f, const char *cn, enum role role, const char *team, ...)
+{
+	va_list ap;
+
+	va_start(ap, team);
+	group_mapped_v(f, cn, role, team, ap);
+	va_end(ap);
+}
+
+/* group_mapped, then the plan. */
+static void plan_group(struct fx *f, const char *cn, enum role role, const char *team, ...)
+{
+	va_list ap;
+
+	va_start(ap, team);
+	group_mapped_v(f, cn, role, team, ap);
+	va_end(ap);
+	plan(f);
 }
 
 static size_t n_kind(const struct plan_org *p, enum plan_change_kind k)
@@ -297,13 +367,10 @@ static void test_strmap(void **state)
 static void test_new_user_in_mapped_group_is_added(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	user(f, "bob"); /* in no mapped group */
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_ADMIN, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_ADMIN, NULL, "ann", NULL);
 	assert_int_equal(f->p->n_changes, 1);
 	const struct plan_change *c = find(f->p, PLAN_ADD, "ann");
 	assert_non_null(c);
@@ -349,8 +416,7 @@ static void test_highest_mapped_role_wins(void **state)
 static void test_role_change_of_existing_member_follows_mappings(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	user(f, "bob");
 	member_ours(f, "ann", ROLE_VIEWER);
@@ -379,12 +445,9 @@ static void test_role_change_of_existing_member_follows_mappings(void **state)
 static void test_team_only_mapping_gives_user_and_the_team(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_NONE, "team-eng");
-	plan(f);
+	plan_group(f, "eng", ROLE_NONE, "team-eng", "ann", NULL);
 	const struct plan_change *add = find(f->p, PLAN_ADD, "ann");
 	assert_non_null(add);
 	assert_int_equal(add->role_to, ROLE_USER);
@@ -400,12 +463,9 @@ static void test_team_only_mapping_gives_user_and_the_team(void **state)
 static void test_owner_mapping_counts_as_no_role(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
-	group(f, "g", udn("ann"), NULL);
-	map(f, "g", ROLE_OWNER, NULL);
-	plan(f);
+	plan_group(f, "g", ROLE_OWNER, NULL, "ann", NULL);
 	assert_int_equal(find(f->p, PLAN_ADD, "ann")->role_to, ROLE_USER);
 	fx_free(f);
 }
@@ -413,8 +473,7 @@ static void test_owner_mapping_counts_as_no_role(void **state)
 static void test_teams_are_the_union(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	group(f, "a", udn("ann"), NULL);
 	group(f, "b", udn("ann"), NULL);
@@ -432,14 +491,10 @@ static void test_team_membership_diff_only_in_directory_teams(void **state)
 {
 	(void)state;
 	static const char *const ann_teams[] = { "team-old" };
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
-	struct plan_member *ann = member_ours(f, "ann", ROLE_USER);
-	ann->team_ids = ann_teams;
-	ann->n_team_ids = 1;
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, "team-new");
+	member_in_teams(f, "ann", ROLE_USER, ann_teams, 1);
+	group_mapped(f, "eng", ROLE_USER, "team-new", "ann", NULL);
 	f->teams[f->n_teams++] = "team-old"; /* managed by the directory, mapped no more */
 	plan(f);
 	assert_int_equal(f->p->n_changes, 2);
@@ -459,15 +514,10 @@ static void test_unchanged_member_plans_nothing(void **state)
 {
 	(void)state;
 	static const char *const teams[] = { "team-eng" };
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
-	struct plan_member *ann = member_ours(f, "ann", ROLE_ADMIN);
-	ann->team_ids = teams;
-	ann->n_team_ids = 1;
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_ADMIN, "team-eng");
-	plan(f);
+	member_in_teams(f, "ann", ROLE_ADMIN, teams, 1);
+	plan_group(f, "eng", ROLE_ADMIN, "team-eng", "ann", NULL);
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(f->p->n_skips, 0);
 	assert_int_equal(f->p->counts.in_scope, 1);
@@ -478,11 +528,8 @@ static void test_unchanged_member_plans_nothing(void **state)
 static void test_dn_rename_is_an_update(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->dn);
-	u->dn = dupf("uid=ann,ou=staff,dc=x");
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->dn, "uid=ann,ou=staff,dc=x");
 	member_ours(f, "ann", ROLE_USER);
 	group(f, "eng", "uid=ann,ou=staff,dc=x", NULL);
 	map(f, "eng", ROLE_USER, NULL);
@@ -499,8 +546,7 @@ static void test_dn_rename_is_an_update(void **state)
 static void test_group_member_dn_compared_normalised(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	member_ours(f, "ann", ROLE_USER);
 	group(f, "eng", "UID=Ann, OU=People, DC=X", NULL);
@@ -513,8 +559,7 @@ static void test_group_member_dn_compared_normalised(void **state)
 static void test_mapping_group_dn_compared_normalised(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	group(f, "eng", udn("ann"), NULL);
 	f->maps[f->n_maps++] = (struct plan_mapping){ "map", "CN=Eng, OU=Groups,DC=x", ROLE_USER, NULL };
@@ -527,13 +572,10 @@ static void test_mapping_group_dn_compared_normalised(void **state)
 static void test_local_member_matched_by_email_is_claimed(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	member_local(f, "annie", "ANN@x.example", ROLE_VIEWER);
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	assert_int_equal(n_kind(f->p, PLAN_ADD), 0);
 	const struct plan_change *c = find(f->p, PLAN_UPDATE, "m-annie");
 	assert_non_null(c);
@@ -549,16 +591,11 @@ static void test_local_member_matched_by_email_is_claimed(void **state)
 static void test_stable_id_first_then_email(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->email);
-	u->email = dupf("new@x.example"); /* her email changed */
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->email, "new@x.example"); /* her email changed */
 	member_ours(f, "ann", ROLE_USER);
 	member_local(f, "other", "new@x.example", ROLE_USER); /* would match by email */
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	const struct plan_change *c = find(f->p, PLAN_UPDATE, "m-ann");
 	assert_non_null(c);
 	assert_int_equal(c->fields, PLAN_F_PROFILE);
@@ -569,15 +606,10 @@ static void test_stable_id_first_then_email(void **state)
 static void test_changed_stable_id_matched_by_email(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->stable_id);
-	u->stable_id = dupf("id-recreated");
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->stable_id, "id-recreated");
 	member_ours(f, "ann", ROLE_USER);
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	assert_int_equal(f->p->n_changes, 1);
 	assert_int_equal(find(f->p, PLAN_UPDATE, "m-ann")->fields, PLAN_F_STABLE_ID);
 	fx_free(f);
@@ -586,8 +618,7 @@ static void test_changed_stable_id_matched_by_email(void **state)
 static void test_member_of_another_idp_is_skipped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	struct plan_member *m = member_local(f, "ann", "ann@x.example", ROLE_USER);
 	m->kind = MANAGED_SCIM;
@@ -595,9 +626,7 @@ static void test_member_of_another_idp_is_skipped(void **state)
 	struct plan_member *other = member_ours(f, "bob", ROLE_USER);
 	other->idp_name = "otherdir"; /* another directory's: not ours either */
 	user(f, "bob");
-	group(f, "eng", udn("ann"), udn("bob"), NULL);
-	map(f, "eng", ROLE_ADMIN, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_ADMIN, NULL, "ann", "bob", NULL);
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_MANAGED_BY_OTHER_IDP), 2);
 	assert_string_equal(f->p->skips[0].detail, "okta");
@@ -608,18 +637,13 @@ static void test_member_of_another_idp_is_skipped(void **state)
 static void test_profile_and_username_updates(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	struct dir_user *u = user(f, "ann");
 	u->given_name = dupf("Ann");
-	struct dir_user *v = user(f, "bob");
-	free(v->username);
-	v->username = dupf("robert");
+	set(&user(f, "bob")->username, "robert");
 	member_ours(f, "ann", ROLE_USER);
 	member_ours(f, "bob", ROLE_USER);
-	group(f, "eng", udn("ann"), udn("bob"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", "bob", NULL);
 	assert_int_equal(find(f->p, PLAN_UPDATE, "m-ann")->fields, PLAN_F_PROFILE);
 	assert_int_equal(find(f->p, PLAN_UPDATE, "m-bob")->fields, PLAN_F_USERNAME);
 	assert_int_equal(f->p->counts.updated, 2);
@@ -629,15 +653,10 @@ static void test_profile_and_username_updates(void **state)
 static void test_username_case_change_is_free(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->username);
-	u->username = dupf("Ann");
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->username, "Ann");
 	member_ours(f, "ann", ROLE_USER);
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	assert_int_equal(find(f->p, PLAN_UPDATE, "m-ann")->fields, PLAN_F_USERNAME);
 	fx_free(f);
 }
@@ -645,15 +664,10 @@ static void test_username_case_change_is_free(void **state)
 static void test_rename_to_a_taken_username_is_skipped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->username);
-	u->username = dupf("BOSS"); /* the owner's */
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->username, "BOSS"); /* the owner's */
 	member_ours(f, "ann", ROLE_USER);
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_USERNAME_TAKEN), 1);
 	fx_free(f);
@@ -662,20 +676,14 @@ static void test_rename_to_a_taken_username_is_skipped(void **state)
 static void test_new_user_with_taken_or_reserved_username_is_skipped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *b = user(f, "boss"); /* another person with the owner's username */
-	free(b->email);
-	b->email = dupf("boss2@x.example");
+	struct fx *f = fx_owned();
+	/* Another person with the owner's username. */
+	set(&user(f, "boss")->email, "boss2@x.example");
 	user(f, "carl"); /* reserved by a pending invitation */
 	user(f, "dan");
-	struct dir_user *d2 = user(f, "dan2");
-	free(d2->username);
-	d2->username = dupf("DAN"); /* collides with dan, added first */
+	set(&user(f, "dan2")->username, "DAN"); /* collides with dan, added first */
 	f->reserved[f->n_reserved++] = "Carl";
-	group(f, "eng", udn("boss"), udn("carl"), udn("dan"), udn("dan2"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "boss", "carl", "dan", "dan2", NULL);
 	assert_int_equal(n_kind(f->p, PLAN_ADD), 1);
 	assert_non_null(find(f->p, PLAN_ADD, "dan"));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_USERNAME_TAKEN), 3);
@@ -685,21 +693,12 @@ static void test_new_user_with_taken_or_reserved_username_is_skipped(void **stat
 static void test_new_user_without_usable_email_or_disabled_is_skipped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
-	struct dir_user *u = user(f, "ann");
-	free(u->email);
-	u->email = NULL;
+	struct fx *f = fx_owned();
+	set(&user(f, "ann")->email, NULL);
 	user(f, "bob")->active = false;
-	struct dir_user *c = user(f, "cid");
-	free(c->email);
-	c->email = dupf("cid at x.example");
-	struct dir_user *d = user(f, "dan");
-	free(d->username);
-	d->username = dupf("dan\tx"); /* a control character */
-	group(f, "eng", udn("ann"), udn("bob"), udn("cid"), udn("dan"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	set(&user(f, "cid")->email, "cid at x.example");
+	set(&user(f, "dan")->username, "dan\tx"); /* a control character */
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", "bob", "cid", "dan", NULL);
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_NO_EMAIL), 1);
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_DISABLED), 1);
@@ -712,22 +711,13 @@ static void test_new_user_without_usable_email_or_disabled_is_skipped(void **sta
 static void test_duplicates_are_skipped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
-	struct dir_user *twin = user(f, "ann2");
-	free(twin->stable_id);
-	twin->stable_id = dupf("id-ann"); /* same stable id */
+	set(&user(f, "ann2")->stable_id, "id-ann"); /* same stable id */
 	user(f, "bob");
-	struct dir_user *b2 = user(f, "bob2");
-	free(b2->email);
-	b2->email = dupf("BOB@x.example"); /* same email, another entry */
-	struct dir_user *nid = user(f, "noid");
-	free(nid->stable_id);
-	nid->stable_id = NULL;
-	group(f, "eng", udn("ann"), udn("ann2"), udn("bob"), udn("bob2"), udn("noid"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	set(&user(f, "bob2")->email, "BOB@x.example"); /* same email, another entry */
+	set(&user(f, "noid")->stable_id, NULL);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", "ann2", "bob", "bob2", "noid", NULL);
 	assert_int_equal(n_kind(f->p, PLAN_ADD), 2);
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_DUPLICATE_STABLE_ID), 1);
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_DUPLICATE_MATCH), 1);
@@ -738,16 +728,13 @@ static void test_duplicates_are_skipped(void **state)
 static void test_two_entries_matching_one_member(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	struct dir_user *alias = user(f, "alias");
 	free(alias->email);
 	alias->email = dupf("ann@x.example");
 	member_ours(f, "ann", ROLE_USER);
-	group(f, "eng", udn("alias"), udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "alias", "ann", NULL);
 	/* ann keeps her member (stable id); alias may not take it by email. */
 	assert_true(plan_org_empty(f->p));
 	assert_int_equal(n_skip(f->p, PLAN_SKIP_DUPLICATE_MATCH), 1);
@@ -767,13 +754,9 @@ static struct fx *leaver_fx(enum dir_leave_policy policy, enum member_status sta
 	user(f, "ann");
 	user(f, "bob");
 	member_ours(f, "ann", ROLE_USER);
-	struct plan_member *bob = member_ours(f, "bob", role);
-	bob->status = status;
-	bob->team_ids = teams;
-	bob->n_team_ids = 1; /* team-local is not the directory's: never listed */
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, "team-eng");
-	plan(f);
+	/* team-local is not the directory's: never listed */
+	member_in_teams(f, "bob", role, teams, 1)->status = status;
+	plan_group(f, "eng", ROLE_USER, "team-eng", "ann", NULL);
 	return f;
 }
 
@@ -839,15 +822,12 @@ static void test_leaver_downgraded(void **state)
 static void test_owner_role_and_status_never_change(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	/* The owner is in a USER group under her own email: matched, claimed. */
 	struct dir_user *u = user(f, "boss");
 	u->active = false;
 	user(f, "ann");
-	group(f, "eng", udn("boss"), udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, "team-eng");
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, "team-eng", "boss", "ann", NULL);
 	assert_non_null(find(f->p, PLAN_UPDATE, "m-boss"));
 	assert_non_null(find(f->p, PLAN_TEAM_ADD, "m-boss"));
 	for (size_t i = 0; i < f->p->n_changes; i++) {
@@ -865,13 +845,10 @@ static void test_owner_leaving_is_reported_not_applied(void **state)
 	(void)state;
 	static const char *const teams[] = { "team-eng" };
 	struct fx *f = fx_new();
-	struct plan_member *boss = member_ours(f, "boss", ROLE_OWNER);
-	boss->team_ids = teams;
-	boss->n_team_ids = 1;
+	member_in_teams(f, "boss", ROLE_OWNER, teams, 1);
 	member_ours(f, "ann", ROLE_ADMIN);
 	user(f, "ann");
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_ADMIN, "team-eng");
+	group_mapped(f, "eng", ROLE_ADMIN, "team-eng", "ann", NULL);
 	for (int policy = DIR_LEAVE_REMOVE; policy <= DIR_LEAVE_SUSPEND; policy++) {
 		f->opt.on_leave = (enum dir_leave_policy)policy;
 		plan(f);
@@ -888,15 +865,12 @@ static void test_owner_leaving_is_reported_not_applied(void **state)
 static void test_disabled_member_suspended_and_enabled_reactivated(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann")->active = false;
 	user(f, "bob");
 	member_ours(f, "ann", ROLE_USER);
 	member_ours(f, "bob", ROLE_USER)->status = MEMBER_SUSPENDED;
-	group(f, "eng", udn("ann"), udn("bob"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", "bob", NULL);
 	const struct plan_change *s = find(f->p, PLAN_SUSPEND, "m-ann");
 	const struct plan_change *r = find(f->p, PLAN_REACTIVATE, "m-bob");
 	assert_non_null(s);
@@ -913,8 +887,7 @@ static void test_disabled_member_suspended_and_enabled_reactivated(void **state)
 static void test_members_of_other_directories_are_left_alone(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	member_ours(f, "zed", ROLE_USER)->idp_name = "other";
 	struct plan_member *s = member_local(f, "sam", "sam@x.example", ROLE_USER);
 	s->kind = MANAGED_SCIM;
@@ -933,8 +906,7 @@ static void test_members_of_other_directories_are_left_alone(void **state)
 static void test_nested_groups(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	user(f, "bob");
 	user(f, "cid");
@@ -1027,8 +999,7 @@ static void test_member_uid_groups(void **state)
 static void test_mapped_group_missing_is_reported(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	user(f, "ann");
 	member_ours(f, "ann", ROLE_USER);
 	map(f, "gone", ROLE_USER, NULL);
@@ -1071,13 +1042,10 @@ static void test_incremental_keeps_known_members(void **state)
 static void test_full_run_ignores_dangling_member_values(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	member_ours(f, "ann", ROLE_USER); /* her entry is gone */
 	user(f, "bob");
-	group(f, "eng", udn("ann"), udn("bob"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", "bob", NULL);
 	assert_non_null(find(f->p, PLAN_REMOVE, "m-ann"));
 	assert_int_equal(f->p->n_skips, 0);
 	fx_free(f);
@@ -1148,15 +1116,13 @@ static void test_empty_directory_refused_even_forced(void **state)
 		f->opt.force = force;
 		owner(f);
 		member_ours(f, "ann", ROLE_USER);
-		group(f, "eng", udn("ann"), NULL);
-		map(f, "eng", ROLE_USER, NULL);
+		group_mapped(f, "eng", ROLE_USER, NULL, "ann", NULL);
 		plan(f); /* the snapshot has no users */
 		assert_int_equal(f->p->refusal, PLAN_REFUSED_EMPTY);
 		fx_free(f);
 	}
 	/* Nothing to deprovision: an empty snapshot is harmless for this org. */
-	struct fx *f = fx_new();
-	owner(f);
+	struct fx *f = fx_owned();
 	plan(f);
 	assert_int_equal(f->p->refusal, PLAN_OK);
 	fx_free(f);
@@ -1171,16 +1137,12 @@ static void test_last_admin_like_refused(void **state)
 	user(f, "ann");
 	member_ours(f, "ann", ROLE_ADMIN);
 	member_local(f, "lou", "lou@x.example", ROLE_USER);
-	group(f, "eng", udn("ann"), NULL);
-	map(f, "eng", ROLE_USER, NULL);
-	plan(f);
+	plan_group(f, "eng", ROLE_USER, NULL, "ann", NULL);
 	assert_int_equal(f->p->refusal, PLAN_REFUSED_LAST_ADMIN);
 	/* Another admin added in the same run keeps the org alive. */
 	user(f, "bob");
 	group_add(&f->snap.groups[0], udn("bob"));
-	group(f, "admins", udn("bob"), NULL);
-	map(f, "admins", ROLE_ADMIN, NULL);
-	plan(f);
+	plan_group(f, "admins", ROLE_ADMIN, NULL, "bob", NULL);
 	assert_int_equal(f->p->refusal, PLAN_OK);
 	fx_free(f);
 }
@@ -1629,10 +1591,8 @@ static void assert_scanned_matches(struct fx *f, size_t *n_affected)
 static void test_scanned_plan_group_edit_changes_roles(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
+	struct fx *f = fx_incremental();
 	size_t n_aff;
-	f->snap.full = false;
-	owner(f);
 	member_ours(f, "ann", ROLE_USER);   /* added to admins */
 	member_ours(f, "bob", ROLE_ADMIN);  /* removed from admins */
 	member_ours(f, "cid", ROLE_USER);   /* untouched */
@@ -1651,11 +1611,9 @@ static void test_scanned_plan_group_edit_changes_roles(void **state)
 static void test_scanned_plan_nested_group_edit(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
+	struct fx *f = fx_incremental();
 	size_t n_aff;
-	f->snap.full = false;
 	f->opt.nested_groups = true;
-	owner(f);
 	member_ours(f, "ann", ROLE_USER); /* now in the nested group */
 	member_ours(f, "bob", ROLE_ADMIN);
 	/* Only the nested group changed; the mapped one includes it. */
@@ -1678,18 +1636,15 @@ static void test_scanned_plan_leavers_under_each_policy(void **state)
 {
 	(void)state;
 	for (int policy = 0; policy < 3; policy++) {
-		struct fx *f = fx_new();
+		struct fx *f = fx_incremental();
 		size_t n_aff;
-		f->snap.full = false;
 		f->opt.on_leave = (enum dir_leave_policy)policy;
-		owner(f);
 		member_ours(f, "ann", ROLE_USER); /* left every group */
 		member_ours(f, "bob", ROLE_USER);
 		member_ours(f, "cid", ROLE_VIEWER); /* left earlier: downgraded */
 		member_ours(f, "dan", ROLE_USER);   /* left earlier: suspended */
 		f->members[4].status = MEMBER_SUSPENDED;
-		group(f, "staff", udn("bob"), NULL);
-		map(f, "staff", ROLE_USER, NULL);
+		group_mapped(f, "staff", ROLE_USER, NULL, "bob", NULL);
 		assert_scanned_matches(f, &n_aff);
 		const struct plan_change *c =
 			find(f->p, policy == DIR_LEAVE_REMOVE ? PLAN_REMOVE
@@ -1704,15 +1659,11 @@ static void test_scanned_plan_leavers_under_each_policy(void **state)
 static void test_scanned_plan_rename_is_an_update(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
+	struct fx *f = fx_incremental();
 	size_t n_aff;
-	f->snap.full = false;
-	owner(f);
 	member_ours(f, "ann", ROLE_USER);
 	member_ours(f, "bob", ROLE_USER);
-	struct dir_user *u = user(f, "ann");
-	free(u->dn);
-	u->dn = dupf("uid=ann,ou=moved,dc=x");
+	set(&user(f, "ann")->dn, "uid=ann,ou=moved,dc=x");
 	group(f, "staff", "uid=ann,ou=moved,dc=x", udn("bob"), NULL);
 	map(f, "staff", ROLE_USER, NULL);
 	assert_scanned_matches(f, &n_aff);
@@ -1726,11 +1677,9 @@ static void test_scanned_plan_rename_is_an_update(void **state)
 static void test_scanned_plan_threshold_counts_the_whole_org(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
+	struct fx *f = fx_incremental();
 	size_t n_aff;
-	f->snap.full = false;
 	f->opt.delete_max_count = 2;
-	owner(f);
 	char uid[16];
 	struct dir_group *g = group(f, "staff", NULL);
 	for (int i = 0; i < 20; i++) {
@@ -1760,8 +1709,7 @@ static void test_scanned_plan_last_admin_counts_the_whole_org(void **state)
 	f->snap.full = false;
 	member_ours(f, "ann", ROLE_ADMIN); /* the only admin-like member */
 	member_ours(f, "bob", ROLE_USER);
-	group(f, "staff", udn("ann"), udn("bob"), NULL);
-	map(f, "staff", ROLE_USER, NULL);
+	group_mapped(f, "staff", ROLE_USER, NULL, "ann", "bob", NULL);
 	assert_scanned_matches(f, &n_aff);
 	assert_int_equal(f->p->refusal, PLAN_REFUSED_LAST_ADMIN);
 	/* Another admin (not loaded, unchanged) keeps the org governed. */
@@ -1777,16 +1725,13 @@ static void test_scanned_plan_last_admin_counts_the_whole_org(void **state)
 static void test_scan_refetches_suspended_members_in_scope(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new();
+	struct fx *f = fx_incremental();
 	size_t n_aff;
-	f->snap.full = false;
-	owner(f);
 	member_ours(f, "ann", ROLE_USER)->status = MEMBER_SUSPENDED; /* in scope */
 	member_ours(f, "bob", ROLE_USER)->status = MEMBER_SUSPENDED; /* left: stays */
 	member_ours(f, "cid", ROLE_USER)->status = MEMBER_SUSPENDED; /* entry read */
 	user(f, "cid")->active = false;
-	group(f, "staff", udn("ann"), udn("cid"), NULL);
-	map(f, "staff", ROLE_USER, NULL);
+	group_mapped(f, "staff", ROLE_USER, NULL, "ann", "cid", NULL);
 	f->opt.on_leave = DIR_LEAVE_SUSPEND;
 	assert_scanned_matches(f, &n_aff);
 	struct plan_org *q = NULL;
