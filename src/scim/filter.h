@@ -149,14 +149,8 @@ int scim_filter_match(const struct scim_filter *f, const json_t *resource,
  * attribute (urn, attr): references in f name its sub-attributes. A simple
  * multi-valued attribute's element is matched as the sub-attribute "value".
  * Values fold by fold, as in scim_filter_match. */
-int scim_filter_match_item_fold(const struct scim_filter *f, const json_t *item,
-				const char *urn, const char *attr,
-				const struct scim_schema_view *schema,
-				const struct scim_fold *fold, struct scim_error *err) OB_MUST_USE;
-/* The same with ASCII folding: only for values whose case is ASCII anyway
- * (Group members' ids). */
 int scim_filter_match_item(const struct scim_filter *f, const json_t *item, const char *urn,
 			   const char *attr, const struct scim_schema_view *schema,
-			   struct scim_error *err) OB_MUST_USE;
+			   const struct scim_fold *fold, struct scim_error *err) OB_MUST_USE;
 
 #endif

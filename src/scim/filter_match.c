@@ -468,15 +468,7 @@ int scim_filter_match(const struct scim_filter *f, const json_t *resource,
 
 int scim_filter_match_item(const struct scim_filter *f, const json_t *item, const char *urn,
 			   const char *attr, const struct scim_schema_view *schema,
-			   struct scim_error *err)
-{
-	return scim_filter_match_item_fold(f, item, urn, attr, schema, NULL, err);
-}
-
-int scim_filter_match_item_fold(const struct scim_filter *f, const json_t *item,
-				const char *urn, const char *attr,
-				const struct scim_schema_view *schema,
-				const struct scim_fold *fold, struct scim_error *err)
+			   const struct scim_fold *fold, struct scim_error *err)
 {
 	struct match_ctx c = { .schema = schema, .fold = fold, .err = err, .item_urn = urn,
 			       .item_attr = attr != NULL ? attr : "" };

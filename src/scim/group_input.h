@@ -75,6 +75,9 @@ struct group_op {
 struct group_patch {
 	size_t n;
 	struct group_op *ops; /* owned, in request order */
+	/* How a value filter folds members' values (scim_call_fold; NULL:
+	 * ASCII). Not parsed: the caller sets it. */
+	const struct scim_fold *fold;
 };
 
 /* Parse a PatchOp body for the group group_id. max_filter_depth as in

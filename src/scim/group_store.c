@@ -330,7 +330,7 @@ static int members_replace(struct group_tx *tx, const struct scim_ids *ids, stru
 /* A value filter other than value eq: evaluated against each member as the
  * Group renders it. */
 static int members_remove_matching(struct group_tx *tx, const struct scim_filter *f,
-				   struct core_error *err)
+				   const struct scim_fold *fold, struct core_error *err)
 {
 	json_t *group = group_store_get(tx->ctx, tx->c, tx->id, true, err), *m;
 	struct scim_ids ids = { 0 };
@@ -347,7 +347,7 @@ static int members_remove_matching(struct group_tx *tx, const struct scim_filter
 		goto done;
 	}
 	json_array_foreach(members, i, m) {
-		int hit = scim_filter_match_item(f, m, NULL, "members", NULL, &serr);
+		int hit = scim_filter_match_item(f, m, NULL, "members", NULL, fold, &serr);
 		if (hit < 0) {
 			core_fail(err, (unsigned)serr.status, serr.scim_type ? serr.scim_type : "invalidFilter",
 				  "%s", serr.detail);
@@ -588,7 +588,8 @@ int group_store_replace(struct core_ctx *ctx, const struct scim_conn *c, const c
 	}
 }
 
-static int apply_op(struct group_tx *tx, const struct group_op *op, struct core_error *err)
+static int apply_op(struct group_tx *tx, const struct group_op *op, const struct scim_fold *fold,
+		    struct core_error *err)
 {
 	switch (op->kind) {
 	case GROUP_OP_SET_NAME:
@@ -602,7 +603,7 @@ static int apply_op(struct group_tx *tx, const struct group_op *op, struct core_
 	case GROUP_OP_REMOVE_MEMBERS:
 		return members_remove(tx, &op->ids, err);
 	case GROUP_OP_REMOVE_MATCHING:
-		return members_remove_matching(tx, op->filter, err);
+		return members_remove_matching(tx, op->filter, fold, err);
 	case GROUP_OP_REMOVE_ALL:
 		return members_remove_all(tx, err);
 	case GROUP_OP_REPLACE_MEMBERS:
@@ -622,7 +623,7 @@ static int patch_once(struct core_ctx *ctx, const struct scim_conn *c, const cha
 		return -1;
 	rc = lock_group(&tx, id, if_match, err);
 	for (size_t i = 0; rc == 0 && i < patch->n; i++)
-		rc = apply_op(&tx, &patch->ops[i], err);
+		rc = apply_op(&tx, &patch->ops[i], patch->fold, err);
 	if (rc == 0)
 		rc = tx_finish(&tx, false, err);
 	return tx_end(&tx, rc, true, with_members, out, err);

@@ -147,6 +147,7 @@ void scim_group_patch_do(struct scim_call *call, const char *id, const char *if_
 		scim_result_fail(res, &serr);
 		return;
 	}
+	patch.fold = scim_call_fold(call);
 	if (group_store_patch(&call->ctx, &c, id, scim_version_of(if_match), &patch,
 			      with_resource && with_members, &group, &err) != 0) {
 		scim_result_fail_core(res, &err);

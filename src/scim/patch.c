@@ -921,8 +921,8 @@ static int op_filtered(struct ctx *c, enum op_kind op, const struct target *t, j
 	if (n > 0 && (hit = calloc(n, sizeof(*hit))) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {
-		r = scim_filter_match_item_fold(t->filter, json_array_get(edit, i), t->urn,
-						t->info.name, c->schema, c->fold, c->err);
+		r = scim_filter_match_item(t->filter, json_array_get(edit, i), t->urn, t->info.name,
+					   c->schema, c->fold, c->err);
 		if (r < 0)
 			goto out;
 		hit[i] = r > 0;

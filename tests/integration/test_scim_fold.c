@@ -147,12 +147,53 @@ static void test_patch_add_merges_values_the_database_calls_equal(void **state)
 	scim_answer_free(&a);
 }
 
+/* A Group's members[display eq ...] removal folds the member's display as
+ * the database would: the member goes on a UTF-8 database, stays on a C one. */
+static void test_group_member_filter_folds_as_the_database_does(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char uid[40], gid[40], body[1024], path[128];
+	int n = fx_next();
+	long status;
+
+	(void)state;
+	tenant_make(&t, "foldg");
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"" USER_SCHEMA "\"],\"userName\":\"emile-g%d@example.com\","
+		 "\"displayName\":\"\xc3\xa9mile %d\"}", n, n);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 201);
+	snprintf(uid, sizeof(uid), "%s", jstr(a.body, "id"));
+	scim_answer_free(&a);
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],"
+		 "\"displayName\":\"fold-%d\",\"members\":[{\"value\":\"%s\"}]}", n, uid);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Groups", body, NULL, &a), 201);
+	snprintf(gid, sizeof(gid), "%s", jstr(a.body, "id"));
+	scim_answer_free(&a);
+
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"" PATCH_OP "\"],\"Operations\":[{\"op\":\"remove\","
+		 "\"path\":\"members[display eq \\\"\xc3\x89MILE %d\\\"]\"}]}", n);
+	snprintf(path, sizeof(path), "/scim/v2/Groups/%s", gid);
+	status = scim_req(t.token, "PATCH", path, body, NULL, &a);
+	scim_answer_free(&a);
+	if (unicode_db)
+		assert_true(status == 200 || status == 204);
+	else
+		assert_true(status < 500);
+	assert_int_equal(scim_req(t.token, "GET", path, NULL, NULL, &a), 200);
+	assert_int_equal(json_array_size(json_object_get(a.body, "members")), unicode_db ? 0 : 1);
+	scim_answer_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_database_folds_as_its_locale_says),
 		cmocka_unit_test(test_patch_value_path_agrees_with_the_get_filter),
 		cmocka_unit_test(test_patch_add_merges_values_the_database_calls_equal),
+		cmocka_unit_test(test_group_member_filter_folds_as_the_database_does),
 	};
 
 	return cmocka_run_group_tests_name(unicode_db ? "scim_fold_utf8" : "scim_fold_c", tests,
