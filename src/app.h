@@ -33,6 +33,9 @@ struct app {
 	struct metrics *metrics;  /* counters and histograms for GET /metrics (metrics.h) */
 	struct sync_scheduler *sync; /* the LDAP sync thread (sync/scheduler.h) */
 	struct scim_token_cache *scim_tokens; /* verified SCIM tokens (scim/token_cache.h) */
+	/* SCIM User lookups answered together under load (store/batch.h,
+	 * user_store_lookup_ops): GET by id and the IdPs' eq filters. */
+	struct batcher *scim_user_reads;
 	struct ldap_tls_cache *ldap_tls; /* directories' TLS contexts (ldap/tls.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 	/* How the database's lower() folds, asked on first need (scim_call_fold):

@@ -71,3 +71,4 @@ include $(srcdir)/tests/integration/scim_user_render.local.mk
 include $(srcdir)/tests/man.local.mk
 include $(srcdir)/tests/unit/scim_fold.local.mk
 include $(srcdir)/tests/integration/scim_fold.local.mk
+include $(srcdir)/tests/unit/batch.local.mk

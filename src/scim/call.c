@@ -49,6 +49,8 @@ static int resolve_token(struct scim_call *call, const char *hash)
 		return 1;
 	}
 	generation = scim_token_cache_generation(cache);
+	if (call->ctx.conn == NULL && (call->ctx.conn = db_acquire(call->app->db)) == NULL)
+		return -1;
 	core_time_param(call->ctx.now, now, sizeof(now));
 	params[0] = hash;
 	params[1] = now;
@@ -69,7 +71,7 @@ static int resolve_token(struct scim_call *call, const char *hash)
 	return found;
 }
 
-int scim_begin(struct http_request *req, struct scim_call *call)
+int scim_authenticate(struct http_request *req, struct scim_call *call)
 {
 	const char *token, *base;
 	char hash[TOKEN_HASH_HEX_LEN];
@@ -102,20 +104,42 @@ int scim_begin(struct http_request *req, struct scim_call *call)
 		return -1;
 	}
 	call->ctx.pool = call->app->db;
-	call->ctx.conn = db_acquire(call->app->db);
-	if (call->ctx.conn == NULL) {
-		http_respond_error(req, 503, "database_unavailable", "the database is unavailable; retry");
-		return -1;
-	}
 	found = resolve_token(call, hash);
 	if (found < 0) {
 		struct core_error err;
-		core_fail_db(&err, call->ctx.conn);
+		if (call->ctx.conn != NULL)
+			core_fail_db(&err, call->ctx.conn);
+		else
+			core_fail(&err, 503, "database_unavailable", "the database is unavailable; retry");
 		scim_call_fail_core(call, &err);
 		return -1;
 	}
+	/* Held by nothing after: a read that borrows through a batcher must
+	 * not hold one while it waits for another (the pool would run dry). */
+	scim_release_db(call);
 	if (!found) {
 		answer_401(req, "invalid, expired or revoked token");
+		return -1;
+	}
+	return 0;
+}
+
+int scim_call_borrow_db(struct scim_call *call, struct core_error *err)
+{
+	if (call->ctx.conn == NULL && (call->ctx.conn = db_acquire(call->app->db)) == NULL)
+		return core_fail(err, 503, "database_unavailable",
+				 "the database is unavailable; retry");
+	return 0;
+}
+
+int scim_begin(struct http_request *req, struct scim_call *call)
+{
+	struct core_error err;
+
+	if (scim_authenticate(req, call) != 0)
+		return -1;
+	if (scim_call_borrow_db(call, &err) != 0) {
+		scim_call_fail_core(call, &err);
 		return -1;
 	}
 	return 0;

@@ -46,6 +46,12 @@ struct scim_call {
  * request is already answered (401 SCIM error + WWW-Authenticate, or 503)
  * and -1 is returned; scim_end is still safe to call. */
 int scim_begin(struct http_request *req, struct scim_call *call) OB_MUST_USE;
+/* The same without keeping a connection (a token the cache does not know
+ * borrows one for its check and gives it back): for reads that may not need
+ * one of their own (user_store_get). */
+int scim_authenticate(struct http_request *req, struct scim_call *call) OB_MUST_USE;
+/* Borrow a connection unless one is held: 0, or -1 with 503 in *err. */
+int scim_call_borrow_db(struct scim_call *call, struct core_error *err) OB_MUST_USE;
 /* Release the connection and the config. */
 void scim_end(struct scim_call *call);
 /* Give the database connection back early, once a read has all it needs

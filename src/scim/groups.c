@@ -36,6 +36,8 @@ static int find_groups(struct scim_call *call, const struct scim_list_query *q,
 {
 	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 
+	if (scim_call_borrow_db(call, err) != 0)
+		return -1;
 	return group_store_find(&call->ctx, &c, q, *(const bool *)q->arg, resources, total, err);
 }
 

@@ -222,7 +222,8 @@ void scim_list_request(struct http_request *req, bool search,
 	struct scim_listing l = { 0 };
 	json_t *body = NULL;
 
-	if (scim_begin(req, &call) != 0)
+	/* The find functions borrow a connection when they need one. */
+	if (scim_authenticate(req, &call) != 0)
 		goto done;
 	if (search ? (body = scim_body(&call)) == NULL ||
 			     scim_listing_from_search(&call, body, &l) != 0

@@ -27,6 +27,8 @@ static int find(struct scim_call *call, int k, const struct scim_list_query *q, 
 {
 	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 
+	if (scim_call_borrow_db(call, err) != 0)
+		return -1;
 	if (k == 0)
 		return user_store_find(&call->ctx, &c, q, res, total, err);
 	return group_store_find(&call->ctx, &c, q, true, res, total, err);

@@ -200,10 +200,26 @@ static bool seconds_of(const PGresult *res, int row, int col, int64_t *out)
 	return true;
 }
 
-static bool same_member(const PGresult *res, int a, int b, int col)
+static bool same_value(const PGresult *res, int a, int b, int col)
 {
-	return bin(res, a, col, 16) != NULL && bin(res, b, col, 16) != NULL &&
-	       memcmp(PQgetvalue(res, a, col), PQgetvalue(res, b, col), 16) == 0;
+	int len = PQgetlength(res, a, col);
+
+	return PQgetisnull(res, a, col) == PQgetisnull(res, b, col) &&
+	       len == PQgetlength(res, b, col) &&
+	       memcmp(PQgetvalue(res, a, col), PQgetvalue(res, b, col), (size_t)len) == 0;
+}
+
+/* Rows a and b are the same User's: the same member id, and the same
+ * values in the columns before col0 (a list's total; a batch's lookup
+ * number, which keeps two lookups of one User apart). */
+static bool same_member(const PGresult *res, int a, int b, int col0)
+{
+	if (bin(res, a, col0 + COL_ID, 16) == NULL || !same_value(res, a, b, col0 + COL_ID))
+		return false;
+	for (int col = 0; col < col0; col++)
+		if (!same_value(res, a, b, col))
+			return false;
+	return true;
 }
 
 /* The User whose rows start at *row (columns from col0), *row moved past
@@ -220,7 +236,7 @@ static json_t *render_at(const PGresult *res, int col0, int *row, const char *ba
 	int first = *row, end = first, n = PQntuples(res);
 	json_t *user = NULL;
 
-	while (end < n && same_member(res, first, end, col0 + COL_ID))
+	while (end < n && same_member(res, first, end, col0))
 		end++;
 	*row = end;
 	active = bin(res, first, col0 + COL_ACTIVE, 1);
@@ -299,28 +315,185 @@ static const char sql_get[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAM
 			      " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
 			      " AND m.status <> 'removed' ORDER BY " TEAM_ORDER;
 
-json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+/* ---- lookups of one User, answered together (store/batch.h) ----
+ *
+ * GET by id and the eq filters IdPs send each name at most one live User of
+ * a connection. Under load they queue behind the pool's connections; a
+ * leader answers all that wait with one statement per kind of key: the
+ * lookups as arrays, numbered, each joined on its own org, connection and
+ * unique index (a connection still sees only its own Users), the rows in
+ * lookup order. */
+
+enum user_key { USER_BY_ID, USER_BY_USER_NAME, USER_BY_EXTERNAL_ID, N_USER_KEYS };
+
+struct user_lookup {
+	const struct scim_conn *c;
+	enum user_key key;
+	const char *value; /* a uuid for USER_BY_ID */
+	/* the answer */
+	json_t *user; /* NULL: none */
+	int rc;       /* 0, or -1 with err */
+	struct core_error err;
+};
+
+/* The lookups come as one JSON array ($1), each joined LATERAL to its
+ * User. json_to_recordset's fixed row estimate makes a generic plan cost
+ * what a custom one does, so PostgreSQL settles on one (with unnest of
+ * arrays each execution was planned for its arrays' length: 0.5-2 ms); the
+ * LATERAL ... LIMIT 1 keeps that plan an index probe per lookup where 100
+ * estimated rows would hash all members. Each names at most one User. */
+#define LOOKUP(COND)                                                                         \
+	"SELECT q.i, " USER_COLUMNS                                                          \
+	" FROM json_to_recordset($1::json) AS q (i int8, org uuid, conn uuid, v text)"        \
+	" CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.org_id = q.org"                \
+	" AND m.scim_connection_id = q.conn AND m.status <> 'removed' AND " COND " LIMIT 1) m" \
+	USER_TEAMS_JOIN " ORDER BY q.i, " TEAM_ORDER
+static const char *const sql_lookup[N_USER_KEYS] = {
+	[USER_BY_ID] = LOOKUP("m.id = q.v::uuid"),
+	[USER_BY_USER_NAME] = LOOKUP("lower(m.username) = lower(q.v)"),
+	[USER_BY_EXTERNAL_ID] = LOOKUP("m.external_id = q.v"),
+};
+#undef LOOKUP
+
+static void *lookup_borrow(void *pool)
+{
+	return db_acquire(pool);
+}
+
+static void lookup_give_back(void *pool, void *conn)
+{
+	(void)pool;
+	db_release(conn);
+}
+
+static void lookup_no_connection(void *pool, struct batch_item *item)
+{
+	struct user_lookup *l = item->arg;
+
+	(void)pool;
+	l->rc = core_fail(&l->err, 503, "database_unavailable",
+			  "the database is unavailable; retry");
+}
+
+/* The lookups those[0..n), all of one kind, in one statement. */
+static void answer_kind(struct db_conn *conn, struct user_lookup **those, size_t n)
+{
+	json_t *input = json_array();
+	char *text = NULL;
+	struct core_error err;
+	PGresult *res = NULL;
+	int row = 0;
+
+	for (size_t i = 0; input != NULL && i < n; i++)
+		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s}", "i",
+							   (json_int_t)(i + 1), "org",
+							   those[i]->c->org_id, "conn",
+							   those[i]->c->connection_id, "v",
+							   those[i]->value)) != 0) {
+			json_decref(input);
+			input = NULL;
+		}
+	if (input == NULL || (text = json_dumps(input, JSON_COMPACT)) == NULL) {
+		core_fail(&err, 500, "internal", "internal error");
+		goto fail;
+	}
+	const char *params[] = { text };
+	res = db_exec_binary(conn, sql_lookup[those[0]->key], 1, params);
+	if (res == NULL) {
+		core_fail_db(&err, conn);
+		goto fail;
+	}
+	while (row < PQntuples(res)) {
+		const unsigned char *i = bin(res, row, 0, 8);
+		uint64_t k = i != NULL ? be_uint(i, 8) : 0;
+		if (k < 1 || k > n) {
+			core_fail(&err, 500, "internal", "cannot decode a database result");
+			goto fail;
+		}
+		struct user_lookup *l = those[k - 1];
+		if ((l->user = render_at(res, 1, &row, l->c->base_url, &l->err)) == NULL)
+			l->rc = -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (those[i]->rc == 0 && those[i]->user == NULL)
+			those[i]->rc = core_fail(&those[i]->err, 404, "not_found", "User not found");
+	goto done;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		json_decref(those[i]->user);
+		those[i]->user = NULL;
+		those[i]->rc = -1;
+		those[i]->err = err;
+	}
+done:
+	PQclear(res);
+	free(text);
+	json_decref(input);
+}
+
+static void lookup_answer(void *pool, void *conn, struct batch_item *const *items, size_t n)
+{
+	struct user_lookup *those[BATCH_LIMIT];
+
+	(void)pool;
+	for (int key = 0; key < N_USER_KEYS; key++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct user_lookup *l = items[i]->arg;
+			if (l->key == (enum user_key)key)
+				those[m++] = l;
+		}
+		if (m > 0)
+			answer_kind(conn, those, m);
+	}
+}
+
+const struct batch_ops user_store_lookup_ops = {
+	.borrow = lookup_borrow,
+	.give_back = lookup_give_back,
+	.answer = lookup_answer,
+	.no_connection = lookup_no_connection,
+};
+
+/* The User l names through reads: NULL with *err when none (404) or on failure. */
+static json_t *look_up(struct batcher *reads, struct user_lookup *l, struct core_error *err)
+{
+	struct batch_item item = { .arg = l };
+
+	batcher_submit(reads, &item);
+	if (l->rc != 0) {
+		*err = l->err;
+		return NULL;
+	}
+	return l->user;
+}
+
+/* The User id on ctx's own connection (in its transaction, so the
+ * transaction's own writes are seen). */
+static json_t *get_in(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		      struct core_error *err)
 {
-	const char *params[] = { c->org_id, c->connection_id, id };
-	PGresult *res;
-	json_t *user = NULL;
-	int row = 0;
+	struct user_lookup l = { .c = c, .key = USER_BY_ID, .value = id }, *one = &l;
+
+	answer_kind(ctx->conn, &one, 1);
+	if (l.rc != 0) {
+		*err = l.err;
+		return NULL;
+	}
+	return l.user;
+}
+
+json_t *user_store_get(struct batcher *reads, const struct scim_conn *c, const char *id,
+		      struct core_error *err)
+{
+	struct user_lookup l = { .c = c, .key = USER_BY_ID, .value = id };
 
 	if (!core_is_uuid(id)) {
 		core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
 		return NULL;
 	}
-	if ((res = read_rows(ctx, sql_get, 3, params, err)) == NULL)
-		return NULL;
-	if (PQntuples(res) == 0)
-		core_fail(err, 404, "not_found", "User not found");
-	else
-		user = render_at(res, 0, &row, c->base_url, err);
-	PQclear(res);
-	return user;
+	return look_up(reads, &l, err);
 }
-
 
 static const struct scim_column user_columns[] = {
 	SCIM_COMMON_COLUMNS("m"),
@@ -345,61 +518,59 @@ const struct scim_storage user_store_storage =
  * `externalId eq` and `id eq` with a string (an id that is a uuid), the
  * attribute unqualified. Each names at most one live User of a connection
  * (members_username_key, members_external_id_key, the primary key), so they
- * need no count, sort or page in SQL: a fixed statement on the matching
- * index, $3 the value. NULL for any other filter (the general path). */
-static const char *eq_lookup(const struct scim_filter *f, const char **value)
+ * need no count, sort or page in SQL: a lookup on the matching index. The
+ * key and value into *l; false for any other filter (the general path). */
+static bool eq_lookup(const struct scim_filter *f, struct user_lookup *l)
 {
-#define EQ_LOOKUP(COND)                                                                    \
-	"SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN                           \
-	" WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed'"     \
-	" AND " COND " ORDER BY m.created_at, m.id, " TEAM_ORDER
-	static const char by_user_name[] = EQ_LOOKUP("lower(m.username) = lower($3::text)");
-	static const char by_external_id[] = EQ_LOOKUP("m.external_id = $3::text");
-	static const char by_id[] = EQ_LOOKUP("m.id = $3::uuid");
-#undef EQ_LOOKUP
-
 	if (f == NULL || f->kind != SCIM_F_COMPARE || f->op != SCIM_OP_EQ ||
 	    f->attr.urn != NULL || f->attr.sub != NULL || !json_is_string(f->value))
-		return NULL;
-	*value = json_string_value(f->value);
+		return false;
+	l->value = json_string_value(f->value);
 	if (strcasecmp(f->attr.attr, "userName") == 0)
-		return by_user_name;
-	if (strcasecmp(f->attr.attr, "externalId") == 0)
-		return by_external_id;
-	if (strcasecmp(f->attr.attr, "id") == 0 && core_is_uuid(*value))
-		return by_id;
-	return NULL;
+		l->key = USER_BY_USER_NAME;
+	else if (strcasecmp(f->attr.attr, "externalId") == 0)
+		l->key = USER_BY_EXTERNAL_ID;
+	else if (strcasecmp(f->attr.attr, "id") == 0 && core_is_uuid(l->value))
+		l->key = USER_BY_ID;
+	else
+		return false;
+	return true;
 }
 
-/* The eq lookup's matches, paged in C: *total all of them, *resources those
- * from startIndex on, at most count. */
-static int find_eq(struct core_ctx *ctx, const struct scim_conn *c, const char *sql,
-		   const char *value, const struct scim_list_query *q, json_t **resources,
-		   long long *total, struct core_error *err)
+/* An answered eq lookup as a list: *total 0 or 1, *resources the User when
+ * the page (startIndex, count) takes it. */
+static int lookup_as_list(struct user_lookup *l, const struct scim_list_query *q,
+			  json_t **resources, long long *total, struct core_error *err)
 {
-	const char *params[] = { c->org_id, c->connection_id, value };
-	size_t skip = q->start_index > 0 ? q->start_index - 1 : 0;
-	PGresult *res;
-	json_t *all, *page;
-
-	if ((res = read_rows(ctx, sql, 3, params, err)) == NULL)
+	if (l->rc != 0 && l->err.status != 404) {
+		*err = l->err;
 		return -1;
-	all = render_all(res, 0, c->base_url, err);
-	PQclear(res);
-	if (all == NULL)
-		return -1;
-	*total = (long long)json_array_size(all);
-	page = json_array();
-	for (size_t i = skip; page != NULL && i < json_array_size(all) && i - skip < q->count; i++)
-		if (json_array_append(page, json_array_get(all, i)) != 0) {
-			json_decref(page);
-			page = NULL;
-		}
-	json_decref(all);
-	if (page == NULL)
+	}
+	*total = l->user != NULL ? 1 : 0;
+	*resources = json_array();
+	if (*resources == NULL ||
+	    (l->user != NULL && q->start_index <= 1 && q->count > 0 &&
+	     json_array_append(*resources, l->user) != 0)) {
+		json_decref(*resources);
+		*resources = NULL;
+		json_decref(l->user);
 		return core_fail(err, 500, "internal", "internal error");
-	*resources = page;
+	}
+	json_decref(l->user);
 	return 0;
+}
+
+int user_store_find_one(struct batcher *reads, const struct scim_conn *c,
+			const struct scim_list_query *q, json_t **resources, long long *total,
+			struct core_error *err)
+{
+	struct user_lookup l = { .c = c };
+	struct core_error none;
+
+	if (!eq_lookup(q->filter, &l))
+		return 0;
+	look_up(reads, &l, &none);
+	return lookup_as_list(&l, q, resources, total, err) == 0 ? 1 : -1;
 }
 
 int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
@@ -410,7 +581,7 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		"members m", "m",
 		"m.org_id = $1 AND m.scim_connection_id = $2 AND m.status <> 'removed'"
 	};
-	const char *eq_sql, *eq_value = NULL;
+	struct user_lookup eq = { .c = c };
 	struct strbuf sql = { 0 };
 	char lim[16], off[16], *text = NULL;
 	const char **params = NULL;
@@ -420,8 +591,11 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 
 	*resources = NULL;
 	*total = 0;
-	if ((eq_sql = eq_lookup(q->filter, &eq_value)) != NULL)
-		return find_eq(ctx, c, eq_sql, eq_value, q, resources, total, err);
+	if (eq_lookup(q->filter, &eq)) {
+		struct user_lookup *one = &eq;
+		answer_kind(ctx->conn, &one, 1);
+		return lookup_as_list(&eq, q, resources, total, err);
+	}
 
 	/* $1 org, $2 connection, $3 limit, $4 offset, then the filter's own
 	 * parameters. One row per team of each User of the page (see above),
@@ -731,7 +905,7 @@ static int rerender_if_roles(struct core_ctx *ctx, const struct scim_conn *c, co
 
 	if (!ctx->cfg->scim_roles_attribute)
 		return 0;
-	if ((fresh = user_store_get(ctx, c, id, err)) == NULL)
+	if ((fresh = get_in(ctx, c, id, err)) == NULL)
 		return -1;
 	json_decref(*user);
 	*user = fresh;
@@ -749,7 +923,7 @@ static int claim_existing(struct core_ctx *ctx, struct org_scope *scope,
 	if (before == NULL || claim(ctx, scope, c, in, profile, now, member_id, err) != 0 ||
 	    apply_roles_attribute(ctx, scope, c, member_id, err) != 0)
 		goto done;
-	if ((*user = user_store_get(ctx, c, member_id, err)) == NULL)
+	if ((*user = get_in(ctx, c, member_id, err)) == NULL)
 		goto done;
 	rc = core_audit(ctx, c->org_id, "member.claimed", "member", member_id, before, *user, err);
 done:

@@ -27,6 +27,7 @@
 
 #include "core/core.h"
 #include "scim/listing.h"
+#include "store/batch.h"
 
 /* Who asks: the authenticated connection (see scim/call.h). Borrowed. */
 struct scim_conn {
@@ -64,9 +65,24 @@ int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_user_input *in, json_t **out, struct core_error *err)
 	OB_MUST_USE;
 
-/* GET by id: the rendered User, or NULL with 404. */
-json_t *user_store_get(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
+/* Lookups of one User answered together under load (store/batch.h): the
+ * batcher's ops, its owner the struct db_pool (the batcher borrows from it,
+ * so a caller holds no connection), and the most one statement answers. */
+extern const struct batch_ops user_store_lookup_ops;
+#define USER_STORE_LOOKUP_BATCH 32
+
+/* GET by id through reads: the rendered User, or NULL with 404 (503 when no
+ * connection can be had). */
+json_t *user_store_get(struct batcher *reads, const struct scim_conn *c, const char *id,
 		      struct core_error *err);
+
+/* The filters IdPs send to find one User (`userName eq`, `externalId eq`,
+ * `id eq`), answered through reads like user_store_find would: 1 with
+ * *resources and *total, 0 when q->filter is not one of them (nothing
+ * done), -1 with *err. */
+int user_store_find_one(struct batcher *reads, const struct scim_conn *c,
+			const struct scim_list_query *q, json_t **resources, long long *total,
+			struct core_error *err) OB_MUST_USE;
 
 /* How Users are stored, for scim/query.h: filters and sortBy over members m. */
 extern const struct scim_storage user_store_storage;

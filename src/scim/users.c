@@ -23,7 +23,12 @@ static int find_users(struct scim_call *call, const struct scim_list_query *q,
 		      json_t **resources, long long *total, struct core_error *err)
 {
 	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
+	int one = user_store_find_one(call->app->scim_user_reads, &c, q, resources, total, err);
 
+	if (one != 0)
+		return one < 0 ? -1 : 0;
+	if (scim_call_borrow_db(call, err) != 0)
+		return -1;
 	return user_store_find(&call->ctx, &c, q, resources, total, err);
 }
 
@@ -52,10 +57,9 @@ void scim_user_get(struct http_request *req)
 	struct core_error err;
 	json_t *user;
 
-	if (scim_begin(req, &call) != 0)
+	if (scim_authenticate(req, &call) != 0)
 		goto done;
-	user = user_store_get(&call.ctx, &c, http_param(req, 0), &err);
-	scim_release_db(&call);
+	user = user_store_get(call.app->scim_user_reads, &c, http_param(req, 0), &err);
 	scim_reply_get(&call, scim_rtype_user(), user, &err);
 done:
 	scim_end(&call);

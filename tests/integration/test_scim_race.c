@@ -533,6 +533,101 @@ static void test_admin_changes_get_through_a_stream_of_scim_writes(void **state)
 				      " AND action = 'member.role_changed'", member_id), 4);
 }
 
+/* GET by id and the IdPs' eq filters are answered together under load
+ * (store/batch.h): racing lookups of two tenants, the same Users asked by
+ * several at once, each get exactly their own User, and a tenant's lookup
+ * of the other tenant's User finds nothing. */
+#define LOOKUP_USERS 8
+#define LOOKUP_THREADS 16
+#define LOOKUPS_EACH 40
+
+struct lookup_world {
+	struct tenant t[2];
+	char ids[2][LOOKUP_USERS][40];
+	char names[2][LOOKUP_USERS][64];
+	atomic_int wrong;
+};
+
+struct lookup_thread {
+	struct lookup_world *w;
+	int n;
+};
+
+static bool lookup_once(struct lookup_world *w, int tn, int u, int kind)
+{
+	const struct tenant *t = &w->t[tn];
+	char path[512], filter[256], enc[400], upper[64];
+	struct scim_answer a;
+	long status;
+	bool ok;
+
+	switch (kind) {
+	case 0: /* by id */
+		snprintf(path, sizeof(path), "/scim/v2/Users/%s", w->ids[tn][u]);
+		status = scim_req(t->token, "GET", path, NULL, NULL, &a);
+		ok = status == 200 && strcmp(jstr(a.body, "id"), w->ids[tn][u]) == 0 &&
+		     strncmp(jstr(a.body, "userName"), w->names[tn][u], strlen(w->names[tn][u])) == 0;
+		break;
+	case 1: /* userName eq, in capitals: compared as lower() does */
+		for (size_t i = 0; i <= strlen(w->names[tn][u]); i++)
+			upper[i] = (char)(w->names[tn][u][i] >= 'a' && w->names[tn][u][i] <= 'z'
+					  ? w->names[tn][u][i] - 32 : w->names[tn][u][i]);
+		snprintf(filter, sizeof(filter), "userName eq \"%s@EXAMPLE.COM\"", upper);
+		goto filtered;
+	case 2: /* externalId eq */
+		snprintf(filter, sizeof(filter), "externalId eq \"ext-%s\"", w->names[tn][u]);
+	filtered:
+		scim_urlencode(filter, enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/scim/v2/Users?filter=%s", enc);
+		status = scim_req(t->token, "GET", path, NULL, NULL, &a);
+		ok = status == 200 && jint(a.body, "totalResults") == 1 &&
+		     strcmp(jstr(a.body, "Resources.0.id"), w->ids[tn][u]) == 0;
+		break;
+	default: /* the other tenant's User */
+		snprintf(path, sizeof(path), "/scim/v2/Users/%s", w->ids[1 - tn][u]);
+		status = scim_req(t->token, "GET", path, NULL, NULL, &a);
+		ok = status == 404;
+		break;
+	}
+	scim_answer_free(&a);
+	return ok;
+}
+
+static void *lookup_run(void *arg)
+{
+	struct lookup_thread *lt = arg;
+
+	for (int k = 0; k < LOOKUPS_EACH; k++)
+		if (!lookup_once(lt->w, (lt->n + k) % 2, (lt->n * 3 + k) % LOOKUP_USERS, k % 4))
+			atomic_fetch_add(&lt->w->wrong, 1);
+	return NULL;
+}
+
+static void test_racing_lookups_each_get_their_own_user(void **state)
+{
+	static struct lookup_world w;
+	pthread_t threads[LOOKUP_THREADS];
+	struct lookup_thread lt[LOOKUP_THREADS];
+
+	(void)state;
+	atomic_init(&w.wrong, 0);
+	for (int tn = 0; tn < 2; tn++) {
+		tenant_make(&w.t[tn], tn == 0 ? "lookups a" : "lookups b");
+		for (int u = 0; u < LOOKUP_USERS; u++) {
+			snprintf(w.names[tn][u], sizeof(w.names[tn][u]), "look-%d-%d-%d", tn, u,
+				 fx_next());
+			scim_post(w.t[tn].token, w.names[tn][u], w.ids[tn][u]);
+		}
+	}
+	for (int i = 0; i < LOOKUP_THREADS; i++) {
+		lt[i] = (struct lookup_thread){ .w = &w, .n = i };
+		assert_int_equal(pthread_create(&threads[i], NULL, lookup_run, &lt[i]), 0);
+	}
+	for (int i = 0; i < LOOKUP_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	assert_int_equal(atomic_load(&w.wrong), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_patch_writes_both_audit_records_in_full),
 		cmocka_unit_test(test_concurrent_patches_of_one_user_lose_nothing),
 		cmocka_unit_test(test_admin_changes_get_through_a_stream_of_scim_writes),
+		cmocka_unit_test(test_racing_lookups_each_get_their_own_user),
 	};
 	return cmocka_run_group_tests_name("scim race", tests, group_setup, group_teardown);
 }
