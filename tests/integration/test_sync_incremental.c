@@ -580,6 +580,73 @@ static void test_orgs_of_one_directory_are_read_once_each(void **state)
 	sync_env_free(e);
 }
 
+/* A write to an org between the run's read of it and its apply. */
+struct meddle {
+	struct sync_reader inner;
+	const char *org_id; /* the org written to, not the run's first */
+	int fetches;
+};
+
+static int meddle_read(void *arg, const struct directory_config *dir, bool full,
+		       const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	struct meddle *m = arg;
+
+	return m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
+}
+
+/* The run fetches after it has read every org and before it applies any:
+ * the first time, an admin makes dan a VIEWER in m->org_id the way every
+ * writer does (the org's lock, the write, its audit event). The lock would
+ * be waited for if the run still held it: a lock timeout fails the test
+ * instead of hanging it. */
+static int meddle_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+			size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct meddle *m = arg;
+
+	if (m->fetches++ == 0)
+		fx_sql("SET lock_timeout = '5s';"
+		       " SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE;"
+		       " WITH m AS (UPDATE members SET role = 'VIEWER' WHERE org_id = '%s'"
+		       "  AND username = 'dan' RETURNING id)"
+		       " INSERT INTO audit_events (org_id, source, action, target_type, target_id)"
+		       " SELECT '%s', 'api', 'member.role_changed', 'member', id::text FROM m",
+		       m->org_id, m->org_id, m->org_id);
+	return m->inner.fetch(m->inner.arg, dir, values, n, snap, err, errcap);
+}
+
+/* An org written to after the run read it is read again under its lock
+ * and planned afresh: the directory's role for dan comes back, the stale
+ * preview (no change for dan) is not applied. */
+static void test_org_changed_since_its_read_is_planned_afresh(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+	int last = 0;
+
+	three_orgs_init(&t, "meddle");
+	for (int k = 1; k < 3; k++) /* orgs run in slug order: the last one is never first */
+		if (strcmp(t.slug[k], t.slug[last]) > 0)
+			last = k;
+	struct meddle m = { .inner = e->reader, .org_id = t.id[last] };
+	e->reader = (struct sync_reader){ .read = meddle_read, .fetch = meddle_fetch, .arg = &m };
+	three_orgs_edit(&t);
+	run_incremental(e, false, "success", &res);
+	assert_int_equal(m.fetches, 1);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(jint(org_report(res.report, t.slug[k]), "member_reads"),
+				 k == last ? 2 : 1);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(t.id[last], "dan@corp.example"), "USER/active/ldap");
+	e->reader = m.inner;
+	three_orgs_assert_edited(&t);
+	assert_string_equal(sync_env_run_status(e, SYNC_KIND_INCREMENTAL, false), "success");
+	sync_env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_disabled_member_stays_suspended),
 		cmocka_unit_test(test_batched_team_changes_are_audited_each),
 		cmocka_unit_test(test_orgs_of_one_directory_are_read_once_each),
+		cmocka_unit_test(test_org_changed_since_its_read_is_planned_afresh),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
