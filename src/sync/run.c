@@ -424,13 +424,13 @@ static int changed_since_floor(struct run *r, const struct org_run *o, bool *cha
 	return 0;
 }
 
-/* Incremental runs, an org after the first: read its light rows into o->st
- * once for the run. A run that applies reads them under the org's lock
+/* Read org o's rows into o->st once for the run: light (incremental runs)
+ * or whole (full runs). A run that applies reads them under the org's lock
  * with its audit floor, in a savepoint of the first org's open transaction
- * (or a transaction of its own), and lets the lock go at once: the org is
- * locked again for its apply, where the floor tells whether these rows
- * still hold. A dry run takes no lock. */
-static int read_later_org(struct run *r, struct org_run *o)
+ * (incremental runs) or a transaction of its own, and lets the lock go at
+ * once: the org is locked again for its apply, where the floor tells
+ * whether these rows still hold. A dry run takes no lock. */
+static int read_org(struct run *r, struct org_run *o)
 {
 	struct org_scope scope;
 	struct core_error cerr = { 0 };
@@ -438,14 +438,14 @@ static int read_later_org(struct run *r, struct org_run *o)
 	int rc = -1;
 
 	if (r->opt->dry_run) {
-		rc = load_org(r, o, true, &o->st, &cerr);
+		rc = load_org(r, o, !r->full, &o->st, &cerr);
 	} else if ((nested ? db_command(r->conn, "SAVEPOINT sync_org", 0, NULL)
 			   : db_begin(r->conn)) != 0) {
 		core_fail_db(&cerr, r->conn);
 	} else {
 		if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &cerr) ==
 			    0 &&
-		    audit_floor(r, o, &cerr) == 0 && load_org(r, o, true, &o->st, &cerr) == 0)
+		    audit_floor(r, o, &cerr) == 0 && load_org(r, o, !r->full, &o->st, &cerr) == 0)
 			rc = 0;
 		/* Rolling the savepoint back releases the lock taken in it. */
 		if (!nested) {
@@ -470,7 +470,7 @@ static int read_later_org(struct run *r, struct org_run *o)
 /* What org o's scan says to fetch: the group values neither the snapshot
  * nor the org's members know, and the entries of suspended members in
  * scope (plan_scan_refetch). The scan is made from the org's light rows,
- * read once for the run (the first org's under its lock by load_first,
+ * read once for the run (the first org's under its lock by load_first_locked,
  * the others' here), and kept for its plan, so its groups are resolved
  * and its members indexed once. */
 static int unknown_in_org(struct run *r, struct org_run *o, struct strmap *seen,
@@ -479,7 +479,7 @@ static int unknown_in_org(struct run *r, struct org_run *o, struct strmap *seen,
 	const char *const *values;
 	size_t n;
 
-	if (!o->loaded && read_later_org(r, o) != 0)
+	if (!o->loaded && read_org(r, o) != 0)
 		return -1;
 	if (o->scan == NULL)
 		o->scan = plan_scan_new(r->idx, &o->st.in, &r->popt);
@@ -524,29 +524,24 @@ static int fetch_unknown(struct run *r)
 	return rc;
 }
 
-/* Load the first org into orgs[0].st; locked: in a transaction that holds
- * the org's lock (left open for the apply). */
-static int load_first(struct run *r, bool locked)
+/* Incremental runs that apply: load the first org's light rows into
+ * orgs[0].st in a transaction that holds the org's lock, left open for its
+ * apply. */
+static int load_first_locked(struct run *r)
 {
 	struct org_run *o = &r->orgs[0];
 	struct core_error cerr = { 0 };
 
-	if (locked && (core_begin(&r->ctx, &cerr) != 0 ||
-		       core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0,
-					 &cerr) != 0)) {
+	if (core_begin(&r->ctx, &cerr) != 0 ||
+	    core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0, &cerr) != 0 ||
+	    load_org(r, o, true, &o->st, &cerr) != 0) {
 		core_rollback(&r->ctx);
-		run_fail(r, "database: %s", cerr.message);
-		return -1;
-	}
-	if (load_org(r, o, !r->full, &o->st, &cerr) != 0) {
-		if (locked)
-			core_rollback(&r->ctx);
 		sync_org_state_clear(&o->st);
 		run_fail(r, "database: %s", cerr.message);
 		return -1;
 	}
 	o->loaded = true;
-	r->st0_locked = locked;
+	r->st0_locked = true;
 	return 0;
 }
 
@@ -594,7 +589,7 @@ static int read_directory(struct run *r)
 	 * org's load does too: they use different servers, so they overlap.
 	 * The reader gets its own thread and never touches r->conn. */
 	if (r->full && r->n_orgs > 0 && pthread_create(&thread, NULL, read_job_run, &job) == 0) {
-		loaded = load_first(r, false);
+		loaded = read_org(r, &r->orgs[0]);
 		pthread_join(thread, NULL);
 	} else {
 		read_job_run(&job);
@@ -622,7 +617,8 @@ static int read_directory(struct run *r)
 	/* An incremental run that applies plans its first org once, under the
 	 * org's lock: the read was short, and the lock makes the preview the
 	 * plan to apply. The other orgs are read once each by fetch_unknown. */
-	if (!r->full && r->n_orgs > 0 && load_first(r, !r->opt->dry_run) != 0)
+	if (!r->full && r->n_orgs > 0 &&
+	    (r->opt->dry_run ? read_org(r, &r->orgs[0]) : load_first_locked(r)) != 0)
 		return -1;
 	r->idx = plan_index_new(&r->snap);
 	if (r->idx == NULL) {
@@ -757,12 +753,12 @@ static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 
 /* Whether org o's preview plan is the plan to apply: planned in the first
  * org's open locked transaction, or from rows read under the org's lock
- * (incremental runs; checked again under the lock, apply_kept). */
+ * (read_org; checked again under the lock, apply_kept). */
 static bool plan_to_apply(const struct run *r, const struct org_run *o)
 {
-	if (r->opt->dry_run || r->full || o->done)
+	if (r->opt->dry_run || o->done)
 		return false;
-	return o == &r->orgs[0] ? r->st0_locked : o->floor[0] != '\0';
+	return (o == &r->orgs[0] && r->st0_locked) || o->floor[0] != '\0';
 }
 
 /* Plan every org without writing; note thresholds and refusals. */
@@ -775,13 +771,8 @@ static int preview(struct run *r)
 		struct core_error cerr = { 0 };
 		struct plan_org *p;
 		const char *status = NULL;
-		if (!o->loaded) { /* full runs: every org but the first */
-			if (load_org(r, o, !r->full, &o->st, &cerr) != 0) {
-				run_fail(r, "database: %s", cerr.message);
-				return -1;
-			}
-			o->loaded = true;
-		}
+		if (!o->loaded && read_org(r, o) != 0) /* full runs: the orgs after the first */
+			return -1;
 		p = r->full ? plan_org_new(r->idx, &o->st.in, &r->popt)
 			    : plan_incremental(r, o, &o->st, &o->detail, &o->scan, &cerr);
 		if (p == NULL) {
@@ -967,7 +958,8 @@ static int apply_kept(struct run *r, struct org_run *o, bool *retry)
 	if (p->refusal != PLAN_OK) {
 		status = "refused";
 		core_fail(&err, 409, plan_refusal_name(p->refusal), "%s", refusal_message(p->refusal));
-	} else if (sync_apply_org(&r->ctx, sc, r->dir->name, &o->detail, p, &failure, &err) == 0) {
+	} else if (sync_apply_org(&r->ctx, sc, r->dir->name, r->full ? &o->st : &o->detail, p,
+				  &failure, &err) == 0) {
 		committed = core_commit(&r->ctx, &err) == 0;
 		if (committed) {
 			status = "applied";

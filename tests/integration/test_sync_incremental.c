@@ -465,7 +465,7 @@ struct three_orgs {
 /* ann..eve; staff (ann bob cid dan), admins (ann), ops (cid dan). Org A:
  * staff USER, admins ADMIN; org B: staff VIEWER, ops USER and the
  * directory team Ops; org C: ops USER, admins ADMIN. A full run syncs
- * them. */
+ * them, reading each org once. */
 static void three_orgs_init(struct three_orgs *t, const char *tag)
 {
 	struct sync_env *e = &t->e;
@@ -492,7 +492,16 @@ static void three_orgs_init(struct three_orgs *t, const char *tag)
 	sync_map(e, t->id[1], "ops", "USER", t->team_b);
 	sync_map(e, t->id[2], "ops", "USER", NULL);
 	sync_map(e, t->id[2], "admins", "ADMIN", NULL);
-	assert_string_equal(sync_env_run_status(e, SYNC_KIND_FULL, false), "success");
+	struct sync_run_result res;
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	/* A full run too reads each org once: its preview is what it applies. */
+	for (int k = 0; k < 3; k++) {
+		json_t *o = org_report(res.report, t->slug[k]);
+		assert_string_equal(jstr(o, "status"), "applied");
+		assert_int_equal(jint(o, "member_reads"), 1);
+	}
+	sync_run_result_clear(&res);
 	assert_string_equal(sync_member(t->id[1], "cid@corp.example"), "USER/active/ldap");
 	assert_string_equal(sync_member(t->id[2], "ann@corp.example"), "ADMIN/active/ldap");
 }
