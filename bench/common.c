@@ -132,7 +132,7 @@ int bench_stack_stop(struct bench_stack *s)
 
 void bench_owner_org(const struct bench_stack *s, const char *slug, char *token, size_t cap)
 {
-	char url[256], body[256], auth[256];
+	char url[256];
 	struct http_result res;
 	json_t *doc;
 
@@ -146,9 +146,18 @@ void bench_owner_org(const struct bench_stack *s, const char *slug, char *token,
 	json_decref(doc);
 	http_result_free(&res);
 
+	bench_org(s, token, "Bench", slug);
+}
+
+void bench_org(const struct bench_stack *s, const char *token, const char *name,
+	       const char *slug)
+{
+	char url[256], body[256], auth[256];
+	struct http_result res;
+
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	const char *hdrs[] = { "Content-Type: application/json", auth, NULL };
-	snprintf(body, sizeof(body), "{\"name\":\"Bench\",\"slug\":\"%s\"}", slug);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"slug\":\"%s\"}", name, slug);
 	snprintf(url, sizeof(url), "%s/api/v1/orgs", s->d.base_url);
 	if (http_request("POST", url, hdrs, body, strlen(body), &res) != 0 || res.status != 201)
 		bench_die("org creation failed");

@@ -60,6 +60,9 @@ int bench_stack_stop(struct bench_stack *s);
 /* The owner signs up and creates the org (name "Bench", slug) through the
  * API: the owner's session token into token (cap >= 128). */
 void bench_owner_org(const struct bench_stack *s, const char *slug, char *token, size_t cap);
+/* Another org of that owner (token from bench_owner_org). */
+void bench_org(const struct bench_stack *s, const char *token, const char *name,
+	       const char *slug);
 
 /* A wrk run: -t threads -c connections -d seconds --latency, an optional
  * bearer token header and Lua script (NULL: GET url). */

@@ -52,7 +52,8 @@ extern char **environ;
 static struct {
 	int users, groups, per_user, big_groups, big_size, changes;
 	int pg_log_ms; /* -1: PostgreSQL logs no statements */
-} opt = { 100000, 2000, 3, 3, 20000, 100, -1 };
+	int orgs;      /* orgs mapping the directory alike: bench, bench-2, ... */
+} opt = { 100000, 2000, 3, 3, 20000, 100, -1, 1 };
 
 struct step {
 	const char *label;
@@ -273,15 +274,15 @@ static void change_directory(const struct slapd_server *ldap, int n, char *summa
 
 /* --------------------------------------------------------------- database */
 
-/* 100 directory teams; every even group mapped: j % 4 == 0 to a role (ADMIN
- * when j % 200 == 100, VIEWER when j % 8 == 4, else USER), j % 4 == 2 to team
- * (j / 4) % 100. */
+/* In every org (-o): 100 directory teams; every even group mapped: j % 4 ==
+ * 0 to a role (ADMIN when j % 200 == 100, VIEWER when j % 8 == 4, else
+ * USER), j % 4 == 2 to team (j / 4) % 100. */
 static void seed_mappings(const char *conninfo)
 {
 	char *sql = NULL;
 
 	if (asprintf(&sql,
-		     "WITH o AS (SELECT id FROM organizations WHERE slug = 'bench')"
+		     "WITH o AS (SELECT id FROM organizations WHERE slug ~ '^bench(-[0-9]+)?$')"
 		     " INSERT INTO teams (org_id, name, source_kind, directory_name)"
 		     " SELECT o.id, 'team-' || lpad(t::text, 3, '0'), 'ldap', '" DIRECTORY "'"
 		     " FROM o, generate_series(0, %d) t",
@@ -290,7 +291,7 @@ static void seed_mappings(const char *conninfo)
 		bench_die("cannot create the teams");
 	free(sql);
 	if (asprintf(&sql,
-		     "WITH o AS (SELECT id FROM organizations WHERE slug = 'bench')"
+		     "WITH o AS (SELECT id FROM organizations WHERE slug ~ '^bench(-[0-9]+)?$')"
 		     " INSERT INTO group_role_mappings (org_id, source_kind, directory_name,"
 		     "  group_key, role, team_id)"
 		     " SELECT o.id, 'ldap', '" DIRECTORY "',"
@@ -469,7 +470,7 @@ int main(int argc, char **argv)
 	char token[128], changes[256];
 	int c;
 
-	while ((c = getopt(argc, argv, "u:g:b:s:c:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "u:g:b:s:c:p:o:h")) != -1) {
 		switch (c) {
 		case 'u': opt.users = atoi(optarg); break;
 		case 'g': opt.groups = atoi(optarg); break;
@@ -477,14 +478,15 @@ int main(int argc, char **argv)
 		case 's': opt.big_size = atoi(optarg); break;
 		case 'c': opt.changes = atoi(optarg); break;
 		case 'p': opt.pg_log_ms = atoi(optarg); break;
+		case 'o': opt.orgs = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: ldap_sync_bench [-u users] [-g groups] [-b big groups]"
-					" [-s big group size] [-c changes] [-p log_ms]\n");
+					" [-s big group size] [-c changes] [-p log_ms] [-o orgs]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (opt.users < 10 || opt.groups < 4 || opt.big_groups < 0 || opt.big_size < 0 ||
-	    opt.big_groups > opt.groups || opt.changes < 0)
+	    opt.big_groups > opt.groups || opt.changes < 0 || opt.orgs < 1 || opt.orgs > 99)
 		bench_die("bad option values");
 	log_configure(LOG_LVL_WARN, LOG_FMT_TEXT);
 
@@ -494,6 +496,12 @@ int main(int argc, char **argv)
 		opt.users, opt.groups, bench_now() - t0);
 	bench_stack_start(&st, NULL, NULL);
 	bench_owner_org(&st, "bench", token, sizeof(token));
+	for (int k = 2; k <= opt.orgs; k++) {
+		char name[32], slug[32];
+		snprintf(name, sizeof(name), "Bench %d", k);
+		snprintf(slug, sizeof(slug), "bench-%d", k);
+		bench_org(&st, token, name, slug);
+	}
 	seed_mappings(st.conninfo);
 	if (opt.pg_log_ms >= 0)
 		log_statements(&st);
@@ -537,10 +545,12 @@ int main(int argc, char **argv)
 				       "SELECT count(*) FILTER (WHERE source_kind = 'ldap') || ' ldap-managed, '"
 				       " || count(*) FILTER (WHERE role = 'ADMIN') || ' admins'"
 				       " FROM members WHERE status = 'active'");
-	printf("\n%d users, %d groups (%d of %d members), %d mapped groups, %d teams; "
+	printf("\n%d users, %d groups (%d of %d members), %d mapped groups, %d teams%s; "
 	       "members now: %s\nchanges: %s\n\n",
 	       opt.users, opt.groups, opt.big_groups, opt.big_size, (opt.groups + 1) / 2, TEAMS,
-	       members ? members : "?", changes);
+	       opt.orgs > 1 ? " in each org" : "", members ? members : "?", changes);
+	if (opt.orgs > 1)
+		printf("%d orgs map the directory alike\n\n", opt.orgs);
 	free(members);
 	printf("%-36s %8s %7s %7s %8s %6s %6s  %-12s %s\n", "step", "seconds", "x dump", "LDAP s",
 	       "peak MB", "PG cpu", "cpu", "target", "result");

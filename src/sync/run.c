@@ -37,6 +37,24 @@ struct org_run {
 	bool threshold;       /* the preview is over the deletion threshold */
 	enum plan_refusal refusal;
 	bool done;            /* reported already (nothing to apply) */
+	/* What the run read of the org, once, kept from its preview to its
+	 * apply: st its rows (full runs: the whole org; incremental runs:
+	 * light, sync_load_org_light), scan and detail (incremental: the scan
+	 * of st and the members the plan was made with), plan the preview's
+	 * plan, kept only when it is the plan to apply: the first org's when
+	 * it was planned inside its open locked transaction (run->st0_locked),
+	 * another org's when st was read under its lock with floor noted. */
+	struct sync_org_state st, detail;
+	bool loaded;
+	struct plan_scan *scan;
+	struct plan_org *plan;
+	/* The org's newest audit event when st was read under its lock ("":
+	 * not read so). Every write to an org's members, teams and mappings
+	 * holds its row lock and audits, and a lock drains the writers in
+	 * flight, so a later change of the org has a higher id: none (checked
+	 * under the lock again) means st is what the lock would read now. */
+	char floor[24];
+	unsigned reads;       /* loads of its members this run (report: member_reads) */
 };
 
 struct run {
@@ -55,18 +73,12 @@ struct run {
 	struct plan_options popt;
 	struct org_run *orgs;
 	size_t n_orgs;
-	/* The first org's rows, loaded while the directory is read (full runs),
-	 * or, for an incremental run that applies, in the transaction that
-	 * holds the org's lock (st0_locked), so its preview plan (plan0) is the
-	 * plan applied: one load instead of two. */
-	struct sync_org_state st0;
-	bool st0_loaded, st0_locked;
+	/* The first org's rows (orgs[0].st) are loaded while the directory is
+	 * read (full runs), or, for an incremental run that applies, in a
+	 * transaction that holds the org's lock (st0_locked, scope0), left
+	 * open until the org is applied: its preview plan is the plan applied. */
+	bool st0_locked;
 	struct org_scope scope0;
-	struct plan_org *plan0;
-	/* Incremental runs: st0 holds the light rows (sync_load_org_light),
-	 * st0d the members plan0 was planned with, scan0 its scan. */
-	struct sync_org_state st0d;
-	struct plan_scan *scan0;
 	struct plan_counts totals;
 	json_t *org_reports; /* array */
 	json_t *errors;      /* array */
@@ -369,50 +381,120 @@ static int want_values(struct run *r, const char *const *values, size_t n, struc
 	return 0;
 }
 
-/* What org o's scan says to fetch: the group values neither the snapshot
- * nor the org's members know, and the entries of suspended members in
- * scope (plan_scan_refetch). The first org's scan is made from its light
- * rows (loaded under its lock) and kept for its plan, so its groups are
- * resolved and its members indexed once; another org's is made from light
- * rows read here and dropped (the org is re-read under its lock later). */
-static int unknown_in_org(struct run *r, const struct org_run *o, struct strmap *seen,
-			  struct vec_str *wanted)
+/* Load org o's members into *st: light (incremental runs) or whole,
+ * counted in o->reads. */
+static int load_org(struct run *r, struct org_run *o, bool light, struct sync_org_state *st,
+		    struct core_error *err)
 {
-	struct sync_org_state light = { 0 };
-	struct plan_scan *own = NULL, *scan;
-	struct core_error cerr;
-	const char *const *values;
-	size_t n;
+	o->reads++;
+	return (light ? sync_load_org_light : sync_load_org)(&r->ctx, r->dir->name, o->org_id,
+							     o->slug, r->maps.items + o->first,
+							     o->n_maps, st, err);
+}
+
+/* The id of org o's newest audit event into o->floor ("0": none). */
+static int audit_floor(struct run *r, struct org_run *o, struct core_error *err)
+{
+	static const char sql[] =
+		"SELECT coalesce(max(id), 0) FROM audit_events WHERE org_id = $1";
+	const char *params[] = { o->org_id };
+	PGresult *res = db_exec(r->conn, sql, 1, params);
+
+	if (res == NULL)
+		return core_fail_db(err, r->conn);
+	snprintf(o->floor, sizeof(o->floor), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* Under org o's lock: *changed when the org has an audit event newer than
+ * o->floor (see struct org_run). */
+static int changed_since_floor(struct run *r, const struct org_run *o, bool *changed,
+			       struct core_error *err)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM audit_events"
+				  " WHERE org_id = $1 AND id > $2::bigint)";
+	const char *params[] = { o->org_id, o->floor };
+	PGresult *res = db_exec(r->conn, sql, 2, params);
+
+	if (res == NULL)
+		return core_fail_db(err, r->conn);
+	*changed = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Read org o's rows into o->st once for the run: light (incremental runs)
+ * or whole (full runs). A run that applies reads them under the org's lock
+ * with its audit floor, in a savepoint of the first org's open transaction
+ * (incremental runs) or a transaction of its own, and lets the lock go at
+ * once: the org is locked again for its apply, where the floor tells
+ * whether these rows still hold. A dry run takes no lock. */
+static int read_org(struct run *r, struct org_run *o)
+{
+	struct org_scope scope;
+	struct core_error cerr = { 0 };
+	bool nested = r->st0_locked;
 	int rc = -1;
 
-	if (o == &r->orgs[0] && r->st0_loaded) {
-		if (r->scan0 == NULL)
-			r->scan0 = plan_scan_new(r->idx, &r->st0.in, &r->popt);
-		scan = r->scan0;
+	if (r->opt->dry_run) {
+		rc = load_org(r, o, !r->full, &o->st, &cerr);
+	} else if ((nested ? db_command(r->conn, "SAVEPOINT sync_org", 0, NULL)
+			   : db_begin(r->conn)) != 0) {
+		core_fail_db(&cerr, r->conn);
 	} else {
-		if (sync_load_org_light(&r->ctx, r->dir->name, o->org_id, o->slug,
-					r->maps.items + o->first, o->n_maps, &light, &cerr) != 0) {
-			run_fail(r, "database: %s", cerr.message);
-			return -1;
+		if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &cerr) ==
+			    0 &&
+		    audit_floor(r, o, &cerr) == 0 && load_org(r, o, !r->full, &o->st, &cerr) == 0)
+			rc = 0;
+		/* Rolling the savepoint back releases the lock taken in it. */
+		if (!nested) {
+			core_rollback(&r->ctx);
+		} else if (db_command(r->conn, "ROLLBACK TO SAVEPOINT sync_org", 0, NULL) != 0 ||
+			   db_command(r->conn, "RELEASE SAVEPOINT sync_org", 0, NULL) != 0) {
+			if (rc == 0)
+				core_fail_db(&cerr, r->conn);
+			rc = -1;
 		}
-		scan = own = plan_scan_new(r->idx, &light.in, &r->popt);
 	}
-	if (scan == NULL)
+	if (rc != 0) {
+		sync_org_state_clear(&o->st);
+		o->floor[0] = '\0';
+		run_fail(r, "database: %s", cerr.message);
+		return -1;
+	}
+	o->loaded = true;
+	return 0;
+}
+
+/* What org o's scan says to fetch: the group values neither the snapshot
+ * nor the org's members know, and the entries of suspended members in
+ * scope (plan_scan_refetch). The scan is made from the org's light rows,
+ * read once for the run (the first org's under its lock by load_first_locked,
+ * the others' here), and kept for its plan, so its groups are resolved
+ * and its members indexed once. */
+static int unknown_in_org(struct run *r, struct org_run *o, struct strmap *seen,
+			  struct vec_str *wanted)
+{
+	const char *const *values;
+	size_t n;
+
+	if (!o->loaded && read_org(r, o) != 0)
+		return -1;
+	if (o->scan == NULL)
+		o->scan = plan_scan_new(r->idx, &o->st.in, &r->popt);
+	if (o->scan == NULL)
 		goto oom;
-	n = plan_scan_unknown(scan, &values);
+	n = plan_scan_unknown(o->scan, &values);
 	if (want_values(r, values, n, seen, wanted) != 0)
 		goto oom;
-	n = plan_scan_refetch(scan, &values);
+	n = plan_scan_refetch(o->scan, &values);
 	if (want_values(r, values, n, seen, wanted) != 0)
 		goto oom;
-	rc = 0;
-	goto out;
+	return 0;
 oom:
 	run_fail(r, "out of memory");
-out:
-	plan_scan_free(own);
-	sync_org_state_clear(&light);
-	return rc;
+	return -1;
 }
 
 /* Incremental runs: fetch the members of mapped groups that neither the
@@ -424,8 +506,6 @@ static int fetch_unknown(struct run *r)
 	char err[512] = "";
 	int rc = 0;
 
-	if (r->reader->fetch == NULL)
-		return 0;
 	seen = strmap_new(64);
 	if (seen == NULL) {
 		run_fail(r, "out of memory");
@@ -433,7 +513,7 @@ static int fetch_unknown(struct run *r)
 	}
 	for (size_t i = 0; i < r->n_orgs && rc == 0; i++)
 		rc = unknown_in_org(r, &r->orgs[i], seen, &wanted);
-	if (rc == 0 && wanted.n > 0 &&
+	if (rc == 0 && wanted.n > 0 && r->reader->fetch != NULL &&
 	    r->reader->fetch(r->reader->arg, r->dir, wanted.values, wanted.n, &r->snap, err,
 			     sizeof(err)) != 0) {
 		run_fail(r, "reading the directory: %s", err[0] ? err : "failed");
@@ -444,45 +524,43 @@ static int fetch_unknown(struct run *r)
 	return rc;
 }
 
-/* Load the first org into r->st0; locked: in a transaction that holds the
- * org's lock (left open for the apply). */
-static int load_first(struct run *r, bool locked)
+/* Incremental runs that apply: load the first org's light rows into
+ * orgs[0].st in a transaction that holds the org's lock, left open for its
+ * apply. */
+static int load_first_locked(struct run *r)
 {
-	const struct org_run *o = &r->orgs[0];
+	struct org_run *o = &r->orgs[0];
 	struct core_error cerr = { 0 };
 
-	if (locked && (core_begin(&r->ctx, &cerr) != 0 ||
-		       core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0,
-					 &cerr) != 0)) {
+	if (core_begin(&r->ctx, &cerr) != 0 ||
+	    core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0, &cerr) != 0 ||
+	    load_org(r, o, true, &o->st, &cerr) != 0) {
 		core_rollback(&r->ctx);
+		sync_org_state_clear(&o->st);
 		run_fail(r, "database: %s", cerr.message);
 		return -1;
 	}
-	if ((r->full ? sync_load_org : sync_load_org_light)(&r->ctx, r->dir->name, o->org_id,
-							   o->slug, r->maps.items + o->first,
-							   o->n_maps, &r->st0, &cerr) != 0) {
-		if (locked)
-			core_rollback(&r->ctx);
-		run_fail(r, "database: %s", cerr.message);
-		return -1;
-	}
-	r->st0_loaded = true;
-	r->st0_locked = locked;
+	o->loaded = true;
+	r->st0_locked = true;
 	return 0;
 }
 
-/* Leave the first org's transaction (nothing applied) and forget its rows. */
-static void drop_first(struct run *r)
+/* Forget what the run read of org o; the first org's open transaction
+ * (nothing applied) ends with it. */
+static void org_forget(struct run *r, struct org_run *o)
 {
-	if (r->st0_locked)
+	if (o == &r->orgs[0] && r->st0_locked) {
 		core_rollback(&r->ctx);
-	plan_org_free(r->plan0);
-	r->plan0 = NULL;
-	sync_org_state_clear(&r->st0d);
-	plan_scan_free(r->scan0);
-	r->scan0 = NULL;
-	sync_org_state_clear(&r->st0);
-	r->st0_loaded = r->st0_locked = false;
+		r->st0_locked = false;
+	}
+	plan_org_free(o->plan);
+	o->plan = NULL;
+	sync_org_state_clear(&o->detail);
+	plan_scan_free(o->scan);
+	o->scan = NULL;
+	sync_org_state_clear(&o->st);
+	o->loaded = false;
+	o->floor[0] = '\0';
 }
 
 struct read_job {
@@ -511,7 +589,7 @@ static int read_directory(struct run *r)
 	 * org's load does too: they use different servers, so they overlap.
 	 * The reader gets its own thread and never touches r->conn. */
 	if (r->full && r->n_orgs > 0 && pthread_create(&thread, NULL, read_job_run, &job) == 0) {
-		loaded = load_first(r, false);
+		loaded = read_org(r, &r->orgs[0]);
 		pthread_join(thread, NULL);
 	} else {
 		read_job_run(&job);
@@ -538,8 +616,9 @@ static int read_directory(struct run *r)
 	}
 	/* An incremental run that applies plans its first org once, under the
 	 * org's lock: the read was short, and the lock makes the preview the
-	 * plan to apply. */
-	if (!r->full && r->n_orgs > 0 && load_first(r, !r->opt->dry_run) != 0)
+	 * plan to apply. The other orgs are read once each by fetch_unknown. */
+	if (!r->full && r->n_orgs > 0 &&
+	    (r->opt->dry_run ? read_org(r, &r->orgs[0]) : load_first_locked(r)) != 0)
 		return -1;
 	r->idx = plan_index_new(&r->snap);
 	if (r->idx == NULL) {
@@ -601,12 +680,15 @@ static int add_error(struct run *r, const struct org_run *o, const struct plan_c
 }
 
 /* The org's entry in the report: its plan (counts, skipped items; every
- * change too for a dry run) and what happened to it. */
-static int add_org_report(struct run *r, const struct plan_org *p, const char *status)
+ * change too for a dry run), what happened to it and how many times the
+ * run read its members. */
+static int add_org_report(struct run *r, const struct org_run *org, const struct plan_org *p,
+			  const char *status)
 {
 	json_t *o = sync_plan_json(p, r->opt->dry_run ? SIZE_MAX : REPORT_MAX_ITEMS);
 
-	if (o == NULL || json_object_set_new(o, "status", json_string(status)))
+	if (o == NULL || json_object_set_new(o, "status", json_string(status)) ||
+	    json_object_set_new(o, "member_reads", json_integer(org->reads)))
 		goto fail;
 	if (!r->opt->dry_run)
 		json_object_del(o, "changes"); /* the audit log holds what changed */
@@ -628,10 +710,10 @@ static const char *refusal_message(enum plan_refusal refusal)
 }
 
 /* Incremental runs: plan org o from its light rows (sync_load_org_light):
- * scan them, load the affected members and those the read entries may
- * match into *detail, plan with the scan. Everything else in the org is
- * unchanged by definition (plan.h, plan_scan_new). The plan borrows from
- * light, *detail and *scan. NULL with *err set. */
+ * scan them (unless *scan is made), load the affected members and those
+ * the read entries may match into *detail, plan with the scan. Everything
+ * else in the org is unchanged by definition (plan.h, plan_scan_new). The
+ * plan borrows from light, *detail and *scan. NULL with *err set. */
 static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 					 const struct sync_org_state *light,
 					 struct sync_org_state *detail, struct plan_scan **scan,
@@ -643,7 +725,7 @@ static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 	size_t n;
 	int rc;
 
-	if (*scan == NULL) /* the first org's is made already (unknown_in_org) */
+	if (*scan == NULL)
 		*scan = plan_scan_new(r->idx, &light->in, &r->popt);
 	if (*scan == NULL) {
 		core_fail(err, 500, "internal", "out of memory");
@@ -669,6 +751,16 @@ static struct plan_org *plan_incremental(struct run *r, const struct org_run *o,
 	return p;
 }
 
+/* Whether org o's preview plan is the plan to apply: planned in the first
+ * org's open locked transaction, or from rows read under the org's lock
+ * (read_org; checked again under the lock, apply_kept). */
+static bool plan_to_apply(const struct run *r, const struct org_run *o)
+{
+	if (r->opt->dry_run || o->done)
+		return false;
+	return (o == &r->orgs[0] && r->st0_locked) || o->floor[0] != '\0';
+}
+
 /* Plan every org without writing; note thresholds and refusals. */
 static int preview(struct run *r)
 {
@@ -676,25 +768,14 @@ static int preview(struct run *r)
 
 	for (size_t i = 0; i < r->n_orgs; i++) {
 		struct org_run *o = &r->orgs[i];
-		struct sync_org_state st = { 0 }, *in = &st, detail = { 0 };
-		struct plan_scan *scan = NULL;
 		struct core_error cerr = { 0 };
 		struct plan_org *p;
-		if (i == 0 && r->st0_loaded)
-			in = &r->st0; /* loaded already; kept (or dropped) below */
-		else if ((r->full ? sync_load_org : sync_load_org_light)(
-				 &r->ctx, r->dir->name, o->org_id, o->slug, r->maps.items + o->first,
-				 o->n_maps, &st, &cerr) != 0) {
-			run_fail(r, "database: %s", cerr.message);
+		const char *status = NULL;
+		if (!o->loaded && read_org(r, o) != 0) /* full runs: the orgs after the first */
 			return -1;
-		}
-		p = r->full ? plan_org_new(r->idx, &in->in, &r->popt)
-			    : plan_incremental(r, o, in, &detail, in == &r->st0 ? &r->scan0 : &scan,
-					       &cerr);
+		p = r->full ? plan_org_new(r->idx, &o->st.in, &r->popt)
+			    : plan_incremental(r, o, &o->st, &o->detail, &o->scan, &cerr);
 		if (p == NULL) {
-			sync_org_state_clear(&detail);
-			plan_scan_free(scan);
-			sync_org_state_clear(&st);
 			if (cerr.message[0] != '\0' && strcmp(cerr.message, "out of memory") != 0)
 				run_fail(r, "database: %s", cerr.message);
 			else
@@ -706,27 +787,16 @@ static int preview(struct run *r)
 		o->refusal = p->refusal;
 		stop |= o->threshold;
 		if (r->opt->dry_run) {
-			const char *status = o->refusal != PLAN_OK ? "refused"
-					     : o->threshold	  ? "threshold_exceeded"
-					     : o->changes	  ? "planned"
-								  : "unchanged";
+			status = o->refusal != PLAN_OK ? "refused"
+				 : o->threshold	      ? "threshold_exceeded"
+				 : o->changes	      ? "planned"
+						      : "unchanged";
 			sync_counts_add(&r->totals, &p->counts);
-			if (add_org_report(r, p, status) != 0) {
-				plan_org_free(p);
-				sync_org_state_clear(&st);
-				run_fail(r, "out of memory");
-				return -1;
-			}
 		} else if (!o->changes && o->refusal == PLAN_OK) {
 			/* Nothing to apply: no transaction, no second read. */
 			o->done = true;
+			status = "unchanged";
 			sync_counts_add(&r->totals, &p->counts);
-			if (add_org_report(r, p, "unchanged") != 0) {
-				plan_org_free(p);
-				sync_org_state_clear(&st);
-				run_fail(r, "out of memory");
-				return -1;
-			}
 		} else if (o->threshold) {
 			char msg[512];
 			snprintf(msg, sizeof(msg),
@@ -734,26 +804,24 @@ static int preview(struct run *r)
 				 "deprovisioned, over the deletion threshold (%zu, %u%%)",
 				 p->counts.deprovisions, p->counts.managed_before,
 				 r->popt.delete_max_count, r->popt.delete_max_percent);
-			if (add_error(r, o, NULL, "deletion_threshold", msg) != 0 ||
-			    add_org_report(r, p, "threshold_exceeded") != 0) {
+			if (add_error(r, o, NULL, "deletion_threshold", msg) != 0) {
 				plan_org_free(p);
-				sync_org_state_clear(&st);
 				run_fail(r, "out of memory");
 				return -1;
 			}
+			status = "threshold_exceeded";
 		}
-		if (in == &r->st0 && r->st0_locked && !o->done) {
-			r->plan0 = p; /* applied as it is: planned against the locked rows */
-			r->st0d = detail; /* r->scan0 is its scan */
-			detail = (struct sync_org_state){ 0 };
+		if (status != NULL && add_org_report(r, o, p, status) != 0) {
+			plan_org_free(p);
+			run_fail(r, "out of memory");
+			return -1;
+		}
+		if (plan_to_apply(r, o)) {
+			o->plan = p; /* applied as it is (apply_kept) */
 		} else {
 			plan_org_free(p);
+			org_forget(r, o);
 		}
-		sync_org_state_clear(&detail);
-		plan_scan_free(scan);
-		if (in == &r->st0 && r->plan0 == NULL)
-			drop_first(r);
-		sync_org_state_clear(&st);
 	}
 	if (stop && !r->opt->dry_run) {
 		r->status = "threshold_exceeded";
@@ -769,16 +837,35 @@ static int preview(struct run *r)
 /* An org whose transaction failed before it could be planned. */
 static int add_org_failure(struct run *r, const struct org_run *o)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "status",
-			      "failed");
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "org", o->slug, "org_id", o->org_id,
+			      "status", "failed", "member_reads", (json_int_t)o->reads);
 
 	return e == NULL ? -1 : json_array_append_new(r->org_reports, e);
 }
 
-/* One org in one transaction: lock it, re-load and re-plan against the
- * locked rows, apply, commit. 0 applied (or nothing to do), 1 refused or
- * failed (reported, rolled back), -1 out of memory. *retry: the transaction
- * hit a serialization failure or deadlock; nothing was reported. */
+/* The end of org o's transaction with plan p (NULL: it failed before it
+ * was planned) and err/failure/status as the apply left them: 0 applied
+ * (or nothing to do), 1 refused or failed (reported), -1 out of memory;
+ * *retry, nothing reported, on a serialization failure or deadlock. */
+static int apply_report(struct run *r, struct org_run *o, const struct plan_org *p, int rc,
+			const char *status, const struct sync_apply_failure *failure,
+			const struct core_error *err, bool *retry)
+{
+	if (rc != 0 && core_error_retryable(err)) {
+		*retry = true;
+		return rc;
+	}
+	if (rc == 0)
+		sync_counts_add(&r->totals, &p->counts);
+	else if (add_error(r, o, failure->change, err->code, err->message) != 0)
+		rc = -1;
+	if ((p ? add_org_report(r, o, p, status) : add_org_failure(r, o)) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* One org in one transaction: lock it, load and plan against the locked
+ * rows, apply, commit. Returns as apply_report. */
 static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
 {
 	struct org_scope scope;
@@ -798,13 +885,11 @@ static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
 		goto report;
 	if (!r->full) {
 		/* Light rows, scan, the affected members: plan_incremental. */
-		if (sync_load_org_light(&r->ctx, r->dir->name, o->org_id, o->slug,
-					r->maps.items + o->first, o->n_maps, &light, &err) != 0 ||
+		if (load_org(r, o, true, &light, &err) != 0 ||
 		    (p = plan_incremental(r, o, &light, &st, &scan, &err)) == NULL)
 			goto report;
 	} else {
-		if (sync_load_org(&r->ctx, r->dir->name, o->org_id, o->slug,
-				  r->maps.items + o->first, o->n_maps, &st, &err) != 0)
+		if (load_org(r, o, false, &st, &err) != 0)
 			goto report;
 		p = plan_org_new(r->idx, &st.in, &r->popt);
 		if (p == NULL) {
@@ -830,16 +915,7 @@ static int apply_org_once(struct run *r, struct org_run *o, bool *retry)
 		}
 	}
 report:
-	if (rc != 0 && core_error_retryable(&err)) {
-		*retry = true;
-		goto out;
-	}
-	if (rc == 0)
-		sync_counts_add(&r->totals, &p->counts);
-	else if (add_error(r, o, failure.change, err.code, err.message) != 0)
-		rc = -1;
-	if ((p ? add_org_report(r, p, status) : add_org_failure(r, o)) != 0)
-		rc = -1;
+	rc = apply_report(r, o, p, rc, status, &failure, &err, retry);
 out:
 	if (!committed)
 		core_rollback(&r->ctx);
@@ -850,43 +926,53 @@ out:
 	return rc;
 }
 
-/* The first org when its preview was planned under its lock (r->plan0):
- * apply that plan in the open transaction. Returns as apply_org_once. */
-static int apply_first(struct run *r, struct org_run *o, bool *retry)
+/* Org o with its preview plan kept (plan_to_apply): the first org's in its
+ * open transaction; another org's after locking it again, when nothing was
+ * audited in it since its rows were read (else it starts afresh:
+ * apply_org_once). A retry starts afresh too. Returns as apply_report. */
+static int apply_kept(struct run *r, struct org_run *o, bool *retry)
 {
 	struct sync_apply_failure failure = { 0 };
 	struct core_error err = { 0 };
-	struct plan_org *p = r->plan0;
+	struct org_scope scope, *sc = &r->scope0;
+	const struct plan_org *p = o->plan;
 	const char *status = "failed";
-	bool committed = false;
+	bool committed = false, changed = false;
 	int rc = 1;
 
 	*retry = false;
+	if (o != &r->orgs[0] || !r->st0_locked) {
+		sc = &scope;
+		if (core_begin(&r->ctx, &err) != 0 ||
+		    core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &scope, &err) != 0 ||
+		    changed_since_floor(r, o, &changed, &err) != 0) {
+			p = NULL; /* reported as failed before its plan */
+			goto report;
+		}
+		if (changed) {
+			core_rollback(&r->ctx);
+			org_forget(r, o);
+			return apply_org_once(r, o, retry);
+		}
+	}
 	if (p->refusal != PLAN_OK) {
 		status = "refused";
 		core_fail(&err, 409, plan_refusal_name(p->refusal), "%s", refusal_message(p->refusal));
-	} else if (sync_apply_org(&r->ctx, &r->scope0, r->dir->name, &r->st0d, p, &failure,
-				  &err) == 0) {
+	} else if (sync_apply_org(&r->ctx, sc, r->dir->name, r->full ? &o->st : &o->detail, p,
+				  &failure, &err) == 0) {
 		committed = core_commit(&r->ctx, &err) == 0;
 		if (committed) {
 			status = "applied";
 			rc = 0;
 		}
 	}
+report:
+	rc = apply_report(r, o, p, rc, status, &failure, &err, retry);
 	if (!committed)
 		core_rollback(&r->ctx);
-	r->st0_locked = false; /* the transaction is over either way */
-	if (rc != 0 && core_error_retryable(&err)) {
-		*retry = true;
-	} else {
-		if (rc == 0)
-			sync_counts_add(&r->totals, &p->counts);
-		else if (add_error(r, o, failure.change, err.code, err.message) != 0)
-			rc = -1;
-		if (add_org_report(r, p, status) != 0)
-			rc = -1;
-	}
-	drop_first(r);
+	if (o == &r->orgs[0])
+		r->st0_locked = false; /* the transaction is over either way */
+	org_forget(r, o);
 	return rc;
 }
 
@@ -906,9 +992,9 @@ static int apply_orgs(struct run *r)
 			return 0;
 		}
 		for (int attempt = 1; attempt <= ORG_ATTEMPTS; attempt++) {
-			/* A retry of the first org starts afresh (lock, load, plan). */
-			rc = i == 0 && r->plan0 != NULL ? apply_first(r, o, &retry)
-							: apply_org_once(r, o, &retry);
+			/* A retry starts afresh (lock, load, plan): apply_kept
+			 * forgets the kept plan either way. */
+			rc = o->plan != NULL ? apply_kept(r, o, &retry) : apply_org_once(r, o, &retry);
 			if (!retry)
 				break;
 		}
@@ -928,9 +1014,16 @@ static int apply_orgs(struct run *r)
 
 /* ------------------------------------------------------------------ run */
 
+/* Forget every org's rows; the first org's open transaction ends. */
+static void orgs_forget(struct run *r)
+{
+	for (size_t i = 0; r->orgs != NULL && i < r->n_orgs; i++)
+		org_forget(r, &r->orgs[i]);
+}
+
 static void run_clear(struct run *r)
 {
-	drop_first(r);
+	orgs_forget(r);
 	free(r->watermark);
 	plan_index_free(r->idx);
 	dir_snapshot_clear(&r->snap);
@@ -1083,7 +1176,7 @@ int sync_run(struct db_conn *conn, const struct config *cfg, const struct sync_r
 		 opt->dry_run ? "dry " : "", r.full ? "full" : "incremental", r.id,
 		 opt->trigger ? opt->trigger : "manual");
 	run_body(&r);
-	drop_first(&r); /* a stopped run leaves the first org's transaction unapplied */
+	orgs_forget(&r); /* a stopped run leaves the first org's transaction unapplied */
 	if (opt->dry_run) {
 		if (strcmp(r.status, "running") == 0)
 			r.status = "planned";

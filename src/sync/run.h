@@ -7,14 +7,18 @@
  *      watermark; incremental runs fetch the group members the database does
  *      not know): any read error fails the run with nothing applied. A full
  *      read runs on a thread of its own while the first org is loaded;
- *   4. plan every mapped org (read-only); a plan over the deletion threshold
- *      anywhere stops the whole run as 'threshold_exceeded' (nothing applied)
- *      unless forced. An incremental run that applies loads and plans its
- *      first org inside that org's transaction, holding its lock, so that
- *      plan is the one applied in step 5 (one load, not two);
- *   5. per org with changes, one transaction: lock the org, re-load and
- *      re-plan against the locked rows, apply (sync/apply.h), commit. A
- *      refused or failing org is rolled back and reported; the others apply;
+ *   4. plan every mapped org, each read once (sync/load.h) under its lock,
+ *      held only for the read, with the org's newest audit event noted; a
+ *      plan over the deletion threshold anywhere stops the whole run as
+ *      'threshold_exceeded' (nothing applied) unless forced. An incremental
+ *      run that applies reads its first org in that org's transaction and
+ *      keeps it open, holding the lock, until step 5;
+ *   5. per org with changes, one transaction: lock the org; when an event
+ *      newer than the one noted was audited in it (a write since its read)
+ *      re-load and re-plan against the locked rows, else apply the plan of
+ *      step 4 (sync/apply.h); commit. A retry after a serialization failure
+ *      or deadlock starts afresh. A refused or failing org is rolled back
+ *      and reported; the others apply;
  *   6. record counts, per-object errors and the status: 'success' when every
  *      org applied, else 'failed'; the watermark (ldap_sync_state) advances
  *      only after a successful run.

@@ -403,6 +403,239 @@ static void test_batched_team_changes_are_audited_each(void **state)
 	sync_env_free(&e);
 }
 
+/* ------------------------------------------------ several orgs, one directory */
+
+/* The report entry of the org with this slug. */
+static json_t *org_report(json_t *report, const char *slug)
+{
+	json_t *orgs = json_object_get(json_object_get(report, "counts"), "orgs");
+	size_t i;
+	json_t *o;
+
+	json_array_foreach (orgs, i, o)
+		if (strcmp(json_string_value(json_object_get(o, "org")), slug) == 0)
+			return o;
+	fail_msg("no report for org %s", slug);
+	return NULL;
+}
+
+/* The org's status and change counts in the run report, as
+ * "status a=N u=N r=N t=N rm=N s=N reads=N". */
+static const char *org_summary(json_t *report, const char *slug)
+{
+	static char buf[160];
+	json_t *o = org_report(report, slug);
+
+	snprintf(buf, sizeof(buf), "%s a=%lld u=%lld r=%lld t=%lld rm=%lld s=%lld reads=%lld",
+		 jstr(o, "status"), jint(o, "counts.added"), jint(o, "counts.updated"),
+		 jint(o, "counts.role_changes"), jint(o, "counts.team_changes"),
+		 jint(o, "counts.removed"), jint(o, "counts.suspended"), jint(o, "member_reads"));
+	return buf;
+}
+
+/* Three orgs mapping the groups of one directory. */
+struct three_orgs {
+	struct sync_env e;
+	char slug[3][64], id[3][40];
+	char team_b[40];
+	struct tdir_user *dan;
+	struct tdir_group *admins, *ops;
+};
+
+/* ann..eve; staff (ann bob cid dan), admins (ann), ops (cid dan). Org A:
+ * staff USER, admins ADMIN; org B: staff VIEWER, ops USER and the
+ * directory team Ops; org C: ops USER, admins ADMIN. A full run syncs
+ * them, reading each org once. */
+static void three_orgs_init(struct three_orgs *t, const char *tag)
+{
+	struct sync_env *e = &t->e;
+	char sub[32];
+
+	sync_env_init(e, tag);
+	snprintf(t->slug[0], sizeof(t->slug[0]), "%s", e->slug);
+	snprintf(t->id[0], sizeof(t->id[0]), "%s", e->org_id);
+	for (int k = 1; k < 3; k++) {
+		snprintf(sub, sizeof(sub), "%s%c", tag, 'a' + k);
+		sync_env_org(e, sub, t->slug[k], t->id[k]);
+	}
+	const char *uids[] = { "ann", "bob", "cid", "dan", "eve" };
+	for (size_t i = 0; i < 5; i++)
+		tdir_user(e->tdir, uids[i]);
+	t->dan = &e->tdir->users[3];
+	tdir_group(e->tdir, "staff", "ann", "bob", "cid", "dan", NULL);
+	t->admins = tdir_group(e->tdir, "admins", "ann", NULL);
+	t->ops = tdir_group(e->tdir, "ops", "cid", "dan", NULL);
+	snprintf(t->team_b, sizeof(t->team_b), "%s", sync_team(t->id[1], "Ops", e->name));
+	sync_map(e, t->id[0], "staff", "USER", NULL);
+	sync_map(e, t->id[0], "admins", "ADMIN", NULL);
+	sync_map(e, t->id[1], "staff", "VIEWER", NULL);
+	sync_map(e, t->id[1], "ops", "USER", t->team_b);
+	sync_map(e, t->id[2], "ops", "USER", NULL);
+	sync_map(e, t->id[2], "admins", "ADMIN", NULL);
+	struct sync_run_result res;
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	/* A full run too reads each org once: its preview is what it applies. */
+	for (int k = 0; k < 3; k++) {
+		json_t *o = org_report(res.report, t->slug[k]);
+		assert_string_equal(jstr(o, "status"), "applied");
+		assert_int_equal(jint(o, "member_reads"), 1);
+	}
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(t->id[1], "cid@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(t->id[2], "ann@corp.example"), "ADMIN/active/ldap");
+}
+
+/* Edits touching every org: admins ann -> bob (A, C), ops cid dan -> dan
+ * eve (B, C; eve's entry is older than the watermark, so it is fetched),
+ * dan's display name (A, B, C). */
+static void three_orgs_edit(struct three_orgs *t)
+{
+	tdir_group_set(t->e.tdir, t->admins, "bob", NULL);
+	tdir_group_set(t->e.tdir, t->ops, "dan", "eve", NULL);
+	snprintf(t->dan->display, sizeof(t->dan->display), "Dan Two");
+	tdir_touch(t->e.tdir, t->dan);
+}
+
+/* What three_orgs_edit gives, and nothing else. */
+static void three_orgs_assert_edited(struct three_orgs *t)
+{
+	const char **id = (const char **)(const char *[]){ t->id[0], t->id[1], t->id[2] };
+
+	assert_string_equal(sync_member(id[0], "ann@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(id[0], "bob@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(id[0], "cid@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(id[0], "dan@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(id[0], "eve@corp.example"), "(none)");
+	assert_string_equal(sync_member(id[1], "ann@corp.example"), "VIEWER/active/ldap");
+	assert_string_equal(sync_member(id[1], "bob@corp.example"), "VIEWER/active/ldap");
+	assert_string_equal(sync_member(id[1], "cid@corp.example"), "VIEWER/active/ldap");
+	assert_string_equal(sync_member(id[1], "dan@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(id[1], "eve@corp.example"), "USER/active/ldap");
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members tm JOIN members m"
+				      " ON m.id = tm.member_id WHERE tm.team_id = '%s'"
+				      " AND m.username IN ('dan', 'eve')", t->team_b), 2);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM team_members WHERE team_id = '%s'",
+				      t->team_b), 2);
+	assert_string_equal(sync_member(id[2], "ann@corp.example"), "(none)");
+	assert_string_equal(sync_member(id[2], "bob@corp.example"), "ADMIN/active/ldap");
+	assert_string_equal(sync_member(id[2], "cid@corp.example"), "(none)");
+	assert_string_equal(sync_member(id[2], "dan@corp.example"), "USER/active/ldap");
+	assert_string_equal(sync_member(id[2], "eve@corp.example"), "USER/active/ldap");
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE org_id = '%s'"
+					      " AND username = 'dan' AND profile->>'displayName' = 'Dan Two'",
+					      id[k]), 1);
+}
+
+/* An incremental run of several orgs applies each org's changes, reading
+ * each org's members once; the next run finds nothing to do. */
+static void test_orgs_of_one_directory_are_read_once_each(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+
+	three_orgs_init(&t, "multi");
+	three_orgs_edit(&t);
+	long long events = fx_sql_count("SELECT count(*) FROM audit_events");
+	run_incremental(e, false, "success", &res);
+	assert_string_equal(org_summary(res.report, t.slug[0]),
+			    "applied a=0 u=1 r=2 t=0 rm=0 s=0 reads=1");
+	assert_string_equal(org_summary(res.report, t.slug[1]),
+			    "applied a=1 u=1 r=1 t=2 rm=0 s=0 reads=1");
+	assert_string_equal(org_summary(res.report, t.slug[2]),
+			    "applied a=2 u=1 r=0 t=0 rm=2 s=0 reads=1");
+	sync_run_result_clear(&res);
+	three_orgs_assert_edited(&t);
+	/* A: 2 role changes, 1 update; B: 1 add, 1 team add, 1 role change, 1
+	 * team removal, 1 update; C: 2 adds, 2 removals, 1 update. */
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events"), events + 13);
+
+	/* Nothing left: every org unchanged, read once, nothing written. */
+	events = fx_sql_count("SELECT count(*) FROM audit_events");
+	run_incremental(e, false, "success", &res);
+	for (int k = 0; k < 3; k++)
+		assert_string_equal(org_summary(res.report, t.slug[k]),
+				    "unchanged a=0 u=0 r=0 t=0 rm=0 s=0 reads=1");
+	sync_run_result_clear(&res);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events"), events);
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	for (int k = 0; k < 3; k++)
+		assert_string_equal(jstr(org_report(res.report, t.slug[k]), "status"), "unchanged");
+	sync_run_result_clear(&res);
+	sync_env_free(e);
+}
+
+/* A write to an org between the run's read of it and its apply. */
+struct meddle {
+	struct sync_reader inner;
+	const char *org_id; /* the org written to, not the run's first */
+	int fetches;
+};
+
+static int meddle_read(void *arg, const struct directory_config *dir, bool full,
+		       const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	struct meddle *m = arg;
+
+	return m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
+}
+
+/* The run fetches after it has read every org and before it applies any:
+ * the first time, an admin makes dan a VIEWER in m->org_id the way every
+ * writer does (the org's lock, the write, its audit event). The lock would
+ * be waited for if the run still held it: a lock timeout fails the test
+ * instead of hanging it. */
+static int meddle_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+			size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct meddle *m = arg;
+
+	if (m->fetches++ == 0)
+		fx_sql("SET lock_timeout = '5s';"
+		       " SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE;"
+		       " WITH m AS (UPDATE members SET role = 'VIEWER' WHERE org_id = '%s'"
+		       "  AND username = 'dan' RETURNING id)"
+		       " INSERT INTO audit_events (org_id, source, action, target_type, target_id)"
+		       " SELECT '%s', 'api', 'member.role_changed', 'member', id::text FROM m",
+		       m->org_id, m->org_id, m->org_id);
+	return m->inner.fetch(m->inner.arg, dir, values, n, snap, err, errcap);
+}
+
+/* An org written to after the run read it is read again under its lock
+ * and planned afresh: the directory's role for dan comes back, the stale
+ * preview (no change for dan) is not applied. */
+static void test_org_changed_since_its_read_is_planned_afresh(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+	int last = 0;
+
+	three_orgs_init(&t, "meddle");
+	for (int k = 1; k < 3; k++) /* orgs run in slug order: the last one is never first */
+		if (strcmp(t.slug[k], t.slug[last]) > 0)
+			last = k;
+	struct meddle m = { .inner = e->reader, .org_id = t.id[last] };
+	e->reader = (struct sync_reader){ .read = meddle_read, .fetch = meddle_fetch, .arg = &m };
+	three_orgs_edit(&t);
+	run_incremental(e, false, "success", &res);
+	assert_int_equal(m.fetches, 1);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(jint(org_report(res.report, t.slug[k]), "member_reads"),
+				 k == last ? 2 : 1);
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(t.id[last], "dan@corp.example"), "USER/active/ldap");
+	e->reader = m.inner;
+	three_orgs_assert_edited(&t);
+	assert_string_equal(sync_env_run_status(e, SYNC_KIND_INCREMENTAL, false), "success");
+	sync_env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +648,8 @@ int main(void)
 		cmocka_unit_test(test_new_mapping_applies_incrementally),
 		cmocka_unit_test(test_disabled_member_stays_suspended),
 		cmocka_unit_test(test_batched_team_changes_are_audited_each),
+		cmocka_unit_test(test_orgs_of_one_directory_are_read_once_each),
+		cmocka_unit_test(test_org_changed_since_its_read_is_planned_afresh),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -45,7 +45,9 @@ static const char gon_extra[] =
 	"\nmember: " U(04) "\nmember: " U(05) "\nmember: " U(07) "\n\n"
 	"dn: " G("kill") "\nobjectClass: groupOfNames\ncn: kill\nmember: " U(02) "\n\n"
 	"dn: " G("cli") "\nobjectClass: groupOfNames\ncn: cli\nmember: " U(05) "\n\n"
-	"dn: " G("two") "\nobjectClass: groupOfNames\ncn: two\nmember: " U(07) "\n";
+	"dn: " G("two") "\nobjectClass: groupOfNames\ncn: two\nmember: " U(07) "\n\n"
+	"dn: " G("ma") "\nobjectClass: groupOfNames\ncn: ma\nmember: " U(01) "\nmember: " U(02) "\n\n"
+	"dn: " G("mb") "\nobjectClass: groupOfNames\ncn: mb\nmember: " U(03) "\n";
 
 static const char *conf_extra(void)
 {
@@ -66,9 +68,11 @@ static const char *conf_extra(void)
 		 "[directory cli]\n%sinterval = 0\n"
 		 "[directory own]\n%sinterval = 0\n"
 		 "[directory uniq]\n%sinterval = 0\nmember_attribute = uniqueMember\n"
-		 "[directory posix]\n%sinterval = 0\nmember_attribute = memberUid\n",
+		 "[directory posix]\n%sinterval = 0\nmember_attribute = memberUid\n"
+		 "[directory multi]\n%sinterval = 0\ndelete_threshold = 0\n"
+		 "delete_threshold_percent = 0\n",
 		 gon_keys, gon_keys, gon_keys, gon_keys, gon_keys, gon_keys, gon_keys, uniq_keys,
-		 posix_keys);
+		 posix_keys, gon_keys);
 	return conf;
 }
 
@@ -357,6 +361,77 @@ static void test_incremental_run_sees_a_membership_edit(void **state)
 	assert_string_equal(member(&o, "u000010@example.org"), "USER/active/ldap");
 }
 
+/* The report entry of org o in a run report: "status reads=N". */
+static const char *org_outcome(json_t *report, const struct org *o)
+{
+	static char buf[64];
+	json_t *orgs = json_object_get(json_object_get(report, "counts"), "orgs"), *e;
+	size_t i;
+
+	json_array_foreach (orgs, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "org")), o->slug) == 0) {
+			snprintf(buf, sizeof(buf), "%s reads=%lld", jstr(e, "status"),
+				 jint(e, "member_reads"));
+			return buf;
+		}
+	return "(no report)";
+}
+
+/* Directory "multi" mapped into three orgs; a real slapd's group edits
+ * touch each; an incremental run applies them reading each org once, and
+ * the next finds nothing to do. */
+static void test_incremental_run_of_three_orgs(void **state)
+{
+	(void)state;
+	struct person owner;
+	struct org x, y, z;
+	json_t *out = NULL;
+
+	fx_person(&owner, "multi-owner");
+	org_new_by(&x, "multix", &owner);
+	org_new_by(&y, "multiy", &owner);
+	org_new_by(&z, "multiz", &owner);
+	map(&x, "multi", G("ma"), "USER", NULL);
+	map(&y, "multi", G("ma"), "VIEWER", NULL);
+	map(&y, "multi", G("mb"), "USER", NULL);
+	map(&z, "multi", G("mb"), "ADMIN", NULL);
+	sync_ok(&x, "multi", NULL, "success");
+	assert_string_equal(member(&y, "u000003@example.org"), "USER/active/ldap");
+
+	lx_modify(&gon, G("ma"), LDAP_MOD_ADD, "member", U(05));
+	lx_modify(&gon, G("ma"), LDAP_MOD_DELETE, "member", U(01));
+	lx_modify(&gon, G("mb"), LDAP_MOD_ADD, "member", U(04));
+	assert_int_equal(sync_api(owner.token, "multi", NULL, &out), 200);
+	assert_string_equal(jstr(out, "kind"), "incremental");
+	assert_string_equal(jstr(out, "status"), "success");
+	assert_string_equal(org_outcome(out, &x), "applied reads=1");
+	assert_string_equal(org_outcome(out, &y), "applied reads=1");
+	assert_string_equal(org_outcome(out, &z), "applied reads=1");
+	/* x: u05 in, u01 out; y: the same as VIEWERs, u04 in; z: u04 in. */
+	assert_int_equal(jint(out, "counts.added"), 4);
+	assert_int_equal(jint(out, "counts.removed"), 2);
+	assert_int_equal(jint(out, "counts.updated") + jint(out, "counts.role_changes") +
+				 jint(out, "counts.team_changes") + jint(out, "counts.suspended"),
+			 0);
+	json_decref(out);
+	assert_string_equal(member(&x, "u000001@example.org"), "(none)");
+	assert_string_equal(member(&x, "u000002@example.org"), "USER/active/ldap");
+	assert_string_equal(member(&x, "u000005@example.org"), "USER/active/ldap");
+	assert_string_equal(member(&y, "u000001@example.org"), "(none)");
+	assert_string_equal(member(&y, "u000005@example.org"), "VIEWER/active/ldap");
+	assert_string_equal(member(&y, "u000004@example.org"), "USER/active/ldap");
+	assert_string_equal(member(&z, "u000003@example.org"), "ADMIN/active/ldap");
+	assert_string_equal(member(&z, "u000004@example.org"), "ADMIN/active/ldap");
+	assert_int_equal(ldap_members(&x) + ldap_members(&y) + ldap_members(&z), 2 + 4 + 2);
+
+	assert_int_equal(sync_api(owner.token, "multi", NULL, &out), 200);
+	assert_string_equal(jstr(out, "kind"), "incremental");
+	assert_string_equal(org_outcome(out, &x), "unchanged reads=1");
+	assert_string_equal(org_outcome(out, &y), "unchanged reads=1");
+	assert_string_equal(org_outcome(out, &z), "unchanged reads=1");
+	json_decref(out);
+}
+
 static void test_owner_in_a_mapped_group_is_untouched(void **state)
 {
 	(void)state;
@@ -567,7 +642,7 @@ static void test_who_may_see_and_run(void **state)
 	json_decref(out);
 	/* Looking needs admin rights somewhere. */
 	assert_int_equal(fx_call(admin_b.token, "GET", &out, NULL, "/api/v1/directories"), 200);
-	assert_int_equal(jint(out, "total"), 9);
+	assert_int_equal(jint(out, "total"), 10);
 	json_decref(out);
 	assert_int_equal(fx_call(plain.token, "GET", &out, NULL, "/api/v1/directories"), 403);
 	json_decref(out);
@@ -735,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_who_may_see_and_run),
 		cmocka_unit_test(test_mapping_api),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_incremental_run_of_three_orgs),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
