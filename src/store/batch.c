@@ -3,9 +3,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* Every item's state changes under lock, and a wake is posted under it too:
- * an owner that sees its item answered (under lock) knows no post to its
- * item (on the owner's stack) is still to come. */
+/* Every item's state changes under lock; its wakes are posted after
+ * unlocking (a woken owner would otherwise wait at once for the lock), so
+ * each is first promised (posts) under the lock, and an owner leaves only
+ * once it has taken every wake promised to it: no post can then reach its
+ * item (on its stack) after it left. */
 struct batcher {
 	const struct batch_ops *ops;
 	void *owner;
@@ -63,9 +65,37 @@ static struct batch_item *take_first(struct batcher *b)
 	return it;
 }
 
+/* Wakes promised under the lock, posted after it: a batch's answers and
+ * the one promotion a leader stepping down makes. */
+struct wakes {
+	struct batch_item *v[BATCH_LIMIT + 1];
+	size_t n;
+};
+
+/* Under lock: promise it a wake. Past the room (not expected: see above)
+ * it is posted at once, which is safe under the lock too. */
+static void promise_wake(struct batch_item *it, struct wakes *w)
+{
+	it->posts++;
+	if (w->n < sizeof(w->v) / sizeof(w->v[0]))
+		w->v[w->n++] = it;
+	else
+		sem_post(&it->wake);
+}
+
+/* After unlocking: post the promised wakes. An owner may leave as soon as
+ * its wake is posted, so nothing of it is read after. */
+static void post_wakes(struct wakes *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		sem_post(&w->v[i]->wake);
+	w->n = 0;
+}
+
 /* Under lock: while lookups wait and a leader's place is free, the first
- * waiting one leads. */
-static void promote(struct batcher *b)
+ * waiting one leads. A lookup leads on arrival while places are free, so a
+ * place frees only when a leader steps down: one promotion at a time. */
+static void promote(struct batcher *b, struct wakes *wakes)
 {
 	for (struct batch_item *it = b->head; it != NULL && b->leaders < b->max_leaders;
 	     it = it->next) {
@@ -73,24 +103,25 @@ static void promote(struct batcher *b)
 			continue;
 		it->leads = true;
 		b->leaders++;
-		sem_post(&it->wake);
+		promise_wake(it, wakes);
 	}
 }
 
 /* Under lock: me stops leading. */
-static void step_down(struct batcher *b, struct batch_item *me)
+static void step_down(struct batcher *b, struct batch_item *me, struct wakes *wakes)
 {
 	me->leads = false;
 	b->leaders--;
-	promote(b);
+	promote(b, wakes);
 }
 
-/* Under lock: mark answered and wake the owner (not me: I am awake). */
-static void answered(struct batch_item *it, const struct batch_item *me)
+/* Under lock: mark answered and promise the owner its wake (not me: I am
+ * awake). */
+static void answered(struct batch_item *it, const struct batch_item *me, struct wakes *wakes)
 {
 	it->answered = true;
 	if (it != me)
-		sem_post(&it->wake);
+		promise_wake(it, wakes);
 }
 
 /* One round of me's leading: borrow, take what waits (up to max_batch, me
@@ -99,6 +130,7 @@ static void answered(struct batch_item *it, const struct batch_item *me)
 static void lead(struct batcher *b, struct batch_item *me)
 {
 	struct batch_item *taken[BATCH_LIMIT];
+	struct wakes wakes = { .n = 0 };
 	size_t n = 0;
 	void *conn = b->ops->borrow(b->owner);
 
@@ -118,10 +150,11 @@ static void lead(struct batcher *b, struct batch_item *me)
 			it->next = NULL;
 			it->taken = true;
 			b->ops->no_connection(b->owner, it);
-			answered(it, me);
+			answered(it, me, &wakes);
 		}
-		step_down(b, me);
+		step_down(b, me, &wakes);
 		pthread_mutex_unlock(&b->lock);
+		post_wakes(&wakes);
 		return;
 	}
 	while (b->head != NULL && n < b->max_batch)
@@ -134,17 +167,21 @@ static void lead(struct batcher *b, struct batch_item *me)
 
 	pthread_mutex_lock(&b->lock);
 	for (size_t i = 0; i < n; i++)
-		answered(taken[i], me);
+		answered(taken[i], me, &wakes);
 	if (me->taken)
-		step_down(b, me);
+		step_down(b, me, &wakes);
 	pthread_mutex_unlock(&b->lock);
+	post_wakes(&wakes);
 }
 
 void batcher_submit(struct batcher *b, struct batch_item *item)
 {
+	struct wakes wakes = { .n = 0 };
+	unsigned taken_wakes = 0, promised;
 	bool my_turn, done;
 
 	sem_init(&item->wake, 0, 0);
+	item->posts = 0;
 	item->taken = false;
 	item->answered = false;
 	item->leads = false;
@@ -158,19 +195,26 @@ void batcher_submit(struct batcher *b, struct batch_item *item)
 	pthread_mutex_unlock(&b->lock);
 
 	for (;;) {
-		if (my_turn)
+		if (my_turn) {
 			lead(b, item);
-		else
+		} else {
 			sem_wait(&item->wake);
+			taken_wakes++;
+		}
 		pthread_mutex_lock(&b->lock);
 		done = item->answered;
 		/* promoted, then answered before leading: the place goes on */
 		if (done && item->leads)
-			step_down(b, item);
+			step_down(b, item, &wakes);
 		my_turn = !done && item->leads;
+		promised = item->posts;
 		pthread_mutex_unlock(&b->lock);
+		post_wakes(&wakes);
 		if (done)
 			break;
 	}
+	/* every wake promised is posted, or about to be: take them all */
+	for (; taken_wakes < promised; taken_wakes++)
+		sem_wait(&item->wake);
 	sem_destroy(&item->wake);
 }

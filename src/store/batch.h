@@ -25,9 +25,10 @@ struct batch_item {
 	void *arg;
 	struct batch_item *next;
 	sem_t wake;
-	bool taken;    /* out of the queue, in a leader's batch */
+	unsigned posts; /* wakes promised to the owner (each posted once) */
+	bool taken;     /* out of the queue, in a leader's batch */
 	bool answered;
-	bool leads;    /* counted among the leaders: its owner leads next */
+	bool leads;     /* counted among the leaders: its owner leads next */
 };
 
 struct batch_ops {
