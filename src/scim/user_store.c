@@ -320,9 +320,11 @@ static const char sql_get[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAM
  * GET by id and the eq filters IdPs send each name at most one live User of
  * a connection. Under load they queue behind the pool's connections; a
  * leader answers all that wait with one statement per kind of key: the
- * lookups as arrays, numbered, each joined on its own org, connection and
- * unique index (a connection still sees only its own Users), the rows in
- * lookup order. */
+ * lookups as one JSON array, numbered, each joined on its own org,
+ * connection and unique index (a connection still sees only its own Users),
+ * the rows in lookup order. Values are valid UTF-8 (a uuid, or a string the
+ * filter parser decoded with jansson), so one lookup cannot fail the JSON of
+ * the others. */
 
 enum user_key { USER_BY_ID, USER_BY_USER_NAME, USER_BY_EXTERNAL_ID, N_USER_KEYS };
 

@@ -577,6 +577,33 @@ static long long count_of(const struct tenant *t, const char *filter)
 	return n;
 }
 
+/* The eq lookups IdPs send travel as JSON to the database: quotes,
+ * backslashes and non-ASCII letters in the value still find exactly the
+ * User (userName case-insensitively), and a value that only looks alike
+ * finds nothing. */
+static void test_eq_lookups_take_values_with_quotes_and_backslashes(void **state)
+{
+	struct tenant t;
+	struct scim_answer a;
+	char body[512], filter[256];
+	int n = fx_next();
+
+	(void)state;
+	tenant_make(&t, "scim-eq-chars");
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+		 "\"userName\":\"o\\\"br\\\\i\xc3\xa9n-%d@x.example\",\"externalId\":\"e\\\"x\\\\t-%d\"}",
+		 n, n);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 201);
+	scim_answer_free(&a);
+	snprintf(filter, sizeof(filter), "userName eq \"O\\\"BR\\\\I\xc3\xa9N-%d@X.EXAMPLE\"", n);
+	assert_int_equal(count_of(&t, filter), 1);
+	snprintf(filter, sizeof(filter), "externalId eq \"e\\\"x\\\\t-%d\"", n);
+	assert_int_equal(count_of(&t, filter), 1);
+	snprintf(filter, sizeof(filter), "externalId eq \"e\\\"x\\\\\\\\t-%d\"", n);
+	assert_int_equal(count_of(&t, filter), 0);
+}
+
 static void test_full_filter_grammar_through_http(void **state)
 {
 	struct tenant t;
@@ -853,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_okta_user_sequence),
 		cmocka_unit_test(test_entra_user_create_and_lookups),
 		cmocka_unit_test(test_full_filter_grammar_through_http),
+		cmocka_unit_test(test_eq_lookups_take_values_with_quotes_and_backslashes),
 		cmocka_unit_test(test_attributes_and_excluded_attributes_shape_responses),
 		cmocka_unit_test(test_bodies_are_checked_against_the_schema),
 		cmocka_unit_test(test_patch_okta_and_entra_shapes),
