@@ -60,9 +60,16 @@ int app_init(struct app *app, struct config *cfg)
 	 * the default 8 that made batches of about five, a third of the
 	 * database's work per GET, where 8 leaders made batches of 1.6
 	 * (docs/BENCH.md). The rest of the pool stays free for writes. */
+	struct batch_counters counted = {
+		metrics_series_add(app->metrics, METRICS_COUNTER, "orgbridge_scim_user_lookups_total",
+				   "SCIM User lookups (GET by id, eq filters) answered together", NULL),
+		metrics_series_add(app->metrics, METRICS_COUNTER,
+				   "orgbridge_scim_user_lookup_rounds_total",
+				   "Rounds that answered them (lookups / rounds: the mean batch)", NULL),
+	};
 	app->scim_user_reads = batcher_new(&user_store_lookup_ops, app->db,
 					   cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
-					   USER_STORE_LOOKUP_BATCH);
+					   USER_STORE_LOOKUP_BATCH, counted);
 	if (app->scim_user_reads == NULL)
 		return -1;
 	app->ldap_tls = ldap_tls_cache_new();

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "metrics.h"
+
 /* Every item's state changes under lock; its wakes are posted after
  * unlocking (a woken owner would otherwise wait at once for the lock), so
  * each is first promised (posts) under the lock, and an owner leaves only
@@ -13,13 +15,14 @@ struct batcher {
 	void *owner;
 	size_t max_leaders;
 	size_t max_batch;
+	struct batch_counters counters;
 	pthread_mutex_t lock;
 	struct batch_item *head, *tail; /* submitted, not yet taken */
 	size_t leaders;                 /* items whose owners lead */
 };
 
 struct batcher *batcher_new(const struct batch_ops *ops, void *owner, size_t max_leaders,
-			    size_t max_batch)
+			    size_t max_batch, struct batch_counters counters)
 {
 	struct batcher *b = calloc(1, sizeof(*b));
 
@@ -27,6 +30,7 @@ struct batcher *batcher_new(const struct batch_ops *ops, void *owner, size_t max
 		return NULL;
 	b->ops = ops;
 	b->owner = owner;
+	b->counters = counters;
 	b->max_leaders = max_leaders > 0 ? max_leaders : 1;
 	b->max_batch = max_batch == 0 ? 1 : max_batch > BATCH_LIMIT ? BATCH_LIMIT : max_batch;
 	pthread_mutex_init(&b->lock, NULL);
@@ -161,8 +165,11 @@ static void lead(struct batcher *b, struct batch_item *me)
 		taken[n++] = take_first(b);
 	pthread_mutex_unlock(&b->lock);
 
-	if (n > 0)
+	if (n > 0) {
 		b->ops->answer(b->owner, conn, taken, n);
+		metrics_add(b->counters.lookups, n);
+		metrics_add(b->counters.rounds, 1);
+	}
 	b->ops->give_back(b->owner, conn);
 
 	pthread_mutex_lock(&b->lock);

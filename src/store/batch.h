@@ -43,6 +43,15 @@ struct batch_ops {
 };
 
 struct batcher;
+struct metrics_series;
+
+/* Where a batcher counts (metrics.h; NULL: not counted): the lookups its
+ * leaders answered, and the rounds (answers) that took them, so lookups /
+ * rounds is the mean batch. */
+struct batch_counters {
+	struct metrics_series *lookups;
+	struct metrics_series *rounds;
+};
 
 /* The most items one answer takes. */
 #define BATCH_LIMIT 64
@@ -50,7 +59,7 @@ struct batcher;
 /* max_leaders: lookups at work at once (the pool's size); max_batch: the
  * most one answer takes (at most BATCH_LIMIT). NULL when out of memory. */
 struct batcher *batcher_new(const struct batch_ops *ops, void *owner, size_t max_leaders,
-			    size_t max_batch);
+			    size_t max_batch, struct batch_counters counters);
 void batcher_free(struct batcher *b);
 
 /* Answer item (by ops->answer or ops->fail) and return once it is. */

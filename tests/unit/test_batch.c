@@ -127,7 +127,7 @@ static int race(struct batcher *b, int threads, int per)
 static void test_a_lone_lookup_leads_at_once(void **state)
 {
 	struct pool p = { .lends = true, .max_batch = 8 };
-	struct batcher *b = batcher_new(&ops, &p, 2, 8);
+	struct batcher *b = batcher_new(&ops, &p, 2, 8, (struct batch_counters){ NULL, NULL });
 	struct lookup l = { .question = 7 };
 	struct batch_item item = { .arg = &l };
 
@@ -144,7 +144,7 @@ static void test_a_lone_lookup_leads_at_once(void **state)
 static void test_racing_lookups_are_each_answered_once_and_share_answers(void **state)
 {
 	struct pool p = { .lends = true, .max_batch = 8, .answer_us = 200 };
-	struct batcher *b = batcher_new(&ops, &p, 2, 8);
+	struct batcher *b = batcher_new(&ops, &p, 2, 8, (struct batch_counters){ NULL, NULL });
 
 	(void)state;
 	assert_int_equal(race(b, 32, 200), 0);
@@ -164,7 +164,7 @@ static void test_racing_lookups_are_each_answered_once_and_share_answers(void **
 static void test_a_leader_left_in_the_queue_leads_again(void **state)
 {
 	struct pool p = { .lends = true, .max_batch = 1, .answer_us = 50 };
-	struct batcher *b = batcher_new(&ops, &p, 1, 1);
+	struct batcher *b = batcher_new(&ops, &p, 1, 1, (struct batch_counters){ NULL, NULL });
 
 	(void)state;
 	assert_int_equal(race(b, 16, 100), 0);
@@ -176,7 +176,7 @@ static void test_a_leader_left_in_the_queue_leads_again(void **state)
 static void test_no_connection_fails_every_waiting_lookup(void **state)
 {
 	struct pool p = { .lends = false, .max_batch = 8 };
-	struct batcher *b = batcher_new(&ops, &p, 2, 8);
+	struct batcher *b = batcher_new(&ops, &p, 2, 8, (struct batch_counters){ NULL, NULL });
 
 	(void)state;
 	assert_int_equal(race(b, 16, 50), 0);
