@@ -23,10 +23,11 @@ static void take_entry(struct scim_call *call, const struct scim_token_entry *e)
 	actor_for_idp(&call->ctx.actor, SOURCE_SCIM, call->connection_name);
 }
 
-/* 1 found, 0 not (or no longer) valid, -1 database error. A rotated-out
- * token carries expires_at; a revoked connection stops all its tokens.
- * Good answers are kept in the app's token cache for [scim] token_cache_ttl. */
-static int resolve_token(struct scim_call *call, const char *hash)
+/* 1 found, 0 not (or no longer) valid, -1 with *err (no connection, or a
+ * database error). A rotated-out token carries expires_at; a revoked
+ * connection stops all its tokens. Good answers are kept in the app's token
+ * cache for [scim] token_cache_ttl. */
+static int resolve_token(struct scim_call *call, const char *hash, struct core_error *err)
 {
 	static const char sql[] =
 		"SELECT c.id, c.org_id, c.name,"
@@ -49,14 +50,14 @@ static int resolve_token(struct scim_call *call, const char *hash)
 		return 1;
 	}
 	generation = scim_token_cache_generation(cache);
-	if (call->ctx.conn == NULL && (call->ctx.conn = db_acquire(call->app->db)) == NULL)
+	if (scim_call_borrow_db(call, err) != 0)
 		return -1;
 	core_time_param(call->ctx.now, now, sizeof(now));
 	params[0] = hash;
 	params[1] = now;
 	res = db_exec(call->ctx.conn, sql, 2, params);
 	if (res == NULL)
-		return -1;
+		return core_fail_db(err, call->ctx.conn);
 	found = PQntuples(res) == 1;
 	if (found) {
 		snprintf(e.connection_id, sizeof(e.connection_id), "%s", PQgetvalue(res, 0, 0));
@@ -76,6 +77,7 @@ int scim_authenticate(struct http_request *req, struct scim_call *call)
 	const char *token, *base;
 	char hash[TOKEN_HASH_HEX_LEN];
 	size_t len;
+	struct core_error err;
 	int found;
 
 	memset(call, 0, sizeof(*call));
@@ -104,13 +106,8 @@ int scim_authenticate(struct http_request *req, struct scim_call *call)
 		return -1;
 	}
 	call->ctx.pool = call->app->db;
-	found = resolve_token(call, hash);
+	found = resolve_token(call, hash, &err);
 	if (found < 0) {
-		struct core_error err;
-		if (call->ctx.conn != NULL)
-			core_fail_db(&err, call->ctx.conn);
-		else
-			core_fail(&err, 503, "database_unavailable", "the database is unavailable; retry");
 		scim_call_fail_core(call, &err);
 		return -1;
 	}

@@ -300,16 +300,6 @@ static json_t *render_all(const PGresult *res, int col0, const char *base_url,
 	return users;
 }
 
-static PGresult *read_rows(struct core_ctx *ctx, const char *sql, int n, const char *const *params,
-			   struct core_error *err)
-{
-	PGresult *res = db_exec_binary(ctx->conn, sql, n, params);
-
-	if (res == NULL)
-		core_fail_db(err, ctx->conn);
-	return res;
-}
-
 /* One live User of the connection; $1 org, $2 connection, $3 member id. */
 static const char sql_get[] = "SELECT " USER_COLUMNS " FROM members m" USER_TEAMS_JOIN
 			      " WHERE m.org_id = $1 AND m.scim_connection_id = $2 AND m.id = $3"
@@ -457,17 +447,21 @@ const struct batch_ops user_store_lookup_ops = {
 	.no_connection = lookup_no_connection,
 };
 
+/* An answered lookup's User (the caller's), or NULL with *err. */
+static json_t *lookup_user(const struct user_lookup *l, struct core_error *err)
+{
+	if (l->rc != 0)
+		*err = l->err;
+	return l->rc == 0 ? l->user : NULL;
+}
+
 /* The User l names through reads: NULL with *err when none (404) or on failure. */
 static json_t *look_up(struct batcher *reads, struct user_lookup *l, struct core_error *err)
 {
 	struct batch_item item = { .arg = l };
 
 	batcher_submit(reads, &item);
-	if (l->rc != 0) {
-		*err = l->err;
-		return NULL;
-	}
-	return l->user;
+	return lookup_user(l, err);
 }
 
 /* The User id on ctx's own connection (in its transaction, so the
@@ -478,11 +472,7 @@ static json_t *get_in(struct core_ctx *ctx, const struct scim_conn *c, const cha
 	struct user_lookup l = { .c = c, .key = USER_BY_ID, .value = id }, *one = &l;
 
 	answer_kind(ctx->conn, &one, 1);
-	if (l.rc != 0) {
-		*err = l.err;
-		return NULL;
-	}
-	return l.user;
+	return lookup_user(&l, err);
 }
 
 json_t *user_store_get(struct batcher *reads, const struct scim_conn *c, const char *id,
@@ -622,8 +612,10 @@ int user_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		core_fail(err, 500, "internal", "internal error");
 		goto done;
 	}
-	if ((res = read_rows(ctx, text, (int)n_params, params, err)) == NULL)
+	if ((res = db_exec_binary(ctx->conn, text, (int)n_params, params)) == NULL) {
+		core_fail_db(err, ctx->conn);
 		goto done;
+	}
 	const unsigned char *count = PQntuples(res) > 0 ? bin(res, 0, 0, 8) : NULL;
 	if (count == NULL) {
 		core_fail(err, 500, "internal", "cannot decode a database result");
