@@ -17,6 +17,8 @@
  *  - wrk: GET /Users/{id} (random ids), GET /Users?filter=userName eq
  *    (random existing users), POST /Users (unique users), PATCH active toggle
  *    (Okta's path-less replace), and a 100-item page at a random startIndex;
+ *  - pgbench writing just the rows a POST and a PATCH write (no HTTP, no
+ *    daemon): how far the writes' targets are from what the schema allows;
  *  - the daemon's peak RSS (VmHWM) at the end.
  * Prints requests/s, p50, p99 and the ratios the targets are stated in. */
 #include <signal.h>
@@ -343,6 +345,69 @@ static void reactivate_all(struct ctx *c)
 	c->mark = audit_count(c, STATUS_CHANGES);
 }
 
+/* The database's part of a write alone: the rows a POST or a PATCH writes
+ * (the member's status and its event; an account, a member and its event),
+ * one prepared statement per transaction through pgbench, with no HTTP, no
+ * daemon and no SCIM rules. The write targets compare requests with a
+ * single-row INSERT; these rows tell how much of that gap is the rows
+ * themselves (members' indexes, CHECK constraints and triggers). The
+ * events are minimal, and their actions are not ones the counts above
+ * read. */
+static const char floor_setup_sql[] =
+	"CREATE TABLE bench_member_ids AS SELECT row_number() OVER () AS n, org_id, id"
+	"  FROM members WHERE source_kind = 'scim' AND status = 'active';"
+	"CREATE UNIQUE INDEX ON bench_member_ids (n);"
+	"CREATE TABLE bench_post_template AS SELECT org_id, scim_connection_id, profile"
+	"  FROM members WHERE username = 'bench-user-0@bench.example';"
+	"CREATE SEQUENCE bench_floor_seq;"
+	"ANALYZE bench_member_ids;";
+
+static const char floor_patch_script[] =
+	"\\set n random(1, %ld)\n"
+	"WITH u AS (UPDATE members m SET status = CASE m.status WHEN 'active' THEN 'suspended'"
+	" ELSE 'active' END, updated_at = now() FROM bench_member_ids b"
+	" WHERE b.n = :n AND m.org_id = b.org_id AND m.id = b.id"
+	" RETURNING m.org_id, m.id, m.status)"
+	" INSERT INTO audit_events (org_id, actor_label, source, action, target_type, target_id,"
+	" before, after) SELECT org_id, 'bench', 'scim' || chr(58) || 'bench',"
+	" 'bench.status_changed', 'member', id::text, jsonb_build_object('status',"
+	" CASE status WHEN 'active' THEN 'suspended' ELSE 'active' END),"
+	" jsonb_build_object('status', status) FROM u;\n";
+
+static const char floor_post_script[] =
+	"WITH a AS (INSERT INTO accounts (email, display_name)"
+	" SELECT 'floor-' || s || '@bench.example', 'Floor ' || s"
+	" FROM nextval('bench_floor_seq') s RETURNING id, email),"
+	" m AS (INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+	" scim_connection_id, external_id, profile) SELECT t.org_id, a.id, a.email, 'USER',"
+	" 'active', 'scim', t.scim_connection_id, a.email, t.profile FROM a, bench_post_template t"
+	" RETURNING org_id, id, username)"
+	" INSERT INTO audit_events (org_id, actor_label, source, action, target_type, target_id,"
+	" after) SELECT org_id, 'bench', 'scim' || chr(58) || 'bench', 'bench.provisioned',"
+	" 'member', id::text, jsonb_build_object('id', id, 'username', username) FROM m;\n";
+
+static void floor_rates(struct ctx *c, struct bench_result *post, struct bench_result *patch)
+{
+	char *n = NULL, *patch_text = NULL, *patch_sql, *post_sql;
+
+	if (pg_exec(c->st.conninfo, floor_setup_sql) != 0 ||
+	    (n = pg_query_value(c->st.conninfo, "SELECT count(*) FROM bench_member_ids")) == NULL ||
+	    asprintf(&patch_text, floor_patch_script, atol(n)) < 0)
+		bench_die("cannot set up the writes' own rows");
+	patch_sql = bench_write_temp("floor_patch.sql", patch_text);
+	post_sql = bench_write_temp("floor_post.sql", floor_post_script);
+	const char *patch_args[] = { "-M", "prepared", "-f", patch_sql, NULL };
+	const char *post_args[] = { "-M", "prepared", "-f", post_sql, NULL };
+	*post = bench_pgbench(&c->st, post_args, "bench", opt.connections, opt.threads,
+			      opt.seconds);
+	*patch = bench_pgbench(&c->st, patch_args, "bench", opt.connections, opt.threads,
+			       opt.seconds);
+	free(n);
+	free(patch_text);
+	free(patch_sql);
+	free(post_sql);
+}
+
 static const char *users_url_of(struct ctx *c)
 {
 	snprintf(c->users_url, sizeof(c->users_url), "%s/scim/v2/Users", c->base);
@@ -575,6 +640,9 @@ int main(int argc, char **argv)
 	struct bench_result r_page = measure(&c, users_url, tok, page_lua.warm, page_lua.run, NULL,
 					     &peak[4]);
 
+	struct bench_result floor_post, floor_patch;
+	floor_rates(&c, &floor_post, &floor_patch);
+
 	long hwm_kb = setup_peak;
 	for (size_t i = 0; i < sizeof(peak) / sizeof(peak[0]); i++)
 		hwm_kb = peak[i] > hwm_kb ? peak[i] : hwm_kb;
@@ -603,6 +671,10 @@ int main(int argc, char **argv)
 	bench_print_row(label, &ins_async, write_ceiling);
 	bench_print_row("POST /Users (unique users)", &r_post, write_ceiling);
 	bench_print_row("PATCH /Users/{id} active toggle (Okta)", &r_patch, write_ceiling);
+	snprintf(label, sizeof(label), "pgbench: a POST's rows alone, %d clients", opt.connections);
+	bench_print_row(label, &floor_post, write_ceiling);
+	snprintf(label, sizeof(label), "pgbench: a PATCH's rows alone, %d clients", opt.connections);
+	bench_print_row(label, &floor_patch, write_ceiling);
 
 	printf("\nN = %d users; %d connections, %d wrk threads, %d s per run (after 2 s warm-up);\n"
 	       "PostgreSQL: %s; orgbridged pool: 8 connections.\n"
@@ -623,14 +695,21 @@ int main(int argc, char **argv)
 	       "  filter eq   >= 0.50 of pgbench -S: %.2f %s; p99 < 20 ms: %.1f %s\n"
 	       "  POST        >= 0.50 of %s: %.2f %s\n"
 	       "  PATCH       >= 0.50 of %s: %.2f %s\n"
-	       "  peak RSS    < 100 MB: %.1f MB %s\n",
+	       "  peak RSS    < 100 MB: %.1f MB %s\n"
+	       "the writes against their own rows alone (pgbench, no HTTP, no daemon):\n"
+	       "  POST  %.2f of its rows' rate, which is %.2f of the %s\n"
+	       "  PATCH %.2f of its rows' rate, which is %.2f of the %s\n",
 	       r_get.rate / read_ceiling, verdict(r_get.rate >= 0.5 * read_ceiling), r_get.p99_ms,
 	       verdict(r_get.p99_ms > 0 && r_get.p99_ms < 20), r_filter.rate / read_ceiling,
 	       verdict(r_filter.rate >= 0.5 * read_ceiling), r_filter.p99_ms,
 	       verdict(r_filter.p99_ms > 0 && r_filter.p99_ms < 20), ins, r_post.rate / write_ceiling,
 	       verdict(r_post.rate >= 0.5 * write_ceiling), ins, r_patch.rate / write_ceiling,
 	       verdict(r_patch.rate >= 0.5 * write_ceiling), hwm_kb / 1024.0,
-	       verdict(hwm_kb > 0 && hwm_kb < 100 * 1024));
+	       verdict(hwm_kb > 0 && hwm_kb < 100 * 1024),
+	       floor_post.rate > 0 ? r_post.rate / floor_post.rate : 0,
+	       floor_post.rate / write_ceiling, ins,
+	       floor_patch.rate > 0 ? r_patch.rate / floor_patch.rate : 0,
+	       floor_patch.rate / write_ceiling, ins);
 
 	free(ids);
 	lua_pair_free(&get_lua);
