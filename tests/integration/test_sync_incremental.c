@@ -718,6 +718,89 @@ static void test_org_changed_since_its_full_read_is_planned_afresh(void **state)
 	sync_env_free(e);
 }
 
+/* A deletion threshold exceeded in one org stops the whole run: no org is
+ * applied, not the orgs planned before it nor the first org of an
+ * incremental run, whose transaction is open from its read; each org was
+ * read once. Forced, everything applies. */
+static void test_threshold_in_one_org_applies_no_org(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+	const enum sync_kind kinds[] = { SYNC_KIND_INCREMENTAL, SYNC_KIND_FULL };
+
+	three_orgs_init(&t, "thrm");
+	e->dir->delete_max_count = 1; /* org C loses ann and cid */
+	e->dir->delete_max_percent = 0;
+	three_orgs_edit(&t);
+	for (size_t i = 0; i < 2; i++) {
+		sync_env_run(e, kinds[i], false, false, &res);
+		assert_string_equal(res.status, "threshold_exceeded");
+		json_t *o = org_report(res.report, t.slug[2]);
+		assert_string_equal(jstr(o, "status"), "threshold_exceeded");
+		assert_int_equal(jint(o, "member_reads"), 1);
+		sync_run_result_clear(&res);
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE org_id IN"
+					      " ('%s', '%s', '%s') AND profile->>'displayName' = 'Dan Two'",
+					      t.id[0], t.id[1], t.id[2]),
+				 0);
+		assert_string_equal(sync_member(t.id[0], "bob@corp.example"), "USER/active/ldap");
+		assert_string_equal(sync_member(t.id[1], "eve@corp.example"), "(none)");
+		assert_string_equal(sync_member(t.id[2], "ann@corp.example"), "ADMIN/active/ldap");
+	}
+	run_incremental(e, true, "success", &res);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(jint(org_report(res.report, t.slug[k]), "member_reads"), 1);
+	sync_run_result_clear(&res);
+	three_orgs_assert_edited(&t);
+	sync_env_free(e);
+}
+
+/* A serialization failure in the apply of org `k` of t (once: the
+ * sequence does not roll back) is retried from a fresh read and plan, not
+ * with the kept preview; the report counts both reads. */
+static void retry_once(const char *tag, enum sync_kind kind, bool last)
+{
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+
+	three_orgs_init(&t, tag);
+	int k = three_orgs_run_end(&t, last);
+	fx_sql("CREATE SEQUENCE %s_once", tag);
+	fx_sql("CREATE FUNCTION %s_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$"
+	       " BEGIN IF nextval('%s_once') = 1 THEN RAISE EXCEPTION 'test: serialization'"
+	       "  USING ERRCODE = '40001'; END IF; RETURN NEW; END $$", tag, tag);
+	fx_sql("CREATE TRIGGER %s_fail_once BEFORE UPDATE ON members FOR EACH ROW"
+	       " WHEN (NEW.org_id = '%s') EXECUTE FUNCTION %s_fail_once()", tag, t.id[k], tag);
+	three_orgs_edit(&t);
+	sync_env_run(e, kind, false, false, &res);
+	fx_sql("DROP TRIGGER %s_fail_once ON members", tag);
+	fx_sql("DROP FUNCTION %s_fail_once()", tag);
+	/* Raised once; the retry's updates got through. */
+	assert_true(fx_sql_count("SELECT last_value FROM %s_once", tag) > 1);
+	fx_sql("DROP SEQUENCE %s_once", tag);
+	assert_string_equal(res.status, "success");
+	for (int j = 0; j < 3; j++) {
+		json_t *o = org_report(res.report, t.slug[j]);
+		assert_string_equal(jstr(o, "status"), "applied");
+		assert_int_equal(jint(o, "member_reads"), j == k ? 2 : 1);
+	}
+	sync_run_result_clear(&res);
+	three_orgs_assert_edited(&t);
+	sync_env_free(e);
+}
+
+/* The first org of an incremental run (planned in its open transaction)
+ * and a later org of a full run (planned from its read under the lock). */
+static void test_retried_org_is_read_and_planned_afresh(void **state)
+{
+	(void)state;
+	retry_once("rtri", SYNC_KIND_INCREMENTAL, false);
+	retry_once("rtrf", SYNC_KIND_FULL, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +816,8 @@ int main(void)
 		cmocka_unit_test(test_orgs_of_one_directory_are_read_once_each),
 		cmocka_unit_test(test_org_changed_since_its_read_is_planned_afresh),
 		cmocka_unit_test(test_org_changed_since_its_full_read_is_planned_afresh),
+		cmocka_unit_test(test_threshold_in_one_org_applies_no_org),
+		cmocka_unit_test(test_retried_org_is_read_and_planned_afresh),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
