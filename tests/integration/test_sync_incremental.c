@@ -569,12 +569,39 @@ static void test_orgs_of_one_directory_are_read_once_each(void **state)
 	sync_env_free(e);
 }
 
+/* The org of t a run reads first (last: the one it reads last); runs go in
+ * slug order. */
+static int three_orgs_run_end(const struct three_orgs *t, bool last)
+{
+	int end = 0;
+
+	for (int k = 1; k < 3; k++)
+		if ((strcmp(t->slug[k], t->slug[end]) > 0) == last)
+			end = k;
+	return end;
+}
+
 /* A write to an org between the run's read of it and its apply. */
 struct meddle {
 	struct sync_reader inner;
-	const char *org_id; /* the org written to, not the run's first */
-	int fetches;
+	const char *org_id; /* the org written to */
+	int fetches, in_chains;
 };
+
+/* An admin makes dan a VIEWER in org_id the way every writer does (the
+ * org's lock, the write, its audit event). The lock would be waited for if
+ * the run still held it: a lock timeout fails the test instead of hanging
+ * it. */
+static void meddle_write(const char *org_id)
+{
+	fx_sql("SET lock_timeout = '5s';"
+	       " SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE;"
+	       " WITH m AS (UPDATE members SET role = 'VIEWER' WHERE org_id = '%s'"
+	       "  AND username = 'dan' RETURNING id)"
+	       " INSERT INTO audit_events (org_id, source, action, target_type, target_id)"
+	       " SELECT '%s', 'api', 'member.role_changed', 'member', id::text FROM m",
+	       org_id, org_id, org_id);
+}
 
 static int meddle_read(void *arg, const struct directory_config *dir, bool full,
 		       const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
@@ -584,24 +611,16 @@ static int meddle_read(void *arg, const struct directory_config *dir, bool full,
 	return m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
 }
 
-/* The run fetches after it has read every org and before it applies any:
- * the first time, an admin makes dan a VIEWER in m->org_id the way every
- * writer does (the org's lock, the write, its audit event). The lock would
- * be waited for if the run still held it: a lock timeout fails the test
- * instead of hanging it. */
+/* An incremental run fetches after it has read every org and before it
+ * applies any: the first time, meddle_write (m->org_id, not the run's first
+ * org, whose lock the run holds until its apply). */
 static int meddle_fetch(void *arg, const struct directory_config *dir, const char *const *values,
 			size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
 {
 	struct meddle *m = arg;
 
 	if (m->fetches++ == 0)
-		fx_sql("SET lock_timeout = '5s';"
-		       " SELECT 1 FROM organizations WHERE id = '%s' FOR UPDATE;"
-		       " WITH m AS (UPDATE members SET role = 'VIEWER' WHERE org_id = '%s'"
-		       "  AND username = 'dan' RETURNING id)"
-		       " INSERT INTO audit_events (org_id, source, action, target_type, target_id)"
-		       " SELECT '%s', 'api', 'member.role_changed', 'member', id::text FROM m",
-		       m->org_id, m->org_id, m->org_id);
+		meddle_write(m->org_id);
 	return m->inner.fetch(m->inner.arg, dir, values, n, snap, err, errcap);
 }
 
@@ -614,12 +633,8 @@ static void test_org_changed_since_its_read_is_planned_afresh(void **state)
 	struct three_orgs t;
 	struct sync_run_result res;
 	struct sync_env *e = &t.e;
-	int last = 0;
-
 	three_orgs_init(&t, "meddle");
-	for (int k = 1; k < 3; k++) /* orgs run in slug order: the last one is never first */
-		if (strcmp(t.slug[k], t.slug[last]) > 0)
-			last = k;
+	int last = three_orgs_run_end(&t, true); /* never the run's first */
 	struct meddle m = { .inner = e->reader, .org_id = t.id[last] };
 	e->reader = (struct sync_reader){ .read = meddle_read, .fetch = meddle_fetch, .arg = &m };
 	three_orgs_edit(&t);
@@ -636,6 +651,156 @@ static void test_org_changed_since_its_read_is_planned_afresh(void **state)
 	sync_env_free(e);
 }
 
+/* A full read marked in-chain (Active Directory's rule), so that the run
+ * calls in_chain: after the directory read and the first org's read that
+ * overlaps it, before any org is planned or applied. */
+static int meddle_read_in_chain(void *arg, const struct directory_config *dir, bool full,
+				const char *watermark, struct dir_snapshot *out, char *err,
+				size_t errcap)
+{
+	struct meddle *m = arg;
+	int rc = m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
+
+	if (rc == 0)
+		out->in_chain = true;
+	return rc;
+}
+
+/* The first time, meddle_write (m->org_id: the run's first org, read by
+ * now). The groups hold users only, so their transitive members are their
+ * members: nothing to replace. */
+static int meddle_in_chain(void *arg, const struct directory_config *dir,
+			   struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
+			   size_t errcap)
+{
+	struct meddle *m = arg;
+
+	(void)dir, (void)snap, (void)groups, (void)n, (void)err, (void)errcap;
+	if (m->in_chains++ == 0)
+		meddle_write(m->org_id);
+	return 0;
+}
+
+/* A full run reads every org once under its lock too, and applies the
+ * preview only when nothing was audited in the org since: the first org,
+ * written to after its read, is read again and planned afresh (dan's
+ * directory role comes back), the others apply their previews. */
+static void test_org_changed_since_its_full_read_is_planned_afresh(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+	three_orgs_init(&t, "fmeddle");
+	int first = three_orgs_run_end(&t, false);
+	struct meddle m = { .inner = e->reader, .org_id = t.id[first] };
+	e->reader = (struct sync_reader){ .read = meddle_read_in_chain, .in_chain = meddle_in_chain,
+					  .arg = &m };
+	three_orgs_edit(&t);
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	assert_string_equal(jstr(res.report, "kind"), "full");
+	assert_int_equal(m.in_chains, 1);
+	for (int k = 0; k < 3; k++) {
+		json_t *o = org_report(res.report, t.slug[k]);
+		assert_string_equal(jstr(o, "status"), "applied");
+		assert_int_equal(jint(o, "member_reads"), k == first ? 2 : 1);
+	}
+	sync_run_result_clear(&res);
+	assert_string_equal(sync_member(t.id[first], "dan@corp.example"), "USER/active/ldap");
+	e->reader = m.inner;
+	three_orgs_assert_edited(&t);
+	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
+	assert_string_equal(res.status, "success");
+	for (int k = 0; k < 3; k++)
+		assert_string_equal(jstr(org_report(res.report, t.slug[k]), "status"), "unchanged");
+	sync_run_result_clear(&res);
+	sync_env_free(e);
+}
+
+/* A deletion threshold exceeded in one org stops the whole run: no org is
+ * applied, not the orgs planned before it nor the first org of an
+ * incremental run, whose transaction is open from its read; each org was
+ * read once. Forced, everything applies. */
+static void test_threshold_in_one_org_applies_no_org(void **state)
+{
+	(void)state;
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+	const enum sync_kind kinds[] = { SYNC_KIND_INCREMENTAL, SYNC_KIND_FULL };
+
+	three_orgs_init(&t, "thrm");
+	e->dir->delete_max_count = 1; /* org C loses ann and cid */
+	e->dir->delete_max_percent = 0;
+	three_orgs_edit(&t);
+	for (size_t i = 0; i < 2; i++) {
+		sync_env_run(e, kinds[i], false, false, &res);
+		assert_string_equal(res.status, "threshold_exceeded");
+		json_t *o = org_report(res.report, t.slug[2]);
+		assert_string_equal(jstr(o, "status"), "threshold_exceeded");
+		assert_int_equal(jint(o, "member_reads"), 1);
+		sync_run_result_clear(&res);
+		assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE org_id IN"
+					      " ('%s', '%s', '%s') AND profile->>'displayName' = 'Dan Two'",
+					      t.id[0], t.id[1], t.id[2]),
+				 0);
+		assert_string_equal(sync_member(t.id[0], "bob@corp.example"), "USER/active/ldap");
+		assert_string_equal(sync_member(t.id[1], "eve@corp.example"), "(none)");
+		assert_string_equal(sync_member(t.id[2], "ann@corp.example"), "ADMIN/active/ldap");
+	}
+	run_incremental(e, true, "success", &res);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(jint(org_report(res.report, t.slug[k]), "member_reads"), 1);
+	sync_run_result_clear(&res);
+	three_orgs_assert_edited(&t);
+	sync_env_free(e);
+}
+
+/* A serialization failure in the apply of org `k` of t (once: the
+ * sequence does not roll back) is retried from a fresh read and plan, not
+ * with the kept preview; the report counts both reads. */
+static void retry_once(const char *tag, enum sync_kind kind, bool last)
+{
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+
+	three_orgs_init(&t, tag);
+	int k = three_orgs_run_end(&t, last);
+	fx_sql("CREATE SEQUENCE %s_once", tag);
+	fx_sql("CREATE FUNCTION %s_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$"
+	       " BEGIN IF nextval('%s_once') = 1 THEN RAISE EXCEPTION 'test: serialization'"
+	       "  USING ERRCODE = '40001'; END IF; RETURN NEW; END $$", tag, tag);
+	fx_sql("CREATE TRIGGER %s_fail_once BEFORE UPDATE ON members FOR EACH ROW"
+	       " WHEN (NEW.org_id = '%s') EXECUTE FUNCTION %s_fail_once()", tag, t.id[k], tag);
+	three_orgs_edit(&t);
+	sync_env_run(e, kind, false, false, &res);
+	fx_sql("DROP TRIGGER %s_fail_once ON members", tag);
+	fx_sql("DROP FUNCTION %s_fail_once()", tag);
+	/* Raised once; the retry's updates got through. */
+	assert_true(fx_sql_count("SELECT last_value FROM %s_once", tag) > 1);
+	fx_sql("DROP SEQUENCE %s_once", tag);
+	assert_string_equal(res.status, "success");
+	for (int j = 0; j < 3; j++) {
+		json_t *o = org_report(res.report, t.slug[j]);
+		assert_string_equal(jstr(o, "status"), "applied");
+		assert_int_equal(jint(o, "member_reads"), j == k ? 2 : 1);
+	}
+	sync_run_result_clear(&res);
+	three_orgs_assert_edited(&t);
+	sync_env_free(e);
+}
+
+/* The first org of an incremental run (planned in its open transaction)
+ * and a later org of a full run (planned from its read under the lock). */
+static void test_retried_org_is_read_and_planned_afresh(void **state)
+{
+	(void)state;
+	retry_once("rtri", SYNC_KIND_INCREMENTAL, false);
+	retry_once("rtrf", SYNC_KIND_FULL, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +815,9 @@ int main(void)
 		cmocka_unit_test(test_batched_team_changes_are_audited_each),
 		cmocka_unit_test(test_orgs_of_one_directory_are_read_once_each),
 		cmocka_unit_test(test_org_changed_since_its_read_is_planned_afresh),
+		cmocka_unit_test(test_org_changed_since_its_full_read_is_planned_afresh),
+		cmocka_unit_test(test_threshold_in_one_org_applies_no_org),
+		cmocka_unit_test(test_retried_org_is_read_and_planned_afresh),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
