@@ -761,6 +761,26 @@ static bool plan_to_apply(const struct run *r, const struct org_run *o)
 	return (o == &r->orgs[0] && r->st0_locked) || o->floor[0] != '\0';
 }
 
+/* A run stopped by a deletion threshold applies no org: every org it kept
+ * a plan for is reported too, refused or held back with what it would
+ * have changed, so the report shows the whole run an admin is asked to
+ * force. */
+static int report_held_back(struct run *r)
+{
+	for (size_t i = 0; i < r->n_orgs; i++) {
+		struct org_run *o = &r->orgs[i];
+		if (o->plan == NULL || o->threshold)
+			continue; /* reported already */
+		if (o->refusal != PLAN_OK &&
+		    add_error(r, o, NULL, plan_refusal_name(o->refusal),
+			      refusal_message(o->refusal)) != 0)
+			return -1;
+		if (add_org_report(r, o, o->plan, o->refusal != PLAN_OK ? "refused" : "not_applied"))
+			return -1;
+	}
+	return 0;
+}
+
 /* Plan every org without writing; note thresholds and refusals. */
 static int preview(struct run *r)
 {
@@ -828,6 +848,10 @@ static int preview(struct run *r)
 		snprintf(r->error, sizeof(r->error),
 			 "the deletion threshold was exceeded; nothing was applied. Review the "
 			 "run, then re-run with force to apply it");
+		if (report_held_back(r) != 0) {
+			run_fail(r, "out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -721,7 +721,8 @@ static void test_org_changed_since_its_full_read_is_planned_afresh(void **state)
 /* A deletion threshold exceeded in one org stops the whole run: no org is
  * applied, not the orgs planned before it nor the first org of an
  * incremental run, whose transaction is open from its read; each org was
- * read once. Forced, everything applies. */
+ * read once, and the others are reported as not applied. Forced,
+ * everything applies. */
 static void test_threshold_in_one_org_applies_no_org(void **state)
 {
 	(void)state;
@@ -740,6 +741,13 @@ static void test_threshold_in_one_org_applies_no_org(void **state)
 		json_t *o = org_report(res.report, t.slug[2]);
 		assert_string_equal(jstr(o, "status"), "threshold_exceeded");
 		assert_int_equal(jint(o, "member_reads"), 1);
+		/* The orgs held back are reported with what they would change. */
+		for (int k = 0; k < 2; k++) {
+			o = org_report(res.report, t.slug[k]);
+			assert_string_equal(jstr(o, "status"), "not_applied");
+			assert_int_equal(jint(o, "member_reads"), 1);
+			assert_true(jint(o, "counts.updated") + jint(o, "counts.role_changes") > 0);
+		}
 		sync_run_result_clear(&res);
 		assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE org_id IN"
 					      " ('%s', '%s', '%s') AND profile->>'displayName' = 'Dan Two'",
