@@ -37,6 +37,7 @@ struct org_run {
 	bool threshold;       /* the preview is over the deletion threshold */
 	enum plan_refusal refusal;
 	bool done;            /* reported already (nothing to apply) */
+	bool gone;            /* deleted since the mappings were read: failed */
 	/* What the run read of the org, once, kept from its preview to its
 	 * apply: st its rows (full runs: the whole org; incremental runs:
 	 * light, sync_load_org_light), scan and detail (incremental: the scan
@@ -424,6 +425,26 @@ static int changed_since_floor(struct run *r, const struct org_run *o, bool *cha
 	return 0;
 }
 
+static int add_error(struct run *r, const struct org_run *o, const struct plan_change *c,
+		     const char *code, const char *message);
+static int add_org_failure(struct run *r, const struct org_run *o);
+
+/* Whether org o was deleted since the run read its mappings (err: the
+ * lock's 404); if so it is reported failed and left out, as a failed org
+ * is, and the other orgs go on. */
+static int org_gone(struct run *r, struct org_run *o, const struct core_error *err)
+{
+	if (err->status != 404)
+		return 0;
+	if (add_error(r, o, NULL, "not_found", "the organization no longer exists") != 0 ||
+	    add_org_failure(r, o) != 0) {
+		run_fail(r, "out of memory");
+		return -1;
+	}
+	o->done = o->gone = true;
+	return 1;
+}
+
 /* Read org o's rows into o->st once for the run: light (incremental runs)
  * or whole (full runs). A run that applies reads them under the org's lock
  * with its audit floor, in a savepoint of the first org's open transaction
@@ -460,8 +481,9 @@ static int read_org(struct run *r, struct org_run *o)
 	if (rc != 0) {
 		sync_org_state_clear(&o->st);
 		o->floor[0] = '\0';
-		run_fail(r, "database: %s", cerr.message);
-		return -1;
+		if ((rc = org_gone(r, o, &cerr)) == 0)
+			run_fail(r, "database: %s", cerr.message);
+		return rc != 0 ? rc : -1;
 	}
 	o->loaded = true;
 	return 0;
@@ -479,8 +501,13 @@ static int unknown_in_org(struct run *r, struct org_run *o, struct strmap *seen,
 	const char *const *values;
 	size_t n;
 
-	if (!o->loaded && read_org(r, o) != 0)
-		return -1;
+	if (o->gone)
+		return 0;
+	if (!o->loaded) {
+		int rc = read_org(r, o);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	if (o->scan == NULL)
 		o->scan = plan_scan_new(r->idx, &o->st.in, &r->popt);
 	if (o->scan == NULL)
@@ -535,10 +562,12 @@ static int load_first_locked(struct run *r)
 	if (core_begin(&r->ctx, &cerr) != 0 ||
 	    core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, true, &r->scope0, &cerr) != 0 ||
 	    load_org(r, o, true, &o->st, &cerr) != 0) {
+		int rc;
 		core_rollback(&r->ctx);
 		sync_org_state_clear(&o->st);
-		run_fail(r, "database: %s", cerr.message);
-		return -1;
+		if ((rc = org_gone(r, o, &cerr)) == 0)
+			run_fail(r, "database: %s", cerr.message);
+		return rc > 0 ? 0 : -1;
 	}
 	o->loaded = true;
 	r->st0_locked = true;
@@ -600,7 +629,7 @@ static int read_directory(struct run *r)
 		run_fail(r, "reading the directory: %s", job.err[0] ? job.err : "failed");
 		return -1;
 	}
-	if (loaded != 0)
+	if (loaded < 0)
 		return -1;
 	if (sync_fill_in_chain(r->reader, r->dir, r->maps.items, r->maps.n, &r->snap, job.err,
 			       sizeof(job.err)) != 0) {
@@ -618,7 +647,7 @@ static int read_directory(struct run *r)
 	 * org's lock: the read was short, and the lock makes the preview the
 	 * plan to apply. The other orgs are read once each by fetch_unknown. */
 	if (!r->full && r->n_orgs > 0 &&
-	    (r->opt->dry_run ? read_org(r, &r->orgs[0]) : load_first_locked(r)) != 0)
+	    (r->opt->dry_run ? read_org(r, &r->orgs[0]) : load_first_locked(r)) < 0)
 		return -1;
 	r->idx = plan_index_new(&r->snap);
 	if (r->idx == NULL) {
@@ -791,8 +820,16 @@ static int preview(struct run *r)
 		struct core_error cerr = { 0 };
 		struct plan_org *p;
 		const char *status = NULL;
-		if (!o->loaded && read_org(r, o) != 0) /* full runs: the orgs after the first */
-			return -1;
+		if (o->gone)
+			continue;
+		if (!o->loaded) { /* full runs: the orgs after the first */
+			int rc = read_org(r, o);
+			if (rc != 0) {
+				if (rc < 0)
+					return -1;
+				continue;
+			}
+		}
 		p = r->full ? plan_org_new(r->idx, &o->st.in, &r->popt)
 			    : plan_incremental(r, o, &o->st, &o->detail, &o->scan, &cerr);
 		if (p == NULL) {
@@ -1008,6 +1045,7 @@ static int apply_orgs(struct run *r)
 		struct org_run *o = &r->orgs[i];
 		bool retry = false;
 		int rc = 0;
+		failed |= o->gone;
 		if (o->done)
 			continue;
 		if (cancelled(r)) {

@@ -765,6 +765,83 @@ static void test_threshold_in_one_org_applies_no_org(void **state)
 	sync_env_free(e);
 }
 
+/* A reader that deletes an org while the directory is read: after the run
+ * read its mappings, before it reads that org (or, for a full run's first
+ * org, while it reads it: then the org's apply finds it gone). */
+struct doom {
+	struct sync_reader inner;
+	const char *org_id;
+};
+
+static int doom_read(void *arg, const struct directory_config *dir, bool full,
+		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	struct doom *d = arg;
+
+	fx_sql("DELETE FROM organizations WHERE id = '%s'", d->org_id);
+	return d->inner.read(d->inner.arg, dir, full, watermark, out, err, errcap);
+}
+
+static int doom_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct doom *d = arg;
+
+	return d->inner.fetch(d->inner.arg, dir, values, n, snap, err, errcap);
+}
+
+static bool has_error(json_t *report, const char *slug, const char *code)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach (json_object_get(report, "errors"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "org")), slug) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "code")), code) == 0)
+			return true;
+	return false;
+}
+
+/* An org deleted during a run fails only itself: it is reported failed
+ * (not_found), the run fails, and the other orgs are applied. */
+static void gone_during_run(const char *tag, enum sync_kind kind, bool last)
+{
+	struct three_orgs t;
+	struct sync_run_result res;
+	struct sync_env *e = &t.e;
+
+	three_orgs_init(&t, tag);
+	int k = three_orgs_run_end(&t, last);
+	struct doom d = { .inner = e->reader, .org_id = t.id[k] };
+	e->reader = (struct sync_reader){ .read = doom_read, .fetch = doom_fetch, .arg = &d };
+	three_orgs_edit(&t);
+	sync_env_run(e, kind, false, false, &res);
+	assert_string_equal(res.status, "failed");
+	for (int j = 0; j < 3; j++) {
+		json_t *o = org_report(res.report, t.slug[j]);
+		assert_string_equal(jstr(o, "status"), j == k ? "failed" : "applied");
+		if (j != k)
+			assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE org_id = '%s'"
+						      " AND username = 'dan'"
+						      " AND profile->>'displayName' = 'Dan Two'",
+						      t.id[j]),
+					 1);
+	}
+	assert_true(has_error(res.report, t.slug[k], "not_found"));
+	sync_run_result_clear(&res);
+	e->reader = d.inner;
+	sync_env_free(e);
+}
+
+static void test_org_deleted_during_a_run_fails_only_itself(void **state)
+{
+	(void)state;
+	gone_during_run("gonei", SYNC_KIND_INCREMENTAL, false); /* the locked first org */
+	gone_during_run("gonej", SYNC_KIND_INCREMENTAL, true);
+	gone_during_run("gonef", SYNC_KIND_FULL, false); /* read beside the directory */
+	gone_during_run("goneg", SYNC_KIND_FULL, true);
+}
+
 /* A serialization failure in the apply of org `k` of t (once: the
  * sequence does not roll back) is retried from a fresh read and plan, not
  * with the kept preview; the report counts both reads. */
@@ -825,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_org_changed_since_its_read_is_planned_afresh),
 		cmocka_unit_test(test_org_changed_since_its_full_read_is_planned_afresh),
 		cmocka_unit_test(test_threshold_in_one_org_applies_no_org),
+		cmocka_unit_test(test_org_deleted_during_a_run_fails_only_itself),
 		cmocka_unit_test(test_retried_org_is_read_and_planned_afresh),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
