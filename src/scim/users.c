@@ -191,10 +191,31 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 		scim_result_resource(res, 200, user);
 }
 
+/* The PATCH endpoint writes through the batch of concurrent PATCHes (Bulk
+ * keeps scim_user_patch_do: its operations share the call's connection).
+ * The request gives its connection back while it waits; what the batch
+ * leaves to it runs the single path on a connection borrowed again. */
 static void patch_op(struct scim_call *call, json_t *body, struct scim_result *res)
 {
-	scim_user_patch_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), body,
-			   res);
+	const char *id = http_param(call->req, 0);
+	struct patch_step step = { call, scim_call_fold(call), http_header(call->req, "If-Match"),
+				   body };
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
+	struct core_error err;
+	json_t *user = NULL;
+	int rc;
+
+	scim_release_db(call);
+	rc = user_store_patch_together(call->app->scim_user_writes, &call->ctx, &c, id, patch_step,
+				       &step, &user, &err);
+	if (rc > 0)
+		rc = scim_call_borrow_db(call, &err) != 0
+			     ? -1
+			     : user_store_patch(&call->ctx, &c, id, patch_step, &step, &user, &err);
+	if (rc != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 200, user);
 }
 
 void scim_user_patch(struct http_request *req)
