@@ -1292,6 +1292,7 @@ struct user_write {
 	const struct scim_conn *c;
 	const char *id;
 	char key[UUID_TEXT_LEN]; /* id in lower case: the order and the lookups */
+	long if_match;           /* PUT's, checked on the locked row; PATCH's step checks its own */
 	user_patch_fn fn;
 	void *arg;
 	/* the answer */
@@ -1389,7 +1390,7 @@ static int write_decide(struct user_write *w, const PGresult *orgs, const PGresu
 	}
 	if (core_member_lock_result_at(locks, lock, &w->row, &w->err) != 0)
 		return 1;
-	if ((w->rc = mine_check(w->c, w->id, 0, &w->row, &w->err)) != 0)
+	if ((w->rc = mine_check(w->c, w->id, w->if_match, &w->row, &w->err)) != 0)
 		return 0;
 	if (w->look.rc != 0)
 		return 1; /* locked and live, yet not read: not expected */
@@ -1622,11 +1623,13 @@ const struct batch_ops user_store_write_ops = {
 	.no_connection = write_no_connection,
 };
 
-int user_store_patch_together(struct batcher *writes, struct core_ctx *ctx,
-			      const struct scim_conn *c, const char *id, user_patch_fn fn,
-			      void *arg, json_t **out, struct core_error *err)
+/* Submit a write of id through writes: 0, -1 or 1 as user_store_patch_together. */
+static int write_together_submit(struct batcher *writes, struct core_ctx *ctx,
+				 const struct scim_conn *c, const char *id, long if_match,
+				 user_patch_fn fn, void *arg, json_t **out, struct core_error *err)
 {
-	struct user_write w = { .ctx = ctx, .c = c, .id = id, .fn = fn, .arg = arg, .rc = -1 };
+	struct user_write w = { .ctx = ctx, .c = c, .id = id, .if_match = if_match, .fn = fn,
+				.arg = arg, .rc = -1 };
 	struct batch_item item = { .arg = &w };
 	size_t i;
 
@@ -1648,6 +1651,37 @@ int user_store_patch_together(struct batcher *writes, struct core_ctx *ctx,
 	}
 	*out = w.out;
 	return 0;
+}
+
+int user_store_patch_together(struct batcher *writes, struct core_ctx *ctx,
+			      const struct scim_conn *c, const char *id, user_patch_fn fn,
+			      void *arg, json_t **out, struct core_error *err)
+{
+	return write_together_submit(writes, ctx, c, id, 0, fn, arg, out, err);
+}
+
+/* PUT as a step: the new state is the request's (a copy of *in that owns
+ * its own reference to the profile). */
+static int put_step(void *arg, json_t *current, json_t **patched, struct scim_user_input *in,
+		    struct core_error *err)
+{
+	const struct scim_user_input *given = arg;
+
+	(void)current;
+	(void)patched;
+	(void)err;
+	*in = *given;
+	in->profile = json_incref(given->profile);
+	return 0;
+}
+
+int user_store_replace_together(struct batcher *writes, struct core_ctx *ctx,
+				const struct scim_conn *c, const char *id, long if_match,
+				const struct scim_user_input *in, json_t **out,
+				struct core_error *err)
+{
+	return write_together_submit(writes, ctx, c, id, if_match, put_step, (void *)in, out,
+				     err);
 }
 
 static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,
