@@ -1433,8 +1433,9 @@ static json_t *write_row(const struct user_write *w, size_t i)
 			 w->look.user);
 }
 
-/* The changes of ws[0..n) (those that write) and COMMIT: 0 with each
- * writer's out, -1 when the statement or COMMIT failed (*lost: the
+/* The changes of ws[0..n) (those that write) and COMMIT: 0 committed,
+ * each writer answered (its out, or a 500 when its answer cannot be read:
+ * never run again), -1 when the statement or COMMIT failed (*lost: the
  * connection went, the outcome is unknown). */
 static int write_changes(struct db_conn *conn, struct user_write *const *ws, size_t n,
 			 bool *lost, struct core_error *err)
@@ -1469,23 +1470,16 @@ static int write_changes(struct db_conn *conn, struct user_write *const *ws, siz
 		goto done;
 	}
 	rc = 0;
-	if (k > 0 && (size_t)PQntuples(res[0]) != k)
-		rc = core_fail(err, 500, "internal", "cannot decode a database result");
-	for (size_t i = 0; rc == 0 && i < k; i++) {
-		long at = strtol(PQgetvalue(res[0], (int)i, 0), NULL, 10);
-		if (at < 1 || (size_t)at > k ||
-		    (writers[at - 1]->out = json_loads(PQgetvalue(res[0], (int)i, 1), 0, NULL)) ==
-			    NULL) {
-			rc = core_fail(err, 500, "internal", "cannot decode a database result");
-			break;
-		}
-		writers[at - 1]->rc = 0;
+	for (size_t i = 0; i < k; i++)
+		writers[i]->rc = core_fail(&writers[i]->err, 500, "internal",
+					   "cannot decode a database result");
+	for (int r = 0; k > 0 && r < PQntuples(res[0]); r++) {
+		long at = strtol(PQgetvalue(res[0], r, 0), NULL, 10);
+		if (at < 1 || (size_t)at > k || writers[at - 1]->out != NULL)
+			continue;
+		if ((writers[at - 1]->out = json_loads(PQgetvalue(res[0], r, 1), 0, NULL)) != NULL)
+			writers[at - 1]->rc = 0;
 	}
-	if (rc != 0) /* committed, but the answers cannot be read */
-		for (size_t i = 0; i < k; i++) {
-			writers[i]->rc = -1;
-			writers[i]->err = *err;
-		}
 done:
 	PQclear(res[0]);
 	PQclear(res[1]);
