@@ -72,16 +72,16 @@ int app_init(struct app *app, struct config *cfg)
 					   USER_STORE_LOOKUP_BATCH, counted);
 	if (app->scim_user_reads == NULL)
 		return -1;
-	/* PATCHes of Users written together under load, led like lookups by a
-	 * quarter of the pool (docs/DECISIONS.md, "PATCHes of Users are written
-	 * together"). */
+	/* PATCHes and PUTs of Users written together under load, led like
+	 * lookups by a quarter of the pool (docs/DECISIONS.md, "SCIM User
+	 * PATCHes and PUTs written together"). */
 	struct batch_counters written = {
 		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_patches_together_total",
-				   "SCIM User PATCHes taken by a batch transaction", NULL),
+				   "orgbridge_scim_user_writes_together_total",
+				   "SCIM User PATCHes and PUTs taken by a batch transaction", NULL),
 		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_patch_rounds_total",
-				   "Batch transactions that took them (patches / rounds: the mean batch)",
+				   "orgbridge_scim_user_write_rounds_total",
+				   "Batch transactions that took them (writes / rounds: the mean batch)",
 				   NULL),
 	};
 	app->scim_user_writes = batcher_new(&user_store_write_ops, app->db,

@@ -146,8 +146,8 @@ static void test_racing_patches_of_many_users_in_two_tenants_all_apply(void **st
 			scim_post(t[tn].token, name, ids[tn][u]);
 		}
 	}
-	patches = race_metric("orgbridge_scim_user_patches_together_total");
-	rounds = race_metric("orgbridge_scim_user_patch_rounds_total");
+	patches = race_metric("orgbridge_scim_user_writes_together_total");
+	rounds = race_metric("orgbridge_scim_user_write_rounds_total");
 	race.n = 0;
 	for (int tn = 0; tn < 2; tn++)
 		for (int u = 0; u < USERS; u++) {
@@ -218,8 +218,8 @@ static void test_racing_patches_of_many_users_in_two_tenants_all_apply(void **st
 				      "  AND c.id = m.scim_connection_id WHERE c.id IN ('%s', '%s'))",
 				      t[0].conn_id, t[1].conn_id),
 			 2 * (USERS + USERS / 2));
-	patches = race_metric("orgbridge_scim_user_patches_together_total") - patches;
-	rounds = race_metric("orgbridge_scim_user_patch_rounds_total") - rounds;
+	patches = race_metric("orgbridge_scim_user_writes_together_total") - patches;
+	rounds = race_metric("orgbridge_scim_user_write_rounds_total") - rounds;
 	fprintf(stderr, "# %.0f PATCHes in %.0f batch transactions\n", patches, rounds);
 	assert_true(patches >= 2 * USERS + 2);
 	assert_true(rounds >= 1 && rounds < patches);
@@ -421,8 +421,8 @@ static void test_racing_puts_apply_and_a_stale_if_match_is_412(void **state)
 		snprintf(names[u], sizeof(names[u]), "bput-%d-%d", u, fx_next());
 		scim_post(t.token, names[u], ids[u]);
 	}
-	writes = race_metric("orgbridge_scim_user_patches_together_total");
-	rounds = race_metric("orgbridge_scim_user_patch_rounds_total");
+	writes = race_metric("orgbridge_scim_user_writes_together_total");
+	rounds = race_metric("orgbridge_scim_user_write_rounds_total");
 	race.n = 0;
 	for (int u = 0; u < 12; u++) {
 		snprintf(body, sizeof(body),
@@ -453,8 +453,8 @@ static void test_racing_puts_apply_and_a_stale_if_match_is_412(void **state)
 	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE target_id = '%s'"
 				      " AND action <> 'member.provisioned'", ids[11]),
 			 0);
-	writes = race_metric("orgbridge_scim_user_patches_together_total") - writes;
-	rounds = race_metric("orgbridge_scim_user_patch_rounds_total") - rounds;
+	writes = race_metric("orgbridge_scim_user_writes_together_total") - writes;
+	rounds = race_metric("orgbridge_scim_user_write_rounds_total") - rounds;
 	fprintf(stderr, "# %.0f PUTs in %.0f batch transactions\n", writes, rounds);
 	assert_true(writes >= 12);
 	assert_true(rounds >= 1 && rounds < writes);
