@@ -36,6 +36,8 @@ struct app {
 	/* SCIM User lookups answered together under load (store/batch.h,
 	 * user_store_lookup_ops): GET by id and the IdPs' eq filters. */
 	struct batcher *scim_user_reads;
+	/* SCIM User PATCHes written together under load (user_store_write_ops). */
+	struct batcher *scim_user_writes;
 	struct ldap_tls_cache *ldap_tls; /* directories' TLS contexts (ldap/tls.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 	/* How the database's lower() folds, asked on first need (scim_call_fold):

@@ -72,3 +72,4 @@ include $(srcdir)/tests/man.local.mk
 include $(srcdir)/tests/unit/scim_fold.local.mk
 include $(srcdir)/tests/integration/scim_fold.local.mk
 include $(srcdir)/tests/unit/batch.local.mk
+include $(srcdir)/tests/integration/scim_patch_batch.local.mk

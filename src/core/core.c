@@ -301,13 +301,20 @@ static int org_enter(struct core_ctx *ctx, const char *sql, const char *key, enu
 int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_action action,
 			  enum org_lock lock, struct org_scope *scope, struct core_error *err)
 {
+	return core_org_enter_result_at(ctx, res, 0, action, lock, scope, err);
+}
+
+int core_org_enter_result_at(struct core_ctx *ctx, const PGresult *res, int row,
+			     enum org_action action, enum org_lock lock, struct org_scope *scope,
+			     struct core_error *err)
+{
 	memset(scope, 0, sizeof(*scope));
-	if (PQntuples(res) == 0)
+	if (row < 0 || row >= PQntuples(res))
 		return core_fail(err, 404, "not_found", "organization not found");
-	snprintf(scope->org_id, sizeof(scope->org_id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(scope->slug, sizeof(scope->slug), "%s", PQgetvalue(res, 0, 1));
-	scope->has_name = !PQgetisnull(res, 0, 2);
-	snprintf(scope->name, sizeof(scope->name), "%s", PQgetvalue(res, 0, 2));
+	snprintf(scope->org_id, sizeof(scope->org_id), "%s", PQgetvalue(res, row, 0));
+	snprintf(scope->slug, sizeof(scope->slug), "%s", PQgetvalue(res, row, 1));
+	scope->has_name = !PQgetisnull(res, row, 2);
+	snprintf(scope->name, sizeof(scope->name), "%s", PQgetvalue(res, row, 2));
 
 	scope->policy.source = ctx->actor.source;
 	scope->policy.idp_name = ctx->actor.kind == ACTOR_IDP ? ctx->actor.idp_name : NULL;

@@ -166,6 +166,11 @@ const char *core_org_enter_id_sql(enum org_lock lock);
 int core_org_enter_result(struct core_ctx *ctx, const PGresult *res, enum org_action action,
 			  enum org_lock lock, struct org_scope *scope,
 			  struct core_error *err) OB_MUST_USE;
+/* The same on row `row` of a statement that entered several orgs at once
+ * (404 when row is past its rows). */
+int core_org_enter_result_at(struct core_ctx *ctx, const PGresult *res, int row,
+			     enum org_action action, enum org_lock lock, struct org_scope *scope,
+			     struct core_error *err) OB_MUST_USE;
 
 /* Append an audit event for the current actor. org_id may be NULL; before
  * and after are borrowed (NULL for none). -1 with *err on failure. */

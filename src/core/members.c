@@ -53,17 +53,29 @@ static const char *member_ref(const char *id, const struct org_scope *scope)
 	return id;
 }
 
-const char core_member_lock_sql[] =
-	"SELECT m.id, m.role, m.status, m.source_kind,"
-	" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"
-	"   WHEN 'ldap' THEN m.directory_name END,"
-	" m.version, coalesce(m.scim_connection_id::text, ''),"
-	" (SELECT max(CASE t.role WHEN 'ADMIN' THEN 3 WHEN 'USER' THEN 2 WHEN 'VIEWER' THEN 1"
-	"   END) FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id"
+/* What core_member_lock_result reads of a locked row m. */
+#define MEMBER_LOCK_COLUMNS                                                                 \
+	"m.id, m.role, m.status, m.source_kind,"                                             \
+	" CASE m.source_kind WHEN 'scim' THEN coalesce(c.name, m.scim_connection_id::text)"  \
+	"   WHEN 'ldap' THEN m.directory_name END,"                                          \
+	" m.version, coalesce(m.scim_connection_id::text, ''),"                              \
+	" (SELECT max(CASE t.role WHEN 'ADMIN' THEN 3 WHEN 'USER' THEN 2 WHEN 'VIEWER' THEN 1" \
+	"   END) FROM team_members tm JOIN teams t ON t.org_id = tm.org_id AND t.id = tm.team_id" \
 	"   WHERE tm.org_id = m.org_id AND tm.member_id = m.id)"
-	" FROM members m LEFT JOIN scim_connections c"
-	"   ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
+#define MEMBER_LOCK_CONNECTION                                                              \
+	" LEFT JOIN scim_connections c ON c.org_id = m.org_id AND c.id = m.scim_connection_id"
+
+const char core_member_lock_sql[] =
+	"SELECT " MEMBER_LOCK_COLUMNS " FROM members m" MEMBER_LOCK_CONNECTION
 	" WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE OF m";
+
+/* Each row is locked as the lateral probe reaches it, so in the order of
+ * the input (index probes: json_to_recordset's fixed estimate would
+ * otherwise make a hash join over all members). */
+const char core_member_lock_list_sql[] =
+	"SELECT " MEMBER_LOCK_COLUMNS ", q.i FROM json_to_recordset($1::json) AS q (i int8,"
+	" org uuid, v text) CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.org_id = q.org"
+	" AND m.id = q.v::uuid FOR UPDATE) m" MEMBER_LOCK_CONNECTION " ORDER BY q.i";
 
 int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const char *member_id,
 		     struct member_row *t, struct core_error *err)
@@ -85,26 +97,36 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 
 int core_member_lock_result(const PGresult *res, struct member_row *t, struct core_error *err)
 {
+	if (PQntuples(res) != 1) {
+		memset(t, 0, sizeof(*t));
+		return core_fail(err, 404, "not_found", "member not found");
+	}
+	return core_member_lock_result_at(res, 0, t, err);
+}
+
+int core_member_lock_result_at(const PGresult *res, int row, struct member_row *t,
+			       struct core_error *err)
+{
 	static const enum role grant_of[] = { ROLE_NONE, ROLE_VIEWER, ROLE_USER, ROLE_ADMIN };
 	enum managed_kind kind;
 
 	memset(t, 0, sizeof(*t));
-	if (PQntuples(res) != 1)
+	if (row < 0 || row >= PQntuples(res))
 		return core_fail(err, 404, "not_found", "member not found");
-	if (managed_kind_parse(PQgetvalue(res, 0, 3), &kind) != 0)
+	if (managed_kind_parse(PQgetvalue(res, row, 3), &kind) != 0)
 		return core_fail(err, 500, "internal", "internal error");
-	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(t->idp_name, sizeof(t->idp_name), "%s", PQgetvalue(res, 0, 4));
-	t->version = strtol(PQgetvalue(res, 0, 5), NULL, 10);
+	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, row, 0));
+	snprintf(t->idp_name, sizeof(t->idp_name), "%s", PQgetvalue(res, row, 4));
+	t->version = strtol(PQgetvalue(res, row, 5), NULL, 10);
 	snprintf(t->scim_connection_id, sizeof(t->scim_connection_id), "%s",
-		 PQgetvalue(res, 0, 6));
+		 PQgetvalue(res, row, 6));
 	t->pm.id = t->id;
-	t->pm.role = core_role_of(PQgetvalue(res, 0, 1));
-	t->pm.status = core_status_of(PQgetvalue(res, 0, 2));
+	t->pm.role = core_role_of(PQgetvalue(res, row, 1));
+	t->pm.status = core_status_of(PQgetvalue(res, row, 2));
 	t->pm.managed_by.kind = kind;
 	t->pm.managed_by.name = kind == MANAGED_LOCAL ? NULL : t->idp_name;
 	/* The highest team grant (teams never grant OWNER), for audit records. */
-	enum role grant = grant_of[strtol(PQgetvalue(res, 0, 7), NULL, 10) & 3];
+	enum role grant = grant_of[strtol(PQgetvalue(res, row, 7), NULL, 10) & 3];
 	t->effective_role = role_effective(t->pm.role, &grant, grant == ROLE_NONE ? 0 : 1);
 	return 0;
 }

@@ -105,6 +105,14 @@ int core_member_lock(struct core_ctx *ctx, const struct org_scope *scope, const 
 extern const char core_member_lock_sql[];
 int core_member_lock_result(const PGresult *res, struct member_row *row,
 			    struct core_error *err) OB_MUST_USE;
+/* Several rows locked in one statement: $1 a JSON array of {"i": n, "org":
+ * org id, "v": member id} (uuids), the rows locked in the array's order
+ * (sort it to avoid deadlocks), the result ordered by i, each row with i in
+ * its last column (no row for a member that does not exist). Each row is
+ * read with core_member_lock_result_at. */
+extern const char core_member_lock_list_sql[];
+int core_member_lock_result_at(const PGresult *res, int row, struct member_row *t,
+			       struct core_error *err) OB_MUST_USE;
 
 /* The steps (see above). out may be NULL. */
 int core_member_change_role_in(struct core_ctx *ctx, struct org_scope *scope,

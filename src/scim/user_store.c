@@ -1,5 +1,6 @@
 #include "scim/user_store.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,14 +368,12 @@ static void lookup_no_connection(void *pool, struct batch_item *item)
 			  "the database is unavailable; retry");
 }
 
-/* The lookups those[0..n), all of one kind, in one statement. */
-static void answer_kind(struct db_conn *conn, struct user_lookup **those, size_t n)
+/* The JSON array of the lookups those[0..n) that sql_lookup takes,
+ * numbered from 1; NULL when out of memory. */
+static char *lookup_input(struct user_lookup *const *those, size_t n)
 {
 	json_t *input = json_array();
 	char *text = NULL;
-	struct core_error err;
-	PGresult *res = NULL;
-	int row = 0;
 
 	for (size_t i = 0; input != NULL && i < n; i++)
 		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s}", "i",
@@ -385,22 +384,37 @@ static void answer_kind(struct db_conn *conn, struct user_lookup **those, size_t
 			json_decref(input);
 			input = NULL;
 		}
-	if (input == NULL || (text = json_dumps(input, JSON_COMPACT)) == NULL) {
-		core_fail(&err, 500, "internal", "internal error");
-		goto fail;
+	if (input != NULL)
+		text = json_dumps(input, JSON_COMPACT);
+	json_decref(input);
+	return text;
+}
+
+/* Every lookup failed with err. */
+static void lookups_fail(struct user_lookup *const *those, size_t n, const struct core_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref(those[i]->user);
+		those[i]->user = NULL;
+		those[i]->rc = -1;
+		those[i]->err = *err;
 	}
-	const char *params[] = { text };
-	res = db_exec_binary(conn, sql_lookup[those[0]->key], 1, params);
-	if (res == NULL) {
-		core_fail_db(&err, conn);
-		goto fail;
-	}
+}
+
+/* sql_lookup's answer res (binary) to the lookups those[0..n): each its
+ * User, or 404. */
+static void lookup_read(const PGresult *res, struct user_lookup *const *those, size_t n)
+{
+	struct core_error err;
+	int row = 0;
+
 	while (row < PQntuples(res)) {
 		const unsigned char *i = bin(res, row, 0, 8);
 		uint64_t k = i != NULL ? be_uint(i, 8) : 0;
 		if (k < 1 || k > n) {
 			core_fail(&err, 500, "internal", "cannot decode a database result");
-			goto fail;
+			lookups_fail(those, n, &err);
+			return;
 		}
 		struct user_lookup *l = those[k - 1];
 		if ((l->user = render_at(res, 1, &row, l->c->base_url, &l->err)) == NULL)
@@ -409,18 +423,30 @@ static void answer_kind(struct db_conn *conn, struct user_lookup **those, size_t
 	for (size_t i = 0; i < n; i++)
 		if (those[i]->rc == 0 && those[i]->user == NULL)
 			those[i]->rc = core_fail(&those[i]->err, 404, "not_found", "User not found");
-	goto done;
-fail:
-	for (size_t i = 0; i < n; i++) {
-		json_decref(those[i]->user);
-		those[i]->user = NULL;
-		those[i]->rc = -1;
-		those[i]->err = err;
+}
+
+/* The lookups those[0..n), all of one kind, in one statement. */
+static void answer_kind(struct db_conn *conn, struct user_lookup **those, size_t n)
+{
+	char *text = lookup_input(those, n);
+	struct core_error err;
+	PGresult *res = NULL;
+
+	if (text == NULL) {
+		core_fail(&err, 500, "internal", "internal error");
+		lookups_fail(those, n, &err);
+		return;
 	}
-done:
+	const char *params[] = { text };
+	res = db_exec_binary(conn, sql_lookup[those[0]->key], 1, params);
+	if (res == NULL) {
+		core_fail_db(&err, conn);
+		lookups_fail(those, n, &err);
+	} else {
+		lookup_read(res, those, n);
+	}
 	PQclear(res);
 	free(text);
-	json_decref(input);
 }
 
 static void lookup_answer(void *pool, void *conn, struct batch_item *const *items, size_t n)
@@ -981,6 +1007,21 @@ int user_store_create(struct core_ctx *ctx, const struct scim_conn *c,
 	return run_write(ctx, c, create_once, (void *)in, out, err);
 }
 
+/* The checks of mine_locked on a row read: 404 unless it is this
+ * connection's live User, 412 when if_match names another version. */
+static int mine_check(const struct scim_conn *c, const char *id, long if_match,
+		      const struct member_row *row, struct core_error *err)
+{
+	if (strcmp(row->scim_connection_id, c->connection_id) != 0 ||
+	    row->pm.status == MEMBER_REMOVED)
+		return core_fail(err, 404, "not_found", "User %s not found", id);
+	if (if_match != 0 && if_match != row->version)
+		return core_fail(err, 412, "precondition_failed",
+				 "If-Match does not match the current version of the User (%ld)",
+				 row->version);
+	return 0;
+}
+
 /* This connection's live member id locked, out of core_member_lock_sql's
  * result; 404 otherwise, 412 when if_match names another version. */
 static int mine_locked(const struct scim_conn *c, const char *id, long if_match,
@@ -991,14 +1032,7 @@ static int mine_locked(const struct scim_conn *c, const char *id, long if_match,
 			return -1;
 		return core_fail(err, 404, "not_found", "User %s not found", id);
 	}
-	if (strcmp(row->scim_connection_id, c->connection_id) != 0 ||
-	    row->pm.status == MEMBER_REMOVED)
-		return core_fail(err, 404, "not_found", "User %s not found", id);
-	if (if_match != 0 && if_match != row->version)
-		return core_fail(err, 412, "precondition_failed",
-				 "If-Match does not match the current version of the User (%ld)",
-				 row->version);
-	return 0;
+	return mine_check(c, id, if_match, row, err);
 }
 
 /* The User of sql_get's result, read under its row lock: it exists. */
@@ -1237,6 +1271,411 @@ int user_store_patch(struct core_ctx *ctx, const struct scim_conn *c, const char
 	if (!core_is_uuid(id))
 		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
 	return run_write(ctx, c, patch_once, &a, out, err);
+}
+
+/* ---- PATCHes written together (store/batch.h) ----
+ *
+ * Under load the PATCHes queued behind the leaders go in one transaction:
+ * BEGIN, their orgs FOR SHARE (in id order), their rows FOR UPDATE (in
+ * (org, id) order, so two batches cannot deadlock) and their renderings,
+ * in one round trip; each request's step in C on its User as locked; then
+ * every change with its audit events in one statement (REPLACE_SQL's logic
+ * over a row per request) and COMMIT, in a second. Most of a write's cost
+ * in PostgreSQL is per statement, not per row (docs/BENCH.md). Whatever
+ * the batch does not decide the way the single path would (an admin-like
+ * target, an org that cannot be entered, a second PATCH of one User, any
+ * error of the batch's statements) goes back to its request, which runs
+ * the single path on its own connection. */
+
+struct user_write {
+	struct core_ctx *ctx; /* the request's: actor, clock, request id */
+	const struct scim_conn *c;
+	const char *id;
+	char key[UUID_TEXT_LEN]; /* id in lower case: the order and the lookups */
+	long if_match;           /* PUT's, checked on the locked row; PATCH's step checks its own */
+	user_patch_fn fn;
+	void *arg;
+	/* the answer */
+	bool single; /* not answered: run the single path */
+	int rc;      /* 0 with out, or -1 with err */
+	json_t *out;
+	struct core_error err;
+	/* the leader's work on it */
+	struct org_scope scope;
+	struct member_row row;
+	struct user_lookup look;
+	json_t *patched;
+	struct scim_user_input in;
+	const char *status, *action;
+	bool writes;
+};
+
+static void *write_borrow(void *pool)
+{
+	return db_acquire(pool);
+}
+
+static void write_no_connection(void *pool, struct batch_item *item)
+{
+	struct user_write *w = item->arg;
+
+	(void)pool;
+	w->rc = core_fail(&w->err, 503, "database_unavailable",
+			  "the database is unavailable; retry");
+}
+
+static int write_order(const void *a, const void *b)
+{
+	const struct user_write *x = *(struct user_write *const *)a;
+	const struct user_write *y = *(struct user_write *const *)b;
+	int o = strcmp(x->c->org_id, y->c->org_id);
+
+	return o != 0 ? o : strcmp(x->key, y->key);
+}
+
+/* The orgs locked FOR SHARE, in id order. */
+static const char sql_orgs_shared[] =
+	"SELECT id, slug, name FROM organizations WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE";
+
+/* REPLACE_SQL over $1, a JSON array of one row per changed User: i, org,
+ * id, userName, externalId, profile, now, base URL, status (NULL:
+ * unchanged), the status event's action, effective role, actor label,
+ * audit source, request id and the User before. Answers (i, the User
+ * after) per row, in i order; the events go in that order too. */
+static const char sql_replace_many[] =
+	"WITH q AS (SELECT * FROM json_to_recordset($1::json) AS q (i int8, org uuid, id uuid,"
+	"  username text, external_id text, profile jsonb, now float8, base text, status text,"
+	"  action text, role text, label text, source text, rid text, before jsonb)),"
+	" old AS (SELECT q.i, q.before AS u,"
+	"  CASE WHEN q.action IS NOT NULL THEN (SELECT v.member_json::jsonb FROM member_view v"
+	"   WHERE v.org_id = q.org AND v.id = q.id)"
+	"   || jsonb_build_object('effective_role', q.role) END AS mj FROM q),"
+	" upd AS (UPDATE members m SET username = q.username, external_id = q.external_id,"
+	"  profile = q.profile, status = coalesce(q.status, m.status),"
+	"  updated_at = to_timestamp(q.now) FROM q"
+	"  WHERE m.org_id = q.org AND m.id = q.id AND (m.username, m.external_id, m.profile, m.status)"
+	"  IS DISTINCT FROM (q.username, q.external_id, q.profile, coalesce(q.status, m.status))"
+	"  RETURNING q.i, q.base, m.*),"
+	" new AS (SELECT m.i, " USER_JSON("m.base") " AS u, m.username, m.external_id, m.status,"
+	"  m.updated_at FROM upd m),"
+	" ev AS (" AUDIT_COLUMNS
+	"  SELECT q.org, to_timestamp(q.now), NULL, q.label, q.source, e.action, 'member',"
+	"  q.id::text, e.before, e.after, q.rid FROM q JOIN old ON old.i = q.i"
+	"  JOIN new ON new.i = q.i, LATERAL (VALUES"
+	"   (1, 'member.scim_replaced', old.u, new.u),"
+	"   (2, q.action, old.mj, old.mj || jsonb_build_object('username', new.username,"
+	"    'external_id', new.external_id, 'status', new.status,"
+	"    'updated_at', ob_ts(new.updated_at)))) e (k, action, before, after)"
+	"  WHERE e.action IS NOT NULL ORDER BY q.i, e.k)"
+	" SELECT q.i, coalesce(new.u, old.u)::text FROM q JOIN old ON old.i = q.i"
+	" LEFT JOIN new ON new.i = q.i ORDER BY q.i";
+
+/* w's step on its locked row and rendering (lock: core_member_lock_list_sql's
+ * row, or -1): 0 decided (w->writes, or w->rc set), 1 single path. */
+static int write_decide(struct user_write *w, const PGresult *orgs, const PGresult *locks,
+			int lock)
+{
+	enum member_status want;
+	int org = -1;
+
+	for (int r = 0; r < PQntuples(orgs); r++)
+		if (strcmp(PQgetvalue(orgs, r, 0), w->c->org_id) == 0)
+			org = r;
+	if (core_org_enter_result_at(w->ctx, orgs, org, ACTION_REMOVE_MEMBERS, ORG_LOCK_SHARED,
+				     &w->scope, &w->err) != 0)
+		return 1;
+	if (lock < 0) {
+		w->rc = core_fail(&w->err, 404, "not_found", "User %s not found", w->id);
+		return 0;
+	}
+	if (core_member_lock_result_at(locks, lock, &w->row, &w->err) != 0)
+		return 1;
+	if ((w->rc = mine_check(w->c, w->id, w->if_match, &w->row, &w->err)) != 0)
+		return 0;
+	if (w->look.rc != 0)
+		return 1; /* locked and live, yet not read: not expected */
+	switch (w->fn(w->arg, w->look.user, &w->patched, &w->in, &w->err)) {
+	case 0:
+		break;
+	case 1:
+		/* Nothing to write: the User as it is, version unchanged. */
+		w->out = json_incref(w->look.user);
+		w->rc = 0;
+		return 0;
+	default:
+		w->rc = -1;
+		return 0;
+	}
+	want = w->in.active ? MEMBER_ACTIVE : MEMBER_SUSPENDED;
+	if (w->row.pm.status != want) {
+		int rc = core_member_status_decide(w->ctx, &w->scope, &w->row, want, &w->action,
+						   &w->err);
+		if (rc < 0)
+			return 1; /* admin-like, or refused: the single path decides */
+		if (rc == 0)
+			w->status = member_status_name(want);
+	}
+	w->writes = true;
+	return 0;
+}
+
+/* One row of sql_replace_many's input for w, numbered i. */
+static json_t *write_row(const struct user_write *w, size_t i)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s,"
+			 " s:s?, s:O}",
+			 "i", (json_int_t)i, "org", w->c->org_id, "id", w->row.id, "username",
+			 w->in.user_name, "external_id", w->in.external_id, "profile",
+			 w->in.profile, "now", (json_int_t)w->ctx->now, "base", w->c->base_url,
+			 "status", w->status, "action", w->action, "role",
+			 role_name(w->row.effective_role), "label", w->ctx->actor.label, "source",
+			 w->ctx->actor.audit_source, "rid", w->ctx->request_id, "before",
+			 w->look.user);
+}
+
+/* The changes of ws[0..n) (those that write) and COMMIT: 0 committed,
+ * each writer answered (its out, or a 500 when its answer cannot be read:
+ * never run again), -1 when the statement or COMMIT failed (*lost: the
+ * connection went, the outcome is unknown). */
+static int write_changes(struct db_conn *conn, struct user_write *const *ws, size_t n,
+			 bool *lost, struct core_error *err)
+{
+	struct user_write *writers[BATCH_LIMIT];
+	json_t *input = json_array();
+	char *text = NULL;
+	size_t k = 0;
+	PGresult *res[2] = { NULL, NULL };
+	int rc = -1;
+
+	*lost = false;
+	for (size_t i = 0; input != NULL && i < n; i++)
+		if (ws[i]->writes) {
+			writers[k] = ws[i];
+			if (json_array_append_new(input, write_row(ws[i], k + 1)) != 0) {
+				json_decref(input);
+				input = NULL;
+			}
+			k++;
+		}
+	if (input == NULL || (k > 0 && (text = json_dumps(input, JSON_COMPACT)) == NULL)) {
+		core_fail(err, 500, "internal", "internal error");
+		goto done;
+	}
+	const char *params[] = { text };
+	const struct db_stmt st[] = { { sql_replace_many, 1, params, false },
+				      { "COMMIT", 0, NULL, false } };
+	if (db_pipeline(conn, k > 0 ? st : st + 1, k > 0 ? 2 : 1, res) != 0) {
+		*lost = db_conn_lost(conn);
+		core_fail_db(err, conn);
+		goto done;
+	}
+	rc = 0;
+	for (size_t i = 0; i < k; i++)
+		writers[i]->rc = core_fail(&writers[i]->err, 500, "internal",
+					   "cannot decode a database result");
+	for (int r = 0; k > 0 && r < PQntuples(res[0]); r++) {
+		long at = strtol(PQgetvalue(res[0], r, 0), NULL, 10);
+		if (at < 1 || (size_t)at > k || writers[at - 1]->out != NULL)
+			continue;
+		if ((writers[at - 1]->out = json_loads(PQgetvalue(res[0], r, 1), 0, NULL)) != NULL)
+			writers[at - 1]->rc = 0;
+	}
+done:
+	PQclear(res[0]);
+	PQclear(res[1]);
+	free(text);
+	json_decref(input);
+	return rc;
+}
+
+/* The batch's first round trip: BEGIN, the orgs, the rows locked, the
+ * Users rendered. 0 with res[1..3] (the caller clears them), -1 failed. */
+static int write_lock_all(struct db_conn *conn, struct user_write *const *ws, size_t n,
+			  PGresult **res)
+{
+	struct user_lookup *looks[BATCH_LIMIT];
+	struct strbuf orgs = { 0 };
+	char *org_text = NULL, *text = NULL;
+	int rc = -1;
+
+	strbuf_str(&orgs, "{");
+	for (size_t i = 0; i < n; i++) {
+		looks[i] = &ws[i]->look;
+		if (i == 0 || strcmp(ws[i]->c->org_id, ws[i - 1]->c->org_id) != 0) {
+			if (i > 0)
+				strbuf_str(&orgs, ",");
+			strbuf_str(&orgs, ws[i]->c->org_id);
+		}
+	}
+	strbuf_str(&orgs, "}");
+	if ((org_text = strbuf_finish(&orgs)) == NULL || (text = lookup_input(looks, n)) == NULL)
+		goto done;
+	const char *org_params[] = { org_text };
+	const char *params[] = { text };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL, false },
+				      { sql_orgs_shared, 1, org_params, false },
+				      { core_member_lock_list_sql, 1, params, false },
+				      { sql_lookup[USER_BY_ID], 1, params, .binary = true } };
+	if (db_pipeline(conn, st, 4, res) != 0)
+		goto done;
+	PQclear(res[0]);
+	res[0] = NULL;
+	rc = 0;
+done:
+	free(org_text);
+	free(text);
+	return rc;
+}
+
+/* Answer ws[0..n), distinct Users in (org, id) order, in one transaction
+ * on conn. Each is answered (rc), or left single. */
+static void write_together(struct db_conn *conn, struct user_write *const *ws, size_t n)
+{
+	struct user_lookup *looks[BATCH_LIMIT];
+	PGresult *res[4] = { NULL, NULL, NULL, NULL };
+	struct core_error err;
+	bool lost;
+	int row = 0;
+
+	for (size_t i = 0; i < n; i++)
+		looks[i] = &ws[i]->look;
+	if (write_lock_all(conn, ws, n, res) != 0)
+		goto single;
+	lookup_read(res[3], looks, n);
+	for (size_t i = 0; i < n; i++) {
+		int lock = -1;
+		while (row < PQntuples(res[2]) &&
+		       strtol(PQgetvalue(res[2], row, 8), NULL, 10) < (long)i + 1)
+			row++;
+		if (row < PQntuples(res[2]) && strtol(PQgetvalue(res[2], row, 8), NULL, 10) == (long)i + 1)
+			lock = row;
+		ws[i]->single = write_decide(ws[i], res[1], res[2], lock) != 0;
+	}
+	if (write_changes(conn, ws, n, &lost, &err) == 0)
+		goto done;
+	if (lost) {
+		/* The COMMIT's outcome is unknown: the writers are not run again;
+		 * the others changed nothing and take the single path. */
+		for (size_t i = 0; i < n; i++) {
+			if (ws[i]->writes) {
+				ws[i]->rc = -1;
+				ws[i]->err = err;
+			} else {
+				ws[i]->single = true;
+			}
+		}
+		goto done;
+	}
+single:
+	db_rollback(conn);
+	for (size_t i = 0; i < n; i++)
+		ws[i]->single = true;
+done:
+	for (int i = 1; i < 4; i++)
+		PQclear(res[i]);
+}
+
+/* Free what the leader made of w; a single one keeps no answer. */
+static void write_settle(struct user_write *w)
+{
+	scim_user_input_clear(&w->in);
+	json_decref(w->patched);
+	w->patched = NULL;
+	json_decref(w->look.user);
+	w->look.user = NULL;
+	if (w->single) {
+		json_decref(w->out);
+		w->out = NULL;
+	}
+}
+
+static void write_answer(void *pool, void *conn, struct batch_item *const *items, size_t n)
+{
+	struct user_write *ws[BATCH_LIMIT], *todo[BATCH_LIMIT];
+	size_t k = 0;
+
+	(void)pool;
+	for (size_t i = 0; i < n; i++)
+		ws[i] = items[i]->arg;
+	qsort(ws, n, sizeof(ws[0]), write_order);
+	for (size_t i = 0; i < n; i++) {
+		/* a second write of one User waits for its own transaction */
+		ws[i]->single = i > 0 && write_order(&ws[i], &ws[i - 1]) == 0;
+		if (!ws[i]->single)
+			todo[k++] = ws[i];
+	}
+	if (k > 0)
+		write_together(conn, todo, k);
+	for (size_t i = 0; i < n; i++)
+		write_settle(ws[i]);
+}
+
+const struct batch_ops user_store_write_ops = {
+	.borrow = write_borrow,
+	.give_back = lookup_give_back,
+	.answer = write_answer,
+	.no_connection = write_no_connection,
+};
+
+/* Submit a write of id through writes: 0, -1 or 1 as user_store_patch_together. */
+static int write_together_submit(struct batcher *writes, struct core_ctx *ctx,
+				 const struct scim_conn *c, const char *id, long if_match,
+				 user_patch_fn fn, void *arg, json_t **out, struct core_error *err)
+{
+	struct user_write w = { .ctx = ctx, .c = c, .id = id, .if_match = if_match, .fn = fn,
+				.arg = arg, .rc = -1 };
+	struct batch_item item = { .arg = &w };
+	size_t i;
+
+	*out = NULL;
+	if (!core_is_uuid(id))
+		return core_fail(err, 404, "not_found", "User %s not found", id ? id : "");
+	if (writes == NULL || ctx->cfg->scim_roles_attribute)
+		return 1;
+	for (i = 0; id[i] != '\0' && i + 1 < sizeof(w.key); i++)
+		w.key[i] = (char)tolower((unsigned char)id[i]);
+	w.key[i] = '\0';
+	w.look = (struct user_lookup){ .c = c, .key = USER_BY_ID, .value = w.key };
+	batcher_submit(writes, &item);
+	if (w.single)
+		return 1;
+	if (w.rc != 0) {
+		*err = w.err;
+		return -1;
+	}
+	*out = w.out;
+	return 0;
+}
+
+int user_store_patch_together(struct batcher *writes, struct core_ctx *ctx,
+			      const struct scim_conn *c, const char *id, user_patch_fn fn,
+			      void *arg, json_t **out, struct core_error *err)
+{
+	return write_together_submit(writes, ctx, c, id, 0, fn, arg, out, err);
+}
+
+/* PUT as a step: the new state is the request's (a copy of *in that owns
+ * its own reference to the profile). */
+static int put_step(void *arg, json_t *current, json_t **patched, struct scim_user_input *in,
+		    struct core_error *err)
+{
+	const struct scim_user_input *given = arg;
+
+	(void)current;
+	(void)patched;
+	(void)err;
+	*in = *given;
+	in->profile = json_incref(given->profile);
+	return 0;
+}
+
+int user_store_replace_together(struct batcher *writes, struct core_ctx *ctx,
+				const struct scim_conn *c, const char *id, long if_match,
+				const struct scim_user_input *in, json_t **out,
+				struct core_error *err)
+{
+	return write_together_submit(writes, ctx, c, id, if_match, put_step, (void *)in, out,
+				     err);
 }
 
 static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,

@@ -116,6 +116,28 @@ typedef int (*user_patch_fn)(void *arg, json_t *current, json_t **patched,
 int user_store_patch(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     user_patch_fn fn, void *arg, json_t **out, struct core_error *err) OB_MUST_USE;
 
+/* PATCHes and PUTs of Users written together under load (store/batch.h): the
+ * batcher's ops (owner the struct db_pool) and the most one transaction
+ * takes. */
+extern const struct batch_ops user_store_write_ops;
+#define USER_STORE_WRITE_BATCH 32
+
+/* user_store_patch through writes, for a caller that holds no connection:
+ * 0 with *out, -1 with *err (the answers user_store_patch gives), or 1 when
+ * the request must take user_store_patch itself (nothing was changed for
+ * it): writes NULL, [scim] roles_attribute, an admin-like target, a second
+ * PATCH of one User in a batch, any database error of the batch. ctx->conn
+ * is not used. */
+int user_store_patch_together(struct batcher *writes, struct core_ctx *ctx,
+			      const struct scim_conn *c, const char *id, user_patch_fn fn,
+			      void *arg, json_t **out, struct core_error *err) OB_MUST_USE;
+
+/* PUT the same way: user_store_replace's answers, or 1 as above. */
+int user_store_replace_together(struct batcher *writes, struct core_ctx *ctx,
+				const struct scim_conn *c, const char *id, long if_match,
+				const struct scim_user_input *in, json_t **out,
+				struct core_error *err) OB_MUST_USE;
+
 /* DELETE: the member is removed (status removed, history kept). */
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err) OB_MUST_USE;

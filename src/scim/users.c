@@ -65,10 +65,29 @@ done:
 	scim_end(&call);
 }
 
+/* A PUT through the batch of concurrent writes (see patch_op), or alone
+ * when the batch leaves it to the request. */
+static int replace_together(struct scim_call *call, const struct scim_conn *c, const char *id,
+			    long if_match, const struct scim_user_input *in, json_t **user,
+			    struct core_error *err)
+{
+	int rc;
+
+	scim_release_db(call);
+	rc = user_store_replace_together(call->app->scim_user_writes, &call->ctx, c, id, if_match,
+					 in, user, err);
+	if (rc > 0)
+		rc = scim_call_borrow_db(call, err) != 0
+			     ? -1
+			     : user_store_replace(&call->ctx, c, id, if_match, in, user, err);
+	return rc;
+}
+
 /* POST (id NULL) or PUT of body. Users have no immutable attributes
- * (RFC 7643 4.1), so a replacement is validated without the current one. */
+ * (RFC 7643 4.1), so a replacement is validated without the current one.
+ * together: a PUT through the batch (the endpoint; not Bulk). */
 static void write_user(struct scim_call *call, const char *id, const char *if_match,
-		       json_t *body, struct scim_result *res)
+		       json_t *body, bool together, struct scim_result *res)
 {
 	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
 	struct scim_user_input in = { 0 };
@@ -82,10 +101,13 @@ static void write_user(struct scim_call *call, const char *id, const char *if_ma
 		return;
 	}
 	rc = scim_user_input_from(valid, &in, &err);
-	if (rc == 0)
-		rc = id == NULL ? user_store_create(&call->ctx, &c, &in, &user, &err)
-				: user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in,
-						     &user, &err);
+	if (rc == 0 && id == NULL)
+		rc = user_store_create(&call->ctx, &c, &in, &user, &err);
+	else if (rc == 0 && together)
+		rc = replace_together(call, &c, id, scim_version_of(if_match), &in, &user, &err);
+	else if (rc == 0)
+		rc = user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in, &user,
+					&err);
 	if (rc != 0)
 		scim_result_fail_core(res, &err);
 	else
@@ -96,7 +118,7 @@ static void write_user(struct scim_call *call, const char *id, const char *if_ma
 
 void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_result *res)
 {
-	write_user(call, NULL, NULL, body, res);
+	write_user(call, NULL, NULL, body, false, res);
 }
 
 void scim_user_create(struct http_request *req)
@@ -107,13 +129,13 @@ void scim_user_create(struct http_request *req)
 void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
 			  json_t *body, struct scim_result *res)
 {
-	write_user(call, id, if_match, body, res);
+	write_user(call, id, if_match, body, false, res);
 }
 
 static void replace_op(struct scim_call *call, json_t *body, struct scim_result *res)
 {
-	scim_user_replace_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"),
-			     body, res);
+	write_user(call, http_param(call->req, 0), http_header(call->req, "If-Match"), body, true,
+		   res);
 }
 
 void scim_user_replace(struct http_request *req)
@@ -191,10 +213,31 @@ void scim_user_patch_do(struct scim_call *call, const char *id, const char *if_m
 		scim_result_resource(res, 200, user);
 }
 
+/* The PATCH endpoint writes through the batch of concurrent PATCHes (Bulk
+ * keeps scim_user_patch_do: its operations share the call's connection).
+ * The request gives its connection back while it waits; what the batch
+ * leaves to it runs the single path on a connection borrowed again. */
 static void patch_op(struct scim_call *call, json_t *body, struct scim_result *res)
 {
-	scim_user_patch_do(call, http_param(call->req, 0), http_header(call->req, "If-Match"), body,
-			   res);
+	const char *id = http_param(call->req, 0);
+	struct patch_step step = { call, scim_call_fold(call), http_header(call->req, "If-Match"),
+				   body };
+	struct scim_conn c = { call->org_id, call->connection_id, call->base_url };
+	struct core_error err;
+	json_t *user = NULL;
+	int rc;
+
+	scim_release_db(call);
+	rc = user_store_patch_together(call->app->scim_user_writes, &call->ctx, &c, id, patch_step,
+				       &step, &user, &err);
+	if (rc > 0)
+		rc = scim_call_borrow_db(call, &err) != 0
+			     ? -1
+			     : user_store_patch(&call->ctx, &c, id, patch_step, &step, &user, &err);
+	if (rc != 0)
+		scim_result_fail_core(res, &err);
+	else
+		scim_result_resource(res, 200, user);
 }
 
 void scim_user_patch(struct http_request *req)

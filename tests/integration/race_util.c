@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "metrics_text.h"
 #include "orgs_fixture.h"
 
 struct race_job *race_vadd(struct race *r, const char *token, const char *method,
@@ -81,4 +82,18 @@ bool race_one_of(const char *code, const char *const *codes)
 		if (strcmp(code, *codes) == 0)
 			return true;
 	return false;
+}
+
+double race_metric(const char *series)
+{
+	char url[256];
+	struct http_result res;
+	double v;
+
+	snprintf(url, sizeof(url), "%s/metrics", fx_daemon.base_url);
+	assert_int_equal(http_request("GET", url, NULL, NULL, 0, &res), 0);
+	assert_int_equal(res.status, 200);
+	v = metrics_text_sample(res.body, series);
+	http_result_free(&res);
+	return v;
 }

@@ -56,6 +56,9 @@ void race_send_api(struct race_job *j);
 /* Fire every queued job at once; waits for all. */
 void race_fire(struct race *r);
 
+/* The value of one series of the daemon's GET /metrics (asserts 200). */
+double race_metric(const char *series);
+
 /* Is code one of the NULL-terminated codes? */
 bool race_one_of(const char *code, const char *const *codes);
 

@@ -29,7 +29,6 @@
 #include <cmocka.h>
 
 #include "api_util.h"
-#include "metrics_text.h"
 #include "race_util.h"
 #include "scim_users_fixture.h"
 
@@ -604,21 +603,6 @@ static void *lookup_run(void *arg)
 	return NULL;
 }
 
-/* A counter of GET /metrics. */
-static double scraped(const char *series)
-{
-	char url[256];
-	struct http_result res;
-	double v;
-
-	snprintf(url, sizeof(url), "%s/metrics", fx_daemon.base_url);
-	assert_int_equal(http_request("GET", url, NULL, NULL, 0, &res), 0);
-	assert_int_equal(res.status, 200);
-	v = metrics_text_sample(res.body, series);
-	http_result_free(&res);
-	return v;
-}
-
 static void test_racing_lookups_each_get_their_own_user(void **state)
 {
 	static struct lookup_world w;
@@ -636,8 +620,8 @@ static void test_racing_lookups_each_get_their_own_user(void **state)
 			scim_post(w.t[tn].token, w.names[tn][u], w.ids[tn][u]);
 		}
 	}
-	lookups = scraped("orgbridge_scim_user_lookups_total");
-	rounds = scraped("orgbridge_scim_user_lookup_rounds_total");
+	lookups = race_metric("orgbridge_scim_user_lookups_total");
+	rounds = race_metric("orgbridge_scim_user_lookup_rounds_total");
 	for (int i = 0; i < LOOKUP_THREADS; i++) {
 		lt[i] = (struct lookup_thread){ .w = &w, .n = i };
 		assert_int_equal(pthread_create(&threads[i], NULL, lookup_run, &lt[i]), 0);
@@ -647,8 +631,8 @@ static void test_racing_lookups_each_get_their_own_user(void **state)
 	assert_int_equal(atomic_load(&w.wrong), 0);
 	/* every lookup (all four kinds go through the batcher) was counted,
 	 * in no more rounds than lookups */
-	lookups = scraped("orgbridge_scim_user_lookups_total") - lookups;
-	rounds = scraped("orgbridge_scim_user_lookup_rounds_total") - rounds;
+	lookups = race_metric("orgbridge_scim_user_lookups_total") - lookups;
+	rounds = race_metric("orgbridge_scim_user_lookup_rounds_total") - rounds;
 	assert_true(lookups >= LOOKUP_THREADS * LOOKUPS_EACH);
 	assert_true(rounds >= 1 && rounds <= lookups);
 }
