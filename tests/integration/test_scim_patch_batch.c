@@ -405,6 +405,46 @@ static void test_admin_like_targets_in_a_batch_keep_the_guardrails(void **state)
 				 slug) >= 1);
 }
 
+/* A batch whose COMMIT fails as its backend ends (a deferred trigger
+ * terminates its own backend at COMMIT: the server says FATAL, so nothing
+ * was committed): the PATCH answers 503, the change and its events are not
+ * there, and the next PATCH of the User goes through on a new connection. */
+static void test_a_batch_whose_commit_ends_its_connection_answers_503(void **state)
+{
+	static struct tenant t;
+	char name[64], id[40], path[96], body[300];
+	struct scim_answer a;
+	double patches;
+
+	(void)state;
+	tenant_make(&t, "batch lost");
+	snprintf(name, sizeof(name), "blost-%d", fx_next());
+	scim_post(t.token, name, id);
+	fx_sql("CREATE FUNCTION blost_end_backend() RETURNS trigger LANGUAGE plpgsql AS $$"
+	       " BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$");
+	fx_sql("CREATE CONSTRAINT TRIGGER blost_at_commit AFTER UPDATE ON members"
+	       " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+	       " WHEN (NEW.profile->>'title' = 'lost-at-commit') EXECUTE FUNCTION blost_end_backend()");
+	patches = race_metric("orgbridge_scim_user_writes_together_total");
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	title_patch(body, sizeof(body), "lost-at-commit", -1);
+	long status = scim_req(t.token, "PATCH", path, body, NULL, &a);
+	fx_sql("DROP TRIGGER blost_at_commit ON members");
+	fx_sql("DROP FUNCTION blost_end_backend()");
+	assert_int_equal(status, 503);
+	assert_string_equal(jstr(a.body, "status"), "503");
+	scim_answer_free(&a);
+	assert_true(race_metric("orgbridge_scim_user_writes_together_total") - patches == 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE id = '%s'"
+				      " AND profile->>'title' IS NULL AND version = 1", id),
+			 1);
+	assert_int_equal(events(id, "member.scim_replaced"), 0);
+	title_patch(body, sizeof(body), "after", -1);
+	assert_int_equal(scim_req(t.token, "PATCH", path, body, NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "title"), "after");
+	scim_answer_free(&a);
+}
+
 /* PUTs (Okta's updates) go through the same batches: each racing PUT
  * replaces its own User with its own events, and one with a stale If-Match
  * is 412 and changes nothing. */
@@ -468,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_two_patches_setting_one_username_admit_one),
 		cmocka_unit_test(test_admin_like_targets_in_a_batch_keep_the_guardrails),
 		cmocka_unit_test(test_racing_puts_apply_and_a_stale_if_match_is_412),
+		cmocka_unit_test(test_a_batch_whose_commit_ends_its_connection_answers_503),
 	};
 	return cmocka_run_group_tests_name("scim patch batch", tests, group_setup, group_teardown);
 }
