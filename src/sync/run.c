@@ -459,7 +459,8 @@ static int read_org(struct run *r, struct org_run *o)
 	int rc = -1;
 
 	if (r->opt->dry_run) {
-		rc = load_org(r, o, !r->full, &o->st, &cerr);
+		if (core_org_enter_id(&r->ctx, o->org_id, ACTION_MANAGE_IDP, false, &scope, &cerr) == 0)
+			rc = load_org(r, o, !r->full, &o->st, &cerr);
 	} else if ((nested ? db_command(r->conn, "SAVEPOINT sync_org", 0, NULL)
 			   : db_begin(r->conn)) != 0) {
 		core_fail_db(&cerr, r->conn);
