@@ -476,13 +476,15 @@ static const char *const floor_prep[] = {
 	"ANALYZE floor_teams, floor_members",
 };
 
+/* nparams: the events take the first sync's id range ($1, $2). */
 static const struct {
 	const char *label, *sql;
+	int nparams;
 } floor_parts[] = {
 	{ "accounts",
 	  "INSERT INTO accounts (id, email, display_name, created_at, updated_at)"
 	  " SELECT f.new_account, 'floor.' || a.email, a.display_name, a.created_at, a.updated_at"
-	  " FROM floor_members f JOIN accounts a ON a.id = f.old_account" },
+	  " FROM floor_members f JOIN accounts a ON a.id = f.old_account", 0 },
 	{ "members",
 	  "INSERT INTO members (id, org_id, account_id, username, role, status, source_kind,"
 	  " directory_name, external_id, ldap_dn, profile, created_at, updated_at)"
@@ -490,19 +492,19 @@ static const struct {
 	  " m.username, m.role, m.status, m.source_kind, m.directory_name, m.external_id,"
 	  " m.ldap_dn, m.profile, m.created_at, m.updated_at"
 	  " FROM floor_members f JOIN members m ON m.id = f.old_id"
-	  " AND m.org_id = (SELECT id FROM organizations WHERE slug = 'bench')" },
+	  " AND m.org_id = (SELECT id FROM organizations WHERE slug = 'bench')", 0 },
 	{ "team memberships",
 	  "INSERT INTO team_members (team_id, member_id, org_id, created_at)"
 	  " SELECT ft.new_id, fm.new_id, (SELECT id FROM organizations WHERE slug = 'floor'),"
 	  " tm.created_at FROM team_members tm JOIN floor_members fm ON fm.old_id = tm.member_id"
-	  " JOIN floor_teams ft ON ft.old_id = tm.team_id" },
+	  " JOIN floor_teams ft ON ft.old_id = tm.team_id", 0 },
 	{ "events",
 	  "INSERT INTO audit_events (org_id, occurred_at, actor_account_id, actor_label, source,"
 	  " action, target_type, target_id, before, after, request_id)"
 	  " SELECT CASE WHEN e.org_id IS NOT NULL"
 	  " THEN (SELECT id FROM organizations WHERE slug = 'floor') END, e.occurred_at,"
 	  " e.actor_account_id, e.actor_label, e.source, e.action, e.target_type, e.target_id,"
-	  " e.before, e.after, e.request_id FROM audit_events e WHERE e.id > $1 AND e.id <= $2" },
+	  " e.before, e.after, e.request_id FROM audit_events e WHERE e.id > $1 AND e.id <= $2", 2 },
 };
 
 static long long max_event_id(const struct bench_stack *st)
@@ -539,8 +541,8 @@ static void rows_alone(struct db_conn *conn, long long events_after, long long e
 	s->seconds = 0;
 	for (size_t i = 0; i < sizeof(floor_parts) / sizeof(floor_parts[0]); i++) {
 		double t0 = bench_now();
-		PGresult *r = PQexecParams(pg, floor_parts[i].sql, i == 3 ? 2 : 0, NULL,
-					   i == 3 ? params : NULL, NULL, NULL, 0);
+		PGresult *r = PQexecParams(pg, floor_parts[i].sql, floor_parts[i].nparams, NULL,
+					   floor_parts[i].nparams ? params : NULL, NULL, NULL, 0);
 		double t = bench_now() - t0;
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			bench_die("rows alone: %s: %s", floor_parts[i].label, PQerrorMessage(pg));

@@ -805,7 +805,8 @@ static int report_held_back(struct run *r)
 		    add_error(r, o, NULL, plan_refusal_name(o->refusal),
 			      refusal_message(o->refusal)) != 0)
 			return -1;
-		if (add_org_report(r, o, o->plan, o->refusal != PLAN_OK ? "refused" : "not_applied"))
+		if (add_org_report(r, o, o->plan, o->refusal != PLAN_OK ? "refused" : "not_applied") !=
+		    0)
 			return -1;
 	}
 	return 0;
