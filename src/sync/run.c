@@ -425,9 +425,36 @@ static int changed_since_floor(struct run *r, const struct org_run *o, bool *cha
 	return 0;
 }
 
+/* One entry in the run's errors, about change c of org o when c is not NULL. */
 static int add_error(struct run *r, const struct org_run *o, const struct plan_change *c,
-		     const char *code, const char *message);
-static int add_org_failure(struct run *r, const struct org_run *o);
+		     const char *code, const char *message)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "code",
+			      code, "error", message);
+	const struct dir_user *u = c ? c->user : NULL;
+
+	if (e == NULL)
+		return -1;
+	if (c != NULL) {
+		json_object_set_new(e, "action", json_string(plan_change_kind_name(c->kind)));
+		if (u != NULL && u->dn != NULL)
+			json_object_set_new(e, "dn", json_string(u->dn));
+		else if (c->member != NULL && c->member->ldap_dn != NULL)
+			json_object_set_new(e, "dn", json_string(c->member->ldap_dn));
+		if (c->member != NULL)
+			json_object_set_new(e, "member_id", json_string(c->member->id));
+	}
+	return json_array_append_new(r->errors, e);
+}
+
+/* An org whose transaction failed before it could be planned. */
+static int add_org_failure(struct run *r, const struct org_run *o)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "org", o->slug, "org_id", o->org_id,
+			      "status", "failed", "member_reads", (json_int_t)o->reads);
+
+	return e == NULL ? -1 : json_array_append_new(r->org_reports, e);
+}
 
 /* Whether org o was deleted since the run read its mappings (err: the
  * lock's 404); if so it is reported failed and left out, as a failed org
@@ -688,27 +715,6 @@ static int group_orgs(struct run *r)
 	return 0;
 }
 
-static int add_error(struct run *r, const struct org_run *o, const struct plan_change *c,
-		     const char *code, const char *message)
-{
-	json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "org", o->slug, "org_id", o->org_id, "code",
-			      code, "error", message);
-	const struct dir_user *u = c ? c->user : NULL;
-
-	if (e == NULL)
-		return -1;
-	if (c != NULL) {
-		json_object_set_new(e, "action", json_string(plan_change_kind_name(c->kind)));
-		if (u != NULL && u->dn != NULL)
-			json_object_set_new(e, "dn", json_string(u->dn));
-		else if (c->member != NULL && c->member->ldap_dn != NULL)
-			json_object_set_new(e, "dn", json_string(c->member->ldap_dn));
-		if (c->member != NULL)
-			json_object_set_new(e, "member_id", json_string(c->member->id));
-	}
-	return json_array_append_new(r->errors, e);
-}
-
 /* The org's entry in the report: its plan (counts, skipped items; every
  * change too for a dry run), what happened to it and how many times the
  * run read its members. */
@@ -896,15 +902,6 @@ static int preview(struct run *r)
 }
 
 /* ------------------------------------------------------------- applying */
-
-/* An org whose transaction failed before it could be planned. */
-static int add_org_failure(struct run *r, const struct org_run *o)
-{
-	json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "org", o->slug, "org_id", o->org_id,
-			      "status", "failed", "member_reads", (json_int_t)o->reads);
-
-	return e == NULL ? -1 : json_array_append_new(r->org_reports, e);
-}
 
 /* The end of org o's transaction with plan p (NULL: it failed before it
  * was planned) and err/failure/status as the apply left them: 0 applied

@@ -581,10 +581,18 @@ static int three_orgs_run_end(const struct three_orgs *t, bool last)
 	return end;
 }
 
-/* A write to an org between the run's read of it and its apply. */
-struct meddle {
+/* A reader that acts on org_id at one point of a run, once: on_read as
+ * the directory is read (after the run read its mappings), on_fetch at an
+ * incremental run's first fetch (after every org was read, before any is
+ * applied), on_in_chain at a full run's in-chain step (the directory read
+ * is then marked Active Directory's, so that the run takes that step:
+ * after the first org was read, before any is planned). */
+struct interloper {
 	struct sync_reader inner;
-	const char *org_id; /* the org written to */
+	const char *org_id;
+	void (*on_read)(const char *org_id);
+	void (*on_fetch)(const char *org_id);
+	void (*on_in_chain)(const char *org_id);
 	int fetches, in_chains;
 };
 
@@ -603,25 +611,59 @@ static void meddle_write(const char *org_id)
 	       org_id, org_id, org_id);
 }
 
-static int meddle_read(void *arg, const struct directory_config *dir, bool full,
-		       const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+/* The org deleted, as an admin deletes it. */
+static void delete_org(const char *org_id)
 {
-	struct meddle *m = arg;
-
-	return m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
+	fx_sql("DELETE FROM organizations WHERE id = '%s'", org_id);
 }
 
-/* An incremental run fetches after it has read every org and before it
- * applies any: the first time, meddle_write (m->org_id, not the run's first
- * org, whose lock the run holds until its apply). */
-static int meddle_fetch(void *arg, const struct directory_config *dir, const char *const *values,
-			size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+static int interloper_read(void *arg, const struct directory_config *dir, bool full,
+			   const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
-	struct meddle *m = arg;
+	struct interloper *x = arg;
+	int rc;
 
-	if (m->fetches++ == 0)
-		meddle_write(m->org_id);
-	return m->inner.fetch(m->inner.arg, dir, values, n, snap, err, errcap);
+	if (x->on_read != NULL)
+		x->on_read(x->org_id);
+	rc = x->inner.read(x->inner.arg, dir, full, watermark, out, err, errcap);
+	if (rc == 0 && x->on_in_chain != NULL)
+		out->in_chain = true;
+	return rc;
+}
+
+static int interloper_fetch(void *arg, const struct directory_config *dir,
+			    const char *const *values, size_t n, struct dir_snapshot *snap,
+			    char *err, size_t errcap)
+{
+	struct interloper *x = arg;
+
+	if (x->fetches++ == 0 && x->on_fetch != NULL)
+		x->on_fetch(x->org_id);
+	return x->inner.fetch(x->inner.arg, dir, values, n, snap, err, errcap);
+}
+
+/* The groups hold users only, so their transitive members are their
+ * members: nothing to replace. */
+static int interloper_in_chain(void *arg, const struct directory_config *dir,
+			       struct dir_snapshot *snap, const size_t *groups, size_t n,
+			       char *err, size_t errcap)
+{
+	struct interloper *x = arg;
+
+	(void)dir, (void)snap, (void)groups, (void)n, (void)err, (void)errcap;
+	if (x->in_chains++ == 0 && x->on_in_chain != NULL)
+		x->on_in_chain(x->org_id);
+	return 0;
+}
+
+/* The reader e reads through, acting as x says. */
+static void interloper_install(struct sync_env *e, struct interloper *x)
+{
+	x->inner = e->reader;
+	e->reader = (struct sync_reader){ .read = interloper_read,
+					  .fetch = x->inner.fetch ? interloper_fetch : NULL,
+					  .in_chain = x->on_in_chain ? interloper_in_chain : NULL,
+					  .arg = x };
 }
 
 /* An org written to after the run read it is read again under its lock
@@ -635,8 +677,8 @@ static void test_org_changed_since_its_read_is_planned_afresh(void **state)
 	struct sync_env *e = &t.e;
 	three_orgs_init(&t, "meddle");
 	int last = three_orgs_run_end(&t, true); /* never the run's first */
-	struct meddle m = { .inner = e->reader, .org_id = t.id[last] };
-	e->reader = (struct sync_reader){ .read = meddle_read, .fetch = meddle_fetch, .arg = &m };
+	struct interloper m = { .org_id = t.id[last], .on_fetch = meddle_write };
+	interloper_install(e, &m);
 	three_orgs_edit(&t);
 	run_incremental(e, false, "success", &res);
 	assert_int_equal(m.fetches, 1);
@@ -651,36 +693,6 @@ static void test_org_changed_since_its_read_is_planned_afresh(void **state)
 	sync_env_free(e);
 }
 
-/* A full read marked in-chain (Active Directory's rule), so that the run
- * calls in_chain: after the directory read and the first org's read that
- * overlaps it, before any org is planned or applied. */
-static int meddle_read_in_chain(void *arg, const struct directory_config *dir, bool full,
-				const char *watermark, struct dir_snapshot *out, char *err,
-				size_t errcap)
-{
-	struct meddle *m = arg;
-	int rc = m->inner.read(m->inner.arg, dir, full, watermark, out, err, errcap);
-
-	if (rc == 0)
-		out->in_chain = true;
-	return rc;
-}
-
-/* The first time, meddle_write (m->org_id: the run's first org, read by
- * now). The groups hold users only, so their transitive members are their
- * members: nothing to replace. */
-static int meddle_in_chain(void *arg, const struct directory_config *dir,
-			   struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
-			   size_t errcap)
-{
-	struct meddle *m = arg;
-
-	(void)dir, (void)snap, (void)groups, (void)n, (void)err, (void)errcap;
-	if (m->in_chains++ == 0)
-		meddle_write(m->org_id);
-	return 0;
-}
-
 /* A full run reads every org once under its lock too, and applies the
  * preview only when nothing was audited in the org since: the first org,
  * written to after its read, is read again and planned afresh (dan's
@@ -693,9 +705,8 @@ static void test_org_changed_since_its_full_read_is_planned_afresh(void **state)
 	struct sync_env *e = &t.e;
 	three_orgs_init(&t, "fmeddle");
 	int first = three_orgs_run_end(&t, false);
-	struct meddle m = { .inner = e->reader, .org_id = t.id[first] };
-	e->reader = (struct sync_reader){ .read = meddle_read_in_chain, .in_chain = meddle_in_chain,
-					  .arg = &m };
+	struct interloper m = { .org_id = t.id[first], .on_in_chain = meddle_write };
+	interloper_install(e, &m);
 	three_orgs_edit(&t);
 	sync_env_run(e, SYNC_KIND_FULL, false, false, &res);
 	assert_string_equal(res.status, "success");
@@ -765,31 +776,6 @@ static void test_threshold_in_one_org_applies_no_org(void **state)
 	sync_env_free(e);
 }
 
-/* A reader that deletes an org while the directory is read: after the run
- * read its mappings, before it reads that org (or, for a full run's first
- * org, while it reads it: then the org's apply finds it gone). */
-struct doom {
-	struct sync_reader inner;
-	const char *org_id;
-};
-
-static int doom_read(void *arg, const struct directory_config *dir, bool full,
-		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
-{
-	struct doom *d = arg;
-
-	fx_sql("DELETE FROM organizations WHERE id = '%s'", d->org_id);
-	return d->inner.read(d->inner.arg, dir, full, watermark, out, err, errcap);
-}
-
-static int doom_fetch(void *arg, const struct directory_config *dir, const char *const *values,
-		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
-{
-	struct doom *d = arg;
-
-	return d->inner.fetch(d->inner.arg, dir, values, n, snap, err, errcap);
-}
-
 static bool has_error(json_t *report, const char *slug, const char *code)
 {
 	json_t *e;
@@ -813,8 +799,8 @@ static void gone_during_run(const char *tag, enum sync_kind kind, bool last, boo
 
 	three_orgs_init(&t, tag);
 	int k = three_orgs_run_end(&t, last);
-	struct doom d = { .inner = e->reader, .org_id = t.id[k] };
-	e->reader = (struct sync_reader){ .read = doom_read, .fetch = doom_fetch, .arg = &d };
+	struct interloper d = { .org_id = t.id[k], .on_read = delete_org };
+	interloper_install(e, &d);
 	three_orgs_edit(&t);
 	sync_env_run(e, kind, dry_run, false, &res);
 	assert_string_equal(res.status, dry_run ? "planned" : "failed");
