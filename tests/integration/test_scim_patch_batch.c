@@ -5,17 +5,20 @@
  * audit events, its own failure (404, 412, 400) without changing anything,
  * the uniqueness conflict of two PATCHes setting one userName (the batch
  * fails, each goes alone: one 200, one 409), the guardrails for admin-like
- * targets (the single path, with the org held exclusively), and a tenant's
- * token never reaching another tenant's User. */
+ * targets (the single path, with the org held exclusively), a tenant's
+ * token never reaching another tenant's User, and a COMMIT whose outcome
+ * the daemon cannot know never written twice. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "cut_proxy.h"
 #include "race_util.h"
 #include "scim_users_fixture.h"
 
@@ -405,6 +408,26 @@ static void test_admin_like_targets_in_a_batch_keep_the_guardrails(void **state)
 				 slug) >= 1);
 }
 
+/* After a batch of one PATCH of User id failed at COMMIT (patches: the
+ * batched-writes metric before it): it went in a batch, nothing of it was
+ * written, and the next PATCH of the User applies. */
+static void batch_failed_cleanly(const char *token, const char *id, double patches)
+{
+	char path[96], body[300];
+	struct scim_answer a;
+
+	assert_true(race_metric("orgbridge_scim_user_writes_together_total") - patches == 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE id = '%s'"
+				      " AND profile->>'title' IS NULL AND version = 1", id),
+			 1);
+	assert_int_equal(events(id, "member.scim_replaced"), 0);
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	title_patch(body, sizeof(body), "after", -1);
+	assert_int_equal(scim_req(token, "PATCH", path, body, NULL, &a), 200);
+	assert_string_equal(jstr(a.body, "title"), "after");
+	scim_answer_free(&a);
+}
+
 /* A batch whose COMMIT fails as its backend ends (a deferred trigger
  * terminates its own backend at COMMIT: the server says FATAL, so nothing
  * was committed): the PATCH answers 503, the change and its events are not
@@ -434,15 +457,124 @@ static void test_a_batch_whose_commit_ends_its_connection_answers_503(void **sta
 	assert_int_equal(status, 503);
 	assert_string_equal(jstr(a.body, "status"), "503");
 	scim_answer_free(&a);
+	batch_failed_cleanly(t.token, id, patches);
+}
+
+/* PostgreSQL back from a crash restart: it accepts a query (30 s at most). */
+static void wait_for_postgres(void)
+{
+	for (int i = 0; i < 300; i++) {
+		char *v = pg_query_value(fx_conninfo, "SELECT 1");
+		if (v != NULL) {
+			free(v);
+			return;
+		}
+		usleep(100 * 1000);
+	}
+	fail_msg("PostgreSQL did not come back");
+}
+
+/* PostgreSQL crashing during a batch's COMMIT: a deferred trigger kills
+ * its own backend (SIGKILL, from COPY TO PROGRAM), so the connection just
+ * closes and PostgreSQL restarts, ending every connection of the daemon's
+ * pool. The PATCH answers 503 after one attempt (the trigger appends a
+ * line to a file before the kill, which no rollback or crash undoes),
+ * nothing was committed, and once PostgreSQL is back the daemon serves the
+ * next PATCH on new connections. (Whether a lost COMMIT is written again is
+ * the next test's: here PostgreSQL is down when a retry would come.) */
+static void test_postgres_crashing_at_a_batch_commit_answers_503_then_recovers(void **state)
+{
+	static struct tenant t;
+	char name[64], id[40], path[96], body[300];
+	struct scim_answer a;
+	double patches;
+	long status;
+
+	(void)state;
+	tenant_make(&t, "batch silent");
+	snprintf(name, sizeof(name), "bsilent-%d", fx_next());
+	scim_post(t.token, name, id);
+	fx_sql("CREATE FUNCTION bsilent_kill_backend() RETURNS trigger LANGUAGE plpgsql"
+	       " SECURITY DEFINER AS $$ BEGIN"
+	       " EXECUTE format('COPY (SELECT 1) TO PROGRAM %%L', format("
+	       "  'echo attempt >> bsilent_attempts; kill -9 %%s', pg_backend_pid()));"
+	       " RETURN NULL; END $$");
+	/* The test cluster commits asynchronously; a crash would lose the last
+	 * commits (this User, this trigger) unless this one is flushed. */
+	fx_sql("SET synchronous_commit = on;"
+	       " CREATE CONSTRAINT TRIGGER bsilent_at_commit AFTER UPDATE ON members"
+	       " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+	       " WHEN (NEW.profile->>'title' = 'silent-at-commit')"
+	       " EXECUTE FUNCTION bsilent_kill_backend()");
+	patches = race_metric("orgbridge_scim_user_writes_together_total");
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	title_patch(body, sizeof(body), "silent-at-commit", -1);
+	status = scim_req(t.token, "PATCH", path, body, NULL, &a);
+	wait_for_postgres();
+	char *attempts = fx_sql_value("SELECT pg_read_file('bsilent_attempts')");
+	fx_sql("DROP TRIGGER bsilent_at_commit ON members");
+	fx_sql("DROP FUNCTION bsilent_kill_backend()");
+	assert_int_equal(status, 503);
+	assert_string_equal(jstr(a.body, "status"), "503");
+	scim_answer_free(&a);
+	assert_string_equal(attempts, "attempt\n");
+	free(attempts);
+	batch_failed_cleanly(t.token, id, patches);
+}
+
+/* fx_daemon restarted with its database connections through proxy p
+ * (fx_conninfo with p's port). */
+static void daemon_through(struct cut_proxy *p)
+{
+	char conninfo[sizeof(fx_conninfo) + 16];
+	const char *port = strstr(fx_conninfo, "port=");
+
+	assert_non_null(port);
+	assert_int_equal(cut_proxy_start(p, (unsigned)strtoul(port + 5, NULL, 10),
+					 "lost-commit-answer"),
+			 0);
+	snprintf(conninfo, sizeof(conninfo), "%.*sport=%u%s", (int)(port - fx_conninfo),
+		 fx_conninfo, p->port, port + 5 + strspn(port + 5, "0123456789"));
+	assert_int_equal(daemon_stop(&fx_daemon), 0);
+	assert_int_equal(daemon_start(&fx_daemon, conninfo, BATCH_DAEMON_CONFIG), 0);
+}
+
+/* A batch whose COMMIT reaches the server but whose answer never comes
+ * back (a proxy closes the connection): the daemon cannot know whether the
+ * change was committed, so the PATCH answers 503 and is not written again.
+ * It was committed, exactly once: one new version, one audit event. The
+ * next PATCH of the User goes through. */
+static void test_a_batch_whose_commit_answer_is_lost_is_not_written_again(void **state)
+{
+	static struct tenant t;
+	static struct cut_proxy proxy;
+	char name[64], id[40], path[96], body[300];
+	struct scim_answer a;
+	double patches;
+
+	(void)state;
+	daemon_through(&proxy);
+	tenant_make(&t, "batch cut");
+	snprintf(name, sizeof(name), "bcut-%d", fx_next());
+	scim_post(t.token, name, id);
+	patches = race_metric("orgbridge_scim_user_writes_together_total");
+	snprintf(path, sizeof(path), "/scim/v2/Users/%s", id);
+	title_patch(body, sizeof(body), "lost-commit-answer", -1);
+	assert_int_equal(scim_req(t.token, "PATCH", path, body, NULL, &a), 503);
+	assert_string_equal(jstr(a.body, "status"), "503");
+	scim_answer_free(&a);
+	assert_true(cut_proxy_picked(&proxy));
 	assert_true(race_metric("orgbridge_scim_user_writes_together_total") - patches == 1);
 	assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE id = '%s'"
-				      " AND profile->>'title' IS NULL AND version = 1", id),
+				      " AND profile->>'title' = 'lost-commit-answer' AND version = 2",
+				      id),
 			 1);
-	assert_int_equal(events(id, "member.scim_replaced"), 0);
+	assert_int_equal(events(id, "member.scim_replaced"), 1);
 	title_patch(body, sizeof(body), "after", -1);
 	assert_int_equal(scim_req(t.token, "PATCH", path, body, NULL, &a), 200);
 	assert_string_equal(jstr(a.body, "title"), "after");
 	scim_answer_free(&a);
+	assert_int_equal(events(id, "member.scim_replaced"), 2);
 }
 
 /* PUTs (Okta's updates) go through the same batches: each racing PUT
@@ -509,6 +641,9 @@ int main(void)
 		cmocka_unit_test(test_admin_like_targets_in_a_batch_keep_the_guardrails),
 		cmocka_unit_test(test_racing_puts_apply_and_a_stale_if_match_is_412),
 		cmocka_unit_test(test_a_batch_whose_commit_ends_its_connection_answers_503),
+		cmocka_unit_test(test_postgres_crashing_at_a_batch_commit_answers_503_then_recovers),
+		/* Last: it restarts the daemon behind a proxy. */
+		cmocka_unit_test(test_a_batch_whose_commit_answer_is_lost_is_not_written_again),
 	};
 	return cmocka_run_group_tests_name("scim patch batch", tests, group_setup, group_teardown);
 }
