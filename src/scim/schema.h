@@ -163,7 +163,9 @@ json_t *scim_validate(const struct scim_rtype *rt, const json_t *body, const jso
  *  - otherwise the "default" ones; "request" ones only when named;
  *  - excludedAttributes removes what it names from that (both may be given).
  * An extension object left empty is dropped. Unknown keys in the resource
- * count as returned "default". NULL only on allocation failure. */
+ * count as returned "default". The result shares values with resource (by
+ * reference count), so neither may be changed afterwards: both are only
+ * dumped. NULL only on allocation failure. */
 json_t *scim_project(const struct scim_rtype *rt, const json_t *resource, const char *attributes,
 		     const char *excluded) OB_MUST_USE;
 

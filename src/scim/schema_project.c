@@ -165,7 +165,7 @@ static json_t *project_object(const struct proj *p, int ext, const struct scim_a
 	json_object_foreach((json_t *)v, key, sv) {
 		const struct scim_attr_def *s = scim_attr_in(a->subs, a->n_subs, key);
 
-		if (keep_sub(p, ext, a, s, whole) && json_object_set_new(o, key, json_deep_copy(sv)))
+		if (keep_sub(p, ext, a, s, whole) && json_object_set(o, key, sv))
 			goto fail;
 	}
 	if (json_object_size(o) > 0)
@@ -173,6 +173,31 @@ static json_t *project_object(const struct proj *p, int ext, const struct scim_a
 fail:
 	json_decref(o);
 	return NULL;
+}
+
+/* Without attributes or excludedAttributes, a complex value of a whose
+ * sub-attributes are all returned by default projects to itself, so it is
+ * shared rather than rebuilt: the common GET. Empty objects, which
+ * projection drops, do not qualify. */
+static bool projects_to_itself(const struct proj *p, const struct scim_attr_def *a,
+			       const json_t *v)
+{
+	json_t *item;
+	size_t i;
+
+	if (p->inc.present || p->exc.present)
+		return false;
+	for (size_t k = 0; k < a->n_subs; k++)
+		if (a->subs[k].returned == SCIM_RET_NEVER || a->subs[k].returned == SCIM_RET_REQUEST)
+			return false;
+	if (json_is_object(v))
+		return json_object_size(v) > 0;
+	if (!json_is_array(v))
+		return true;
+	json_array_foreach((json_t *)v, i, item)
+		if (json_is_object(item) && json_object_size(item) == 0)
+			return false;
+	return json_array_size(v) > 0;
 }
 
 /* The projected value of attribute a (NULL: unknown to the schema), or NULL
@@ -185,7 +210,7 @@ static json_t *project_attr(const struct proj *p, int ext, const struct scim_att
 	size_t i;
 
 	if (a == NULL)
-		return p->inc.present ? NULL : json_deep_copy(v);
+		return p->inc.present ? NULL : json_incref((json_t *)v);
 	if (a->returned == SCIM_RET_NEVER)
 		return NULL;
 	if (a->returned != SCIM_RET_ALWAYS) {
@@ -201,18 +226,18 @@ static json_t *project_attr(const struct proj *p, int ext, const struct scim_att
 		if (p->exc.present && names_attr(&p->exc, ext, a))
 			return NULL;
 	}
-	if (a->type != SCIM_AT_COMPLEX)
-		return json_deep_copy(v);
+	if (a->type != SCIM_AT_COMPLEX || projects_to_itself(p, a, v))
+		return json_incref((json_t *)v);
 	if (json_is_object(v))
 		return project_object(p, ext, a, v, whole);
 	if (!json_is_array(v))
-		return whole ? json_deep_copy(v) : NULL;
+		return whole ? json_incref((json_t *)v) : NULL;
 	arr = json_array();
 	if (arr == NULL)
 		return NULL;
 	json_array_foreach((json_t *)v, i, item) {
 		json_t *x = json_is_object(item) ? project_object(p, ext, a, item, whole)
-			    : whole		 ? json_deep_copy(item)
+			    : whole		 ? json_incref(item)
 						 : NULL;
 
 		if (x != NULL)

@@ -914,6 +914,11 @@ static void test_project_default_returns_default_and_always_never_password(void 
 	/* Empty parameters are absent ones. */
 	expect_projection(group_rt(), "{\"id\":\"g\",\"displayName\":\"G\"}", "", "",
 			  "{\"id\":\"g\",\"displayName\":\"G\"}");
+	/* Complex values left with nothing are dropped, as when projected. */
+	expect_projection(user_rt(),
+			  "{\"id\":\"u\",\"name\":{},\"emails\":[],\"phoneNumbers\":[{}],"
+			  "\"addresses\":[{\"locality\":\"Oslo\"},{}]}",
+			  NULL, NULL, "{\"id\":\"u\",\"addresses\":[{\"locality\":\"Oslo\"}]}");
 }
 
 static void test_project_attributes_keeps_named_and_always(void **state)
