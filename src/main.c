@@ -4,11 +4,14 @@
  * thread with sigtimedwait, so no work ever happens inside a signal handler. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "config.h"
@@ -21,7 +24,9 @@
 #include "store/migrate.h"
 #include "sync/scheduler.h"
 
-#define EXIT_CONFIG 2
+/* Exit statuses (orgbridged(8), EXIT STATUS): sysexits(3) codes, which
+ * systemctl status names ("status=78/CONFIG"). 1 is anything else. */
+#define EXIT_FAILED 1
 
 static void usage(FILE *out)
 {
@@ -51,6 +56,8 @@ static struct config *load_config(const char *path)
 	return cfg;
 }
 
+/* 0, EX_UNAVAILABLE when the database cannot be reached, EX_DATAERR when a
+ * migration failed (the database said why, logged). */
 static int run_migrations(struct app *app)
 {
 	struct db_conn *conn = db_acquire(app->db);
@@ -58,11 +65,12 @@ static int run_migrations(struct app *app)
 	int applied = 0, rc;
 
 	if (conn == NULL) {
+		/* db_acquire logged libpq's reason just before. */
 		log_error("migrate: cannot connect to the database");
 		app_config_release(app, ac);
-		return -1;
+		return EX_UNAVAILABLE;
 	}
-	rc = migrate_apply(conn, ac->cfg->schema_dir, &applied);
+	rc = migrate_apply(conn, ac->cfg->schema_dir, &applied) == 0 ? 0 : EX_DATAERR;
 	if (rc == 0)
 		log_info("migrate: %d migration(s) applied, schema at version %d", applied,
 			 atomic_load(&app->schema_latest));
@@ -99,13 +107,38 @@ static void sync_config_release(void *arg, void *token)
 	app_config_release(arg, token);
 }
 
+/* Shutdown takes a while (requests drain for up to 30 s, a sync run stops
+ * between its steps); a second SIGTERM or SIGINT meanwhile means "now": the
+ * pid file goes and the process exits at once, without waiting. */
+struct drain_watch {
+	const char *pid_file;
+};
+
+static void *drain_watch_run(void *arg)
+{
+	const struct drain_watch *w = arg;
+	sigset_t signals;
+	int sig = 0;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	if (sigwait(&signals, &sig) != 0)
+		return NULL;
+	log_warnx("signal %s during shutdown: exiting without waiting for the rest",
+		  sig == SIGTERM ? "TERM" : "INT");
+	if (w->pid_file != NULL)
+		daemon_pidfile_remove(w->pid_file);
+	_exit(EXIT_FAILED);
+}
+
 static int serve(struct app *app, const char *config_path)
 {
 	const struct config *cfg = app->config->cfg;
 	sigset_t signals;
+	char why[300];
 	struct http_server_options hopt = {
-		.address = cfg->listen_address,
-		.port = cfg->port,
+		.listen_fd = -1,
 		.max_body_bytes = cfg->max_body_bytes,
 		.connection_timeout_s = cfg->connection_timeout_s,
 		.max_connections = cfg->max_connections,
@@ -117,23 +150,38 @@ static int serve(struct app *app, const char *config_path)
 		.metrics = app->metrics,
 	};
 	char *pid_file = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
-	int rc = 1;
+	struct drain_watch watch = { .pid_file = pid_file };
+	pthread_t watcher;
+	bool watching = false;
+	int rc = EXIT_FAILED;
 
-	if (pid_file != NULL && daemon_pidfile_write(pid_file) != 0) {
+	/* The port first: one in use fails the start before any thread runs. */
+	hopt.listen_fd = http_listen(cfg->listen_address, cfg->port, why, sizeof(why));
+	if (hopt.listen_fd < 0) {
+		log_error("http: %s", why);
 		free(pid_file);
-		return 1;
+		return EX_OSERR;
 	}
-	/* The background threads first: request handlers use them (a manual
+	if (pid_file != NULL && daemon_pidfile_write(pid_file) != 0) {
+		close(hopt.listen_fd);
+		free(pid_file);
+		return EX_CANTCREAT;
+	}
+	/* The background threads next: request handlers use them (a manual
 	 * sync goes to the scheduler), so they exist before the first request. */
 	app->mail = mail_sender_start(app);
-	if (app->mail == NULL)
+	if (app->mail == NULL) {
+		close(hopt.listen_fd);
 		goto out;
+	}
 	struct sync_scheduler_env senv = { .db = app->db, .config_hold = sync_config_hold,
 					   .config_release = sync_config_release, .arg = app,
 					   .metrics = app->metrics, .ldap_tls = app->ldap_tls };
 	app->sync = sync_scheduler_start(&senv);
-	if (app->sync == NULL)
+	if (app->sync == NULL) {
+		close(hopt.listen_fd);
 		goto stop_threads;
+	}
 	app->http = http_server_start(&hopt);
 	if (app->http == NULL)
 		goto stop_threads;
@@ -157,6 +205,7 @@ static int serve(struct app *app, const char *config_path)
 			reload(app, config_path);
 	}
 	daemon_notify("STOPPING=1");
+	watching = pthread_create(&watcher, NULL, drain_watch_run, &watch) == 0;
 	http_server_stop(app->http);
 	app->http = NULL;
 	rc = 0;
@@ -165,6 +214,10 @@ stop_threads:
 	app->sync = NULL;
 	mail_sender_stop(app->mail);
 	app->mail = NULL;
+	if (watching) { /* sigwait is a cancellation point */
+		pthread_cancel(watcher);
+		pthread_join(watcher, NULL);
+	}
 out:
 	if (pid_file != NULL)
 		daemon_pidfile_remove(pid_file);
@@ -212,22 +265,23 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EXIT_CONFIG;
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EXIT_CONFIG;
+		return EX_USAGE;
 	}
 
 	cfg = load_config(config_path);
 	if (cfg == NULL)
-		return EXIT_CONFIG;
+		return EX_CONFIG;
 	if (check_only) {
 		printf("orgbridged: %s: configuration OK\n", config_path);
 		config_free(cfg);
 		return 0;
 	}
+	log_detect_journal();
 	log_configure(cfg->log_level, cfg->log_format);
 
 	/* Block the signals we act on before any thread starts, so they all
@@ -242,18 +296,26 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libsodium or libcurl");
 		config_free(cfg);
-		return 1;
+		return EXIT_FAILED;
+	}
+	/* The migrations shipped are part of the installation the configuration
+	 * points at: a missing or broken schema_dir is a configuration error. */
+	if (migrate_latest_available(cfg->schema_dir) < 0) {
+		log_error("[database] schema_dir %s: cannot read the migrations", cfg->schema_dir);
+		config_free(cfg);
+		curl_global_cleanup();
+		return EX_CONFIG;
 	}
 	if (app_init(&app, cfg) != 0) {
 		log_error("start-up failed");
 		app_destroy(&app);
 		curl_global_cleanup();
-		return 1;
+		return EXIT_FAILED;
 	}
 	if (migrate_only) {
-		rc = run_migrations(&app) == 0 ? 0 : 1;
-	} else if (app.config->cfg->db_auto_migrate && run_migrations(&app) != 0) {
-		rc = 1;
+		rc = run_migrations(&app);
+	} else if (app.config->cfg->db_auto_migrate && (rc = run_migrations(&app)) != 0) {
+		/* rc says why */
 	} else {
 		rc = serve(&app, config_path);
 	}

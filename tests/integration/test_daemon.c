@@ -89,14 +89,14 @@ static int group_teardown(void **state)
 	return pg_server_stop(&pg);
 }
 
-static void test_bad_config_exits_2_naming_file_and_line(void **state)
+static void test_bad_config_exits_78_naming_file_and_line(void **state)
 {
 	const char *dir = harness_tmpdir("badconf");
 	char *path = write_file(dir, "bad.conf", "[server]\nport = 80\nbogus_key = 1\n");
 	char *err = NULL;
 	const char *argv[] = { "orgbridged", "-c", path, NULL };
 
-	assert_int_equal(run_tool(argv, NULL, &err), 2);
+	assert_int_equal(run_tool(argv, NULL, &err), 78);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "bad.conf:3"));
 	assert_non_null(strstr(err, "bogus_key"));
@@ -104,13 +104,133 @@ static void test_bad_config_exits_2_naming_file_and_line(void **state)
 	free(path);
 }
 
-static void test_missing_config_file_exits_2(void **state)
+static void test_missing_config_file_exits_78(void **state)
 {
 	char *err = NULL;
 	const char *argv[] = { "orgbridged", "-c", "/nonexistent/orgbridge.conf", NULL };
-	assert_int_equal(run_tool(argv, NULL, &err), 2);
+	assert_int_equal(run_tool(argv, NULL, &err), 78);
 	assert_non_null(strstr(err, "/nonexistent/orgbridge.conf"));
 	free(err);
+}
+
+/* A complete config for running orgbridged by hand (not through daemon_start). */
+static char *write_conf(const char *dir, const char *conninfo, unsigned port, const char *extra)
+{
+	char *text = NULL, *path;
+	assert_true(asprintf(&text,
+			     "[server]\nlisten = 127.0.0.1\nport = %u\n"
+			     "[database]\nconninfo = \"%s\"\nschema_dir = %s/schemas\n"
+			     "[mail]\nfile_dir = %s/mail\n%s",
+			     port, conninfo, harness_srcdir(), dir, extra ? extra : "") > 0);
+	path = write_file(dir, "orgbridge.conf", text);
+	free(text);
+	return path;
+}
+
+/* Every line of text is a log line of its own: "<timestamp> <level> ...". */
+static void assert_one_line_per_event(const char *text)
+{
+	for (const char *l = text; *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		if (len > 0 && !(len > 25 && strncmp(l, "20", 2) == 0 && l[10] == 'T' && l[23] == 'Z'))
+			fail_msg("not a log line of its own: %.*s", (int)len, l);
+		l += len + (nl ? 1 : 0);
+	}
+}
+
+static void test_database_unreachable_at_start_exits_69_on_one_line(void **state)
+{
+	const char *dir = harness_tmpdir("nodb");
+	char conninfo[200], *err = NULL;
+	unsigned closed = harness_free_port();
+
+	snprintf(conninfo, sizeof(conninfo),
+		 "host=127.0.0.1 port=%u dbname=x user=x connect_timeout=2", closed);
+	char *path = write_conf(dir, conninfo, harness_free_port(), "[database]\nauto_migrate = true\n");
+	const char *argv[] = { "orgbridged", "-c", path, NULL };
+
+	assert_int_equal(run_tool(argv, NULL, &err), 69);
+	assert_non_null(err);
+	/* libpq's reason spans two lines; the log keeps it on the one line of
+	 * the event that names the cause. */
+	assert_non_null(strstr(err, "Connection refused Is the server running"));
+	assert_non_null(strstr(err, "error migrate: cannot connect to the database"));
+	assert_one_line_per_event(err);
+	free(err);
+
+	const char *migrate[] = { "orgbridged", "-c", path, "--migrate", NULL };
+	assert_int_equal(run_tool(migrate, NULL, NULL), 69);
+	free(path);
+}
+
+static void test_port_in_use_exits_71_naming_the_cause(void **state)
+{
+	const char *dir = harness_tmpdir("portbusy");
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	char conninfo[600], *err = NULL, want[100];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	fresh_db(conninfo, sizeof(conninfo));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	unsigned port = ntohs(sa.sin_port);
+
+	char *path = write_conf(dir, conninfo, port, NULL);
+	const char *argv[] = { "orgbridged", "-c", path, NULL };
+	assert_int_equal(run_tool(argv, NULL, &err), 71);
+	snprintf(want, sizeof(want), "error http: cannot listen on 127.0.0.1 port %u: Address already in use",
+		 port);
+	assert_non_null(strstr(err, want));
+	/* Refused before anything started: no thread was started and stopped. */
+	assert_null(strstr(err, "scheduler started"));
+	assert_null(strstr(err, "sender"));
+	assert_one_line_per_event(err);
+	close(fd);
+	free(err);
+	free(path);
+}
+
+static void test_missing_schema_dir_exits_78(void **state)
+{
+	const char *dir = harness_tmpdir("noschema");
+	char conninfo[600], *err = NULL, *text = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	assert_true(asprintf(&text, "[server]\nport = %u\n[database]\nconninfo = \"%s\"\n"
+				    "schema_dir = %s/no-such-dir\n[mail]\nfile_dir = %s/mail\n",
+			     harness_free_port(), conninfo, dir, dir) > 0);
+	char *path = write_file(dir, "orgbridge.conf", text);
+	const char *argv[] = { "orgbridged", "-c", path, NULL };
+	assert_int_equal(run_tool(argv, NULL, &err), 78);
+	assert_non_null(strstr(err, "schema_dir"));
+	assert_non_null(strstr(err, "no-such-dir"));
+	free(err);
+	free(path);
+	free(text);
+}
+
+static void test_live_pid_file_exits_73(void **state)
+{
+	const char *dir = harness_tmpdir("pidlive");
+	char conninfo[600], extra[700], pidpath[600], *err = NULL, pid[32];
+
+	fresh_db(conninfo, sizeof(conninfo));
+	snprintf(pidpath, sizeof(pidpath), "%s/orgbridged.pid", dir);
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid()); /* this test: alive */
+	free(write_file(dir, "orgbridged.pid", pid));
+	snprintf(extra, sizeof(extra), "[server]\npid_file = %s\n", pidpath);
+	char *path = write_conf(dir, conninfo, harness_free_port(), extra);
+	const char *argv[] = { "orgbridged", "-c", path, NULL };
+	assert_int_equal(run_tool(argv, NULL, &err), 73);
+	assert_non_null(strstr(err, "belongs to a running process"));
+	/* Somebody else's pid file is left alone. */
+	assert_int_equal(access(pidpath, F_OK), 0);
+	free(err);
+	free(path);
 }
 
 static void test_check_config_accepts_good_file(void **state)
@@ -125,10 +245,10 @@ static void test_check_config_accepts_good_file(void **state)
 	free(path);
 }
 
-static void test_unknown_option_exits_2(void **state)
+static void test_unknown_option_exits_64(void **state)
 {
 	const char *argv[] = { "orgbridged", "--no-such-option", NULL };
-	assert_int_equal(run_tool(argv, NULL, NULL), 2);
+	assert_int_equal(run_tool(argv, NULL, NULL), 64);
 }
 
 static void test_readyz_503_until_migrated_then_200(void **state)
@@ -281,6 +401,39 @@ static void test_request_ids_are_made_unique_when_missing_or_unsafe(void **state
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+static char *read_log(struct daemon_proc *d)
+{
+	FILE *f = fopen(d->log_path, "r");
+	char *text = calloc(1, 1 << 20);
+	if (f != NULL) {
+		size_t n = fread(text, 1, (1 << 20) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+	}
+	return text;
+}
+
+static int wait_log(struct daemon_proc *d, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		char *text = read_log(d);
+		int found = strstr(text, needle) != NULL;
+		free(text);
+		if (found)
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+static void append_conf(struct daemon_proc *d, const char *text)
+{
+	FILE *f = fopen(d->conf_path, "a");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 /* Open a raw connection and send the start of a request whose body is not
  * complete yet, so it is in flight when the signal arrives. */
 static int start_partial_request(unsigned port)
@@ -314,6 +467,28 @@ static void test_sigterm_finishes_in_flight_request_then_exits_0(void **state)
 	assert_int_equal(daemon_wait(&d, 10000), 0);
 }
 
+static void test_second_sigterm_during_drain_exits_at_once(void **state)
+{
+	const char *dir = harness_tmpdir("pid2");
+	struct daemon_proc d;
+	char conninfo[600], extra[700], pidpath[600];
+
+	snprintf(pidpath, sizeof(pidpath), "%s/orgbridged.pid", dir);
+	snprintf(extra, sizeof(extra), "[server]\npid_file = %s\n", pidpath);
+	start_migrated(&d, conninfo, sizeof(conninfo), extra);
+	/* A request that never completes holds the drain (up to 30 s). */
+	int fd = start_partial_request(d.port);
+	sleep_ms(200);
+	assert_int_equal(daemon_signal(&d, SIGTERM), 0);
+	assert_true(wait_log(&d, "shutting down"));
+	sleep_ms(300);
+	assert_int_equal(daemon_signal(&d, SIGTERM), 0);
+	assert_int_equal(daemon_wait(&d, 3000), 1);
+	assert_true(wait_log(&d, "signal TERM during shutdown"));
+	assert_int_equal(access(pidpath, F_OK), -1);
+	close(fd);
+}
+
 static void test_sigint_exits_0(void **state)
 {
 	struct daemon_proc d;
@@ -321,39 +496,6 @@ static void test_sigint_exits_0(void **state)
 	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
 	assert_int_equal(daemon_signal(&d, SIGINT), 0);
 	assert_int_equal(daemon_wait(&d, 10000), 0);
-}
-
-static char *read_log(struct daemon_proc *d)
-{
-	FILE *f = fopen(d->log_path, "r");
-	char *text = calloc(1, 1 << 20);
-	if (f != NULL) {
-		size_t n = fread(text, 1, (1 << 20) - 1, f);
-		text[n] = '\0';
-		fclose(f);
-	}
-	return text;
-}
-
-static int wait_log(struct daemon_proc *d, const char *needle)
-{
-	for (int i = 0; i < 100; i++) {
-		char *text = read_log(d);
-		int found = strstr(text, needle) != NULL;
-		free(text);
-		if (found)
-			return 1;
-		sleep_ms(50);
-	}
-	return 0;
-}
-
-static void append_conf(struct daemon_proc *d, const char *text)
-{
-	FILE *f = fopen(d->conf_path, "a");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_sighup_with_broken_config_keeps_running(void **state)
@@ -469,10 +611,14 @@ static void test_pid_file_written_and_removed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_config_exits_2_naming_file_and_line),
-		cmocka_unit_test(test_missing_config_file_exits_2),
+		cmocka_unit_test(test_bad_config_exits_78_naming_file_and_line),
+		cmocka_unit_test(test_missing_config_file_exits_78),
+		cmocka_unit_test(test_database_unreachable_at_start_exits_69_on_one_line),
+		cmocka_unit_test(test_port_in_use_exits_71_naming_the_cause),
+		cmocka_unit_test(test_missing_schema_dir_exits_78),
+		cmocka_unit_test(test_live_pid_file_exits_73),
 		cmocka_unit_test(test_check_config_accepts_good_file),
-		cmocka_unit_test(test_unknown_option_exits_2),
+		cmocka_unit_test(test_unknown_option_exits_64),
 		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
 		cmocka_unit_test(test_readyz_follows_postgres_outage_without_restart),
 		cmocka_unit_test(test_oversized_body_gets_413_json_and_daemon_keeps_serving),
@@ -480,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_client_request_id_is_echoed),
 		cmocka_unit_test(test_request_ids_are_made_unique_when_missing_or_unsafe),
 		cmocka_unit_test(test_sigterm_finishes_in_flight_request_then_exits_0),
+		cmocka_unit_test(test_second_sigterm_during_drain_exits_at_once),
 		cmocka_unit_test(test_sigint_exits_0),
 		cmocka_unit_test(test_sighup_with_broken_config_keeps_running),
 		cmocka_unit_test(test_sighup_applies_reloadable_and_reports_restart_keys),
