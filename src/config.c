@@ -877,6 +877,14 @@ static int read_file(const char *path, size_t max, bool secret, char **out, size
 		snprintf(why, cap, "not a regular file");
 		goto fail;
 	}
+	/* A secret every local user can read is no secret: refuse it, as ssh
+	 * refuses such a key, rather than start with it (docs/CONFIG.md). The
+	 * group may read it (0640, root:orgbridge). */
+	if (secret && (st.st_mode & S_IRWXO) != 0) {
+		snprintf(why, cap, "other users can access it (mode %04o); chmod o-rwx it",
+			 (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
 	buf = malloc(max + 2);
 	if (buf == NULL) {
 		snprintf(why, cap, "out of memory");

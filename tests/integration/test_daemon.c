@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -231,6 +232,39 @@ static void test_live_pid_file_exits_73(void **state)
 	assert_int_equal(access(pidpath, F_OK), 0);
 	free(err);
 	free(path);
+}
+
+static void test_secret_file_readable_by_others_is_refused(void **state)
+{
+	const char *dir = harness_tmpdir("secretperm");
+	char conninfo[600], extra[700], *err = NULL, *out = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	char *pw = write_file(dir, "db.pw", "not-the-real-password\n");
+	snprintf(extra, sizeof(extra), "[database]\npassword_file = %s\n", pw);
+	char *path = write_conf(dir, conninfo, harness_free_port(), extra);
+	const char *check[] = { "orgbridged", "-c", path, "--check-config", NULL };
+	const char *start[] = { "orgbridged", "-c", path, NULL };
+
+	assert_int_equal(chmod(pw, 0644), 0);
+	assert_int_equal(run_tool(check, NULL, &err), 78);
+	/* file:line of the key, the secret's file, and what to do */
+	assert_non_null(strstr(err, "orgbridge.conf:10: [database] password_file: cannot read"));
+	assert_non_null(strstr(err, pw));
+	assert_non_null(strstr(err, "other users can access it (mode 0644); chmod o-rwx it"));
+	assert_null(strstr(err, "not-the-real-password"));
+	free(err);
+	err = NULL;
+	assert_int_equal(run_tool(start, NULL, &err), 78);
+	free(err);
+
+	/* Owner and group only (root:orgbridge 0640) is fine. */
+	assert_int_equal(chmod(pw, 0640), 0);
+	assert_int_equal(run_tool(check, &out, NULL), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+	free(path);
+	free(pw);
 }
 
 static void test_check_config_accepts_good_file(void **state)
@@ -617,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_port_in_use_exits_71_naming_the_cause),
 		cmocka_unit_test(test_missing_schema_dir_exits_78),
 		cmocka_unit_test(test_live_pid_file_exits_73),
+		cmocka_unit_test(test_secret_file_readable_by_others_is_refused),
 		cmocka_unit_test(test_check_config_accepts_good_file),
 		cmocka_unit_test(test_unknown_option_exits_64),
 		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
