@@ -1,12 +1,15 @@
 /* orgbridged as a process: configuration errors, health and readiness
  * (including a PostgreSQL outage), body limits, JSON errors, signals and the
- * systemd notification protocol -- against a real PostgreSQL. */
+ * systemd notification protocol, exit statuses, secret file modes and the log
+ * under journald -- against a real PostgreSQL. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -265,6 +269,69 @@ static void test_secret_file_readable_by_others_is_refused(void **state)
 	free(out);
 	free(path);
 	free(pw);
+}
+
+/* Run orgbridged with argv[1..] and its stderr going to a file, with
+ * $JOURNAL_STREAM naming that file's device and inode (as systemd names the
+ * journal's stream) when as_journal, or some other stream otherwise. */
+static char *run_with_journal_stream(const char *dir, const char *conf, bool as_journal,
+				     int *status)
+{
+	char prog[600], log[600], env[64];
+	struct stat st;
+	pid_t pid;
+
+	snprintf(prog, sizeof(prog), "%s/src/orgbridged", harness_builddir());
+	snprintf(log, sizeof(log), "%s/stderr-%d.log", dir, as_journal);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + (as_journal ? 0 : 1));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, STDERR_FILENO);
+		setenv("JOURNAL_STREAM", env, 1);
+		execl(prog, "orgbridged", "-c", conf, "--migrate", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	FILE *f = fopen(log, "r");
+	char *text = calloc(1, 65536);
+	assert_non_null(f);
+	text[fread(text, 1, 65535, f)] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void test_under_journald_lines_carry_priority_not_timestamp(void **state)
+{
+	const char *dir = harness_tmpdir("journal");
+	char conninfo[600];
+	int status = -1;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	char *conf = write_conf(dir, conninfo, harness_free_port(), NULL);
+
+	char *text = run_with_journal_stream(dir, conf, true, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* journald stamps lines itself and reads <6> as priority info */
+	assert_non_null(strstr(text, "<6>info migrate: "));
+	assert_non_null(strstr(text, "<6>info orgbridged exiting with status 0\n"));
+	for (const char *l = text; l != NULL && *l != '\0'; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		assert_true(l[0] == '<' && l[2] == '>');
+	free(text);
+
+	/* stderr redirected elsewhere (not the stream systemd set up): timestamps */
+	text = run_with_journal_stream(dir, conf, false, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_null(strstr(text, "<6>"));
+	assert_one_line_per_event(text);
+	assert_non_null(strstr(text, "Z info orgbridged exiting with status 0\n"));
+	free(text);
+	free(conf);
 }
 
 static void test_check_config_accepts_good_file(void **state)
@@ -652,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_missing_schema_dir_exits_78),
 		cmocka_unit_test(test_live_pid_file_exits_73),
 		cmocka_unit_test(test_secret_file_readable_by_others_is_refused),
+		cmocka_unit_test(test_under_journald_lines_carry_priority_not_timestamp),
 		cmocka_unit_test(test_check_config_accepts_good_file),
 		cmocka_unit_test(test_unknown_option_exits_64),
 		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
