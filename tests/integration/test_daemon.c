@@ -346,6 +346,26 @@ static void test_check_config_accepts_good_file(void **state)
 	free(path);
 }
 
+static void test_help_and_version_need_no_config(void **state)
+{
+	char *out = NULL, want[64];
+	const char *help[] = { "orgbridged", "-c", "/nonexistent/orgbridge.conf", "--help", NULL };
+	const char *dver[] = { "orgbridged", "-c", "/nonexistent/orgbridge.conf", "-V", NULL };
+	const char *cver[] = { "orgbridgectl", "--version", NULL };
+
+	assert_int_equal(run_tool(help, &out, NULL), 0);
+	assert_non_null(strstr(out, "--check-config"));
+	free(out);
+	assert_int_equal(run_tool(dver, &out, NULL), 0);
+	snprintf(want, sizeof(want), "orgbridged %s\n", PACKAGE_VERSION);
+	assert_string_equal(out, want);
+	free(out);
+	assert_int_equal(run_tool(cver, &out, NULL), 0);
+	snprintf(want, sizeof(want), "orgbridgectl %s\n", PACKAGE_VERSION);
+	assert_string_equal(out, want);
+	free(out);
+}
+
 static void test_unknown_option_exits_64(void **state)
 {
 	const char *argv[] = { "orgbridged", "--no-such-option", NULL };
@@ -722,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_under_journald_lines_carry_priority_not_timestamp),
 		cmocka_unit_test(test_check_config_accepts_good_file),
 		cmocka_unit_test(test_unknown_option_exits_64),
+		cmocka_unit_test(test_help_and_version_need_no_config),
 		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
 		cmocka_unit_test(test_readyz_follows_postgres_outage_without_restart),
 		cmocka_unit_test(test_oversized_body_gets_413_json_and_daemon_keeps_serving),
