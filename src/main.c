@@ -276,13 +276,21 @@ int main(int argc, char **argv)
 	cfg = load_config(config_path);
 	if (cfg == NULL)
 		return EX_CONFIG;
+	log_detect_journal();
+	log_configure(cfg->log_level, cfg->log_format);
+	/* The migrations shipped are part of the installation the configuration
+	 * points at: a missing or broken schema_dir is a configuration error,
+	 * found by --check-config (the unit's ExecStartPre) too. */
+	if (migrate_latest_available(cfg->schema_dir) < 0) {
+		log_error("[database] schema_dir %s: cannot read the migrations", cfg->schema_dir);
+		config_free(cfg);
+		return EX_CONFIG;
+	}
 	if (check_only) {
 		printf("orgbridged: %s: configuration OK\n", config_path);
 		config_free(cfg);
 		return 0;
 	}
-	log_detect_journal();
-	log_configure(cfg->log_level, cfg->log_format);
 
 	/* Block the signals we act on before any thread starts, so they all
 	 * inherit the mask and only sigtimedwait in this thread sees them. */
@@ -297,14 +305,6 @@ int main(int argc, char **argv)
 		log_error("cannot initialise libsodium or libcurl");
 		config_free(cfg);
 		return EXIT_FAILED;
-	}
-	/* The migrations shipped are part of the installation the configuration
-	 * points at: a missing or broken schema_dir is a configuration error. */
-	if (migrate_latest_available(cfg->schema_dir) < 0) {
-		log_error("[database] schema_dir %s: cannot read the migrations", cfg->schema_dir);
-		config_free(cfg);
-		curl_global_cleanup();
-		return EX_CONFIG;
 	}
 	if (app_init(&app, cfg) != 0) {
 		log_error("start-up failed");

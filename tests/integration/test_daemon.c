@@ -199,7 +199,7 @@ static void test_port_in_use_exits_71_naming_the_cause(void **state)
 	free(path);
 }
 
-static void test_missing_schema_dir_exits_78(void **state)
+static void test_missing_schema_dir_exits_78_also_in_check_mode(void **state)
 {
 	const char *dir = harness_tmpdir("noschema");
 	char conninfo[600], *err = NULL, *text = NULL;
@@ -210,8 +210,13 @@ static void test_missing_schema_dir_exits_78(void **state)
 			     harness_free_port(), conninfo, dir, dir) > 0);
 	char *path = write_file(dir, "orgbridge.conf", text);
 	const char *argv[] = { "orgbridged", "-c", path, NULL };
+	const char *check[] = { "orgbridged", "-c", path, "--check-config", NULL };
 	assert_int_equal(run_tool(argv, NULL, &err), 78);
 	assert_non_null(strstr(err, "schema_dir"));
+	assert_non_null(strstr(err, "no-such-dir"));
+	free(err);
+	/* The unit's ExecStartPre finds it already. */
+	assert_int_equal(run_tool(check, NULL, &err), 78);
 	assert_non_null(strstr(err, "no-such-dir"));
 	free(err);
 	free(path);
@@ -337,8 +342,13 @@ static void test_under_journald_lines_carry_priority_not_timestamp(void **state)
 static void test_check_config_accepts_good_file(void **state)
 {
 	const char *dir = harness_tmpdir("goodconf");
-	char *path = write_file(dir, "good.conf", "[server]\nport = 8081\n[log]\nlevel = debug\n");
-	char *out = NULL;
+	char *text = NULL, *out = NULL;
+	/* schema_dir: the source tree's, as the default is the installed one */
+	assert_true(asprintf(&text, "[server]\nport = 8081\n[log]\nlevel = debug\n"
+				    "[database]\nschema_dir = %s/schemas\n",
+			     harness_srcdir()) > 0);
+	char *path = write_file(dir, "good.conf", text);
+	free(text);
 	const char *argv[] = { "orgbridged", "-c", path, "--check-config", NULL };
 	assert_int_equal(run_tool(argv, &out, NULL), 0);
 	assert_non_null(strstr(out, "configuration OK"));
@@ -736,7 +746,7 @@ int main(void)
 		cmocka_unit_test(test_missing_config_file_exits_78),
 		cmocka_unit_test(test_database_unreachable_at_start_exits_69_on_one_line),
 		cmocka_unit_test(test_port_in_use_exits_71_naming_the_cause),
-		cmocka_unit_test(test_missing_schema_dir_exits_78),
+		cmocka_unit_test(test_missing_schema_dir_exits_78_also_in_check_mode),
 		cmocka_unit_test(test_live_pid_file_exits_73),
 		cmocka_unit_test(test_secret_file_readable_by_others_is_refused),
 		cmocka_unit_test(test_under_journald_lines_carry_priority_not_timestamp),
