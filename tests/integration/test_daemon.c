@@ -223,6 +223,28 @@ static void test_missing_schema_dir_exits_78_also_in_check_mode(void **state)
 	free(text);
 }
 
+static void test_failing_migration_exits_65_naming_the_file(void **state)
+{
+	const char *dir = harness_tmpdir("badmigration");
+	char conninfo[600], schemas[600], *err = NULL, *text = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	snprintf(schemas, sizeof(schemas), "%s/schemas", dir);
+	assert_int_equal(mkdir(schemas, 0755), 0);
+	free(write_file(schemas, "001_broken.sql", "CREATE TABLEX nothing ();\n"));
+	assert_true(asprintf(&text, "[server]\nport = %u\n[database]\nconninfo = \"%s\"\n"
+				    "schema_dir = %s\n[mail]\nfile_dir = %s/mail\n",
+			     harness_free_port(), conninfo, schemas, dir) > 0);
+	char *path = write_file(dir, "orgbridge.conf", text);
+	const char *argv[] = { "orgbridged", "-c", path, "--migrate", NULL };
+	assert_int_equal(run_tool(argv, NULL, &err), 65);
+	assert_non_null(strstr(err, "001_broken.sql"));
+	assert_one_line_per_event(err);
+	free(err);
+	free(path);
+	free(text);
+}
+
 static void test_live_pid_file_exits_73(void **state)
 {
 	const char *dir = harness_tmpdir("pidlive");
@@ -747,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_database_unreachable_at_start_exits_69_on_one_line),
 		cmocka_unit_test(test_port_in_use_exits_71_naming_the_cause),
 		cmocka_unit_test(test_missing_schema_dir_exits_78_also_in_check_mode),
+		cmocka_unit_test(test_failing_migration_exits_65_naming_the_file),
 		cmocka_unit_test(test_live_pid_file_exits_73),
 		cmocka_unit_test(test_secret_file_readable_by_others_is_refused),
 		cmocka_unit_test(test_under_journald_lines_carry_priority_not_timestamp),
