@@ -2,6 +2,7 @@
  * (including a PostgreSQL outage), body limits, JSON errors, signals and the
  * systemd notification protocol, exit statuses, secret file modes and the log
  * under journald -- against a real PostgreSQL. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -427,6 +428,70 @@ static void test_readyz_503_until_migrated_then_200(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* The source tree's migrations but the newest, linked into dir: what an
+ * older build ships. Returns the newest version left out; *kept gets the
+ * newest linked. */
+static int older_build_schemas(const char *dir, int *kept)
+{
+	char src[600], from[1200], to[1200];
+	int newest = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(src, sizeof(src), "%s/schemas", harness_srcdir());
+	assert_non_null(d = opendir(src));
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".sql") != NULL && atoi(e->d_name) > newest)
+			newest = atoi(e->d_name);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".sql") == NULL || atoi(e->d_name) == newest)
+			continue;
+		if (atoi(e->d_name) > *kept)
+			*kept = atoi(e->d_name);
+		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+		assert_int_equal(symlink(from, to), 0);
+	}
+	closedir(d);
+	return newest;
+}
+
+/* Mid-upgrade: a newer orgbridged migrated the database; the old daemon is
+ * unready, and its reason says to upgrade it, not to migrate (which would
+ * change nothing). */
+static void test_readyz_on_a_schema_newer_than_the_build_says_upgrade(void **state)
+{
+	const char *dir = harness_tmpdir("older");
+	struct daemon_proc d;
+	char conninfo[600], schemas[600], *text = NULL, want[160];
+	json_t *body = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	char *conf = write_conf(dir, conninfo, harness_free_port(), NULL);
+	const char *migrate[] = { "orgbridged", "-c", conf, "--migrate", NULL };
+	assert_int_equal(run_tool(migrate, NULL, NULL), 0);
+
+	snprintf(schemas, sizeof(schemas), "%s/older-schemas", dir);
+	assert_int_equal(mkdir(schemas, 0755), 0);
+	int kept = 0, newest = older_build_schemas(schemas, &kept);
+	d.port = harness_free_port();
+	assert_true(asprintf(&text, "[server]\nlisten = 127.0.0.1\nport = %u\n"
+				    "[database]\nconninfo = \"%s\"\nschema_dir = %s\n"
+				    "[mail]\nfile_dir = %s/mail\n",
+			     d.port, conninfo, schemas, dir) > 0);
+	assert_int_equal(daemon_start_with_config(&d, text), 0);
+	assert_int_equal(get_status(&d, "/readyz", &body), 503);
+	snprintf(want, sizeof(want),
+		 "database schema is at version %d, this build expects %d "
+		 "(a newer orgbridged migrated it: upgrade this one)", newest, kept);
+	assert_string_equal(json_string_value(json_object_get(body, "reason")), want);
+	json_decref(body);
+	assert_int_equal(daemon_stop(&d), 0);
+	free(text);
+	free(conf);
+}
+
 static void test_readyz_follows_postgres_outage_without_restart(void **state)
 {
 	struct daemon_proc d;
@@ -777,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_option_exits_64),
 		cmocka_unit_test(test_help_and_version_need_no_config),
 		cmocka_unit_test(test_readyz_503_until_migrated_then_200),
+		cmocka_unit_test(test_readyz_on_a_schema_newer_than_the_build_says_upgrade),
 		cmocka_unit_test(test_readyz_follows_postgres_outage_without_restart),
 		cmocka_unit_test(test_oversized_body_gets_413_json_and_daemon_keeps_serving),
 		cmocka_unit_test(test_unknown_route_404_and_wrong_method_405_are_json),
