@@ -31,9 +31,9 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: orgbridged [-c FILE] [--check-config | --migrate | --print-defaults]\n"
+		"usage: orgbridged [-c FILE] [-t | --check-config | --migrate | --print-defaults]\n"
 		"  -c, --config FILE   configuration file (default %s/orgbridge/orgbridge.conf)\n"
-		"      --check-config  parse and validate the configuration, then exit\n"
+		"  -t, --check-config  parse and validate the configuration, then exit\n"
 		"      --migrate       apply pending database migrations, then exit\n"
 		"      --print-defaults print every configuration key with its default\n"
 		"  -V, --version       print the version\n"
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'k' },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "migrate", no_argument, NULL, 'm' },
 		{ "print-defaults", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -243,12 +243,12 @@ int main(int argc, char **argv)
 	sigset_t blocked;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:htV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
 			break;
-		case 'k':
+		case 't': /* -t as in sshd and nginx */
 			check_only = true;
 			break;
 		case 'm':

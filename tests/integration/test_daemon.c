@@ -376,6 +376,11 @@ static void test_check_config_accepts_good_file(void **state)
 	assert_int_equal(run_tool(argv, &out, NULL), 0);
 	assert_non_null(strstr(out, "configuration OK"));
 	free(out);
+	/* -t, as sshd and nginx spell it */
+	const char *short_form[] = { "orgbridged", "-t", "-c", path, NULL };
+	assert_int_equal(run_tool(short_form, &out, NULL), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
 	free(path);
 }
 
