@@ -6,7 +6,7 @@ src=${OB_SRCDIR:-.}
 build=${OB_BUILDDIR:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..5"
+echo "1..6"
 
 # Point ExecStart at the freshly built daemon: verify checks the binary exists.
 sed -e "s|@sbindir@|$build/src|g" -e 's|@sysconfdir@|/etc|g' \
@@ -68,5 +68,25 @@ else
 		echo "ok 5 - the built unit has no @var@ left and can write the mail directory"
 	else
 		echo "not ok 5 - the built unit has no @var@ left and can write the mail directory ($maildir)"
+	fi
+fi
+
+# 6: the sysusers.d entry creates the unit's User= and Group=, at home in the
+# unit's StateDirectory= (into a scratch root, not this machine's).
+name="systemd-sysusers creates the unit's user and group from the shipped entry"
+if ! command -v systemd-sysusers >/dev/null 2>&1; then
+	echo "ok 6 # SKIP systemd-sysusers not installed"
+else
+	mkdir -p "$tmp/root/etc"
+	if systemd-sysusers --root="$tmp/root" "$src/systemd/orgbridge.sysusers" \
+		>"$tmp/sysusers.out" 2>&1 &&
+		grep -q '^orgbridge:x:[0-9]*:[0-9]*:[^:]*:/var/lib/orgbridge:' "$tmp/root/etc/passwd" &&
+		grep -q '^orgbridge:' "$tmp/root/etc/group" &&
+		grep -q '^StateDirectory=orgbridge$' "$tmp/orgbridged.service" &&
+		grep -q '^Group=orgbridge$' "$tmp/orgbridged.service"; then
+		echo "ok 6 - $name"
+	else
+		echo "not ok 6 - $name"
+		sed 's/^/# /' "$tmp/sysusers.out"
 	fi
 fi
