@@ -41,16 +41,26 @@ static void usage(FILE *out)
 		OB_SYSCONFDIR);
 }
 
+/* "file:line: message" (or "file: message") of a failed load. */
+static void config_error_text(const struct config_error *err, char *buf, size_t cap)
+{
+	if (err->line > 0)
+		snprintf(buf, cap, "%s:%u: %s", err->file, err->line, err->message);
+	else
+		snprintf(buf, cap, "%s: %s", err->file, err->message);
+}
+
+/* At start, before logging is set up: the error goes to stderr as
+ * "orgbridged: file:line: message", as a compiler would say it. */
 static struct config *load_config(const char *path)
 {
 	struct config *cfg = NULL;
 	struct config_error err;
+	char text[1024];
 
 	if (config_load(path, &cfg, &err) != 0) {
-		if (err.line > 0)
-			fprintf(stderr, "orgbridged: %s:%u: %s\n", err.file, err.line, err.message);
-		else
-			fprintf(stderr, "orgbridged: %s: %s\n", err.file, err.message);
+		config_error_text(&err, text, sizeof(text));
+		fprintf(stderr, "orgbridged: %s\n", text);
 		return NULL;
 	}
 	return cfg;
@@ -81,14 +91,17 @@ static int run_migrations(struct app *app)
 
 static void reload(struct app *app, const char *path)
 {
-	struct config *fresh;
+	struct config *fresh = NULL;
+	struct config_error err;
+	char text[1024];
 
 	daemon_notify("RELOADING=1");
 	log_info("reloading configuration from %s", path);
-	fresh = load_config(path);
-	if (fresh == NULL)
-		log_warnx("reload failed; keeping the running configuration");
-	else
+	/* A running daemon says it in its log: one line, with a level. */
+	if (config_load(path, &fresh, &err) != 0) {
+		config_error_text(&err, text, sizeof(text));
+		log_error("reload failed; keeping the running configuration: %s", text);
+	} else
 		app_config_swap(app, fresh);
 	daemon_notify("READY=1");
 }

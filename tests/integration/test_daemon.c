@@ -729,7 +729,13 @@ static void test_sighup_with_broken_config_keeps_running(void **state)
 	start_migrated(&d, conninfo, sizeof(conninfo), NULL);
 	append_conf(&d, "\n[nonsense]\nx = 1\n");
 	assert_int_equal(daemon_signal(&d, SIGHUP), 0);
-	assert_true(wait_log(&d, "reload failed"));
+	/* One log line, with its level, naming file and line. */
+	assert_true(wait_log(&d, "Z error reload failed; keeping the running configuration: "));
+	assert_true(wait_log(&d, "orgbridge.conf:"));
+	char *log = read_log(&d);
+	assert_non_null(strstr(log, "unknown section [nonsense]"));
+	assert_one_line_per_event(log);
+	free(log);
 	assert_int_equal(get_status(&d, "/healthz", NULL), 200);
 	assert_int_equal(get_status(&d, "/readyz", NULL), 200);
 	assert_int_equal(daemon_stop(&d), 0);
