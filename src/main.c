@@ -50,9 +50,9 @@ static void config_error_text(const struct config_error *err, char *buf, size_t 
 		snprintf(buf, cap, "%s: %s", err->file, err->message);
 }
 
-/* At start, before logging is set up: the error goes to stderr as
- * "orgbridged: file:line: message", as a compiler would say it. */
-static struct config *load_config(const char *path)
+/* At start: the error goes to stderr as "orgbridged: file:line: message",
+ * as a compiler would say it; under journald as an error-priority line. */
+static struct config *load_config(const char *path, bool journal)
 {
 	struct config *cfg = NULL;
 	struct config_error err;
@@ -60,10 +60,38 @@ static struct config *load_config(const char *path)
 
 	if (config_load(path, &cfg, &err) != 0) {
 		config_error_text(&err, text, sizeof(text));
-		fprintf(stderr, "orgbridged: %s\n", text);
+		if (journal)
+			log_error("%s", text);
+		else
+			fprintf(stderr, "orgbridged: %s\n", text);
 		return NULL;
 	}
 	return cfg;
+}
+
+/* What the configuration names but does not read itself, checked before
+ * anything starts (and by --check-config, the unit's ExecStartPre): the
+ * migrations shipped, and the HTTPS certificate and key (the key like a
+ * secret file). -1 (logged) on the first problem. */
+static int preflight(const struct config *cfg)
+{
+	char why[256];
+
+	if (migrate_latest_available(cfg->schema_dir) < 0) {
+		log_error("[database] schema_dir %s: cannot read the migrations", cfg->schema_dir);
+		return -1;
+	}
+	if (cfg->tls_cert_file != NULL &&
+	    config_file_check(cfg->tls_cert_file, false, why, sizeof(why)) != 0) {
+		log_error("[server] tls_cert_file: cannot read '%s': %s", cfg->tls_cert_file, why);
+		return -1;
+	}
+	if (cfg->tls_key_file != NULL &&
+	    config_file_check(cfg->tls_key_file, true, why, sizeof(why)) != 0) {
+		log_error("[server] tls_key_file: cannot read '%s': %s", cfg->tls_key_file, why);
+		return -1;
+	}
+	return 0;
 }
 
 /* 0, EX_UNAVAILABLE when the database cannot be reached, EX_DATAERR when a
@@ -286,16 +314,11 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
-	cfg = load_config(config_path);
+	cfg = load_config(config_path, log_detect_journal());
 	if (cfg == NULL)
 		return EX_CONFIG;
-	log_detect_journal();
 	log_configure(cfg->log_level, cfg->log_format);
-	/* The migrations shipped are part of the installation the configuration
-	 * points at: a missing or broken schema_dir is a configuration error,
-	 * found by --check-config (the unit's ExecStartPre) too. */
-	if (migrate_latest_available(cfg->schema_dir) < 0) {
-		log_error("[database] schema_dir %s: cannot read the migrations", cfg->schema_dir);
+	if (preflight(cfg) != 0) {
 		config_free(cfg);
 		return EX_CONFIG;
 	}

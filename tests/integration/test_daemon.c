@@ -133,6 +133,15 @@ static char *write_conf(const char *dir, const char *conninfo, unsigned port, co
 	return path;
 }
 
+/* argv (a --check-config or -t run) exits 0 saying the file is fine. */
+static void assert_config_ok(const char *const *argv)
+{
+	char *out = NULL;
+	assert_int_equal(run_tool(argv, &out, NULL), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+}
+
 /* Every line of text is a log line of its own: "<timestamp> <level> ...". */
 static void assert_one_line_per_event(const char *text)
 {
@@ -269,7 +278,7 @@ static void test_live_pid_file_exits_73(void **state)
 static void test_secret_file_readable_by_others_is_refused(void **state)
 {
 	const char *dir = harness_tmpdir("secretperm");
-	char conninfo[600], extra[700], *err = NULL, *out = NULL;
+	char conninfo[600], extra[700], *err = NULL;
 
 	fresh_db(conninfo, sizeof(conninfo));
 	char *pw = write_file(dir, "db.pw", "not-the-real-password\n");
@@ -292,18 +301,16 @@ static void test_secret_file_readable_by_others_is_refused(void **state)
 
 	/* Owner and group only (root:orgbridge 0640) is fine. */
 	assert_int_equal(chmod(pw, 0640), 0);
-	assert_int_equal(run_tool(check, &out, NULL), 0);
-	assert_non_null(strstr(out, "configuration OK"));
-	free(out);
+	assert_config_ok(check);
 	free(path);
 	free(pw);
 }
 
-/* Run orgbridged with argv[1..] and its stderr going to a file, with
+/* Run "orgbridged -c conf mode" with its stderr going to a file, with
  * $JOURNAL_STREAM naming that file's device and inode (as systemd names the
  * journal's stream) when as_journal, or some other stream otherwise. */
-static char *run_with_journal_stream(const char *dir, const char *conf, bool as_journal,
-				     int *status)
+static char *run_with_journal_stream(const char *dir, const char *conf, const char *mode,
+				     bool as_journal, int *status)
 {
 	char prog[600], log[600], env[64];
 	struct stat st;
@@ -321,7 +328,7 @@ static char *run_with_journal_stream(const char *dir, const char *conf, bool as_
 	if (pid == 0) {
 		dup2(fd, STDERR_FILENO);
 		setenv("JOURNAL_STREAM", env, 1);
-		execl(prog, "orgbridged", "-c", conf, "--migrate", (char *)NULL);
+		execl(prog, "orgbridged", "-c", conf, mode, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -343,7 +350,7 @@ static void test_under_journald_lines_carry_priority_not_timestamp(void **state)
 	fresh_db(conninfo, sizeof(conninfo));
 	char *conf = write_conf(dir, conninfo, harness_free_port(), NULL);
 
-	char *text = run_with_journal_stream(dir, conf, true, &status);
+	char *text = run_with_journal_stream(dir, conf, "--migrate", true, &status);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* journald stamps lines itself and reads <6> as priority info */
 	assert_non_null(strstr(text, "<6>info migrate: "));
@@ -353,19 +360,70 @@ static void test_under_journald_lines_carry_priority_not_timestamp(void **state)
 	free(text);
 
 	/* stderr redirected elsewhere (not the stream systemd set up): timestamps */
-	text = run_with_journal_stream(dir, conf, false, &status);
+	text = run_with_journal_stream(dir, conf, "--migrate", false, &status);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_null(strstr(text, "<6>"));
 	assert_one_line_per_event(text);
 	assert_non_null(strstr(text, "Z info orgbridged exiting with status 0\n"));
 	free(text);
+
+	/* A configuration error, as the unit's ExecStartPre meets it: priority
+	 * error under journald, compiler style on a terminal. */
+	char *bad = write_file(dir, "bad.conf", "[server]\nprot = 80\n");
+	text = run_with_journal_stream(dir, bad, "--check-config", true, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 78);
+	assert_non_null(strstr(text, "<3>error "));
+	assert_non_null(strstr(text, "bad.conf:2: unknown key 'prot'"));
+	free(text);
+	text = run_with_journal_stream(dir, bad, "--check-config", false, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 78);
+	assert_true(strncmp(text, "orgbridged: ", 12) == 0);
+	assert_non_null(strstr(text, "bad.conf:2: unknown key 'prot'"));
+	free(text);
+	free(bad);
 	free(conf);
+}
+
+static void test_https_files_are_checked_before_start(void **state)
+{
+	const char *dir = harness_tmpdir("tlsfiles");
+	char conninfo[600], extra[1400], *err = NULL;
+
+	fresh_db(conninfo, sizeof(conninfo));
+	char *cert = write_file(dir, "cert.pem", "-----BEGIN CERTIFICATE-----\n");
+	char *key = write_file(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n");
+	snprintf(extra, sizeof(extra), "[server]\ntls_cert_file = %s/missing.pem\ntls_key_file = %s\n",
+		 dir, key);
+	char *path = write_conf(dir, conninfo, harness_free_port(), extra);
+	const char *check[] = { "orgbridged", "-t", "-c", path, NULL };
+
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(run_tool(check, NULL, &err), 78);
+	assert_non_null(strstr(err, "error [server] tls_cert_file: cannot read '"));
+	assert_non_null(strstr(err, "missing.pem': No such file or directory"));
+	free(err);
+	free(path);
+
+	/* A private key other users can read is refused like a password file. */
+	snprintf(extra, sizeof(extra), "[server]\ntls_cert_file = %s\ntls_key_file = %s\n", cert, key);
+	path = write_conf(dir, conninfo, harness_free_port(), extra);
+	check[3] = path;
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(run_tool(check, NULL, &err), 78);
+	assert_non_null(strstr(err, "[server] tls_key_file: cannot read '"));
+	assert_non_null(strstr(err, "other users can access it (mode 0644)"));
+	free(err);
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_config_ok(check);
+	free(path);
+	free(cert);
+	free(key);
 }
 
 static void test_check_config_accepts_good_file(void **state)
 {
 	const char *dir = harness_tmpdir("goodconf");
-	char *text = NULL, *out = NULL;
+	char *text = NULL;
 	/* schema_dir: the source tree's, as the default is the installed one */
 	assert_true(asprintf(&text, "[server]\nport = 8081\n[log]\nlevel = debug\n"
 				    "[database]\nschema_dir = %s/schemas\n",
@@ -373,14 +431,10 @@ static void test_check_config_accepts_good_file(void **state)
 	char *path = write_file(dir, "good.conf", text);
 	free(text);
 	const char *argv[] = { "orgbridged", "-c", path, "--check-config", NULL };
-	assert_int_equal(run_tool(argv, &out, NULL), 0);
-	assert_non_null(strstr(out, "configuration OK"));
-	free(out);
+	assert_config_ok(argv);
 	/* -t, as sshd and nginx spell it */
 	const char *short_form[] = { "orgbridged", "-t", "-c", path, NULL };
-	assert_int_equal(run_tool(short_form, &out, NULL), 0);
-	assert_non_null(strstr(out, "configuration OK"));
-	free(out);
+	assert_config_ok(short_form);
 	free(path);
 }
 
@@ -849,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_live_pid_file_exits_73),
 		cmocka_unit_test(test_secret_file_readable_by_others_is_refused),
 		cmocka_unit_test(test_under_journald_lines_carry_priority_not_timestamp),
+		cmocka_unit_test(test_https_files_are_checked_before_start),
 		cmocka_unit_test(test_check_config_accepts_good_file),
 		cmocka_unit_test(test_unknown_option_exits_64),
 		cmocka_unit_test(test_help_and_version_need_no_config),
