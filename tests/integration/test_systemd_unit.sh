@@ -33,10 +33,14 @@ else
 	echo "not ok 2 - unit is Type=notify with reload and hardening (missing:$missing)"
 fi
 
-if grep -q "^ExecStartPre=.*--check-config" "$tmp/orgbridged.service"; then
-	echo "ok 3 - unit refuses to start on a bad config"
+# ...and to reload one: the check is the first ExecReload, before the signal.
+reloads=$(sed -n 's/^ExecReload=//p' "$tmp/orgbridged.service")
+if grep -q "^ExecStartPre=.*--check-config" "$tmp/orgbridged.service" &&
+	[ "$(echo "$reloads" | sed -n 1p | grep -c -- '--check-config')" = 1 ] &&
+	[ "$(echo "$reloads" | sed -n 2p)" = '/bin/kill -HUP $MAINPID' ]; then
+	echo "ok 3 - unit refuses to start or reload on a bad config"
 else
-	echo "not ok 3 - unit refuses to start on a bad config"
+	echo "not ok 3 - unit refuses to start or reload on a bad config"
 fi
 
 # 4: the exit statuses that mean "edit the config" are not retried.
