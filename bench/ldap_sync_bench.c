@@ -31,6 +31,7 @@
 #include <ldap.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -332,6 +333,8 @@ static struct config *sync_config(const struct slapd_server *ldap)
 	snprintf(path, sizeof(path), "%s/bind.pw", harness_tmpdir("benchpw"));
 	if ((f = fopen(path, "w")) == NULL || fprintf(f, "%s\n", ldap->root_pw) < 0 || fclose(f))
 		bench_die("cannot write %s", path);
+	if (chmod(path, 0600) != 0) /* orgbridged refuses secrets others can read */
+		bench_die("cannot chmod %s", path);
 	if (asprintf(&text,
 		     "[directory " DIRECTORY "]\nuri = %s\nbind_dn = %s\nbind_password_file = %s\n"
 		     "user_base = " PEOPLE "\ngroup_base = " GROUPS "\ninterval = 0\n",

@@ -850,6 +850,38 @@ static unsigned keys_compare(const char *section, const struct key_def *keys, si
 
 /* ---- reading files ---- */
 
+/* A secret every local user can read is no secret: refuse it, as ssh
+ * refuses such a key, rather than start with it (docs/CONFIG.md). The group
+ * may read it (0640, root:orgbridge). */
+static bool secret_mode_ok(const struct stat *st, char *why, size_t cap)
+{
+	if ((st->st_mode & S_IRWXO) == 0)
+		return true;
+	snprintf(why, cap, "other users can access it (mode %04o); chmod o-rwx it",
+		 (unsigned)(st->st_mode & 07777));
+	return false;
+}
+
+int config_file_check(const char *path, bool secret, char *why, size_t cap)
+{
+	char ebuf[128];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = -1;
+
+	if (fd < 0) {
+		snprintf(why, cap, "%s", strerror_text(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+		snprintf(why, cap, "%s", strerror_text(errno, ebuf, sizeof(ebuf)));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, cap, "not a regular file");
+	else if (!secret || secret_mode_ok(&st, why, cap))
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
 /* Read a whole file of at most max bytes into a NUL-terminated buffer.
  * secret: refuse anything but a regular file, and never block on open (a
  * FIFO or device named by mistake must not hang start-up). On failure
@@ -877,6 +909,8 @@ static int read_file(const char *path, size_t max, bool secret, char **out, size
 		snprintf(why, cap, "not a regular file");
 		goto fail;
 	}
+	if (secret && !secret_mode_ok(&st, why, cap))
+		goto fail;
 	buf = malloc(max + 2);
 	if (buf == NULL) {
 		snprintf(why, cap, "out of memory");

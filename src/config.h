@@ -150,6 +150,12 @@ int config_load(const char *path, struct config **out, struct config_error *err)
 int config_parse(const char *text, size_t len, const char *name, struct config **out,
 		 struct config_error *err) OB_MUST_USE;
 
+/* Whether path is a regular file this process can open for reading and,
+ * when secret, one that other users cannot access (the rule for the *_file
+ * secrets, applied to files the config names but does not read itself, such
+ * as [server] tls_key_file). 0, or -1 with the reason in why. */
+int config_file_check(const char *path, bool secret, char *why, size_t cap) OB_MUST_USE;
+
 /* A config holding only defaults; NULL on allocation failure. */
 struct config *config_new_defaults(void) OB_MUST_USE;
 

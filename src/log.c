@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static atomic_int log_threshold = LOG_LVL_INFO;
 static atomic_int log_fmt = LOG_FMT_TEXT;
+static atomic_bool log_journal = false;
 static _Thread_local char log_request_id[64];
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -18,6 +21,23 @@ void log_configure(enum log_level level, enum log_format format)
 {
 	atomic_store(&log_threshold, (int)level);
 	atomic_store(&log_fmt, (int)format);
+}
+
+bool log_detect_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	bool journal = false;
+
+	/* systemd sets JOURNAL_STREAM=dev:ino of the stream it connected
+	 * stdout/stderr to; a redirected stderr no longer matches it. */
+	if (env != NULL && sscanf(env, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0)
+		journal = (unsigned long long)st.st_dev == dev &&
+			  (unsigned long long)st.st_ino == ino;
+	atomic_store(&log_journal, journal);
+	return journal;
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -84,9 +104,39 @@ static void json_escape(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 }
 
+/* One event, one line: a run of line breaks (and the indentation after
+ * them, as in libpq's messages) becomes one space, other control characters
+ * are written as \xNN, so nothing logged (a request path, a server's error
+ * text) can start a line of its own. */
+static void text_fold(char *dst, size_t cap, const char *src)
+{
+	size_t o = 0;
+
+	while (*src != '\0' && o + 5 < cap) {
+		unsigned char c = (unsigned char)*src;
+		if (c == '\n' || c == '\r') {
+			while (*src == '\n' || *src == '\r' || *src == '\t' || *src == ' ')
+				src++;
+			if (*src != '\0' && o > 0)
+				dst[o++] = ' ';
+			continue;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+		else
+			dst[o++] = (char)c;
+		src++;
+	}
+	dst[o] = '\0';
+}
+
+/* syslog(3) priorities of our levels, as sd-daemon(3) prefixes for journald. */
+static const int journal_priority[] = { 3, 4, 6, 7 };
+
 static void log_emit(enum log_level level, const char *msg)
 {
-	char ts[64];
+	char ts[64], line[4096];
+	const char *rid = log_request_id;
 	struct timespec now;
 	struct tm tm;
 
@@ -97,19 +147,30 @@ static void log_emit(enum log_level level, const char *msg)
 		 (long)(now.tv_nsec / 1000000L) % 1000);
 
 	if (atomic_load(&log_fmt) == LOG_FMT_JSON) {
-		char esc[4096];
-		json_escape(esc, sizeof(esc), msg);
-		if (log_request_id[0] != '\0')
+		json_escape(line, sizeof(line), msg);
+		if (rid[0] != '\0')
 			fprintf(stderr,
 				"{\"ts\":\"%s\",\"level\":\"%s\",\"request_id\":\"%s\",\"msg\":\"%s\"}\n",
-				ts, level_names[level], log_request_id, esc);
+				ts, level_names[level], rid, line);
 		else
 			fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n", ts,
-				level_names[level], esc);
-	} else if (log_request_id[0] != '\0') {
-		fprintf(stderr, "%s %s [%s] %s\n", ts, level_names[level], log_request_id, msg);
+				level_names[level], line);
+		return;
+	}
+	text_fold(line, sizeof(line), msg);
+	/* journald stamps every line itself: no second timestamp, and the level
+	 * as the <N> prefix it reads as the line's priority. */
+	if (atomic_load(&log_journal)) {
+		if (rid[0] != '\0')
+			fprintf(stderr, "<%d>%s [%s] %s\n", journal_priority[level],
+				level_names[level], rid, line);
+		else
+			fprintf(stderr, "<%d>%s %s\n", journal_priority[level], level_names[level],
+				line);
+	} else if (rid[0] != '\0') {
+		fprintf(stderr, "%s %s [%s] %s\n", ts, level_names[level], rid, line);
 	} else {
-		fprintf(stderr, "%s %s %s\n", ts, level_names[level], msg);
+		fprintf(stderr, "%s %s %s\n", ts, level_names[level], line);
 	}
 }
 

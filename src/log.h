@@ -1,4 +1,5 @@
 /* Logging to stderr (journald picks it up), as text or one JSON object per line.
+ * One event is one line: line breaks inside a message are folded to a space.
  * Level and format are process-wide and may change at runtime (SIGHUP reload);
  * the current request id is per thread so every line of a request carries it. */
 #ifndef OB_LOG_H
@@ -14,6 +15,13 @@ enum log_format { LOG_FMT_TEXT = 0, LOG_FMT_JSON };
 
 /* Set the threshold and format; safe to call from any thread at any time. */
 void log_configure(enum log_level level, enum log_format format);
+
+/* Whether stderr is the journal stream systemd connected ($JOURNAL_STREAM
+ * names its device and inode). When it is, text lines carry no timestamp
+ * (journald adds its own) and start with a <N> syslog priority prefix that
+ * journald reads as the line's priority; JSON lines are unchanged. Call once
+ * at start, before threads; also remembered for later lines. */
+bool log_detect_journal(void);
 
 /* Parse "error|warn|info|debug" / "text|json"; 0 on success, -1 if unknown. */
 int log_level_parse(const char *s, enum log_level *out) OB_MUST_USE;

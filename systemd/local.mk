@@ -9,6 +9,7 @@ systemd/orgbridged.service: $(srcdir)/systemd/orgbridged.service.in Makefile
 		-e 's|@sbindir[@]|$(sbindir)|g' \
 		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 		-e 's|@docdir[@]|$(docdir)|g' \
+		-e 's|@localstatedir[@]|$(localstatedir)|g' \
 		$(srcdir)/systemd/orgbridged.service.in > $@.tmp && mv $@.tmp $@
 
 systemd/orgbridge.conf: $(srcdir)/systemd/orgbridge.sysusers

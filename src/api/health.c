@@ -38,8 +38,13 @@ void api_readyz(struct http_request *req)
 		return;
 	}
 	if (current != latest) {
+		/* Behind: migrate. Ahead: a newer orgbridged migrated it during an
+		 * upgrade, and migrating again from here would change nothing. */
 		snprintf(reason, sizeof(reason),
-			 "database schema is at version %d, this build expects %d (run orgbridged --migrate)",
+			 current < latest ? "database schema is at version %d, this build expects %d "
+					    "(run orgbridged --migrate)"
+					  : "database schema is at version %d, this build expects %d "
+					    "(a newer orgbridged migrated it: upgrade this one)",
 			 current, latest);
 		not_ready(req, reason);
 		return;

@@ -28,6 +28,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: orgbridgectl [-c FILE] COMMAND [ARGS]\n"
 		     "  -c, --config FILE  configuration file (default %s/orgbridge/orgbridge.conf)\n"
+		     "  -V, --version      print the version\n"
 		     "commands:\n",
 		OB_SYSCONFDIR);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = OB_SYSCONFDIR "/orgbridge/orgbridge.conf";
@@ -58,13 +60,16 @@ int main(int argc, char **argv)
 	int opt, rc = 1;
 
 	/* '+': stop at the command so its own options are left for it. */
-	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V': /* the same string as orgbridged -V, to compare them */
+			printf("orgbridgectl %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -526,53 +527,78 @@ fail:
 	return NULL;
 }
 
-static int resolve(const char *address, unsigned port, struct sockaddr_storage *ss)
+int http_listen(const char *address, unsigned port, char *why, size_t cap)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
 				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
 	char portstr[8];
-	int rc;
+	int fd, rc, on = 1;
 
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	rc = getaddrinfo(address, portstr, &hints, &ai);
 	if (rc != 0) {
-		log_warnx("http: invalid listen address '%s': %s", address, gai_strerror(rc));
+		snprintf(why, cap, "invalid listen address '%s': %s", address, gai_strerror(rc));
 		return -1;
 	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(why, cap, "cannot listen on %s port %u: %s", address, port,
+			 strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	/* A restart must not wait for the old connections' TIME_WAIT. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ai->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+		snprintf(why, cap, "cannot listen on %s port %u: %s", address, port,
+			 strerror(errno));
+		freeaddrinfo(ai);
+		close(fd);
+		return -1;
+	}
 	freeaddrinfo(ai);
-	return 0;
+	return fd;
+}
+
+static unsigned bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 struct http_server *http_server_start(const struct http_server_options *opt)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
-	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem ops[12];
 	size_t n = 0;
 
 	if (srv == NULL)
-		return NULL;
+		goto fail;
 	srv->routes = opt->routes;
 	srv->n_routes = opt->n_routes;
 	atomic_init(&srv->next_request_id, randombytes_random() | (uint64_t)randombytes_random() << 32);
 	srv->app = opt->app;
 	srv->metrics = opt->metrics;
 	atomic_store(&srv->max_body, opt->max_body_bytes);
-	if (resolve(opt->address, opt->port, &ss) != 0)
-		goto fail;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	srv->port = bound_port(opt->listen_fd);
 	/* First, so that libmicrohttpd's messages about the options after it
 	 * already go to our log (it warns otherwise). */
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)mhd_log,
 					    NULL };
 	if (opt->tls_cert_file != NULL && opt->tls_key_file != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			log_warnx("http: this libmicrohttpd has no TLS support");
+			log_error("http: this libmicrohttpd has no TLS support");
 			goto fail;
 		}
 		srv->tls_cert_pem = read_file(opt->tls_cert_file);
@@ -583,7 +609,7 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem };
 		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem };
 	}
-	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 					    (intptr_t)opt->connection_timeout_s, NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
@@ -592,20 +618,20 @@ struct http_server *http_server_start(const struct http_server_options *opt)
 					    (intptr_t)(void *)on_completed, NULL };
 	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	srv->mhd = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
-				    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, ops,
+				    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
-		log_warnx("http: cannot listen on %s port %u (address in use or not local?)",
-			  opt->address, opt->port);
+		log_error("http: cannot start serving on port %u", srv->port);
 		goto fail;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : opt->port;
 	return srv;
 fail:
-	free(srv->tls_cert_pem);
-	free(srv->tls_key_pem);
-	free(srv);
+	if (srv != NULL) {
+		free(srv->tls_cert_pem);
+		free(srv->tls_key_pem);
+		free(srv);
+	}
+	close(opt->listen_fd);
 	return NULL;
 }
 

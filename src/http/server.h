@@ -20,8 +20,7 @@ struct http_server;
 struct metrics;
 
 struct http_server_options {
-	const char *address;        /* numeric IPv4/IPv6 address to bind */
-	unsigned port;              /* 0 picks a free port (see http_server_port) */
+	int listen_fd;              /* from http_listen(); the server owns it from now on */
 	size_t max_body_bytes;      /* larger request bodies get 413 */
 	unsigned connection_timeout_s;
 	unsigned max_connections;
@@ -33,8 +32,14 @@ struct http_server_options {
 	struct metrics *metrics;    /* every answered request is counted here (NULL: not) */
 };
 
-/* Bind and start serving. NULL (logged) when the address cannot be bound, the
- * TLS files cannot be read, or allocation fails. */
+/* A listening TCP socket on the numeric IPv4/IPv6 address and port (0 picks a
+ * free one, see http_server_port). Done before anything else starts, so a
+ * port in use fails the start at once. -1 with the cause ("cannot listen on
+ * ADDR port N: Address already in use") in why. */
+int http_listen(const char *address, unsigned port, char *why, size_t cap) OB_MUST_USE;
+
+/* Start serving on opt->listen_fd (closed on failure too). NULL (logged) when
+ * the TLS files cannot be read, libmicrohttpd refuses, or allocation fails. */
 struct http_server *http_server_start(const struct http_server_options *opt) OB_MUST_USE;
 /* The bound port (useful with port 0). */
 unsigned http_server_port(const struct http_server *srv);

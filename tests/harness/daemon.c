@@ -15,8 +15,9 @@
 #define DAEMON_READY_TIMEOUT_MS 10000
 #define DAEMON_STOP_TIMEOUT_MS 10000
 #define DAEMON_START_ATTEMPTS 3
-/* orgbridged's exit status for a configuration error: retrying is useless. */
-#define DAEMON_EXIT_CONFIG 2
+/* orgbridged's exit status for a configuration error (EX_CONFIG): retrying
+ * is useless. */
+#define DAEMON_EXIT_CONFIG 78
 
 void daemon_dump_log(struct daemon_proc *d)
 {

@@ -147,7 +147,7 @@ struct daemon_proc {
  * file, file_dir = dir/mail. Sections may be reopened to add other keys).
  * Start src/orgbridged -c dir/orgbridge.conf (stdout and stderr to log_path)
  * and wait until /healthz answers 200 (10 s). A daemon that exits during
- * start-up for another reason than a config error (status 2) is retried on a
+ * start-up for another reason than a config error (status 78) is retried on a
  * new port. */
 int daemon_start(struct daemon_proc *d, const char *db_conninfo, const char *conf_extra);
 /* Like daemon_start but with a complete config text written as-is; the caller

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -62,6 +63,8 @@ const char *lx_file(const char *name, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
+	/* Password files must not be readable by others (orgbridged refuses them). */
+	assert_int_equal(chmod(path, 0600), 0);
 	return own(path);
 }
 

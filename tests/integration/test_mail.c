@@ -547,6 +547,7 @@ static void write_password(const struct tls_sink *t, char *path, size_t cap)
 	assert_non_null(f);
 	fputs("s3cret-pass\n", f);
 	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0); /* a secret: not for other users */
 }
 
 static void test_starttls_with_auth_and_ca_file_delivers(void **state)
@@ -629,6 +630,7 @@ static void test_wrong_smtp_password_is_a_recorded_failure(void **state)
 	assert_non_null(f);
 	fputs("not-the-password\n", f);
 	fclose(f);
+	assert_int_equal(chmod(pw, 0600), 0);
 	tls_keys(keys, sizeof(keys), &t, "smtp", "starttls", pw);
 	env_up(&e, keys);
 	invite(&e, email);
