@@ -130,6 +130,23 @@ struct scim_schema_view {
  * first), or NULL. SCIM attribute names are case-insensitive. */
 json_t *scim_json_get_ci(const json_t *obj, const char *name);
 
+/* The text a comparison value has when it meets a string (or reference,
+ * binary) attribute: a string as is, "true"/"false", a number as its JSON
+ * text (an integer exactly, a real with 17 significant digits; buf, cap >=
+ * 32, holds it). NULL for null. The SQL translation and the evaluator both
+ * compare through it, so `employeeNumber eq 701` means the same in both. */
+const char *scim_filter_value_text(const json_t *v, char *buf, size_t cap);
+/* A boolean comparison value: true/false, or the strings "true"/"false" in
+ * any case (Entra ID sends "False"). 1, 0, or -1 for anything else. */
+int scim_filter_value_bool(const json_t *v);
+/* Whether a filter may name the attribute. The references the server renders
+ * from the request's base URL (the "$ref" and "location" references a client
+ * cannot write: meta.location, groups.$ref, members.$ref; a manager's $ref
+ * is the client's and kept) are stored nowhere, so the list
+ * endpoints cannot search them; both the evaluator and the SQL translation
+ * refuse them (400 invalidFilter) so the two agree. */
+bool scim_attr_filterable(const struct scim_attr_info *info);
+
 /* Evaluate f against a resource (json object in canonical form).
  * Returns 1 on match, 0 on no match, -1 with err (400 invalidFilter) when the
  * filter cannot apply (gt/lt/ge/le on a boolean or binary attribute, a
