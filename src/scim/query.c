@@ -317,8 +317,8 @@ static void present(struct gen *g, const struct operand *o)
 	if (o->json)
 		strbuf_fmt(&g->sql, "(jsonb_typeof(%s) <> 'null' AND %s NOT IN ('\"\"', '[]', '{}'))",
 			   o->expr, o->expr);
-	else
-		strbuf_fmt(&g->sql, "(%s) IS NOT NULL", o->expr);
+	else /* "" is empty, not a value (RFC 7644 3.4.2.2 "pr": "a non-empty value") */
+		strbuf_fmt(&g->sql, "((%s)::text <> '')", o->expr);
 }
 
 /* Leaf (compare or present) on operand o. */
