@@ -23,11 +23,16 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <libpq-fe.h>
+
 #include "api_util.h"
 #include "orgs_fixture.h"
 #include "scim/filter.h"
 #include "scim/fold.h"
+#include "scim/group_store.h"
+#include "scim/query.h"
 #include "scim/schema.h"
+#include "scim/user_store.h"
 #include "scim_users_fixture.h"
 
 #define CORE_USER SCIM_USER_URN
@@ -1124,6 +1129,76 @@ static void test_empty_member_display_is_not_present(void **state)
 	both(&t, "Groups", "members.type eq \"user\"", ids_of(gid, NULL));
 }
 
+/* The lookups Okta and Entra ID make, translated as the list endpoints
+ * translate them (the real storage maps, after the changes above), must
+ * still be able to use their indexes: the translated expression is the
+ * indexed one. Scoped to the org only: with the connection too, the planner
+ * may as well read this small test's few rows through the connection's
+ * listing index. */
+static void test_idp_lookups_use_their_indexes(void **state)
+{
+	static const struct {
+		bool user;
+		const char *filter, *cond; /* what the index condition must hold */
+	} cases[] = {
+		{ true, "userName eq \"Alice@Example.com\"", "lower(username) =" },
+		{ true, "externalId eq \"ext-1\"", "external_id =" },
+		{ true, "id eq \"00000000-0000-4000-8000-000000000001\"", "(id =" },
+		{ false, "displayName eq \"Admins\"", "lower(name) =" },
+		{ false, "externalId eq \"ext-1\"", "external_id =" },
+		{ false, "id eq \"00000000-0000-4000-8000-000000000001\"", "(id =" },
+	};
+	char *org = fx_sql_value("SELECT org_id FROM scim_connections WHERE id = '%s'", tn.conn_id);
+	PGconn *conn = PQconnectdb(fx_conninfo);
+
+	(void)state;
+	assert_non_null(org);
+	assert_int_equal(PQstatus(conn), CONNECTION_OK);
+	PQclear(PQexec(conn, "ANALYZE members, teams"));
+	PQclear(PQexec(conn, "SET enable_seqscan = off"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct scim_rtype *rt = cases[i].user ? scim_rtype_user() : scim_rtype_group();
+		struct scim_error err = { 0 };
+		struct scim_filter *f = scim_filter_parse(cases[i].filter, 0, &err);
+		const char *params[8] = { org };
+		char sql[4096], plan[4096] = "";
+		struct scim_sql q;
+		PGresult *res;
+
+		assert_non_null(f);
+		assert_int_equal(scim_filter_sql(f, scim_rtype_view(rt),
+						 cases[i].user ? &user_store_storage
+							       : &group_store_storage,
+						 2, &q, &err),
+				 0);
+		assert_true(q.n_params <= 6);
+		for (size_t k = 0; k < q.n_params; k++)
+			params[1 + k] = q.params[k];
+		snprintf(sql, sizeof(sql), "EXPLAIN SELECT 1 FROM %s WHERE %s AND (%s)",
+			 cases[i].user ? "members m" : "teams t",
+			 cases[i].user ? "m.org_id = $1 AND m.status <> 'removed'" : "t.org_id = $1",
+			 q.where);
+		res = PQexecParams(conn, sql, 1 + (int)q.n_params, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(conn));
+		bool used = false;
+		for (int r = 0; r < PQntuples(res); r++) {
+			const char *line = PQgetvalue(res, r, 0);
+			snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan), "%s\n", line);
+			if (strstr(line, "Index Cond:") != NULL && strstr(line, cases[i].cond) != NULL)
+				used = true;
+		}
+		if (!used)
+			fail_msg("%s: no index condition on %s:\n%s", cases[i].filter, cases[i].cond,
+				 plan);
+		PQclear(res);
+		scim_sql_clear(&q);
+		scim_filter_free(f);
+	}
+	PQfinish(conn);
+	free(org);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1140,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_id_is_case_exact),
 		cmocka_unit_test(test_binary_is_case_exact_and_takes_substrings),
 		cmocka_unit_test(test_empty_member_display_is_not_present),
+		cmocka_unit_test(test_idp_lookups_use_their_indexes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
