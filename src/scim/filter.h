@@ -150,14 +150,17 @@ bool scim_attr_filterable(const struct scim_attr_info *info);
 /* Evaluate f against a resource (json object in canonical form).
  * Returns 1 on match, 0 on no match, -1 with err (400 invalidFilter) when the
  * filter cannot apply (gt/lt/ge/le on a boolean or binary attribute, a
- * comparison on a complex attribute without a value sub-attribute).
- * Strings compare case-insensitively unless the attribute is caseExact,
- * folded by fold (NULL: ASCII), which must be the database's folding
+ * comparison on a complex attribute without a value sub-attribute, co/sw/ew
+ * on a dateTime, an attribute the schema does not know or that is not
+ * searchable). Every answer is the one the list endpoints' SQL gives for the
+ * same resources (scim/query.h; tests/integration/test_scim_filter_diff).
+ * Strings compare case-insensitively unless the attribute is caseExact (or
+ * binary), folded by fold (NULL: ASCII), which must be the database's folding
  * (scim_call_fold) so the answer agrees with the same filter in SQL;
  * dateTime values compare as instants; numbers numerically; multi-valued
- * attributes match when any value matches. Unknown attributes never match.
+ * attributes match when any value matches, "ne" also when there is none.
  * schema may be NULL: every attribute is then a case-insensitive string or
- * whatever JSON type the resource holds. */
+ * whatever JSON type the resource holds, and an unknown one matches nothing. */
 int scim_filter_match(const struct scim_filter *f, const json_t *resource,
 		      const struct scim_schema_view *schema, const struct scim_fold *fold,
 		      struct scim_error *err) OB_MUST_USE;
