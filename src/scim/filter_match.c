@@ -386,8 +386,19 @@ static int eval_attr(const struct match_ctx *c, const struct scim_filter *f, con
 				r = 1;
 		json_decref(all);
 	} else if (json_is_null(f->value)) {
-		/* "eq null" asks for an unassigned attribute, "ne null" for an assigned one */
-		r = (json_array_size(vals) == 0) == (f->op == SCIM_OP_EQ);
+		/* "eq null" asks for an unassigned attribute, "ne null" for an
+		 * assigned one; a complex one without a "value" (addresses) is
+		 * assigned when a node of it is present, as for "pr" */
+		struct scim_attr_info vi;
+		json_t *all = known && lookup(c, f->attr.urn, f->attr.attr, "value", &vi)
+				      ? NULL
+				      : present_nodes(c, f, res, &info, known);
+		bool assigned = false;
+
+		json_array_foreach(all != NULL ? all : vals, i, v)
+			assigned |= all != NULL ? present(v) : true;
+		json_decref(all);
+		r = assigned == (f->op == SCIM_OP_NE);
 	} else if (json_array_size(vals) == 0) {
 		r = f->op == SCIM_OP_NE;
 	} else {

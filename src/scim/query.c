@@ -528,6 +528,20 @@ static int top_level(struct gen *g, const struct scim_filter *f, bool vp)
 		return fail(g, "unknown attribute '%s'", ref->attr);
 	if (!scim_attr_filterable(&pi))
 		return fail(g, "'%s' is rendered from the request: it cannot be searched", pi.name);
+	/* A complex attribute without a value sub-attribute (addresses) is
+	 * unassigned when no node of it is present: "eq null" is not "pr". */
+	if (!vp && f->kind == SCIM_F_COMPARE && json_is_null(f->value) && sub == NULL &&
+	    pi.type == SCIM_AT_COMPLEX && !lookup(g, ref->urn, ref->attr, "value", &o.info) &&
+	    (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)) {
+		struct scim_filter pr = *f;
+
+		pr.kind = SCIM_F_PRESENT;
+		strbuf_str(&g->sql, "((");
+		if (top_level(g, &pr, false) != 0)
+			return -1;
+		strbuf_str(&g->sql, f->op == SCIM_OP_EQ ? ") IS NOT TRUE)" : ") IS TRUE)");
+		return 0;
+	}
 	/* A single complex attribute compared as a whole compares its value
 	 * (manager eq "x"), as the evaluator does; one without a value
 	 * sub-attribute cannot be compared (compare() says so). */

@@ -946,8 +946,12 @@ static void test_ne_and_eq_null_on_multi_valued_attributes_without_values(void *
 	tenant_make(&t, "diff-ne");
 	post_user(&t, "{\"userName\":\"none@x.test\"}", none);
 	post_user(&t, "{\"userName\":\"one@x.test\",\"emails\":[{\"value\":\"a@x.test\"}]}", one);
-	post_user(&t, "{\"userName\":\"typed@x.test\",\"emails\":[{\"type\":\"work\"}]}", typed);
+	post_user(&t, "{\"userName\":\"typed@x.test\",\"emails\":[{\"type\":\"work\"}],"
+		      "\"addresses\":[{\"locality\":\"Paris\"}]}", typed);
 	both(&t, "Users", "emails ne \"a@x.test\"", ids_of(none, typed, NULL));
+	/* addresses has no "value": it is assigned when a node of it is there */
+	both(&t, "Users", "addresses eq null", ids_of(none, one, NULL));
+	both(&t, "Users", "addresses ne null", ids_of(typed, NULL));
 	both(&t, "Users", "emails.value eq null", ids_of(none, typed, NULL));
 	both(&t, "Users", "emails.value ne null", ids_of(one, NULL));
 	both(&t, "Users", "roles ne \"x\"", ids_of(none, one, typed, NULL));
