@@ -177,6 +177,40 @@ static void emit_cmp(struct gen *g, const char *lhs, enum scim_op op, const char
 		strbuf_fmt(&g->sql, "(%s) %s %s", lhs, sql_op(op), rhs);
 }
 
+/* "col op $n" for a timestamptz column shown in whole seconds: its value is
+ * date_trunc('second', col), compared as ranges on col itself so an index on
+ * it stays usable. t is $n truncated, c the smallest whole second >= $n. */
+static int seconds_cmp(struct gen *g, const char *col, enum scim_op op, unsigned n)
+{
+	char t[96], c[128];
+
+	snprintf(t, sizeof(t), "date_trunc('second', $%u::timestamptz)", n);
+	snprintf(c, sizeof(c),
+		 "date_trunc('second', $%u::timestamptz + interval '999999 microseconds')", n);
+	switch (op) {
+	case SCIM_OP_GT: /* trunc(col) > v: col from the next whole second on */
+		strbuf_fmt(&g->sql, "(%s >= %s + interval '1 second')", col, t);
+		return 0;
+	case SCIM_OP_LE:
+		strbuf_fmt(&g->sql, "(%s < %s + interval '1 second')", col, t);
+		return 0;
+	case SCIM_OP_GE:
+		strbuf_fmt(&g->sql, "(%s >= %s)", col, c);
+		return 0;
+	case SCIM_OP_LT:
+		strbuf_fmt(&g->sql, "(%s < %s)", col, c);
+		return 0;
+	case SCIM_OP_EQ:
+	case SCIM_OP_NE: /* only a whole second can equal a whole second */
+		strbuf_fmt(&g->sql, "((%s >= $%u::timestamptz AND %s < %s + interval '1 second'"
+			   " AND $%u::timestamptz = %s) IS %s)", col, n, col, t, n, t,
+			   op == SCIM_OP_EQ ? "TRUE" : "NOT TRUE");
+		return 0;
+	default:
+		return fail(g, "'%s' only supports eq, ne, gt, ge, lt, le and pr", col);
+	}
+}
+
 /* The leaf "o op v" into g->sql. */
 static int compare(struct gen *g, const struct operand *o, enum scim_op op, const json_t *v)
 {
@@ -253,12 +287,12 @@ static int compare(struct gen *g, const struct operand *o, enum scim_op op, cons
 		emit_cmp(g, lhs, op, rhs);
 		return 0;
 	case SCIM_AT_DATETIME:
-		if (o->json && put(g, lhs, sizeof(lhs),
-				   "CASE WHEN (%s #>> '{}') ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d'"
-				   " THEN (%s #>> '{}')::timestamptz END", o->expr, o->expr) != 0)
+		if (!o->json) /* a column: rendered in whole seconds (query.h) */
+			return seconds_cmp(g, o->expr, op, n);
+		if (put(g, lhs, sizeof(lhs),
+			"CASE WHEN (%s #>> '{}') ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d'"
+			" THEN (%s #>> '{}')::timestamptz END", o->expr, o->expr) != 0)
 			return -1;
-		if (!o->json)
-			put(g, lhs, sizeof(lhs), "%s", o->expr);
 		put(g, rhs, sizeof(rhs), "$%u::timestamptz", n);
 		emit_cmp(g, lhs, op, rhs);
 		return 0;

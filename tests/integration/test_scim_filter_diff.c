@@ -1148,6 +1148,8 @@ static void test_idp_lookups_use_their_indexes(void **state)
 		{ true, "userName eq \"Alice@Example.com\"", "lower(username) =" },
 		{ true, "externalId eq \"ext-1\"", "external_id =" },
 		{ true, "id eq \"00000000-0000-4000-8000-000000000001\"", "(id =" },
+		/* meta's times compare in whole seconds, still as a range on the column */
+		{ true, "meta.created gt \"2030-01-01T00:00:00Z\"", "created_at >=" },
 		{ false, "displayName eq \"Admins\"", "lower(name) =" },
 		{ false, "externalId eq \"ext-1\"", "external_id =" },
 		{ false, "id eq \"00000000-0000-4000-8000-000000000001\"", "(id =" },
