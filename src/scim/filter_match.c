@@ -233,6 +233,23 @@ static json_t *attr_value(const struct match_ctx *c, const json_t *res, const ch
 	return get_ci(res, attr);
 }
 
+/* In item mode, what r (relative to the item) designates: a sub-attribute
+ * of the outer attribute, or the element itself of a simple multi-valued
+ * one, named "value" (its own characteristics: schemas is caseExact). */
+static bool item_lookup(const struct match_ctx *c, const struct scim_attr_ref *r,
+			struct scim_attr_info *info)
+{
+	if (r->urn != NULL || r->sub != NULL)
+		return false;
+	if (lookup(c, c->item_urn, c->item_attr, r->attr, info))
+		return true;
+	if (strcasecmp(r->attr, "value") != 0 || !lookup(c, c->item_urn, c->item_attr, NULL, info) ||
+	    info->type == SCIM_AT_COMPLEX)
+		return false;
+	info->multi_valued = false;
+	return true;
+}
+
 /* The values a reference designates, as an array (new reference). */
 static json_t *collect(const struct match_ctx *c, const json_t *res, const struct scim_attr_ref *r,
 		       struct scim_attr_info *info, bool *known)
@@ -246,7 +263,7 @@ static json_t *collect(const struct match_ctx *c, const json_t *res, const struc
 	if (c->item_attr != NULL) {
 		/* item mode: r->attr names a sub-attribute of the item, and
 		 * sub-attributes have neither sub-attributes nor a schema URN */
-		*known = lookup(c, c->item_urn, c->item_attr, r->attr, info);
+		*known = item_lookup(c, r, info);
 		if (r->urn != NULL || r->sub != NULL)
 			v = NULL;
 		else if (json_is_object(res))
@@ -499,20 +516,10 @@ static int check(const struct match_ctx *c, const struct scim_filter *f)
 	case SCIM_F_PRESENT:
 		break;
 	}
-	if (c->item_attr != NULL) {
-		known = f->attr.urn == NULL && f->attr.sub == NULL &&
-			lookup(c, c->item_urn, c->item_attr, f->attr.attr, &info);
-		/* a simple multi-valued attribute's element is its "value" */
-		if (!known && f->attr.urn == NULL && f->attr.sub == NULL &&
-		    strcasecmp(f->attr.attr, "value") == 0 &&
-		    lookup(c, c->item_urn, c->item_attr, NULL, &info) &&
-		    info.type != SCIM_AT_COMPLEX) {
-			known = true;
-			info.multi_valued = false;
-		}
-	} else {
+	if (c->item_attr != NULL)
+		known = item_lookup(c, &f->attr, &info);
+	else
 		known = lookup(c, f->attr.urn, f->attr.attr, f->attr.sub, &info);
-	}
 	/* With a schema, a name it does not know is an error, as in the list
 	 * endpoints' SQL: the client asked for something that is not there. */
 	if (!known && c->schema != NULL && c->schema->lookup != NULL)

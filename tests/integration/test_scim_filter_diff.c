@@ -1098,6 +1098,10 @@ static void test_meta_version_resource_type_and_group_schemas_are_searchable(voi
 	snprintf(gid, sizeof(gid), "%s", jstr(a.body, "id"));
 	scim_answer_free(&a);
 	both(&t, "Users", "meta pr", ids_of(id, NULL));
+	/* a simple multi-valued attribute's element, by its own characteristics
+	 * (schemas: not caseExact in schemas/scim/common.json; URNs fold anyway) */
+	both(&t, "Users", "schemas[value eq \"URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER\"]",
+	     ids_of(id, NULL));
 	both(&t, "Users", "meta.version eq \"W/\\\"1\\\"\"", ids_of(id, NULL));
 	both(&t, "Users", "meta.resourceType eq \"User\"", ids_of(id, NULL));
 	both(&t, "Groups", "schemas eq \"" CORE_GROUP "\"", ids_of(gid, NULL));
