@@ -531,12 +531,12 @@ static int multi_leaf(struct gen *g, const struct scim_filter *f, const struct o
 		free(pred);
 		return rc;
 	}
-	both = malloc(strlen(assigned) + strlen(pred) + 16);
-	if (both == NULL) {
+	size_t need = strlen(assigned) + strlen(pred) + sizeof(" AND ");
+	if ((both = malloc(need)) == NULL) {
 		free(pred);
 		return oom(g);
 	}
-	sprintf(both, "%s AND %s", assigned, pred);
+	snprintf(both, need, "%s AND %s", assigned, pred);
 	free(pred);
 	strbuf_str(&g->sql, "(NOT ");
 	rc = emit_exists(g, rel, from, assigned);
