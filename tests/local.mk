@@ -74,3 +74,4 @@ include $(srcdir)/tests/integration/scim_fold.local.mk
 include $(srcdir)/tests/unit/batch.local.mk
 include $(srcdir)/tests/integration/scim_patch_batch.local.mk
 include $(srcdir)/tests/integration/daemon_logs.local.mk
+include $(srcdir)/tests/integration/scim_filter_diff.local.mk

@@ -5,8 +5,10 @@
  * capped, so the work is linear in the input and the stack bounded. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scim/filter.h"
 
@@ -596,4 +598,40 @@ char *scim_filter_to_string(const struct scim_filter *f)
 		return NULL;
 	}
 	return b.s;
+}
+
+const char *scim_filter_value_text(const json_t *v, char *buf, size_t cap)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	if (json_is_integer(v)) {
+		snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, cap, "%.17g", json_real_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+int scim_filter_value_bool(const json_t *v)
+{
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_string(v) && strcasecmp(json_string_value(v), "true") == 0)
+		return 1;
+	if (json_is_string(v) && strcasecmp(json_string_value(v), "false") == 0)
+		return 0;
+	return -1;
+}
+
+bool scim_attr_filterable(const struct scim_attr_info *info)
+{
+	if (info->type != SCIM_AT_REFERENCE || info->name == NULL ||
+	    info->mutability == SCIM_MUT_READ_WRITE || info->mutability == SCIM_MUT_WRITE_ONLY)
+		return true;
+	return strcasecmp(info->name, "$ref") != 0 && strcasecmp(info->name, "location") != 0;
 }

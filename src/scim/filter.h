@@ -130,17 +130,37 @@ struct scim_schema_view {
  * first), or NULL. SCIM attribute names are case-insensitive. */
 json_t *scim_json_get_ci(const json_t *obj, const char *name);
 
+/* The text a comparison value has when it meets a string (or reference,
+ * binary) attribute: a string as is, "true"/"false", a number as its JSON
+ * text (an integer exactly, a real with 17 significant digits; buf, cap >=
+ * 32, holds it). NULL for null. The SQL translation and the evaluator both
+ * compare through it, so `employeeNumber eq 701` means the same in both. */
+const char *scim_filter_value_text(const json_t *v, char *buf, size_t cap);
+/* A boolean comparison value: true/false, or the strings "true"/"false" in
+ * any case (Entra ID sends "False"). 1, 0, or -1 for anything else. */
+int scim_filter_value_bool(const json_t *v);
+/* Whether a filter may name the attribute. The references the server renders
+ * from the request's base URL (the "$ref" and "location" references a client
+ * cannot write: meta.location, groups.$ref, members.$ref; a manager's $ref
+ * is the client's and kept) are stored nowhere, so the list
+ * endpoints cannot search them; both the evaluator and the SQL translation
+ * refuse them (400 invalidFilter) so the two agree. */
+bool scim_attr_filterable(const struct scim_attr_info *info);
+
 /* Evaluate f against a resource (json object in canonical form).
  * Returns 1 on match, 0 on no match, -1 with err (400 invalidFilter) when the
  * filter cannot apply (gt/lt/ge/le on a boolean or binary attribute, a
- * comparison on a complex attribute without a value sub-attribute).
- * Strings compare case-insensitively unless the attribute is caseExact,
- * folded by fold (NULL: ASCII), which must be the database's folding
+ * comparison on a complex attribute without a value sub-attribute, co/sw/ew
+ * on a dateTime, an attribute the schema does not know or that is not
+ * searchable). Every answer is the one the list endpoints' SQL gives for the
+ * same resources (scim/query.h; tests/integration/test_scim_filter_diff).
+ * Strings compare case-insensitively unless the attribute is caseExact (or
+ * binary), folded by fold (NULL: ASCII), which must be the database's folding
  * (scim_call_fold) so the answer agrees with the same filter in SQL;
  * dateTime values compare as instants; numbers numerically; multi-valued
- * attributes match when any value matches. Unknown attributes never match.
+ * attributes match when any value matches, "ne" also when there is none.
  * schema may be NULL: every attribute is then a case-insensitive string or
- * whatever JSON type the resource holds. */
+ * whatever JSON type the resource holds, and an unknown one matches nothing. */
 int scim_filter_match(const struct scim_filter *f, const json_t *resource,
 		      const struct scim_schema_view *schema, const struct scim_fold *fold,
 		      struct scim_error *err) OB_MUST_USE;

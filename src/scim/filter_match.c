@@ -149,11 +149,13 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 	bool substr = op == SCIM_OP_CO || op == SCIM_OP_SW || op == SCIM_OP_EW;
 
 	if (json_is_boolean(v) || (known && info->type == SCIM_AT_BOOLEAN)) {
+		int b = scim_filter_value_bool(fv);
+
 		if (op != SCIM_OP_EQ && op != SCIM_OP_NE)
 			return bad(c, f, "booleans compare with eq and ne only");
-		if (!json_is_boolean(v) || !json_is_boolean(fv))
+		if (!json_is_boolean(v) || b < 0)
 			return 0;
-		return (json_is_true(v) == json_is_true(fv)) == (op == SCIM_OP_EQ);
+		return (json_is_true(v) == (b == 1)) == (op == SCIM_OP_EQ);
 	}
 	if (known && info->type == SCIM_AT_BINARY && !substr && op != SCIM_OP_EQ &&
 	    op != SCIM_OP_NE)
@@ -174,13 +176,15 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 		return ordered(op, (a > b) - (a < b));
 	}
 	if (json_is_string(v)) {
+		/* RFC 7643 2.3.6: "A binary is case exact" */
+		bool exact = known && (info->case_exact || info->type == SCIM_AT_BINARY);
 		const char *s = json_string_value(v), *t;
-		bool exact = known && info->case_exact;
+		char num[64];
 		size_t sl, tl;
 
-		if (!json_is_string(fv))
+		/* a number or boolean compares as its JSON text, as in SQL */
+		if ((t = scim_filter_value_text(fv, num, sizeof(num))) == NULL)
 			return 0;
-		t = json_string_value(fv);
 		if (known && info->type == SCIM_AT_DATETIME && !substr) {
 			int64_t s1, s2;
 			long n1, n2;
@@ -192,7 +196,7 @@ static int compare_one(const struct match_ctx *c, const struct scim_filter *f, c
 			}
 		}
 		sl = json_string_length(v);
-		tl = json_string_length(fv);
+		tl = json_is_string(fv) ? json_string_length(fv) : strlen(t);
 		if (exact) {
 			switch (op) {
 			case SCIM_OP_CO: return memmem(s, sl, t, tl) != NULL;
@@ -229,6 +233,23 @@ static json_t *attr_value(const struct match_ctx *c, const json_t *res, const ch
 	return get_ci(res, attr);
 }
 
+/* In item mode, what r (relative to the item) designates: a sub-attribute
+ * of the outer attribute, or the element itself of a simple multi-valued
+ * one, named "value" (its own characteristics: schemas is caseExact). */
+static bool item_lookup(const struct match_ctx *c, const struct scim_attr_ref *r,
+			struct scim_attr_info *info)
+{
+	if (r->urn != NULL || r->sub != NULL)
+		return false;
+	if (lookup(c, c->item_urn, c->item_attr, r->attr, info))
+		return true;
+	if (strcasecmp(r->attr, "value") != 0 || !lookup(c, c->item_urn, c->item_attr, NULL, info) ||
+	    info->type == SCIM_AT_COMPLEX)
+		return false;
+	info->multi_valued = false;
+	return true;
+}
+
 /* The values a reference designates, as an array (new reference). */
 static json_t *collect(const struct match_ctx *c, const json_t *res, const struct scim_attr_ref *r,
 		       struct scim_attr_info *info, bool *known)
@@ -242,7 +263,7 @@ static json_t *collect(const struct match_ctx *c, const json_t *res, const struc
 	if (c->item_attr != NULL) {
 		/* item mode: r->attr names a sub-attribute of the item, and
 		 * sub-attributes have neither sub-attributes nor a schema URN */
-		*known = lookup(c, c->item_urn, c->item_attr, r->attr, info);
+		*known = item_lookup(c, r, info);
 		if (r->urn != NULL || r->sub != NULL)
 			v = NULL;
 		else if (json_is_object(res))
@@ -298,22 +319,32 @@ static int applicable(const struct match_ctx *c, const struct scim_filter *f,
 		return 0;
 	switch (info->type) {
 	case SCIM_AT_BOOLEAN:
-		return ordering || substr ? bad(c, f, "booleans compare with eq and ne only") : 0;
+		if (ordering || substr)
+			return bad(c, f, "booleans compare with eq and ne only");
+		return scim_filter_value_bool(f->value) < 0 ? bad(c, f, "the attribute is a boolean")
+							    : 0;
 	case SCIM_AT_BINARY:
 		return ordering ? bad(c, f, "binary attributes cannot be ordered") : 0;
 	case SCIM_AT_INTEGER:
 	case SCIM_AT_DECIMAL:
-		return substr ? bad(c, f, "co, sw and ew apply to strings only") : 0;
+		if (substr)
+			return bad(c, f, "co, sw and ew apply to strings only");
+		return json_is_number(f->value) ? 0 : bad(c, f, "the attribute is a number");
 	case SCIM_AT_DATETIME:
-		if (substr || (json_is_string(f->value) &&
-			       scim_datetime_parse(json_string_value(f->value), &sec, &nsec)))
+		/* an instant has no substrings: its text depends on how it is written */
+		if (substr)
+			return bad(c, f, "a dateTime compares with eq, ne, gt, ge, lt and le");
+		if (json_is_string(f->value) &&
+		    scim_datetime_parse(json_string_value(f->value), &sec, &nsec))
 			return 0;
 		return bad(c, f, "a dateTime compares with an xsd:dateTime string");
 	case SCIM_AT_COMPLEX:
-		if (c->item_attr == NULL && f->attr.sub == NULL &&
-		    !lookup(c, f->attr.urn, f->attr.attr, "value", &vi))
+		if (c->item_attr != NULL || f->attr.sub != NULL)
+			return 0;
+		if (!lookup(c, f->attr.urn, f->attr.attr, "value", &vi))
 			return bad(c, f, "name a sub-attribute of this complex attribute");
-		return 0;
+		/* compared as a whole, it compares its value: by that one's rules */
+		return applicable(c, f, &vi, true);
 	case SCIM_AT_STRING:
 	case SCIM_AT_REFERENCE:
 		return 0;
@@ -336,6 +367,24 @@ static bool present(const json_t *v)
 
 static int eval(const struct match_ctx *c, const struct scim_filter *f, const json_t *res);
 
+/* For "pr" on a complex attribute named as a whole: its values themselves
+ * (RFC 7644 3.4.2.2: "if it contains a non-empty node for complex
+ * attributes, there is a match"), not their "value" sub-attributes. NULL
+ * when f names something else (new reference otherwise). */
+static json_t *present_nodes(const struct match_ctx *c, const struct scim_filter *f,
+			     const json_t *res, const struct scim_attr_info *info, bool known)
+{
+	json_t *v;
+
+	if (c->item_attr != NULL || f->attr.sub != NULL || !known ||
+	    info->type != SCIM_AT_COMPLEX)
+		return NULL;
+	v = attr_value(c, res, f->attr.urn, f->attr.attr, info);
+	if (v == NULL)
+		return json_array();
+	return json_is_array(v) ? json_incref(v) : json_pack("[O]", v);
+}
+
 static int eval_attr(const struct match_ctx *c, const struct scim_filter *f, const json_t *res)
 {
 	struct scim_attr_info info;
@@ -347,15 +396,35 @@ static int eval_attr(const struct match_ctx *c, const struct scim_filter *f, con
 	if (vals == NULL)
 		return scim_fail(c->err, 500, NULL, "out of memory");
 	if (f->kind == SCIM_F_PRESENT) {
-		json_array_foreach(vals, i, v)
+		json_t *all = present_nodes(c, f, res, &info, known);
+
+		json_array_foreach(all != NULL ? all : vals, i, v)
 			if (present(v))
 				r = 1;
+		json_decref(all);
 	} else if (json_is_null(f->value)) {
-		/* "eq null" asks for an unassigned attribute, "ne null" for an assigned one */
-		r = (json_array_size(vals) == 0) == (f->op == SCIM_OP_EQ);
+		/* "eq null" asks for an unassigned attribute, "ne null" for an
+		 * assigned one; a complex one without a "value" (addresses) is
+		 * assigned when a node of it is present, as for "pr" */
+		struct scim_attr_info vi;
+		json_t *all = known && lookup(c, f->attr.urn, f->attr.attr, "value", &vi)
+				      ? NULL
+				      : present_nodes(c, f, res, &info, known);
+		bool assigned = false;
+
+		json_array_foreach(all != NULL ? all : vals, i, v)
+			assigned |= all != NULL ? present(v) : true;
+		json_decref(all);
+		r = assigned == (f->op == SCIM_OP_NE);
 	} else if (json_array_size(vals) == 0) {
 		r = f->op == SCIM_OP_NE;
 	} else {
+		struct scim_attr_info vi;
+
+		/* a complex attribute compared as a whole compares its value */
+		if (known && info.type == SCIM_AT_COMPLEX && c->item_attr == NULL &&
+		    f->attr.sub == NULL && lookup(c, f->attr.urn, f->attr.attr, "value", &vi))
+			info = vi;
 		json_array_foreach(vals, i, v) {
 			r = compare_one(c, f, v, &info, known);
 			if (r != 0)
@@ -448,10 +517,15 @@ static int check(const struct match_ctx *c, const struct scim_filter *f)
 		break;
 	}
 	if (c->item_attr != NULL)
-		known = f->attr.urn == NULL && f->attr.sub == NULL &&
-			lookup(c, c->item_urn, c->item_attr, f->attr.attr, &info);
+		known = item_lookup(c, &f->attr, &info);
 	else
 		known = lookup(c, f->attr.urn, f->attr.attr, f->attr.sub, &info);
+	/* With a schema, a name it does not know is an error, as in the list
+	 * endpoints' SQL: the client asked for something that is not there. */
+	if (!known && c->schema != NULL && c->schema->lookup != NULL)
+		return bad(c, f, "unknown attribute");
+	if (known && !scim_attr_filterable(&info))
+		return bad(c, f, "the attribute is rendered from the request, not searchable");
 	return applicable(c, f, &info, known);
 }
 

@@ -53,10 +53,12 @@ json_t *group_store_get(struct core_ctx *ctx, const struct scim_conn *c, const c
 
 static const struct scim_column group_columns[] = {
 	SCIM_COMMON_COLUMNS("t"),
+	SCIM_META_COLUMNS("t", "Group"),
 	{ "displayName", NULL, "t.name", false },
 };
 static const struct scim_column group_member_columns[] = {
 	SCIM_REF_COLUMNS("mm.id", "coalesce(mm.profile->>'displayName', mm.username)"),
+	{ "type", NULL, "'User'::text", false },
 };
 static const struct scim_relation group_relations[] = {
 	SCIM_RELATION("members",
@@ -65,9 +67,11 @@ static const struct scim_relation group_relations[] = {
 			    " WHERE tm.org_id = t.org_id AND tm.team_id = t.id AND (%s))",
 			    group_member_columns),
 };
-/* Groups keep no attributes outside columns: an empty profile. */
+/* Groups keep no attributes outside columns: a profile with just the
+ * schemas every Group is rendered with. */
 const struct scim_storage group_store_storage =
-	SCIM_STORAGE("'{}'::jsonb", group_columns, group_relations);
+	SCIM_STORAGE("'{\"schemas\": [\"" SCIM_GROUP_SCHEMA "\"]}'::jsonb", group_columns,
+		     group_relations);
 
 int group_store_find(struct core_ctx *ctx, const struct scim_conn *c,
 		     const struct scim_list_query *q, bool with_members, json_t **resources,

@@ -41,6 +41,7 @@ struct item {
 	const char *urn, *attr;               /* the outer attribute */
 	const char *elem;                     /* "e.v", or the object of a single complex */
 	const struct scim_relation *relation; /* or NULL */
+	bool single;                          /* a single complex attribute (elem is it) */
 };
 
 static int fail(struct gen *g, const char *fmt, ...) OB_PRINTF(2, 3);
@@ -133,22 +134,12 @@ static const struct scim_relation *find_relation(const struct scim_storage *st, 
 	return NULL;
 }
 
-/* The text of a JSON string/number/boolean filter value. */
+/* The text of a JSON string/number/boolean filter value (as the evaluator
+ * sees it: scim_filter_value_text). */
 static int value_text(struct gen *g, const json_t *v, char *buf, size_t cap, const char **out)
 {
-	if (json_is_string(v)) {
-		*out = json_string_value(v);
-	} else if (json_is_boolean(v)) {
-		*out = json_is_true(v) ? "true" : "false";
-	} else if (json_is_integer(v)) {
-		snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		*out = buf;
-	} else if (json_is_real(v)) {
-		snprintf(buf, cap, "%.17g", json_real_value(v));
-		*out = buf;
-	} else {
+	if ((*out = scim_filter_value_text(v, buf, cap)) == NULL)
 		return fail(g, "%s", "unsupported comparison value");
-	}
 	return 0;
 }
 
@@ -165,6 +156,15 @@ static const char *sql_op(enum scim_op op)
 	}
 }
 
+/* No upper-case letter in s. */
+static bool lower_hex(const char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return false;
+	return true;
+}
+
 /* "lhs op rhs" into g->sql. A positive comparison may be NULL for a missing
  * value (no match, and the plain form keeps expression indexes usable); "ne"
  * must match a missing value, hence IS NOT FALSE. NOT is IS NOT TRUE (see
@@ -175,6 +175,40 @@ static void emit_cmp(struct gen *g, const char *lhs, enum scim_op op, const char
 		strbuf_fmt(&g->sql, "((%s) <> %s) IS NOT FALSE", lhs, rhs);
 	else
 		strbuf_fmt(&g->sql, "(%s) %s %s", lhs, sql_op(op), rhs);
+}
+
+/* "col op $n" for a timestamptz column shown in whole seconds: its value is
+ * date_trunc('second', col), compared as ranges on col itself so an index on
+ * it stays usable. t is $n truncated, c the smallest whole second >= $n. */
+static int seconds_cmp(struct gen *g, const char *col, enum scim_op op, unsigned n)
+{
+	char t[96], c[128];
+
+	snprintf(t, sizeof(t), "date_trunc('second', $%u::timestamptz)", n);
+	snprintf(c, sizeof(c),
+		 "date_trunc('second', $%u::timestamptz + interval '999999 microseconds')", n);
+	switch (op) {
+	case SCIM_OP_GT: /* trunc(col) > v: col from the next whole second on */
+		strbuf_fmt(&g->sql, "(%s >= %s + interval '1 second')", col, t);
+		return 0;
+	case SCIM_OP_LE:
+		strbuf_fmt(&g->sql, "(%s < %s + interval '1 second')", col, t);
+		return 0;
+	case SCIM_OP_GE:
+		strbuf_fmt(&g->sql, "(%s >= %s)", col, c);
+		return 0;
+	case SCIM_OP_LT:
+		strbuf_fmt(&g->sql, "(%s < %s)", col, c);
+		return 0;
+	case SCIM_OP_EQ:
+	case SCIM_OP_NE: /* only a whole second can equal a whole second */
+		strbuf_fmt(&g->sql, "((%s >= $%u::timestamptz AND %s < %s + interval '1 second'"
+			   " AND $%u::timestamptz = %s) IS %s)", col, n, col, t, n, t,
+			   op == SCIM_OP_EQ ? "TRUE" : "NOT TRUE");
+		return 0;
+	default:
+		return fail(g, "'%s' only supports eq, ne, gt, ge, lt, le and pr", col);
+	}
 }
 
 /* The leaf "o op v" into g->sql. */
@@ -196,10 +230,10 @@ static int compare(struct gen *g, const struct operand *o, enum scim_op op, cons
 		return -1;
 	if (type == SCIM_AT_COMPLEX)
 		return fail(g, "'%s' is complex: compare one of its sub-attributes", o->info.name);
-	if (type == SCIM_AT_BOOLEAN || type == SCIM_AT_BINARY) {
-		if (op != SCIM_OP_EQ && op != SCIM_OP_NE)
-			return fail(g, "'%s' only supports eq, ne and pr", o->info.name);
-	}
+	if (type == SCIM_AT_BOOLEAN && op != SCIM_OP_EQ && op != SCIM_OP_NE)
+		return fail(g, "'%s' only supports eq, ne and pr", o->info.name);
+	if (type == SCIM_AT_BINARY && sql_op(op) != NULL && op != SCIM_OP_EQ && op != SCIM_OP_NE)
+		return fail(g, "'%s' is binary: it cannot be ordered", o->info.name);
 	if (type == SCIM_AT_BOOLEAN) {
 		/* Entra writes booleans as strings ("False"). */
 		if (strcasecmp(text, "true") == 0)
@@ -222,8 +256,10 @@ static int compare(struct gen *g, const struct operand *o, enum scim_op op, cons
 	if ((type == SCIM_AT_INTEGER || type == SCIM_AT_DECIMAL || type == SCIM_AT_DATETIME) &&
 	    sql_op(op) == NULL)
 		return fail(g, "'%s' only supports eq, ne, gt, ge, lt, le and pr", o->info.name);
-	if (o->is_uuid && (op == SCIM_OP_EQ || op == SCIM_OP_NE) && !core_is_uuid(text)) {
-		/* A malformed id matches nothing rather than failing the cast. */
+	if (o->is_uuid && (op == SCIM_OP_EQ || op == SCIM_OP_NE) &&
+	    (!core_is_uuid(text) || (o->info.case_exact && !lower_hex(text)))) {
+		/* A malformed id matches nothing rather than failing the cast, and
+		 * a caseExact one (id) is rendered in lower case: "A0..." is not it. */
 		strbuf_str(&g->sql, op == SCIM_OP_EQ ? "false" : "true");
 		return 0;
 	}
@@ -251,12 +287,12 @@ static int compare(struct gen *g, const struct operand *o, enum scim_op op, cons
 		emit_cmp(g, lhs, op, rhs);
 		return 0;
 	case SCIM_AT_DATETIME:
-		if (o->json && put(g, lhs, sizeof(lhs),
-				   "CASE WHEN (%s #>> '{}') ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d'"
-				   " THEN (%s #>> '{}')::timestamptz END", o->expr, o->expr) != 0)
+		if (!o->json) /* a column: rendered in whole seconds (query.h) */
+			return seconds_cmp(g, o->expr, op, n);
+		if (put(g, lhs, sizeof(lhs),
+			"CASE WHEN (%s #>> '{}') ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d'"
+			" THEN (%s #>> '{}')::timestamptz END", o->expr, o->expr) != 0)
 			return -1;
-		if (!o->json)
-			put(g, lhs, sizeof(lhs), "%s", o->expr);
 		put(g, rhs, sizeof(rhs), "$%u::timestamptz", n);
 		emit_cmp(g, lhs, op, rhs);
 		return 0;
@@ -270,9 +306,9 @@ static int compare(struct gen *g, const struct operand *o, enum scim_op op, cons
 		return 0;
 	}
 
-	/* Strings, references, binary. */
+	/* Strings, references, binary (RFC 7643 2.3.6: "A binary is case exact"). */
 	const char *cast = o->is_uuid ? "::text" : "";
-	if (o->info.case_exact) {
+	if (o->info.case_exact || type == SCIM_AT_BINARY) {
 		if (o->json)
 			put(g, lhs, sizeof(lhs), "%s #>> '{}'", o->expr);
 		else
@@ -315,8 +351,8 @@ static void present(struct gen *g, const struct operand *o)
 	if (o->json)
 		strbuf_fmt(&g->sql, "(jsonb_typeof(%s) <> 'null' AND %s NOT IN ('\"\"', '[]', '{}'))",
 			   o->expr, o->expr);
-	else
-		strbuf_fmt(&g->sql, "(%s) IS NOT NULL", o->expr);
+	else /* "" is empty, not a value (RFC 7644 3.4.2.2 "pr": "a non-empty value") */
+		strbuf_fmt(&g->sql, "((%s)::text <> '')", o->expr);
 }
 
 /* Leaf (compare or present) on operand o. */
@@ -358,47 +394,12 @@ static int profile_path(struct gen *g, const struct scim_attr_info *pi, char *bu
 	return 0;
 }
 
-/* A value filter (or comparison) over the rows of a relation. */
-static int relation_exists(struct gen *g, const struct scim_relation *rel,
-			   const struct scim_filter *inner, const struct item *it)
-{
-	struct gen sub = *g;
-	char *pred;
-	int rc;
-
-	/* The predicate goes into the template, so it is built on its own. */
-	memset(&sub.sql, 0, sizeof(sub.sql));
-	rc = inner != NULL ? node(&sub, inner, it) : (strbuf_str(&sub.sql, "true"), 0);
-	g->params = sub.params;
-	g->n_params = sub.n_params;
-	g->cap_params = sub.cap_params;
-	if (rc != 0) {
-		strbuf_free(&sub.sql);
-		return -1;
-	}
-	if ((pred = strbuf_finish(&sub.sql)) == NULL)
-		return oom(g);
-	/* The template is a fixed string of the storage map. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	size_t need = strlen(rel->exists) + strlen(pred) + 1;
-	char *text = malloc(need);
-	if (text != NULL)
-		snprintf(text, need, rel->exists, pred);
-#pragma GCC diagnostic pop
-	free(pred);
-	if (text == NULL)
-		return oom(g);
-	strbuf_str(&g->sql, text);
-	free(text);
-	return 0;
-}
-
 /* Resolve a reference inside a value filter: a sub-attribute of it->attr. */
 static int item_operand(struct gen *g, const struct scim_attr_ref *ref, const struct item *it,
 			struct operand *o)
 {
 	const char *name = ref->sub != NULL ? ref->sub : ref->attr;
+	const struct scim_column *c;
 
 	memset(o, 0, sizeof(*o));
 	if (ref->sub != NULL || ref->urn != NULL)
@@ -416,11 +417,18 @@ static int item_operand(struct gen *g, const struct scim_attr_ref *ref, const st
 	}
 	if (!lookup(g, it->urn, it->attr, name, &o->info))
 		return fail(g, "unknown sub-attribute '%s'", name);
+	if (!scim_attr_filterable(&o->info))
+		return fail(g, "'%s' is rendered from the request: it cannot be searched", name);
 	if (it->relation != NULL) {
-		const struct scim_column *c = find_column(it->relation->subs, it->relation->n_subs,
-							  o->info.name, NULL);
+		c = find_column(it->relation->subs, it->relation->n_subs, o->info.name, NULL);
 		if (c == NULL)
 			return fail(g, "cannot filter on '%s'", o->info.name);
+		o->is_uuid = c->is_uuid;
+		return put(g, o->expr, sizeof(o->expr), "%s", c->expr);
+	}
+	if (it->single && (c = find_column(g->st->columns, g->st->n_columns, it->attr,
+					   o->info.name)) != NULL) {
+		/* meta[created gt ...]: a sub-attribute kept in a column */
 		o->is_uuid = c->is_uuid;
 		return put(g, o->expr, sizeof(o->expr), "%s", c->expr);
 	}
@@ -428,6 +436,116 @@ static int item_operand(struct gen *g, const struct scim_attr_ref *ref, const st
 		return fail(g, "unsupported attribute name '%s'", o->info.name);
 	o->json = true;
 	return put(g, o->expr, sizeof(o->expr), "(%s->'%s')", it->elem, o->info.name);
+}
+
+/* The SQL of pred (built by the caller into g->sql from here on): the text
+ * written since mark is cut off and returned (malloc'd), NULL on ENOMEM. */
+static char *cut(struct gen *g, size_t mark)
+{
+	char *text;
+
+	if (g->sql.failed || g->sql.len < mark)
+		return NULL;
+	if ((text = strdup(g->sql.data != NULL ? g->sql.data + mark : "")) != NULL &&
+	    g->sql.data != NULL) {
+		g->sql.len = mark;
+		g->sql.data[mark] = '\0';
+	}
+	return text;
+}
+
+/* "there is a value satisfying pred" over a relation's rows (its EXISTS
+ * template) or the elements of a jsonb array (from). */
+static int emit_exists(struct gen *g, const struct scim_relation *rel, const char *from,
+		       const char *pred)
+{
+	if (rel == NULL) {
+		strbuf_fmt(&g->sql, "EXISTS (SELECT 1 FROM %s WHERE ", from);
+		strbuf_str(&g->sql, pred);
+		strbuf_str(&g->sql, ")");
+		return 0;
+	}
+	/* The template is a fixed string of the storage map. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	size_t need = strlen(rel->exists) + strlen(pred) + 1;
+	char *text = malloc(need);
+	if (text != NULL)
+		snprintf(text, need, rel->exists, pred);
+#pragma GCC diagnostic pop
+	if (text == NULL)
+		return oom(g);
+	strbuf_str(&g->sql, text);
+	free(text);
+	return 0;
+}
+
+/* A value filter (or, inner NULL, presence) over the rows of a relation. */
+static int relation_exists(struct gen *g, const struct scim_relation *rel,
+			   const struct scim_filter *inner, const struct item *it)
+{
+	size_t mark = g->sql.len;
+	char *pred;
+	int rc;
+
+	/* The predicate goes into the template, so it is built on its own. */
+	if (inner != NULL ? node(g, inner, it) != 0 : (strbuf_str(&g->sql, "true"), 0))
+		return -1;
+	if ((pred = cut(g, mark)) == NULL)
+		return oom(g);
+	rc = emit_exists(g, rel, NULL, pred);
+	free(pred);
+	return rc;
+}
+
+/* A comparison (or pr) on a multi-valued attribute's values, o being one
+ * value (RFC 7644 3.4.2.2: "the filter matches if any of the values of the
+ * specified attribute match"). A value is there when it is not null; an
+ * attribute without values is unassigned, so as for a single value "ne"
+ * matches it and "eq null" asks for it (the evaluator's rule). */
+static int multi_leaf(struct gen *g, const struct scim_filter *f, const struct operand *o,
+		      const struct scim_relation *rel, const char *from)
+{
+	bool cmp = f->kind == SCIM_F_COMPARE;
+	bool is_null = cmp && json_is_null(f->value);
+	char assigned[EXPR_MAX + 64], *pred, *both;
+	size_t mark = g->sql.len;
+	int rc;
+
+	if (put(g, assigned, sizeof(assigned),
+		o->json ? "jsonb_typeof(%s) <> 'null'" : "(%s) IS NOT NULL", o->expr) != 0)
+		return -1;
+	if (is_null) {
+		if (f->op != SCIM_OP_EQ && f->op != SCIM_OP_NE)
+			return fail(g, "'%s' cannot compare with null", scim_op_name(f->op));
+		if (f->op == SCIM_OP_EQ)
+			strbuf_str(&g->sql, "NOT ");
+		return emit_exists(g, rel, from, assigned);
+	}
+	if (leaf(g, f, o) != 0)
+		return -1;
+	if ((pred = cut(g, mark)) == NULL)
+		return oom(g);
+	if (!cmp || f->op != SCIM_OP_NE) {
+		rc = emit_exists(g, rel, from, pred);
+		free(pred);
+		return rc;
+	}
+	size_t need = strlen(assigned) + strlen(pred) + sizeof(" AND ");
+	if ((both = malloc(need)) == NULL) {
+		free(pred);
+		return oom(g);
+	}
+	snprintf(both, need, "%s AND %s", assigned, pred);
+	free(pred);
+	strbuf_str(&g->sql, "(NOT ");
+	rc = emit_exists(g, rel, from, assigned);
+	strbuf_str(&g->sql, " OR ");
+	if (rc == 0)
+		rc = emit_exists(g, rel, from, both);
+	strbuf_str(&g->sql, ")");
+	free(both);
+	return rc;
 }
 
 /* A top-level leaf, or a value path attr[inner] (vp true). */
@@ -438,16 +556,42 @@ static int top_level(struct gen *g, const struct scim_filter *f, bool vp)
 	struct operand o = { 0 };
 	const struct scim_column *col;
 	const struct scim_relation *rel;
+	const char *sub = ref->sub;
 
 	if (!lookup(g, ref->urn, ref->attr, NULL, &pi))
 		return fail(g, "unknown attribute '%s'", ref->attr);
+	if (!scim_attr_filterable(&pi))
+		return fail(g, "'%s' is rendered from the request: it cannot be searched", pi.name);
+	/* A complex attribute without a value sub-attribute (addresses) is
+	 * unassigned when no node of it is present: "eq null" is not "pr". */
+	if (!vp && f->kind == SCIM_F_COMPARE && json_is_null(f->value) && sub == NULL &&
+	    pi.type == SCIM_AT_COMPLEX && !lookup(g, ref->urn, ref->attr, "value", &o.info) &&
+	    (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)) {
+		struct scim_filter pr = *f;
+
+		pr.kind = SCIM_F_PRESENT;
+		strbuf_str(&g->sql, "((");
+		if (top_level(g, &pr, false) != 0)
+			return -1;
+		strbuf_str(&g->sql, f->op == SCIM_OP_EQ ? ") IS NOT TRUE)" : ") IS TRUE)");
+		return 0;
+	}
+	/* A single complex attribute compared as a whole compares its value
+	 * (manager eq "x"), as the evaluator does; one without a value
+	 * sub-attribute cannot be compared (compare() says so). */
+	if (!vp && f->kind == SCIM_F_COMPARE && sub == NULL && !pi.multi_valued &&
+	    pi.type == SCIM_AT_COMPLEX && lookup(g, ref->urn, ref->attr, "value", &o.info))
+		sub = "value";
 
 	/* Columns. */
-	if (!vp && (col = find_column(g->st->columns, g->st->n_columns, pi.name, ref->sub)) != NULL) {
-		if (ref->sub != NULL && !lookup(g, ref->urn, ref->attr, ref->sub, &o.info))
-			return fail(g, "unknown sub-attribute '%s'", ref->sub);
-		if (ref->sub == NULL)
+	if (!vp && (col = find_column(g->st->columns, g->st->n_columns, pi.name, sub)) != NULL) {
+		if (sub != NULL && !lookup(g, ref->urn, ref->attr, sub, &o.info))
+			return fail(g, "unknown sub-attribute '%s'", sub);
+		if (sub == NULL)
 			o.info = pi;
+		if (!scim_attr_filterable(&o.info))
+			return fail(g, "'%s' is rendered from the request: it cannot be searched",
+				    o.info.name);
 		o.is_uuid = col->is_uuid;
 		if (put(g, o.expr, sizeof(o.expr), "%s", col->expr) != 0)
 			return -1;
@@ -456,16 +600,16 @@ static int top_level(struct gen *g, const struct scim_filter *f, bool vp)
 
 	/* Relations: attr[inner], attr.sub op v, attr op v (its value). */
 	if ((rel = find_relation(g->st, pi.name)) != NULL) {
-		struct item it = { ref->urn, pi.name, NULL, rel };
-		struct scim_attr_ref sub_ref = { NULL, (char *)(ref->sub ? ref->sub : "value"), NULL };
-		struct scim_filter inner = *f;
+		struct item it = { ref->urn, pi.name, NULL, rel, false };
+		struct scim_attr_ref sub_ref = { NULL, (char *)(sub ? sub : "value"), NULL };
 
 		if (vp)
 			return relation_exists(g, rel, f->left, &it);
-		if (f->kind == SCIM_F_PRESENT && ref->sub == NULL)
+		if (f->kind == SCIM_F_PRESENT && sub == NULL)
 			return relation_exists(g, rel, NULL, &it);
-		inner.attr = sub_ref;
-		return relation_exists(g, rel, &inner, &it);
+		if (item_operand(g, &sub_ref, &it, &o) != 0)
+			return -1;
+		return multi_leaf(g, f, &o, rel, NULL);
 	}
 
 	/* The profile. */
@@ -474,35 +618,47 @@ static int top_level(struct gen *g, const struct scim_filter *f, bool vp)
 		return -1;
 	if (vp || pi.multi_valued) {
 		if (!pi.multi_valued) {
-			/* name[givenName eq "x"]: the value filter on the object itself. */
-			struct item it = { ref->urn, pi.name, path, NULL };
-			return node(g, f->left, &it);
+			/* name[givenName eq "x"]: the value filter on the object
+			 * itself, which must be there (meta always is: a column) */
+			struct item it = { ref->urn, pi.name, path, NULL, true };
+
+			col = find_column(g->st->columns, g->st->n_columns, pi.name, NULL);
+			if (col != NULL)
+				strbuf_fmt(&g->sql, "((%s) IS NOT NULL AND ", col->expr);
+			else
+				strbuf_fmt(&g->sql, "(jsonb_typeof(%s) = 'object' AND ", path);
+			if (node(g, f->left, &it) != 0)
+				return -1;
+			strbuf_str(&g->sql, ")");
+			return 0;
 		}
-		if (!vp && f->kind == SCIM_F_PRESENT && ref->sub == NULL) {
+		if (!vp && f->kind == SCIM_F_PRESENT && sub == NULL) {
 			strbuf_fmt(&g->sql, "(jsonb_typeof(%s) = 'array' AND"
 				   " jsonb_array_length(%s) > 0)", path, path);
 			return 0;
 		}
 		if (elements_from(g, path, from, sizeof(from)) != 0)
 			return -1;
-		struct item it = { ref->urn, pi.name, "e.v", NULL };
-		strbuf_fmt(&g->sql, "EXISTS (SELECT 1 FROM %s WHERE ", from);
+		struct item it = { ref->urn, pi.name, "e.v", NULL, false };
 		if (vp) {
+			strbuf_fmt(&g->sql, "EXISTS (SELECT 1 FROM %s WHERE ", from);
 			if (node(g, f->left, &it) != 0)
 				return -1;
-		} else {
-			struct scim_attr_ref sub_ref = { NULL,
-				(char *)(ref->sub ? ref->sub : "value"), NULL };
-			if (item_operand(g, &sub_ref, &it, &o) != 0 || leaf(g, f, &o) != 0)
-				return -1;
+			strbuf_str(&g->sql, ")");
+			return 0;
 		}
-		strbuf_str(&g->sql, ")");
-		return 0;
+		struct scim_attr_ref sub_ref = { NULL, (char *)(sub ? sub : "value"), NULL };
+		if (item_operand(g, &sub_ref, &it, &o) != 0)
+			return -1;
+		return multi_leaf(g, f, &o, NULL, from);
 	}
 	o.json = true;
-	if (ref->sub != NULL) {
-		if (!lookup(g, ref->urn, ref->attr, ref->sub, &o.info))
-			return fail(g, "unknown sub-attribute '%s'", ref->sub);
+	if (sub != NULL) {
+		if (!lookup(g, ref->urn, ref->attr, sub, &o.info))
+			return fail(g, "unknown sub-attribute '%s'", sub);
+		if (!scim_attr_filterable(&o.info))
+			return fail(g, "'%s' is rendered from the request: it cannot be searched",
+				    o.info.name);
 		if (!safe_name(o.info.name))
 			return fail(g, "unsupported attribute name '%s'", o.info.name);
 		if (put(g, o.expr, sizeof(o.expr), "(%s->'%s')", path, o.info.name) != 0)

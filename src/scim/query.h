@@ -49,11 +49,24 @@ struct scim_storage {
 
 /* The columns every stored resource of table alias A has: id (the primary
  * key), externalId and meta's times. */
+/* A dateTime column is a timestamptz the stores render in whole seconds
+ * (ob_ts), so it compares in whole seconds: the instant a client read back
+ * is the one it filters by (query.c keeps the comparison a range on the
+ * column, so its indexes stay usable). */
 #define SCIM_COMMON_COLUMNS(A)                                        \
 	{ "id", NULL, A ".id", true },                                \
 	{ "externalId", NULL, A ".external_id", false },              \
 	{ "meta", "created", A ".created_at", false },                \
 	{ "meta", "lastModified", A ".updated_at", false }
+
+/* The rest of meta as the stores render it, for a table A with a version
+ * column, of resource type TYPE ("User"): meta itself (always there),
+ * resourceType and version (meta.location is not searchable:
+ * scim_attr_filterable). */
+#define SCIM_META_COLUMNS(A, TYPE)                                            \
+	{ "meta", NULL, "true", false },                                      \
+	{ "meta", "resourceType", "'" TYPE "'::text", false },                \
+	{ "meta", "version", "'W/\"' || " A ".version || '\"'", false }
 
 /* The sub-attributes of a reference to another resource (a User's groups,
  * a Group's members): value (its id) and display. */

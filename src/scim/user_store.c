@@ -515,11 +515,13 @@ json_t *user_store_get(struct batcher *reads, const struct scim_conn *c, const c
 
 static const struct scim_column user_columns[] = {
 	SCIM_COMMON_COLUMNS("m"),
+	SCIM_META_COLUMNS("m", "User"),
 	{ "userName", NULL, "m.username", false },
 	{ "active", NULL, "(m.status = 'active')", false },
 };
 static const struct scim_column user_group_columns[] = {
 	SCIM_REF_COLUMNS("t.id", "t.name"),
+	{ "type", NULL, "NULL::text", false }, /* not rendered: unassigned */
 };
 static const struct scim_relation user_relations[] = {
 	SCIM_RELATION("groups",
@@ -548,7 +550,8 @@ static bool eq_lookup(const struct scim_filter *f, struct user_lookup *l)
 		l->key = USER_BY_USER_NAME;
 	else if (strcasecmp(f->attr.attr, "externalId") == 0)
 		l->key = USER_BY_EXTERNAL_ID;
-	else if (strcasecmp(f->attr.attr, "id") == 0 && core_is_uuid(l->value))
+	else if (strcasecmp(f->attr.attr, "id") == 0 && core_is_uuid(l->value) &&
+		 strpbrk(l->value, "ABCDEF") == NULL) /* id is caseExact, rendered lower */
 		l->key = USER_BY_ID;
 	else
 		return false;
