@@ -73,3 +73,4 @@ include $(srcdir)/tests/unit/scim_fold.local.mk
 include $(srcdir)/tests/integration/scim_fold.local.mk
 include $(srcdir)/tests/unit/batch.local.mk
 include $(srcdir)/tests/integration/scim_patch_batch.local.mk
+include $(srcdir)/tests/integration/scim_post_batch.local.mk
