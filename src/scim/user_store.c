@@ -1745,15 +1745,19 @@ struct user_create {
 	struct org_scope scope;
 };
 
-/* Org, then email (case-insensitively): the orgs locked in id order, and
- * racing batches insert the accounts of common emails in one order. */
+/* By email (case-insensitively): racing batches insert the accounts of
+ * common emails in one order. */
 static int create_order(const void *a, const void *b)
 {
 	const struct user_create *x = *(struct user_create *const *)a;
 	const struct user_create *y = *(struct user_create *const *)b;
-	int o = strcmp(x->c->org_id, y->c->org_id);
 
-	return o != 0 ? o : strcasecmp(x->in->email, y->in->email);
+	return strcasecmp(x->in->email, y->in->email);
+}
+
+static int string_order(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Whether b would take what a takes: a userName of a's org, a's externalId
@@ -1857,6 +1861,7 @@ static int create_lock_all(struct db_conn *conn, struct user_create *const *us, 
 
 	for (size_t i = 0; i < n; i++)
 		org_ids[i] = us[i]->c->org_id;
+	qsort(org_ids, n, sizeof(org_ids[0]), string_order);
 	if ((org_text = org_array(org_ids, n)) == NULL ||
 	    (text = create_taken_input(us, n)) == NULL)
 		goto done;
@@ -1895,7 +1900,7 @@ static int create_all(struct db_conn *conn, struct user_create *const *us, size_
 	return batch_write(conn, sql_create_many, rows, writers, k, lost, err);
 }
 
-/* Provision us[0..n) (sorted by create_order) in one transaction on conn:
+/* Provision us[0..n) (in create_order) in one transaction on conn:
  * each is answered (rc) or left single. */
 static void create_together(struct db_conn *conn, struct user_create *const *us, size_t n)
 {
