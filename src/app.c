@@ -89,6 +89,26 @@ int app_init(struct app *app, struct config *cfg)
 					    USER_STORE_WRITE_BATCH, written);
 	if (app->scim_user_writes == NULL)
 		return -1;
+	/* POSTs the same way, with leaders of their own (docs/DECISIONS.md,
+	 * "SCIM User POSTs written together"). */
+	struct batch_counters created = {
+		metrics_series_add(app->metrics, METRICS_COUNTER,
+				   "orgbridge_scim_user_creates_together_total",
+				   "SCIM User POSTs taken by a batch transaction", NULL),
+		metrics_series_add(app->metrics, METRICS_COUNTER,
+				   "orgbridge_scim_user_create_rounds_total",
+				   "Batch transactions that took them (POSTs / rounds: the mean batch)",
+				   NULL),
+	};
+	app->scim_user_creates_alone = metrics_series_add(
+		app->metrics, METRICS_COUNTER, "orgbridge_scim_user_creates_alone_total",
+		"SCIM User POSTs that ran alone (a match, a clash, a failed batch, roles_attribute)",
+		NULL);
+	app->scim_user_creates = batcher_new(&user_store_create_ops, app->db,
+					     cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
+					     USER_STORE_CREATE_BATCH, created);
+	if (app->scim_user_creates == NULL)
+		return -1;
 	app->ldap_tls = ldap_tls_cache_new();
 	if (app->ldap_tls == NULL)
 		return -1;
@@ -114,6 +134,8 @@ void app_destroy(struct app *app)
 	app->scim_user_reads = NULL;
 	batcher_free(app->scim_user_writes);
 	app->scim_user_writes = NULL;
+	batcher_free(app->scim_user_creates);
+	app->scim_user_creates = NULL;
 	ldap_tls_cache_free(app->ldap_tls);
 	app->ldap_tls = NULL;
 	scim_fold_clear(&app->unicode_fold);

@@ -14,6 +14,7 @@
 
 struct mail_sender;
 struct metrics;
+struct metrics_series;
 struct sync_scheduler;
 
 /* A configuration generation. Requests hold one for their whole duration so a
@@ -38,6 +39,10 @@ struct app {
 	struct batcher *scim_user_reads;
 	/* SCIM User PATCHes written together under load (user_store_write_ops). */
 	struct batcher *scim_user_writes;
+	/* SCIM User POSTs written together under load (user_store_create_ops),
+	 * and the POSTs that ran alone instead (counted by the endpoint). */
+	struct batcher *scim_user_creates;
+	struct metrics_series *scim_user_creates_alone;
 	struct ldap_tls_cache *ldap_tls; /* directories' TLS contexts (ldap/tls.h) */
 	atomic_int schema_latest; /* highest migration shipped in schema_dir */
 	/* How the database's lower() folds, asked on first need (scim_call_fold):

@@ -1290,7 +1290,17 @@ int user_store_patch(struct core_ctx *ctx, const struct scim_conn *c, const char
  * error of the batch's statements) goes back to its request, which runs
  * the single path on its own connection. */
 
+/* What a batch makes of one request: its answer, or single. */
+struct batch_answer {
+	bool single; /* not answered: run the single path */
+	bool writes; /* in the batch's write statement */
+	int rc;      /* 0 with out, or -1 with err */
+	json_t *out;
+	struct core_error err;
+};
+
 struct user_write {
+	struct batch_answer a; /* first: see write_no_connection */
 	struct core_ctx *ctx; /* the request's: actor, clock, request id */
 	const struct scim_conn *c;
 	const char *id;
@@ -1298,11 +1308,6 @@ struct user_write {
 	long if_match;           /* PUT's, checked on the locked row; PATCH's step checks its own */
 	user_patch_fn fn;
 	void *arg;
-	/* the answer */
-	bool single; /* not answered: run the single path */
-	int rc;      /* 0 with out, or -1 with err */
-	json_t *out;
-	struct core_error err;
 	/* the leader's work on it */
 	struct org_scope scope;
 	struct member_row row;
@@ -1310,7 +1315,6 @@ struct user_write {
 	json_t *patched;
 	struct scim_user_input in;
 	const char *status, *action;
-	bool writes;
 };
 
 static void *write_borrow(void *pool)
@@ -1318,13 +1322,14 @@ static void *write_borrow(void *pool)
 	return db_acquire(pool);
 }
 
+/* No connection for a batch: item's arg (a struct user_write or user_create,
+ * whose first member is its struct batch_answer) answers 503. */
 static void write_no_connection(void *pool, struct batch_item *item)
 {
-	struct user_write *w = item->arg;
+	struct batch_answer *a = item->arg;
 
 	(void)pool;
-	w->rc = core_fail(&w->err, 503, "database_unavailable",
-			  "the database is unavailable; retry");
+	a->rc = core_fail(&a->err, 503, "database_unavailable", "the database is unavailable; retry");
 }
 
 static int write_order(const void *a, const void *b)
@@ -1373,52 +1378,141 @@ static const char sql_replace_many[] =
 	" SELECT q.i, coalesce(new.u, old.u)::text FROM q JOIN old ON old.i = q.i"
 	" LEFT JOIN new ON new.i = q.i ORDER BY q.i";
 
+/* Enter c's org for ctx on sql_orgs_shared's result, as the single path
+ * enters it: 0, or -1 with *err (the org could not be entered). */
+static int batch_org_enter(struct core_ctx *ctx, const struct scim_conn *c, const PGresult *orgs,
+			   struct org_scope *scope, struct core_error *err)
+{
+	int org = -1;
+
+	for (int r = 0; r < PQntuples(orgs); r++)
+		if (strcmp(PQgetvalue(orgs, r, 0), c->org_id) == 0)
+			org = r;
+	return core_org_enter_result_at(ctx, orgs, org, ACTION_REMOVE_MEMBERS, ORG_LOCK_SHARED,
+					scope, err);
+}
+
+/* sql_orgs_shared's parameter: the orgs of ids[0..n) (sorted, so each
+ * appears once) as a uuid array literal. NULL when out of memory. */
+static char *org_array(const char *const *ids, size_t n)
+{
+	struct strbuf orgs = { 0 };
+
+	strbuf_str(&orgs, "{");
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0) {
+			if (i > 0)
+				strbuf_str(&orgs, ",");
+			strbuf_str(&orgs, ids[i]);
+		}
+	strbuf_str(&orgs, "}");
+	return strbuf_finish(&orgs);
+}
+
+/* A batch's write statement sql over rows (a JSON array, one row per
+ * writer numbered from 1 in as[0..k) order, taken; sql answers (i, the
+ * User) per row) and COMMIT, in one round trip (k 0: COMMIT alone).
+ * 0 committed, each writer answered (its out, or a 500 when its answer
+ * cannot be read: never run again); -1 with *err when either failed
+ * (nothing committed), or *lost when the connection went without an
+ * answer (the outcome is unknown). */
+static int batch_write(struct db_conn *conn, const char *sql, json_t *rows,
+		       struct batch_answer *const *as, size_t k, bool *lost, struct core_error *err)
+{
+	char *text = rows != NULL && k > 0 ? json_dumps(rows, JSON_COMPACT) : NULL;
+	const char *params[] = { text };
+	const struct db_stmt st[] = { { sql, 1, params, false }, { "COMMIT", 0, NULL, false } };
+	PGresult *res[2] = { NULL, NULL };
+	int rc = -1;
+
+	*lost = false;
+	json_decref(rows);
+	if (rows == NULL || (k > 0 && text == NULL)) {
+		core_fail(err, 500, "internal", "internal error");
+		goto done;
+	}
+	if (db_pipeline(conn, k > 0 ? st : st + 1, k > 0 ? 2 : 1, res) != 0) {
+		*lost = db_conn_lost(conn);
+		core_fail_db(err, conn);
+		goto done;
+	}
+	rc = 0;
+	for (size_t i = 0; i < k; i++)
+		as[i]->rc = core_fail(&as[i]->err, 500, "internal", "cannot decode a database result");
+	for (int r = 0; k > 0 && r < PQntuples(res[0]); r++) {
+		long at = strtol(PQgetvalue(res[0], r, 0), NULL, 10);
+		if (at < 1 || (size_t)at > k || as[at - 1]->out != NULL)
+			continue;
+		if ((as[at - 1]->out = json_loads(PQgetvalue(res[0], r, 1), 0, NULL)) != NULL)
+			as[at - 1]->rc = 0;
+	}
+done:
+	PQclear(res[0]);
+	PQclear(res[1]);
+	free(text);
+	return rc;
+}
+
+/* A batch on conn failed (err; lost as batch_write says): when its
+ * outcome is unknown, its writers are not run again (they answer err) and
+ * the others, which changed nothing, take the single path; else it is
+ * rolled back and every item takes the single path. */
+static void batch_failed(struct db_conn *conn, struct batch_answer *const *as, size_t n,
+			 bool lost, const struct core_error *err)
+{
+	if (!lost)
+		db_rollback(conn);
+	for (size_t i = 0; i < n; i++) {
+		if (lost && as[i]->writes) {
+			as[i]->rc = -1;
+			as[i]->err = *err;
+		} else {
+			as[i]->single = true;
+		}
+	}
+}
+
 /* w's step on its locked row and rendering (lock: core_member_lock_list_sql's
- * row, or -1): 0 decided (w->writes, or w->rc set), 1 single path. */
+ * row, or -1): 0 decided (w->a.writes, or w->a.rc set), 1 single path. */
 static int write_decide(struct user_write *w, const PGresult *orgs, const PGresult *locks,
 			int lock)
 {
 	enum member_status want;
-	int org = -1;
 
-	for (int r = 0; r < PQntuples(orgs); r++)
-		if (strcmp(PQgetvalue(orgs, r, 0), w->c->org_id) == 0)
-			org = r;
-	if (core_org_enter_result_at(w->ctx, orgs, org, ACTION_REMOVE_MEMBERS, ORG_LOCK_SHARED,
-				     &w->scope, &w->err) != 0)
+	if (batch_org_enter(w->ctx, w->c, orgs, &w->scope, &w->a.err) != 0)
 		return 1;
 	if (lock < 0) {
-		w->rc = core_fail(&w->err, 404, "not_found", "User %s not found", w->id);
+		w->a.rc = core_fail(&w->a.err, 404, "not_found", "User %s not found", w->id);
 		return 0;
 	}
-	if (core_member_lock_result_at(locks, lock, &w->row, &w->err) != 0)
+	if (core_member_lock_result_at(locks, lock, &w->row, &w->a.err) != 0)
 		return 1;
-	if ((w->rc = mine_check(w->c, w->id, w->if_match, &w->row, &w->err)) != 0)
+	if ((w->a.rc = mine_check(w->c, w->id, w->if_match, &w->row, &w->a.err)) != 0)
 		return 0;
 	if (w->look.rc != 0)
 		return 1; /* locked and live, yet not read: not expected */
-	switch (w->fn(w->arg, w->look.user, &w->patched, &w->in, &w->err)) {
+	switch (w->fn(w->arg, w->look.user, &w->patched, &w->in, &w->a.err)) {
 	case 0:
 		break;
 	case 1:
 		/* Nothing to write: the User as it is, version unchanged. */
-		w->out = json_incref(w->look.user);
-		w->rc = 0;
+		w->a.out = json_incref(w->look.user);
+		w->a.rc = 0;
 		return 0;
 	default:
-		w->rc = -1;
+		w->a.rc = -1;
 		return 0;
 	}
 	want = w->in.active ? MEMBER_ACTIVE : MEMBER_SUSPENDED;
 	if (w->row.pm.status != want) {
 		int rc = core_member_status_decide(w->ctx, &w->scope, &w->row, want, &w->action,
-						   &w->err);
+						   &w->a.err);
 		if (rc < 0)
 			return 1; /* admin-like, or refused: the single path decides */
 		if (rc == 0)
 			w->status = member_status_name(want);
 	}
-	w->writes = true;
+	w->a.writes = true;
 	return 0;
 }
 
@@ -1436,59 +1530,23 @@ static json_t *write_row(const struct user_write *w, size_t i)
 			 w->look.user);
 }
 
-/* The changes of ws[0..n) (those that write) and COMMIT: 0 committed,
- * each writer answered (its out, or a 500 when its answer cannot be read:
- * never run again), -1 when the statement or COMMIT failed (*lost: the
- * connection went, the outcome is unknown). */
+/* The changes of ws[0..n) (those that write) and COMMIT, as batch_write. */
 static int write_changes(struct db_conn *conn, struct user_write *const *ws, size_t n,
 			 bool *lost, struct core_error *err)
 {
-	struct user_write *writers[BATCH_LIMIT];
-	json_t *input = json_array();
-	char *text = NULL;
+	struct batch_answer *writers[BATCH_LIMIT];
+	json_t *rows = json_array();
 	size_t k = 0;
-	PGresult *res[2] = { NULL, NULL };
-	int rc = -1;
 
-	*lost = false;
-	for (size_t i = 0; input != NULL && i < n; i++)
-		if (ws[i]->writes) {
-			writers[k] = ws[i];
-			if (json_array_append_new(input, write_row(ws[i], k + 1)) != 0) {
-				json_decref(input);
-				input = NULL;
+	for (size_t i = 0; rows != NULL && i < n; i++)
+		if (ws[i]->a.writes) {
+			writers[k++] = &ws[i]->a;
+			if (json_array_append_new(rows, write_row(ws[i], k)) != 0) {
+				json_decref(rows);
+				rows = NULL;
 			}
-			k++;
 		}
-	if (input == NULL || (k > 0 && (text = json_dumps(input, JSON_COMPACT)) == NULL)) {
-		core_fail(err, 500, "internal", "internal error");
-		goto done;
-	}
-	const char *params[] = { text };
-	const struct db_stmt st[] = { { sql_replace_many, 1, params, false },
-				      { "COMMIT", 0, NULL, false } };
-	if (db_pipeline(conn, k > 0 ? st : st + 1, k > 0 ? 2 : 1, res) != 0) {
-		*lost = db_conn_lost(conn);
-		core_fail_db(err, conn);
-		goto done;
-	}
-	rc = 0;
-	for (size_t i = 0; i < k; i++)
-		writers[i]->rc = core_fail(&writers[i]->err, 500, "internal",
-					   "cannot decode a database result");
-	for (int r = 0; k > 0 && r < PQntuples(res[0]); r++) {
-		long at = strtol(PQgetvalue(res[0], r, 0), NULL, 10);
-		if (at < 1 || (size_t)at > k || writers[at - 1]->out != NULL)
-			continue;
-		if ((writers[at - 1]->out = json_loads(PQgetvalue(res[0], r, 1), 0, NULL)) != NULL)
-			writers[at - 1]->rc = 0;
-	}
-done:
-	PQclear(res[0]);
-	PQclear(res[1]);
-	free(text);
-	json_decref(input);
-	return rc;
+	return batch_write(conn, sql_replace_many, rows, writers, k, lost, err);
 }
 
 /* The batch's first round trip: BEGIN, the orgs, the rows locked, the
@@ -1497,21 +1555,15 @@ static int write_lock_all(struct db_conn *conn, struct user_write *const *ws, si
 			  PGresult **res)
 {
 	struct user_lookup *looks[BATCH_LIMIT];
-	struct strbuf orgs = { 0 };
+	const char *org_ids[BATCH_LIMIT];
 	char *org_text = NULL, *text = NULL;
 	int rc = -1;
 
-	strbuf_str(&orgs, "{");
 	for (size_t i = 0; i < n; i++) {
 		looks[i] = &ws[i]->look;
-		if (i == 0 || strcmp(ws[i]->c->org_id, ws[i - 1]->c->org_id) != 0) {
-			if (i > 0)
-				strbuf_str(&orgs, ",");
-			strbuf_str(&orgs, ws[i]->c->org_id);
-		}
+		org_ids[i] = ws[i]->c->org_id;
 	}
-	strbuf_str(&orgs, "}");
-	if ((org_text = strbuf_finish(&orgs)) == NULL || (text = lookup_input(looks, n)) == NULL)
+	if ((org_text = org_array(org_ids, n)) == NULL || (text = lookup_input(looks, n)) == NULL)
 		goto done;
 	const char *org_params[] = { org_text };
 	const char *params[] = { text };
@@ -1535,15 +1587,18 @@ done:
 static void write_together(struct db_conn *conn, struct user_write *const *ws, size_t n)
 {
 	struct user_lookup *looks[BATCH_LIMIT];
+	struct batch_answer *as[BATCH_LIMIT];
 	PGresult *res[4] = { NULL, NULL, NULL, NULL };
 	struct core_error err;
-	bool lost;
+	bool lost = false;
 	int row = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		looks[i] = &ws[i]->look;
+		as[i] = &ws[i]->a;
+	}
 	if (write_lock_all(conn, ws, n, res) != 0)
-		goto single;
+		goto fail;
 	lookup_read(res[3], looks, n);
 	for (size_t i = 0; i < n; i++) {
 		int lock = -1;
@@ -1552,27 +1607,12 @@ static void write_together(struct db_conn *conn, struct user_write *const *ws, s
 			row++;
 		if (row < PQntuples(res[2]) && strtol(PQgetvalue(res[2], row, 8), NULL, 10) == (long)i + 1)
 			lock = row;
-		ws[i]->single = write_decide(ws[i], res[1], res[2], lock) != 0;
+		ws[i]->a.single = write_decide(ws[i], res[1], res[2], lock) != 0;
 	}
 	if (write_changes(conn, ws, n, &lost, &err) == 0)
 		goto done;
-	if (lost) {
-		/* The COMMIT's outcome is unknown: the writers are not run again;
-		 * the others changed nothing and take the single path. */
-		for (size_t i = 0; i < n; i++) {
-			if (ws[i]->writes) {
-				ws[i]->rc = -1;
-				ws[i]->err = err;
-			} else {
-				ws[i]->single = true;
-			}
-		}
-		goto done;
-	}
-single:
-	db_rollback(conn);
-	for (size_t i = 0; i < n; i++)
-		ws[i]->single = true;
+fail:
+	batch_failed(conn, as, n, lost, &err);
 done:
 	for (int i = 1; i < 4; i++)
 		PQclear(res[i]);
@@ -1586,9 +1626,9 @@ static void write_settle(struct user_write *w)
 	w->patched = NULL;
 	json_decref(w->look.user);
 	w->look.user = NULL;
-	if (w->single) {
-		json_decref(w->out);
-		w->out = NULL;
+	if (w->a.single) {
+		json_decref(w->a.out);
+		w->a.out = NULL;
 	}
 }
 
@@ -1603,8 +1643,8 @@ static void write_answer(void *pool, void *conn, struct batch_item *const *items
 	qsort(ws, n, sizeof(ws[0]), write_order);
 	for (size_t i = 0; i < n; i++) {
 		/* a second write of one User waits for its own transaction */
-		ws[i]->single = i > 0 && write_order(&ws[i], &ws[i - 1]) == 0;
-		if (!ws[i]->single)
+		ws[i]->a.single = i > 0 && write_order(&ws[i], &ws[i - 1]) == 0;
+		if (!ws[i]->a.single)
 			todo[k++] = ws[i];
 	}
 	if (k > 0)
@@ -1626,7 +1666,7 @@ static int write_together_submit(struct batcher *writes, struct core_ctx *ctx,
 				 user_patch_fn fn, void *arg, json_t **out, struct core_error *err)
 {
 	struct user_write w = { .ctx = ctx, .c = c, .id = id, .if_match = if_match, .fn = fn,
-				.arg = arg, .rc = -1 };
+				.arg = arg, .a = { .rc = -1 } };
 	struct batch_item item = { .arg = &w };
 	size_t i;
 
@@ -1640,13 +1680,13 @@ static int write_together_submit(struct batcher *writes, struct core_ctx *ctx,
 	w.key[i] = '\0';
 	w.look = (struct user_lookup){ .c = c, .key = USER_BY_ID, .value = w.key };
 	batcher_submit(writes, &item);
-	if (w.single)
+	if (w.a.single)
 		return 1;
-	if (w.rc != 0) {
-		*err = w.err;
+	if (w.a.rc != 0) {
+		*err = w.a.err;
 		return -1;
 	}
-	*out = w.out;
+	*out = w.a.out;
 	return 0;
 }
 
@@ -1679,6 +1719,278 @@ int user_store_replace_together(struct batcher *writes, struct core_ctx *ctx,
 {
 	return write_together_submit(writes, ctx, c, id, if_match, put_step, (void *)in, out,
 				     err);
+}
+
+/* ---- POSTs written together (store/batch.h) ----
+ *
+ * Under load the POSTs queued behind the leaders provision their Users in
+ * one transaction: BEGIN, their orgs FOR SHARE (in id order) and what would
+ * make a POST more than a plain provisioning, in one round trip; then every
+ * new account, member and member.provisioned event in one statement (what
+ * provision() writes, over a row per request) and COMMIT, in a second. The
+ * batch only provisions: a POST it cannot provision as the single path
+ * would goes back to its request, which runs user_store_create unchanged:
+ * a live member of the org with its externalId or userName, an account
+ * with its email (the single path matches, claims, links or answers 409),
+ * no email (400 or a match by externalId), a POST with the userName,
+ * externalId or email of an earlier one in the batch (it runs after the
+ * batch, on the committed rows), an org that cannot be entered, and every
+ * item of a batch whose statements failed (ROLLBACK first): the unique
+ * indexes are the backstop against racing POSTs the first round trip
+ * could not see. */
+
+struct user_create {
+	struct batch_answer a; /* first: see write_no_connection */
+	struct core_ctx *ctx; /* the request's: actor, clock, request id */
+	const struct scim_conn *c;
+	const struct scim_user_input *in;
+	/* the leader's work on it */
+	struct org_scope scope;
+};
+
+/* By email (case-insensitively): racing batches insert the accounts of
+ * common emails in one order. */
+static int create_order(const void *a, const void *b)
+{
+	const struct user_create *x = *(struct user_create *const *)a;
+	const struct user_create *y = *(struct user_create *const *)b;
+
+	return strcasecmp(x->in->email, y->in->email);
+}
+
+static int string_order(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether b would take what a takes: a userName of a's org, a's externalId
+ * in a's connection, or a's email (one account across orgs). Case folds
+ * as ASCII: what differs only in a fold the database makes is caught by
+ * its unique indexes instead. */
+static bool create_clash(const struct user_create *a, const struct user_create *b)
+{
+	if (strcasecmp(a->in->email, b->in->email) == 0)
+		return true;
+	if (strcmp(a->c->org_id, b->c->org_id) == 0 &&
+	    strcasecmp(a->in->user_name, b->in->user_name) == 0)
+		return true;
+	return a->in->external_id != NULL && b->in->external_id != NULL &&
+	       strcmp(a->c->connection_id, b->c->connection_id) == 0 &&
+	       strcmp(a->in->external_id, b->in->external_id) == 0;
+}
+
+/* The POSTs (numbered i) that are more than a provisioning: an account
+ * has the email, or a live member of the org the userName or externalId.
+ * Scalar subqueries: each an index probe per POST. */
+static const char sql_create_taken[] =
+	"SELECT q.i FROM json_to_recordset($1::json) AS q (i int8, org uuid, username text,"
+	"  ext text, email text)"
+	" WHERE (SELECT true FROM accounts a WHERE lower(a.email) = lower(q.email) LIMIT 1)"
+	" OR (SELECT true FROM members m WHERE m.org_id = q.org"
+	"  AND lower(m.username) = lower(q.username) AND m.status <> 'removed' LIMIT 1)"
+	" OR (SELECT true FROM members m WHERE m.org_id = q.org AND m.external_id = q.ext"
+	"  AND m.status <> 'removed' LIMIT 1)"
+	" ORDER BY q.i";
+
+/* provision()'s statement over $1, a JSON array of one row per new User:
+ * i, org, connection, email, account display name, now, userName, status,
+ * externalId, profile, base URL, actor label, audit source, request id.
+ * The account ids are made first so each member joins its row. Answers
+ * (i, the User) per row, in i order; the events go in that order too. */
+static const char sql_create_many[] =
+	"WITH q AS MATERIALIZED (SELECT q.*, gen_random_uuid() AS aid FROM json_to_recordset($1::json)"
+	"  AS q (i int8, org uuid, conn uuid, email text, display text, now float8, username text,"
+	"  status text, ext text, profile jsonb, base text, label text, source text, rid text)),"
+	" acc AS (INSERT INTO accounts (id, email, display_name, created_at, updated_at)"
+	"  SELECT q.aid, q.email, q.display, to_timestamp(q.now), to_timestamp(q.now) FROM q"
+	"  ORDER BY q.i),"
+	" m AS (INSERT INTO members (org_id, account_id, username, role, status, source_kind,"
+	"  scim_connection_id, external_id, profile)"
+	"  SELECT q.org, q.aid, q.username, 'USER', q.status, 'scim', q.conn, q.ext, q.profile"
+	"  FROM q ORDER BY q.i RETURNING *),"
+	" r AS (SELECT q.i, " USER_JSON("q.base") " AS u, m.id, q.org, q.now, q.label, q.source,"
+	"  q.rid FROM m JOIN q ON q.aid = m.account_id),"
+	" ev AS (" AUDIT_COLUMNS
+	"  SELECT r.org, to_timestamp(r.now), NULL, r.label, r.source, 'member.provisioned',"
+	"  'member', r.id::text, NULL, r.u, r.rid FROM r ORDER BY r.i)"
+	" SELECT r.i, r.u::text FROM r ORDER BY r.i";
+
+/* One row of sql_create_many's input for u, numbered i. */
+static json_t *create_row(const struct user_create *u, size_t i)
+{
+	const struct scim_user_input *in = u->in;
+
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:O, s:s, s:s, s:s,"
+			 " s:s?}",
+			 "i", (json_int_t)i, "org", u->c->org_id, "conn", u->c->connection_id,
+			 "email", in->email, "display", account_display_name(in->display_name),
+			 "now", (json_int_t)u->ctx->now, "username", in->user_name, "status",
+			 in->active ? "active" : "suspended", "ext", in->external_id, "profile",
+			 in->profile, "base", u->c->base_url, "label", u->ctx->actor.label,
+			 "source", u->ctx->actor.audit_source, "rid", u->ctx->request_id);
+}
+
+/* sql_create_taken's input for us[0..n), numbered from 1; NULL when out
+ * of memory. */
+static char *create_taken_input(struct user_create *const *us, size_t n)
+{
+	json_t *input = json_array();
+	char *text = NULL;
+
+	for (size_t i = 0; input != NULL && i < n; i++)
+		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s?, s:s}", "i",
+							   (json_int_t)(i + 1), "org",
+							   us[i]->c->org_id, "username",
+							   us[i]->in->user_name, "ext",
+							   us[i]->in->external_id, "email",
+							   us[i]->in->email)) != 0) {
+			json_decref(input);
+			input = NULL;
+		}
+	if (input != NULL)
+		text = json_dumps(input, JSON_COMPACT);
+	json_decref(input);
+	return text;
+}
+
+/* The batch's first round trip: BEGIN, the orgs, what is taken. 0 with
+ * res[1..2] (the caller clears them), -1 failed. */
+static int create_lock_all(struct db_conn *conn, struct user_create *const *us, size_t n,
+			   PGresult **res)
+{
+	const char *org_ids[BATCH_LIMIT];
+	char *org_text = NULL, *text = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		org_ids[i] = us[i]->c->org_id;
+	qsort(org_ids, n, sizeof(org_ids[0]), string_order);
+	if ((org_text = org_array(org_ids, n)) == NULL ||
+	    (text = create_taken_input(us, n)) == NULL)
+		goto done;
+	const char *org_params[] = { org_text };
+	const char *params[] = { text };
+	const struct db_stmt st[] = { { "BEGIN", 0, NULL, false },
+				      { sql_orgs_shared, 1, org_params, false },
+				      { sql_create_taken, 1, params, false } };
+	if (db_pipeline(conn, st, 3, res) != 0)
+		goto done;
+	PQclear(res[0]);
+	res[0] = NULL;
+	rc = 0;
+done:
+	free(org_text);
+	free(text);
+	return rc;
+}
+
+/* The new Users of us[0..n) (those that write) and COMMIT, as batch_write. */
+static int create_all(struct db_conn *conn, struct user_create *const *us, size_t n, bool *lost,
+		      struct core_error *err)
+{
+	struct batch_answer *writers[BATCH_LIMIT];
+	json_t *rows = json_array();
+	size_t k = 0;
+
+	for (size_t i = 0; rows != NULL && i < n; i++)
+		if (us[i]->a.writes) {
+			writers[k++] = &us[i]->a;
+			if (json_array_append_new(rows, create_row(us[i], k)) != 0) {
+				json_decref(rows);
+				rows = NULL;
+			}
+		}
+	return batch_write(conn, sql_create_many, rows, writers, k, lost, err);
+}
+
+/* Provision us[0..n) (in create_order) in one transaction on conn:
+ * each is answered (rc) or left single. */
+static void create_together(struct db_conn *conn, struct user_create *const *us, size_t n)
+{
+	struct batch_answer *as[BATCH_LIMIT];
+	PGresult *res[3] = { NULL, NULL, NULL };
+	struct core_error err;
+	bool lost = false;
+	int row = 0;
+
+	for (size_t i = 0; i < n; i++)
+		as[i] = &us[i]->a;
+	if (create_lock_all(conn, us, n, res) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		bool taken = false;
+		while (row < PQntuples(res[2]) &&
+		       strtol(PQgetvalue(res[2], row, 0), NULL, 10) < (long)i + 1)
+			row++;
+		if (row < PQntuples(res[2]) &&
+		    strtol(PQgetvalue(res[2], row, 0), NULL, 10) == (long)i + 1)
+			taken = true;
+		us[i]->a.single = taken || batch_org_enter(us[i]->ctx, us[i]->c, res[1], &us[i]->scope,
+							 &us[i]->a.err) != 0;
+		us[i]->a.writes = !us[i]->a.single;
+	}
+	if (create_all(conn, us, n, &lost, &err) == 0)
+		goto done;
+fail:
+	batch_failed(conn, as, n, lost, &err);
+done:
+	for (int i = 1; i < 3; i++)
+		PQclear(res[i]);
+}
+
+static void create_answer(void *pool, void *conn, struct batch_item *const *items, size_t n)
+{
+	struct user_create *us[BATCH_LIMIT], *todo[BATCH_LIMIT];
+	size_t k = 0;
+
+	(void)pool;
+	for (size_t i = 0; i < n; i++) {
+		/* the later of two clashing POSTs waits for its own transaction */
+		us[i] = items[i]->arg;
+		us[i]->a.single = us[i]->in->email == NULL;
+		for (size_t j = 0; j < i && !us[i]->a.single; j++)
+			us[i]->a.single = !us[j]->a.single && create_clash(us[j], us[i]);
+		if (!us[i]->a.single)
+			todo[k++] = us[i];
+	}
+	qsort(todo, k, sizeof(todo[0]), create_order);
+	if (k > 0)
+		create_together(conn, todo, k);
+	for (size_t i = 0; i < n; i++)
+		if (us[i]->a.single) {
+			json_decref(us[i]->a.out);
+			us[i]->a.out = NULL;
+		}
+}
+
+const struct batch_ops user_store_create_ops = {
+	.borrow = write_borrow,
+	.give_back = lookup_give_back,
+	.answer = create_answer,
+	.no_connection = write_no_connection,
+};
+
+int user_store_create_together(struct batcher *creates, struct core_ctx *ctx,
+			       const struct scim_conn *c, const struct scim_user_input *in,
+			       json_t **out, struct core_error *err)
+{
+	struct user_create u = { .ctx = ctx, .c = c, .in = in, .a = { .rc = -1 } };
+	struct batch_item item = { .arg = &u };
+
+	*out = NULL;
+	if (creates == NULL || ctx->cfg->scim_roles_attribute)
+		return 1;
+	if (!core_is_uuid(c->org_id))
+		return core_fail(err, 404, "not_found", "organization not found");
+	batcher_submit(creates, &item);
+	if (u.a.single)
+		return 1;
+	if (u.a.rc != 0) {
+		*err = u.a.err;
+		return -1;
+	}
+	*out = u.a.out;
+	return 0;
 }
 
 static int delete_once(struct core_ctx *ctx, const struct scim_conn *c, void *arg,

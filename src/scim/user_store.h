@@ -138,6 +138,23 @@ int user_store_replace_together(struct batcher *writes, struct core_ctx *ctx,
 				const struct scim_user_input *in, json_t **out,
 				struct core_error *err) OB_MUST_USE;
 
+/* POSTs of Users written together under load (store/batch.h): the
+ * batcher's ops (owner the struct db_pool) and the most one transaction
+ * takes. */
+extern const struct batch_ops user_store_create_ops;
+#define USER_STORE_CREATE_BATCH 32
+
+/* user_store_create through creates, for a caller that holds no
+ * connection: 0 with *out (a new User), -1 with *err, or 1 when the request
+ * must take user_store_create itself (nothing was changed for it): creates
+ * NULL, [scim] roles_attribute, no email, a live member of the org with the
+ * userName or externalId, an account with the email, a clash with an
+ * earlier POST of the batch, any database error of the batch. ctx->conn is
+ * not used. */
+int user_store_create_together(struct batcher *creates, struct core_ctx *ctx,
+			       const struct scim_conn *c, const struct scim_user_input *in,
+			       json_t **out, struct core_error *err) OB_MUST_USE;
+
 /* DELETE: the member is removed (status removed, history kept). */
 int user_store_delete(struct core_ctx *ctx, const struct scim_conn *c, const char *id,
 		     long if_match, struct core_error *err) OB_MUST_USE;

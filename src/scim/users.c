@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "app.h"
+#include "metrics.h"
 #include "scim/call.h"
 #include "scim/filter.h"
 #include "scim/listing.h"
@@ -65,27 +67,33 @@ done:
 	scim_end(&call);
 }
 
-/* A PUT through the batch of concurrent writes (see patch_op), or alone
- * when the batch leaves it to the request. */
-static int replace_together(struct scim_call *call, const struct scim_conn *c, const char *id,
-			    long if_match, const struct scim_user_input *in, json_t **user,
-			    struct core_error *err)
+/* A POST (id NULL) or PUT through the batch of concurrent writes (see
+ * patch_op), or alone when the batch leaves it to the request. */
+static int write_together(struct scim_call *call, const struct scim_conn *c, const char *id,
+			  long if_match, const struct scim_user_input *in, json_t **user,
+			  struct core_error *err)
 {
+	struct app *app = call->app;
 	int rc;
 
 	scim_release_db(call);
-	rc = user_store_replace_together(call->app->scim_user_writes, &call->ctx, c, id, if_match,
-					 in, user, err);
-	if (rc > 0)
-		rc = scim_call_borrow_db(call, err) != 0
-			     ? -1
-			     : user_store_replace(&call->ctx, c, id, if_match, in, user, err);
-	return rc;
+	rc = id == NULL ? user_store_create_together(app->scim_user_creates, &call->ctx, c, in,
+						     user, err)
+			: user_store_replace_together(app->scim_user_writes, &call->ctx, c, id,
+						      if_match, in, user, err);
+	if (rc <= 0)
+		return rc;
+	if (scim_call_borrow_db(call, err) != 0)
+		return -1;
+	if (id != NULL)
+		return user_store_replace(&call->ctx, c, id, if_match, in, user, err);
+	metrics_add(app->scim_user_creates_alone, 1);
+	return user_store_create(&call->ctx, c, in, user, err);
 }
 
 /* POST (id NULL) or PUT of body. Users have no immutable attributes
  * (RFC 7643 4.1), so a replacement is validated without the current one.
- * together: a PUT through the batch (the endpoint; not Bulk). */
+ * together: through the batch (the endpoints; not Bulk). */
 static void write_user(struct scim_call *call, const char *id, const char *if_match,
 		       json_t *body, bool together, struct scim_result *res)
 {
@@ -101,10 +109,10 @@ static void write_user(struct scim_call *call, const char *id, const char *if_ma
 		return;
 	}
 	rc = scim_user_input_from(valid, &in, &err);
-	if (rc == 0 && id == NULL)
+	if (rc == 0 && together)
+		rc = write_together(call, &c, id, scim_version_of(if_match), &in, &user, &err);
+	else if (rc == 0 && id == NULL)
 		rc = user_store_create(&call->ctx, &c, &in, &user, &err);
-	else if (rc == 0 && together)
-		rc = replace_together(call, &c, id, scim_version_of(if_match), &in, &user, &err);
 	else if (rc == 0)
 		rc = user_store_replace(&call->ctx, &c, id, scim_version_of(if_match), &in, &user,
 					&err);
@@ -121,9 +129,14 @@ void scim_user_create_do(struct scim_call *call, json_t *body, struct scim_resul
 	write_user(call, NULL, NULL, body, false, res);
 }
 
+static void create_op(struct scim_call *call, json_t *body, struct scim_result *res)
+{
+	write_user(call, NULL, NULL, body, true, res);
+}
+
 void scim_user_create(struct http_request *req)
 {
-	scim_op_request(req, scim_rtype_user(), true, scim_user_create_do);
+	scim_op_request(req, scim_rtype_user(), true, create_op);
 }
 
 void scim_user_replace_do(struct scim_call *call, const char *id, const char *if_match,
