@@ -5,10 +5,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
+
+#include "orgs_fixture.h"
 
 /* How long the server gets to act on the pipeline before the cut. */
 #define CUT_GRACE_MS 500
@@ -150,4 +157,17 @@ bool cut_proxy_picked(struct cut_proxy *p)
 	bool picked = p->picked;
 	pthread_mutex_unlock(&p->lock);
 	return picked;
+}
+
+void fx_daemon_through(struct cut_proxy *p, const char *marker, const char *conf_extra)
+{
+	char conninfo[sizeof(fx_conninfo) + 16];
+	const char *port = strstr(fx_conninfo, "port=");
+
+	assert_non_null(port);
+	assert_int_equal(cut_proxy_start(p, (unsigned)strtoul(port + 5, NULL, 10), marker), 0);
+	snprintf(conninfo, sizeof(conninfo), "%.*sport=%u%s", (int)(port - fx_conninfo),
+		 fx_conninfo, p->port, port + 5 + strspn(port + 5, "0123456789"));
+	assert_int_equal(daemon_stop(&fx_daemon), 0);
+	assert_int_equal(daemon_start(&fx_daemon, conninfo, conf_extra), 0);
 }

@@ -27,4 +27,9 @@ int cut_proxy_start(struct cut_proxy *p, unsigned target_port, const char *marke
 /* Whether a connection was picked to cut (by its marker). */
 bool cut_proxy_picked(struct cut_proxy *p);
 
+/* For the orgs fixture's tests: start p in front of the fixture's
+ * PostgreSQL with marker, and restart fx_daemon (with conf_extra) so that
+ * its database connections go through p. Asserts (cmocka). */
+void fx_daemon_through(struct cut_proxy *p, const char *marker, const char *conf_extra);
+
 #endif

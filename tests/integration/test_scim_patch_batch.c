@@ -522,23 +522,6 @@ static void test_postgres_crashing_at_a_batch_commit_answers_503_then_recovers(v
 	batch_failed_cleanly(t.token, id, patches);
 }
 
-/* fx_daemon restarted with its database connections through proxy p
- * (fx_conninfo with p's port). */
-static void daemon_through(struct cut_proxy *p)
-{
-	char conninfo[sizeof(fx_conninfo) + 16];
-	const char *port = strstr(fx_conninfo, "port=");
-
-	assert_non_null(port);
-	assert_int_equal(cut_proxy_start(p, (unsigned)strtoul(port + 5, NULL, 10),
-					 "lost-commit-answer"),
-			 0);
-	snprintf(conninfo, sizeof(conninfo), "%.*sport=%u%s", (int)(port - fx_conninfo),
-		 fx_conninfo, p->port, port + 5 + strspn(port + 5, "0123456789"));
-	assert_int_equal(daemon_stop(&fx_daemon), 0);
-	assert_int_equal(daemon_start(&fx_daemon, conninfo, BATCH_DAEMON_CONFIG), 0);
-}
-
 /* A batch whose COMMIT reaches the server but whose answer never comes
  * back (a proxy closes the connection): the daemon cannot know whether the
  * change was committed, so the PATCH answers 503 and is not written again.
@@ -553,7 +536,7 @@ static void test_a_batch_whose_commit_answer_is_lost_is_not_written_again(void *
 	double patches;
 
 	(void)state;
-	daemon_through(&proxy);
+	fx_daemon_through(&proxy, "lost-commit-answer", BATCH_DAEMON_CONFIG);
 	tenant_make(&t, "batch cut");
 	snprintf(name, sizeof(name), "bcut-%d", fx_next());
 	scim_post(t.token, name, id);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "api_util.h"
+#include "cut_proxy.h"
 #include "race_util.h"
 #include "scim_users_fixture.h"
 
@@ -447,6 +448,50 @@ static void test_a_batch_whose_commit_ends_its_connection_answers_503(void **sta
 	scim_answer_free(&a);
 }
 
+/* A batch whose COMMIT reaches the server but whose answer never comes back
+ * (a proxy closes the connection; the marker is in the profile, which only
+ * the write statement carries): the POST answers 503 and is not written
+ * again. It was committed exactly once: one User, one account, one event;
+ * the same POST again is 409 uniqueness. */
+static void test_a_batch_whose_commit_answer_is_lost_is_not_written_again(void **state)
+{
+	static struct tenant t;
+	static struct cut_proxy proxy;
+	char name[64], body[640];
+	struct scim_answer a;
+	double posts;
+
+	(void)state;
+	fx_daemon_through(&proxy, "lost-commit-answer", BATCH_DAEMON_CONFIG);
+	tenant_make(&t, "post batch cut");
+	posts = race_metric("orgbridge_scim_user_creates_together_total");
+	snprintf(name, sizeof(name), "pbcut-%d", fx_next());
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+		 "\"userName\":\"%s@example.com\",\"externalId\":\"ext-%s\","
+		 "\"title\":\"lost-commit-answer\","
+		 "\"emails\":[{\"value\":\"%s@example.com\",\"primary\":true}]}",
+		 name, name, name);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 503);
+	assert_string_equal(jstr(a.body, "status"), "503");
+	scim_answer_free(&a);
+	assert_true(cut_proxy_picked(&proxy));
+	assert_true(race_metric("orgbridge_scim_user_creates_together_total") - posts == 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM members WHERE username = '%s@example.com'",
+				      name),
+			 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM accounts WHERE email = '%s@example.com'",
+				      name),
+			 1);
+	assert_int_equal(fx_sql_count("SELECT count(*) FROM audit_events WHERE action ="
+				      " 'member.provisioned' AND after->>'userName' = '%s@example.com'",
+				      name),
+			 1);
+	assert_int_equal(scim_req(t.token, "POST", "/scim/v2/Users", body, NULL, &a), 409);
+	assert_string_equal(jstr(a.body, "scimType"), "uniqueness");
+	scim_answer_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +500,8 @@ int main(void)
 		cmocka_unit_test(test_a_batch_answers_its_failing_items_as_alone),
 		cmocka_unit_test(test_a_claim_inside_racing_posts_still_claims),
 		cmocka_unit_test(test_a_batch_whose_commit_ends_its_connection_answers_503),
+		/* Last: it restarts the daemon behind a proxy. */
+		cmocka_unit_test(test_a_batch_whose_commit_answer_is_lost_is_not_written_again),
 	};
 	int rc = cmocka_run_group_tests_name("scim post batch", tests, group_setup, group_teardown);
 
