@@ -7,8 +7,10 @@
  * scheduled run waits on a stopped slapd exits within a few seconds (not the
  * 60 s operation timeout), the run recorded failed ("stopped: daemon shutting
  * down") with nothing applied, and the next daemon's run succeeds; SIGHUP
- * during such a run reloads without waiting for it. Each test has its own
+ * during such a run reloads without waiting for it; a dry run blocked in its
+ * request stops with the daemon too. Each test has its own
  * directory section and group. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -57,8 +59,9 @@ static const char *conf_with(unsigned sched_interval)
 		 "[directory dry]\n%sinterval = 0\n"
 		 "[directory term]\n%sinterval = 0\nnetwork_timeout = 30\ntimeout = 60\n"
 		 "[directory sched]\n%sinterval = %u\nnetwork_timeout = 30\ntimeout = 60\n"
-		 "[directory hup]\n%sinterval = 0\nnetwork_timeout = 30\ntimeout = 60\n",
-		 keys, keys, keys, keys, keys, sched_interval, keys);
+		 "[directory hup]\n%sinterval = 0\nnetwork_timeout = 30\ntimeout = 60\n"
+		 "[directory drystop]\n%sinterval = 0\nnetwork_timeout = 30\ntimeout = 60\n",
+		 keys, keys, keys, keys, keys, sched_interval, keys, keys);
 	return text;
 }
 
@@ -445,6 +448,49 @@ static void test_sighup_during_a_blocked_run_does_not_hang(void **state)
 	assert_int_equal(ldap_members(&o), 0);
 }
 
+struct dry_post {
+	pthread_t thread;
+	const struct daemon_proc *d;
+	const char *token;
+	long status;
+	json_t *out;
+};
+
+static void *dry_post_run(void *arg)
+{
+	struct dry_post *p = arg;
+	char location[256];
+
+	p->status = post_sync(p->d, p->token, "drystop", "?dry_run=true", &p->out, location);
+	return NULL;
+}
+
+/* A dry run reads in its request: SIGTERM while it waits on the directory
+ * ends it too (the drain does not wait out the 60 s timeout for it), and
+ * the request is answered. */
+static void test_sigterm_during_a_blocked_dry_run_exits_within_the_bound(void **state)
+{
+	(void)state;
+	struct org o;
+	struct daemon_proc d;
+	struct dry_post p = { .d = &d };
+
+	org_mapped(&o, "drystop", "hup");
+	assert_int_equal(daemon_start(&d, fx_conninfo, conf()), 0);
+	p.token = o.owner.token;
+	lx_pause(&ldap);
+	assert_int_equal(pthread_create(&p.thread, NULL, dry_post_run, &p), 0);
+	sleep_ms(500); /* the request waits on its bind */
+	stop_while_paused(&d, STOP_BOUND_S);
+	pthread_join(p.thread, NULL);
+	assert_int_equal(p.status, 200);
+	assert_string_equal(jstr(p.out, "status"), "failed");
+	assert_string_equal(jstr(p.out, "error"), "stopped: daemon shutting down");
+	json_decref(p.out);
+	assert_int_equal(runs_of("drystop"), 0);
+	assert_int_equal(ldap_members(&o), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm_during_a_blocked_manual_run_exits_within_the_bound),
 		cmocka_unit_test(test_sigterm_during_a_blocked_scheduled_run_exits_within_the_bound),
 		cmocka_unit_test(test_sighup_during_a_blocked_run_does_not_hang),
+		cmocka_unit_test(test_sigterm_during_a_blocked_dry_run_exits_within_the_bound),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
