@@ -325,8 +325,9 @@ static const struct key_def directory_keys[] = {
 	  .reloadable = true, .min = 1, .max = 100000,
 	  .help = "Entries per page of a paged search (RFC 2696)" },
 	{ .name = "network_timeout", .type = KT_DURATION, .offset = DIR_FIELD(network_timeout_s),
-	  .def = "10", .reloadable = true, .min = 1, .max = 3600,
-	  .help = "Time allowed to connect to one URI" },
+	  .def = "10", .reloadable = true, .min = 1, .max = 30,
+	  .help = "Time allowed to connect to one URI (at most 30 s: a connect under way is "
+		  "not interrupted by a shutdown)" },
 	{ .name = "timeout", .type = KT_DURATION, .offset = DIR_FIELD(op_timeout_s), .def = "60",
 	  .reloadable = true, .min = 1, .max = DAY_S,
 	  .help = "Time allowed for each LDAP operation (a bind, one page of a search)" },

@@ -148,8 +148,8 @@ static void sync_config_release(void *arg, void *token)
 	app_config_release(arg, token);
 }
 
-/* Shutdown takes a while (requests drain for up to 30 s, a sync run stops
- * between its steps); a second SIGTERM or SIGINT meanwhile means "now": the
+/* Shutdown takes a while (requests drain for up to 30 s while a sync run
+ * stops, see orgbridged(8), SHUTDOWN); a second SIGTERM or SIGINT meanwhile means "now": the
  * pid file goes and the process exits at once, without waiting. */
 struct drain_watch {
 	const char *pid_file;
@@ -247,6 +247,11 @@ static int serve(struct app *app, const char *config_path)
 	}
 	daemon_notify("STOPPING=1");
 	watching = pthread_create(&watcher, NULL, drain_watch_run, &watch) == 0;
+	/* Sync runs stop while requests drain, not after: a run blocked on a
+	 * hung directory ends within a poll interval (a connect under way
+	 * within network_timeout), and a request waiting on a manual run
+	 * gets its answer. */
+	sync_scheduler_cancel(app->sync);
 	http_server_stop(app->http);
 	app->http = NULL;
 	rc = 0;

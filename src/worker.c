@@ -25,13 +25,18 @@ int worker_start(struct worker *w, void *(*fn)(void *), void *arg)
 	return err;
 }
 
-void worker_stop(struct worker *w)
+void worker_cancel(struct worker *w)
 {
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	atomic_store(&w->cancel, true);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void worker_stop(struct worker *w)
+{
+	worker_cancel(w);
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);

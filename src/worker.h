@@ -23,6 +23,9 @@ struct worker {
 /* Start fn(arg) on a new thread. 0, or an errno value (w is then unusable
  * and needs no worker_stop). */
 int worker_start(struct worker *w, void *(*fn)(void *), void *arg) OB_MUST_USE;
+/* Ask the thread to stop (sets cancel, wakes its sleep) without waiting;
+ * worker_stop still follows. */
+void worker_cancel(struct worker *w);
 /* Ask the thread to stop, wait for it, release w. */
 void worker_stop(struct worker *w);
 /* Sleep up to ms milliseconds (none when ms <= 0) unless stopped first.

@@ -140,14 +140,19 @@ static int flag(struct api_call *call, const char *name, bool *out)
 }
 
 /* A dry run: reads and plans in the request (it writes nothing, so it holds
- * no lock and no run row) and answers with the plans. */
+ * no lock and no run row) and answers with the plans. It stops with the
+ * daemon's sync runs (a shutdown does not wait on a hung directory for it). */
 static void dry_run(struct api_call *call, const struct sync_run_options *opt)
 {
-	struct sync_reader reader = sync_ldap_reader(call->app->ldap_tls);
+	struct sync_ldap_source src = { .tls = call->app->ldap_tls,
+					.stop = sync_scheduler_stop_flag(call->app->sync) };
+	struct sync_reader reader = sync_ldap_reader_stoppable(&src);
+	struct sync_run_options stoppable = *opt;
 	struct sync_run_result res = { 0 };
 	char msg[512];
 
-	if (sync_run(call->ctx.conn, call->ctx.cfg, &reader, opt, &res, msg, sizeof(msg)) != 0)
+	stoppable.cancel = src.stop;
+	if (sync_run(call->ctx.conn, call->ctx.cfg, &reader, &stoppable, &res, msg, sizeof(msg)) != 0)
 		http_respond_error(call->req, 503, "sync_unavailable", "%s", msg);
 	else
 		api_reply(call, 200, json_incref(res.report));

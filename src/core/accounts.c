@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "core/token.h"
 #include "ldap/auth.h"
 #include "policy/identifiers.h"
@@ -232,10 +233,13 @@ static int directory_logins_of(struct core_ctx *ctx, const char *account_id,
 static bool directory_password_ok(struct core_ctx *ctx, const struct directory_logins *logins,
 				  const char *password)
 {
+	/* One bound for the whole check, however many directories it asks. */
+	struct timespec deadline = clock_deadline_ms(LDAP_SIGNIN_LIMIT_S * 1000);
+
 	for (size_t i = 0; i < logins->n; i++) {
 		struct ldapc_error lerr;
 		if (ldapc_authenticate(logins->dir[i], ctx->ldap_tls, logins->username[i], password,
-				       &lerr) == 0)
+				       &deadline, &lerr) == 0)
 			return true;
 		if (lerr.kind != LDAPC_ERR_CREDENTIALS)
 			log_warnx("login: pass-through sign-in unavailable: %s", lerr.message);

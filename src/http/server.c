@@ -661,7 +661,7 @@ void http_server_stop(struct http_server *srv)
 	MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	for (int waited_ms = 0; atomic_load(&srv->in_flight) > 0 && waited_ms < 30000;
+	for (int waited_ms = 0; atomic_load(&srv->in_flight) > 0 && waited_ms < HTTP_DRAIN_S * 1000;
 	     waited_ms += 10)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 	MHD_stop_daemon(srv->mhd);

@@ -16,6 +16,12 @@
 #include "http/router.h"
 #include "log.h"
 
+/* How long http_server_stop waits for the requests in progress. The unit's
+ * TimeoutStopSec (systemd/orgbridged.service.in) leaves room past it and past
+ * the longest LDAP connect ([directory] network_timeout, at most 30 s);
+ * tests/integration/test_systemd_unit.sh checks that they agree. */
+#define HTTP_DRAIN_S 30
+
 struct http_server;
 struct metrics;
 

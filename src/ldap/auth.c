@@ -27,8 +27,10 @@ static int on_entry(const struct ldapc_entry *e, void *arg, struct ldapc_error *
 }
 
 int ldapc_authenticate(const struct directory_config *dir, struct ldap_tls_cache *tls,
-		       const char *username, const char *password, struct ldapc_error *err)
+		       const char *username, const char *password,
+		       const struct timespec *deadline, struct ldapc_error *err)
 {
+	struct ldapc_limits lim = { .deadline = deadline ? *deadline : (struct timespec){ 0 } };
 	const char *attrs[] = { LDAP_NO_ATTRS, NULL };
 	struct ldapc *c = NULL;
 	struct found found = { 0 };
@@ -45,7 +47,7 @@ int ldapc_authenticate(const struct directory_config *dir, struct ldap_tls_cache
 		ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
 		goto done;
 	}
-	if (ldapc_open(dir, tls, &c, err) != 0)
+	if (ldapc_open_limited(dir, tls, &lim, &c, err) != 0)
 		goto done;
 	struct ldapc_query q = { .base = dir->user_base, .scope = dir->user_scope,
 				 .filter = filter, .attrs = attrs };

@@ -19,7 +19,8 @@ struct ldapc {
 	char *uri;
 	char name[72];      /* directory name, for messages */
 	struct timeval op_timeout;
-	bool broken;        /* timed out or lost: refuse further operations */
+	struct ldapc_limits lim; /* deadline {0, 0}: none */
+	bool broken;        /* timed out, lost or stopped: refuse further operations */
 };
 
 int ldapc_fail(struct ldapc_error *err, enum ldapc_failure kind, int code, const char *fmt, ...)
@@ -97,20 +98,95 @@ static int result_code(LDAP *ld)
 	return code == LDAP_SUCCESS ? LDAP_OTHER : code;
 }
 
-/* Wait up to tv for msgid's answer: all of it (LDAP_MSG_ALL) or its next
- * message (LDAP_MSG_ONE). No answer in time abandons the operation and
- * marks the handle broken. */
-static int wait_for(struct ldapc *c, int msgid, int all, struct timeval tv, LDAPMessage **res,
-		    struct ldapc_error *err, const char *what)
+static bool has_deadline(const struct ldapc *c)
 {
-	int rc = ldap_result(c->ld, msgid, all, &tv, res);
+	return c->lim.deadline.tv_sec != 0 || c->lim.deadline.tv_nsec != 0;
+}
 
+static bool stop_set(const struct ldapc *c)
+{
+	return c->lim.stop != NULL && atomic_load(c->lim.stop);
+}
+
+/* Microseconds from now to t (negative once past). */
+static long long us_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(t->tv_sec - now.tv_sec) * 1000000 + (t->tv_nsec - now.tv_nsec) / 1000;
+}
+
+/* When a wait of tv starting now ends: tv later, or at the handle's
+ * deadline when that comes first (*cut then set). */
+static struct timespec wait_end(const struct ldapc *c, struct timeval tv, bool *cut)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += tv.tv_sec;
+	end.tv_nsec += (long)tv.tv_usec * 1000;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	*cut = false;
+	if (has_deadline(c) && (c->lim.deadline.tv_sec < end.tv_sec ||
+				(c->lim.deadline.tv_sec == end.tv_sec &&
+				 c->lim.deadline.tv_nsec < end.tv_nsec))) {
+		end = c->lim.deadline;
+		*cut = true;
+	}
+	return end;
+}
+
+static int stopped(struct ldapc *c, struct ldapc_error *err, const char *what)
+{
+	c->broken = true;
+	return ldapc_fail(err, LDAPC_ERR_STOPPED, LDAP_USER_CANCELLED,
+			  "directory %s: %s: %s: stopped: daemon shutting down", c->name,
+			  c->uri ? c->uri : "-", what);
+}
+
+/* Wait until end (cut: the handle's deadline) for msgid's answer: all of
+ * it (LDAP_MSG_ALL) or its next message (LDAP_MSG_ONE), in slices of
+ * LDAPC_STOP_POLL_MS when the handle has a stop flag, which is looked at
+ * between them. No answer in time, or the stop, abandons the operation and
+ * marks the handle broken. */
+static int wait_for(struct ldapc *c, int msgid, int all, const struct timespec *end, bool cut,
+		    LDAPMessage **res, struct ldapc_error *err, const char *what)
+{
+	int rc;
+
+	for (;;) {
+		long long us = us_until(end);
+		struct timeval slice;
+
+		if (stop_set(c)) {
+			*res = NULL;
+			ldap_abandon_ext(c->ld, msgid, NULL, NULL);
+			return stopped(c, err, what);
+		}
+		if (us < 0)
+			us = 0;
+		if (c->lim.stop != NULL && us > LDAPC_STOP_POLL_MS * 1000LL)
+			us = LDAPC_STOP_POLL_MS * 1000LL;
+		slice = (struct timeval){ .tv_sec = (time_t)(us / 1000000),
+					  .tv_usec = (suseconds_t)(us % 1000000) };
+		rc = ldap_result(c->ld, msgid, all, &slice, res);
+		if (rc != 0 || us_until(end) <= 0)
+			break;
+	}
 	if (rc > 0)
 		return 0;
 	*res = NULL;
 	if (rc == 0) {
 		ldap_abandon_ext(c->ld, msgid, NULL, NULL);
 		c->broken = true;
+		if (cut)
+			return ldapc_fail(err, LDAPC_ERR_TIMEOUT, LDAP_TIMEOUT,
+					  "directory %s: %s: %s: no answer within the time allowed",
+					  c->name, c->uri, what);
 		return ldapc_fail(err, LDAPC_ERR_TIMEOUT, LDAP_TIMEOUT,
 				  "directory %s: %s: %s: no answer within %ld s", c->name, c->uri, what,
 				  (long)c->op_timeout.tv_sec);
@@ -122,26 +198,10 @@ static int wait_for(struct ldapc *c, int msgid, int all, struct timeval tv, LDAP
 static int wait_result(struct ldapc *c, int msgid, LDAPMessage **res, struct ldapc_error *err,
 		       const char *what)
 {
-	return wait_for(c, msgid, LDAP_MSG_ALL, c->op_timeout, res, err, what);
-}
+	bool cut;
+	struct timespec end = wait_end(c, c->op_timeout, &cut);
 
-/* Wait for the next message of msgid (one entry, reference or the result)
- * until deadline (CLOCK_MONOTONIC). */
-static int wait_message(struct ldapc *c, int msgid, const struct timespec *deadline,
-			LDAPMessage **m, struct ldapc_error *err, const char *what)
-{
-	struct timespec now;
-	struct timeval tv = { 0, 0 };
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < deadline->tv_sec ||
-	    (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
-		long long us = (long long)(deadline->tv_sec - now.tv_sec) * 1000000 +
-			       (deadline->tv_nsec - now.tv_nsec) / 1000;
-		tv.tv_sec = (time_t)(us / 1000000);
-		tv.tv_usec = (suseconds_t)(us % 1000000);
-	}
-	return wait_for(c, msgid, LDAP_MSG_ONE, tv, m, err, what);
+	return wait_for(c, msgid, LDAP_MSG_ALL, &end, cut, res, err, what);
 }
 
 /* Parse a bind/extended/search-done result: 0 for success. Hands back the
@@ -220,11 +280,25 @@ static int open_one(const struct directory_config *dir, struct ldap_tls_cache *t
 {
 	struct timeval net = { .tv_sec = (time_t)dir->network_timeout_s };
 	int version = LDAP_VERSION3, limit = (int)dir->op_timeout_s, rc, msgid = -1;
-	bool use_tls = is_ldaps(uri) || dir->starttls;
+	bool use_tls = is_ldaps(uri) || dir->starttls, cut;
 
 	c->uri = strdup(uri);
 	if (c->uri == NULL)
 		return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
+	if (stop_set(c))
+		return stopped(c, err, "connect");
+	/* The connect cannot be interrupted: it ends by the handle's deadline. */
+	struct timespec end = wait_end(c, net, &cut);
+	if (cut) {
+		long long us = us_until(&end);
+		if (us <= 0) {
+			c->broken = true;
+			return ldapc_fail(err, LDAPC_ERR_TIMEOUT, LDAP_TIMEOUT,
+					  "directory %s: %s: connect: no time left", c->name, uri);
+		}
+		net = (struct timeval){ .tv_sec = (time_t)(us / 1000000),
+					.tv_usec = (suseconds_t)(us % 1000000) };
+	}
 	rc = ldap_initialize(&c->ld, uri);
 	if (rc != LDAP_SUCCESS)
 		return op_fail(c, rc, NULL, err, "initialize");
@@ -286,6 +360,12 @@ static bool worth_next_uri(enum ldapc_failure kind)
 int ldapc_open(const struct directory_config *dir, struct ldap_tls_cache *tls, struct ldapc **out,
 	       struct ldapc_error *err)
 {
+	return ldapc_open_limited(dir, tls, NULL, out, err);
+}
+
+int ldapc_open_limited(const struct directory_config *dir, struct ldap_tls_cache *tls,
+		       const struct ldapc_limits *lim, struct ldapc **out, struct ldapc_error *err)
+{
 	struct ldapc *c = calloc(1, sizeof(*c));
 	char tried[sizeof(err->message)] = "";
 
@@ -294,6 +374,8 @@ int ldapc_open(const struct directory_config *dir, struct ldap_tls_cache *tls, s
 		return ldapc_fail(err, LDAPC_ERR_NOMEM, LDAP_NO_MEMORY, "out of memory");
 	snprintf(c->name, sizeof(c->name), "%s", dir->name);
 	c->op_timeout.tv_sec = (time_t)dir->op_timeout_s;
+	if (lim != NULL)
+		c->lim = *lim;
 	if (dir->n_uris == 0) {
 		free(c);
 		return ldapc_fail(err, LDAPC_ERR_UNAVAILABLE, LDAP_PARAM_ERROR,
@@ -695,15 +777,13 @@ static int handle_message(struct ldapc *c, const struct ldapc_query *q, LDAPMess
 static int read_page(struct ldapc *c, const struct ldapc_query *q, int msgid, ldapc_entry_fn fn,
 		     void *arg, struct page_state *st, struct ldapc_error *err, const char *what)
 {
-	struct timespec deadline;
-	bool ended = false;
+	bool ended = false, cut;
+	struct timespec end = wait_end(c, c->op_timeout, &cut);
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += c->op_timeout.tv_sec;
 	while (!ended && rc == 0) {
 		LDAPMessage *m = NULL;
-		rc = wait_message(c, msgid, &deadline, &m, err, what);
+		rc = wait_for(c, msgid, LDAP_MSG_ONE, &end, cut, &m, err, what);
 		if (rc == 0)
 			rc = handle_message(c, q, m, fn, arg, st, &ended, err, what);
 		ldap_msgfree(m);

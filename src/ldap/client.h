@@ -16,8 +16,10 @@
 #define OB_LDAP_CLIENT_H
 
 #include <lber.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -31,7 +33,11 @@ enum ldapc_failure {
 	LDAPC_ERR_INCOMPLETE,      /* size limit, broken paging or range chain: result would be partial */
 	LDAPC_ERR_OPERATION,       /* the server refused the request (bad filter, no such base...) */
 	LDAPC_ERR_NOMEM,
+	LDAPC_ERR_STOPPED,         /* the handle's stop flag was set (the daemon is stopping) */
 };
+
+/* How often a wait on the server looks at the stop flag. */
+#define LDAPC_STOP_POLL_MS 200
 
 struct ldapc_error {
 	enum ldapc_failure kind;
@@ -50,6 +56,24 @@ struct ldapc_error {
 int ldapc_open(const struct directory_config *dir, struct ldap_tls_cache *tls, struct ldapc **out,
 	       struct ldapc_error *err) OB_MUST_USE;
 void ldapc_close(struct ldapc *c);
+
+/* Bounds of a handle beyond the directory's own timeouts. */
+struct ldapc_limits {
+	/* May be NULL. Once it reads true, the wait in progress (a bind, a
+	 * page, StartTLS) ends within LDAPC_STOP_POLL_MS with LDAPC_ERR_STOPPED
+	 * ("stopped: daemon shutting down") and the handle refuses further
+	 * operations; no further URI is tried. A TCP connect under way is not
+	 * interrupted: it ends within network_timeout. */
+	const atomic_bool *stop;
+	/* CLOCK_MONOTONIC; {0, 0}: none. Every wait of the handle, the
+	 * connects included, ends by then (LDAPC_ERR_TIMEOUT). */
+	struct timespec deadline;
+};
+
+/* ldapc_open within lim (NULL: none). */
+int ldapc_open_limited(const struct directory_config *dir, struct ldap_tls_cache *tls,
+		       const struct ldapc_limits *lim, struct ldapc **out,
+		       struct ldapc_error *err) OB_MUST_USE;
 /* The URI the handle is connected to. */
 const char *ldapc_uri(const struct ldapc *c);
 

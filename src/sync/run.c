@@ -147,20 +147,29 @@ static void ldap_error_text(const struct ldapc_error *e, char *err, size_t errca
 	snprintf(err, errcap, "%s", e->message[0] ? e->message : "LDAP error");
 }
 
-/* The LDAP reader (src/ldap/reader.h): one connection per call; arg is the
- * TLS cache (may be NULL). */
-static int ldap_read(void *arg, const struct directory_config *dir, bool full,
-		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+/* The LDAP reader (src/ldap/reader.h): one connection per call, opened
+ * within src's stop flag. */
+static int ldap_open_src(const struct sync_ldap_source *src, const struct directory_config *dir,
+			 struct ldapc **c, struct ldapc_error *e, char *err, size_t errcap)
+{
+	struct ldapc_limits lim = { .stop = src->stop };
+
+	if (ldapc_open_limited(dir, src->tls, &lim, c, e) == 0)
+		return 0;
+	ldap_error_text(e, err, errcap);
+	return -1;
+}
+
+static int ldap_read_src(void *arg, const struct directory_config *dir, bool full,
+			 const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
 	struct ldapc *c = NULL;
 	struct ldapc_error e = { 0 };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (ldapc_open(dir, arg, &c, &e) != 0) {
-		ldap_error_text(&e, err, errcap);
+	if (ldap_open_src(arg, dir, &c, &e, err, errcap) != 0)
 		return -1;
-	}
 	rc = full ? dir_read_full(c, dir, out, &e) : dir_read_incremental(c, dir, watermark, out, &e);
 	ldapc_close(c);
 	if (rc != 0)
@@ -168,17 +177,16 @@ static int ldap_read(void *arg, const struct directory_config *dir, bool full,
 	return rc;
 }
 
-static int ldap_fetch(void *arg, const struct directory_config *dir, const char *const *values,
-		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+static int ldap_fetch_src(void *arg, const struct directory_config *dir,
+			  const char *const *values, size_t n, struct dir_snapshot *snap, char *err,
+			  size_t errcap)
 {
 	struct ldapc *c = NULL;
 	struct ldapc_error e = { 0 };
 	int rc;
 
-	if (ldapc_open(dir, arg, &c, &e) != 0) {
-		ldap_error_text(&e, err, errcap);
+	if (ldap_open_src(arg, dir, &c, &e, err, errcap) != 0)
 		return -1;
-	}
 	rc = snap->members_are_uids ? dir_read_users_by_name(c, dir, values, n, snap, &e)
 				    : dir_read_users_by_dn(c, dir, values, n, snap, &e);
 	ldapc_close(c);
@@ -187,23 +195,47 @@ static int ldap_fetch(void *arg, const struct directory_config *dir, const char 
 	return rc;
 }
 
-static int ldap_in_chain(void *arg, const struct directory_config *dir,
-			 struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
-			 size_t errcap)
+static int ldap_in_chain_src(void *arg, const struct directory_config *dir,
+			     struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
+			     size_t errcap)
 {
 	struct ldapc *c = NULL;
 	struct ldapc_error e = { 0 };
 	int rc;
 
-	if (ldapc_open(dir, arg, &c, &e) != 0) {
-		ldap_error_text(&e, err, errcap);
+	if (ldap_open_src(arg, dir, &c, &e, err, errcap) != 0)
 		return -1;
-	}
 	rc = dir_read_in_chain(c, dir, snap, groups, n, &e);
 	ldapc_close(c);
 	if (rc != 0)
 		ldap_error_text(&e, err, errcap);
 	return rc;
+}
+
+/* sync_ldap_reader's: arg is the TLS cache, nothing stops them. */
+static int ldap_read(void *arg, const struct directory_config *dir, bool full,
+		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+{
+	struct sync_ldap_source src = { .tls = arg };
+
+	return ldap_read_src(&src, dir, full, watermark, out, err, errcap);
+}
+
+static int ldap_fetch(void *arg, const struct directory_config *dir, const char *const *values,
+		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
+{
+	struct sync_ldap_source src = { .tls = arg };
+
+	return ldap_fetch_src(&src, dir, values, n, snap, err, errcap);
+}
+
+static int ldap_in_chain(void *arg, const struct directory_config *dir,
+			 struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
+			 size_t errcap)
+{
+	struct sync_ldap_source src = { .tls = arg };
+
+	return ldap_in_chain_src(&src, dir, snap, groups, n, err, errcap);
 }
 
 struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls)
@@ -212,6 +244,11 @@ struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls)
 				     .in_chain = ldap_in_chain };
 }
 
+struct sync_reader sync_ldap_reader_stoppable(const struct sync_ldap_source *src)
+{
+	return (struct sync_reader){ .read = ldap_read_src, .fetch = ldap_fetch_src,
+				     .arg = (void *)src, .in_chain = ldap_in_chain_src };
+}
 
 /* ------------------------------------------------------------- database */
 
@@ -1048,8 +1085,8 @@ static int apply_orgs(struct run *r)
 		if (o->done)
 			continue;
 		if (cancelled(r)) {
-			run_fail(r, "cancelled: the daemon is stopping (organizations before %s were "
-				    "applied)", o->slug);
+			run_fail(r, SYNC_STOPPED_TEXT " (organizations before %s were applied)",
+				 o->slug);
 			return 0;
 		}
 		for (int attempt = 1; attempt <= ORG_ATTEMPTS; attempt++) {
@@ -1126,10 +1163,13 @@ static void run_body(struct run *r)
 		run_fail(r, "out of memory");
 		return;
 	}
-	if (read_directory(r) != 0)
-		return;
-	if (cancelled(r)) {
-		run_fail(r, "cancelled: the daemon is stopping");
+	if (read_directory(r) != 0 || cancelled(r)) {
+		/* A read cut short by the stop (or any step of it failing
+		 * meanwhile) is a stop, whatever the reader said. */
+		if (cancelled(r)) {
+			r->error[0] = '\0';
+			run_fail(r, SYNC_STOPPED_TEXT);
+		}
 		return;
 	}
 	if (preview(r) != 0 || r->opt->dry_run || strcmp(r->status, "running") != 0)

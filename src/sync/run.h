@@ -72,6 +72,22 @@ struct sync_reader {
  * be NULL; the daemon passes its cache. */
 struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls);
 
+/* The same, whose connections end as soon as *stop reads true: a wait on
+ * the directory (a bind, a page, StartTLS) within LDAPC_STOP_POLL_MS, a
+ * connect under way within network_timeout (ldap/client.h,
+ * ldapc_limits). The daemon's scheduler passes its cancel flag. src (and
+ * what it points at) must outlive the reader. */
+struct sync_ldap_source {
+	struct ldap_tls_cache *tls; /* may be NULL */
+	const atomic_bool *stop;    /* may be NULL */
+};
+struct sync_reader sync_ldap_reader_stoppable(const struct sync_ldap_source *src);
+
+/* The error a run stopped by the daemon's shutdown records (before or
+ * while it reads the directory: nothing applied; between organizations:
+ * those before applied, see apply_orgs in run.c). */
+#define SYNC_STOPPED_TEXT "stopped: daemon shutting down"
+
 enum sync_kind { SYNC_KIND_AUTO = 0, SYNC_KIND_FULL, SYNC_KIND_INCREMENTAL };
 
 struct sync_run_options {
@@ -80,7 +96,10 @@ struct sync_run_options {
 	bool dry_run;
 	bool force;            /* apply past the deletion threshold */
 	const char *trigger;   /* "scheduler", "api", "cli" (in the report) */
-	const atomic_bool *cancel; /* may be NULL; checked between steps */
+	/* May be NULL; checked between steps. The reader does not see it:
+	 * give the reader the same flag (sync_ldap_reader_stoppable) for a
+	 * read blocked on the directory to end too. */
+	const atomic_bool *cancel;
 	struct metrics *metrics;   /* may be NULL: where the run is counted (see run.c) */
 	/* May be NULL: called once, on the run's thread, as soon as the run's
 	 * record exists (before the directory is read), with its id; never for a

@@ -36,6 +36,7 @@ struct manual {
 struct sync_scheduler {
 	struct sync_scheduler_env env;
 	struct sync_reader ldap_reader; /* env.reader points here when it was NULL */
+	struct sync_ldap_source ldap_src; /* ldap_reader's: stops with worker.cancel */
 	struct worker worker; /* cancel also stops a run in progress (manual ones too) */
 	unsigned db_failures;
 	pthread_mutex_t mlock;
@@ -146,7 +147,9 @@ struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env
 	}
 	s->env = *env;
 	if (s->env.reader == NULL) {
-		s->ldap_reader = sync_ldap_reader(s->env.ldap_tls);
+		s->ldap_src = (struct sync_ldap_source){ .tls = s->env.ldap_tls,
+							 .stop = &s->worker.cancel };
+		s->ldap_reader = sync_ldap_reader_stoppable(&s->ldap_src);
 		s->env.reader = &s->ldap_reader;
 	}
 	pthread_mutex_init(&s->mlock, NULL);
@@ -318,14 +321,29 @@ unlock:
 	pthread_mutex_unlock(&s->mlock);
 }
 
-void sync_scheduler_stop(struct sync_scheduler *s)
+void sync_scheduler_cancel(struct sync_scheduler *s)
 {
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mlock);
 	s->stopping = true; /* no new manual runs */
 	pthread_mutex_unlock(&s->mlock);
-	worker_stop(&s->worker); /* sets cancel: the manual runs stop between steps too */
+	/* Sets cancel: the runs (manual ones too) stop between their steps,
+	 * and the LDAP reader's waits end within LDAPC_STOP_POLL_MS. */
+	worker_cancel(&s->worker);
+}
+
+const atomic_bool *sync_scheduler_stop_flag(struct sync_scheduler *s)
+{
+	return s != NULL ? &s->worker.cancel : NULL;
+}
+
+void sync_scheduler_stop(struct sync_scheduler *s)
+{
+	if (s == NULL)
+		return;
+	sync_scheduler_cancel(s);
+	worker_stop(&s->worker);
 	pthread_mutex_lock(&s->mlock);
 	while (s->manual != NULL) {
 		struct manual *m = s->manual;

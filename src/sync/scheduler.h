@@ -23,6 +23,7 @@
 #ifndef OB_SYNC_SCHEDULER_H
 #define OB_SYNC_SCHEDULER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,11 +51,22 @@ struct sync_scheduler_env {
  * points at must outlive the scheduler. */
 struct sync_scheduler *sync_scheduler_start(const struct sync_scheduler_env *env) OB_MUST_USE;
 
-/* Stop promptly: wake the thread, cancel the runs in progress (scheduled and
- * manual) between their steps (the organizations already applied stay
- * applied; the run is recorded as failed, the watermark does not move), join
- * every thread, wait for the callers of sync_scheduler_run_now to return.
- * NULL is fine. */
+/* Begin stopping without waiting: no new manual runs, and the runs in
+ * progress (scheduled and manual) stop between their steps or, when the
+ * scheduler reads with its own LDAP reader (env.reader NULL), while blocked
+ * on the directory (a wait ends within LDAPC_STOP_POLL_MS, a connect within
+ * network_timeout). A run stopped before its apply records failed with
+ * SYNC_STOPPED_TEXT and nothing applied; one stopped between organizations
+ * keeps those it committed. The watermark does not move. The daemon calls it
+ * as its shutdown begins, so runs end while requests drain. NULL is fine. */
+void sync_scheduler_cancel(struct sync_scheduler *s);
+
+/* The flag sync_scheduler_cancel sets, for work done outside the
+ * scheduler that must stop with it (a dry run in a request); NULL for NULL. */
+const atomic_bool *sync_scheduler_stop_flag(struct sync_scheduler *s);
+
+/* Stop promptly: sync_scheduler_cancel, join every thread, wait for the
+ * callers of sync_scheduler_run_now to return. NULL is fine. */
 void sync_scheduler_stop(struct sync_scheduler *s);
 
 enum sync_manual_state {

@@ -11,11 +11,14 @@
 #include <cmocka.h>
 
 #include <ldap.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ldap/auth.h"
 #include "ldap/client.h"
 #include "ldap/escape.h"
 #include "ldap/tls.h"
@@ -78,6 +81,7 @@ struct seen {
 	char dns[N_USERS + 10][128];
 	int stop_after;      /* > 0: fail the search at this entry */
 	struct slapd_server *kill_at_first; /* SIGKILL this server at the first entry */
+	struct slapd_server *pause_at_first; /* SIGSTOP this server at the first entry */
 };
 
 static int collect(const struct ldapc_entry *e, void *arg, struct ldapc_error *err)
@@ -86,6 +90,8 @@ static int collect(const struct ldapc_entry *e, void *arg, struct ldapc_error *e
 
 	if (s->kill_at_first != NULL && s->n == 0)
 		kill(s->kill_at_first->pid, SIGKILL);
+	if (s->pause_at_first != NULL && s->n == 0)
+		lx_pause(s->pause_at_first);
 	if (s->stop_after > 0 && (int)s->n + 1 == s->stop_after)
 		return ldapc_fail(err, LDAPC_ERR_OPERATION, 0, "stopped by the test at %s", e->dn);
 	if (s->n < sizeof(s->dns) / sizeof(s->dns[0]))
@@ -416,6 +422,133 @@ static void test_server_lost_between_pages_aborts_the_search(void **state)
 	free(seen);
 }
 
+/* ---- stopping (the daemon's shutdown) ---- */
+
+/* Sets *flag after ms, on a thread of its own: the daemon's stopping thread. */
+struct stopper {
+	pthread_t thread;
+	atomic_bool flag;
+	long ms;
+};
+
+static void *stopper_run(void *arg)
+{
+	struct stopper *st = arg;
+	struct timespec ts = { st->ms / 1000, (st->ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	atomic_store(&st->flag, true);
+	return NULL;
+}
+
+static void stopper_start(struct stopper *st, long ms)
+{
+	atomic_init(&st->flag, false);
+	st->ms = ms;
+	assert_int_equal(pthread_create(&st->thread, NULL, stopper_run, st), 0);
+}
+
+static void test_stop_ends_a_search_blocked_mid_chain(void **state)
+{
+	/* timeout = 60 (the default): only the stop can end the wait soon. */
+	struct config *cfg = lx_config("%s", lx_reader_keys(main_srv.uri));
+	struct stopper st;
+	struct ldapc_limits lim = { .stop = &st.flag };
+	struct ldapc *c = NULL;
+	struct ldapc_query q = people(50);
+	struct seen *seen = calloc(1, sizeof(*seen));
+	struct ldapc_error err;
+	double start, took;
+	int rc;
+
+	(void)state;
+	assert_non_null(seen);
+	atomic_init(&st.flag, false);
+	if (ldapc_open_limited(&cfg->directories[0], NULL, &lim, &c, &err) != 0)
+		fail_msg("%s", err.message);
+	/* slapd stops answering inside the first page: the search then waits
+	 * on the rest of that page or the next. */
+	seen->pause_at_first = &main_srv;
+	stopper_start(&st, 300);
+	start = now_s();
+	rc = ldapc_search(c, &q, collect, seen, &err);
+	took = now_s() - start;
+	lx_resume(&main_srv);
+	pthread_join(st.thread, NULL);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.kind, LDAPC_ERR_STOPPED);
+	assert_non_null(strstr(err.message, "stopped: daemon shutting down"));
+	assert_true(seen->n >= 1 && seen->n < N_USERS); /* no short list handed back as whole */
+	if (took > 0.3 + 2.0)
+		fail_msg("the search ended %.1f s after the stop was asked at 0.3 s", took);
+	/* The stopped handle refuses further operations. */
+	assert_int_equal(ldapc_search(c, &q, collect, seen, &err), -1);
+	assert_int_equal(err.kind, LDAPC_ERR_UNAVAILABLE);
+	ldapc_close(c);
+	config_free(cfg);
+	free(seen);
+}
+
+static void test_stop_ends_a_bind_to_a_silent_server_without_failover(void **state)
+{
+	/* The first URI accepts the TCP connection but never answers the bind;
+	 * the second answers. Stopping tries no further URI. */
+	char uris[300];
+	struct config *cfg;
+	struct stopper st;
+	struct ldapc_limits lim = { .stop = &st.flag };
+	struct ldapc *c = NULL;
+	struct ldapc_error err;
+	double start, took;
+	int rc;
+
+	(void)state;
+	snprintf(uris, sizeof(uris), "%s %s", spare_srv.uri, main_srv.uri);
+	cfg = lx_config("%s", lx_reader_keys(uris)); /* timeout = 60 */
+	lx_pause(&spare_srv);
+	stopper_start(&st, 300);
+	start = now_s();
+	rc = ldapc_open_limited(&cfg->directories[0], NULL, &lim, &c, &err);
+	took = now_s() - start;
+	lx_resume(&spare_srv);
+	pthread_join(st.thread, NULL);
+	assert_int_equal(rc, -1);
+	assert_null(c);
+	assert_int_equal(err.kind, LDAPC_ERR_STOPPED);
+	assert_non_null(strstr(err.message, spare_srv.uri));
+	assert_null(strstr(err.message, main_srv.uri));
+	if (took > 0.3 + 2.0)
+		fail_msg("the bind ended %.1f s after the stop was asked at 0.3 s", took);
+	/* The flag already set: nothing is even connected to. */
+	rc = ldapc_open_limited(&cfg->directories[0], NULL, &lim, &c, &err);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.kind, LDAPC_ERR_STOPPED);
+	config_free(cfg);
+}
+
+static void test_sign_in_gives_up_at_its_deadline_not_the_operation_timeout(void **state)
+{
+	struct config *cfg = lx_config("%s", lx_reader_keys(spare_srv.uri)); /* timeout = 60 */
+	struct timespec deadline;
+	struct ldapc_error err;
+	double start, took;
+	int rc;
+
+	(void)state;
+	lx_pause(&spare_srv);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 1;
+	start = now_s();
+	rc = ldapc_authenticate(&cfg->directories[0], NULL, "u00001", "secret", &deadline, &err);
+	took = now_s() - start;
+	lx_resume(&spare_srv);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.kind, LDAPC_ERR_TIMEOUT); /* unavailable, not a wrong password */
+	if (took < 0.9 || took > 3.0)
+		fail_msg("the sign-in gave up after %.1f s, its deadline was 1 s", took);
+	config_free(cfg);
+}
+
 /* ---- TLS ---- */
 
 static struct config *tls_config(const char *uri, const char *ca, const char *extra)
@@ -611,6 +744,9 @@ int main(void)
 		cmocka_unit_test(test_anonymous_bind_when_no_bind_dn),
 		cmocka_unit_test(test_operation_timeout_aborts_and_the_handle_refuses_more),
 		cmocka_unit_test(test_server_lost_between_pages_aborts_the_search),
+		cmocka_unit_test(test_stop_ends_a_search_blocked_mid_chain),
+		cmocka_unit_test(test_stop_ends_a_bind_to_a_silent_server_without_failover),
+		cmocka_unit_test(test_sign_in_gives_up_at_its_deadline_not_the_operation_timeout),
 		cmocka_unit_test(test_starttls_with_the_test_ca),
 		cmocka_unit_test(test_ldaps_with_the_test_ca),
 		cmocka_unit_test(test_wrong_ca_is_refused),

@@ -3,8 +3,9 @@
  * password (also an account that never had a password of its own), wrong and
  * empty passwords fail, the directory's pass_through_auth switch and the
  * membership's status are respected, a directory that is down does not lock
- * out the account's own password, and names with filter metacharacters are
- * looked up escaped. The LDAP memberships are put in with SQL, as the sync
+ * out the account's own password, a directory that never answers holds a
+ * sign-in 10 s at most, and names with filter metacharacters are looked up
+ * escaped. The LDAP memberships are put in with SQL, as the sync
  * would leave them. */
 #include <netinet/in.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_util.h"
@@ -62,7 +64,8 @@ static int setup(void **state)
 	if ((black_hole = black_hole_listen(&slow_port)) < 0)
 		return -1;
 	/* corp: pass-through on; nopass: the same server with it off; down:
-	 * nothing listens; slow: connects, then never answers. Two pooled
+	 * nothing listens; slow: connects, then never answers; hung: the same
+	 * with the default operation timeout (60 s). Two pooled
 	 * connections, so two sign-ins could hold them all. */
 	if (asprintf(&conf,
 		     "[database]\npool_size = 2\n"
@@ -73,9 +76,12 @@ static int setup(void **state)
 		     "group_base = ou=groups,dc=example,dc=org\n"
 		     "[directory slow]\nuri = ldap://127.0.0.1:%u\ntimeout = %d\ninterval = 0\n"
 		     "user_base = ou=people,dc=example,dc=org\n"
+		     "group_base = ou=groups,dc=example,dc=org\n"
+		     "[directory hung]\nuri = ldap://127.0.0.1:%u\ninterval = 0\n"
+		     "user_base = ou=people,dc=example,dc=org\n"
 		     "group_base = ou=groups,dc=example,dc=org\n",
 		     lx_reader_keys(srv.uri), lx_reader_keys(srv.uri),
-		     harness_free_port(), slow_port, SLOW_TIMEOUT_S) < 0)
+		     harness_free_port(), slow_port, SLOW_TIMEOUT_S, slow_port) < 0)
 		return -1;
 	int rc = fx_start("ldap_login", conf);
 	free(conf);
@@ -258,6 +264,27 @@ static void test_sign_ins_waiting_on_a_directory_hold_no_database_connection(voi
 	}
 }
 
+/* A directory that never answers holds a sign-in for the sign-in's own
+ * bound (LDAP_SIGNIN_LIMIT_S, 10 s), not the directory's timeout (60 s
+ * here): well inside a shutdown's 30 s drain. */
+static void test_sign_in_against_a_hung_directory_ends_at_its_own_bound(void **state)
+{
+	struct person p;
+	struct timespec t0, t1;
+	char id[40];
+
+	(void)state;
+	fx_person(&p, "hungdir");
+	ldap_member(&p, "hung", "u000008", id);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long status = login(p.email, "not-the-own-password");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_int_equal(status, 401);
+	if (took < 9.5 || took > 15.0)
+		fail_msg("the sign-in took %.1f s; its bound is 10 s", took);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_a_directory_that_is_down_does_not_lock_out_the_own_password),
 		cmocka_unit_test(test_a_user_name_the_directory_does_not_know_is_refused),
 		cmocka_unit_test(test_sign_ins_waiting_on_a_directory_hold_no_database_connection),
+		cmocka_unit_test(test_sign_in_against_a_hung_directory_ends_at_its_own_bound),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -201,7 +201,7 @@ static void test_stop_is_prompt_and_cancels_the_run(void **state)
 	assert_int_equal(runs(&e, "failed"), 1);
 	char *error = fx_sql_value("SELECT error FROM ldap_sync_runs WHERE directory_name = '%s'",
 				   e.name);
-	assert_non_null(strstr(error, "cancelled"));
+	assert_non_null(strstr(error, "stopped: daemon shutting down"));
 	free(error);
 	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "(none)");
 	/* Idle: stopping is immediate. */
@@ -366,7 +366,7 @@ static void test_stop_cancels_a_manual_run(void **state)
 	if (took > 3.0)
 		fail_msg("stopping took %.1f s", took);
 	char *v = run_field(out.run_id, "status || '/' || error");
-	assert_non_null(strstr(v, "failed/cancelled"));
+	assert_non_null(strstr(v, "failed/stopped: daemon shutting down"));
 	free(v);
 	assert_string_equal(sync_member(e.org_id, "ann@corp.example"), "(none)");
 	sync_env_free(&e);

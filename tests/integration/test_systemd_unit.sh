@@ -6,7 +6,7 @@ src=${OB_SRCDIR:-.}
 build=${OB_BUILDDIR:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..7"
 
 # Point ExecStart at the freshly built daemon: verify checks the binary exists.
 sed -e "s|@sbindir@|$build/src|g" -e 's|@sysconfdir@|/etc|g' \
@@ -92,5 +92,27 @@ else
 	else
 		echo "not ok 6 - $name"
 		sed 's/^/# /' "$tmp/sysusers.out"
+	fi
+fi
+
+# 7: the unit waits for the daemon's shutdown bound: the request drain
+# (HTTP_DRAIN_S) and the longest LDAP connect a stopping sync run may be in
+# (network_timeout's maximum, run beside the drain), with 10 s to spare for
+# the runs' last database writes; a pass-through sign-in ends inside the drain.
+name="TimeoutStopSec covers the drain and the longest LDAP connect, with a margin"
+stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$tmp/orgbridged.service")
+drain=$(sed -n 's/^#define HTTP_DRAIN_S \([0-9]*\)$/\1/p' "$src/src/http/server.h")
+signin=$(sed -n 's/^#define LDAP_SIGNIN_LIMIT_S \([0-9]*\)$/\1/p' "$src/src/ldap/auth.h")
+connect=$("$build/src/orgbridged" --print-defaults |
+	sed -n 's/^# Time allowed to connect.*\[duration 1s\.\.\([0-9]*\)s;.*/\1/p')
+if [ -z "$stop" ] || [ -z "$drain" ] || [ -z "$signin" ] || [ -z "$connect" ]; then
+	echo "not ok 7 - $name (stop='$stop' drain='$drain' signin='$signin' connect='$connect')"
+else
+	longest=$drain
+	[ "$connect" -gt "$longest" ] && longest=$connect
+	if [ "$stop" -ge $((longest + 10)) ] && [ "$signin" -lt "$drain" ]; then
+		echo "ok 7 - $name"
+	else
+		echo "not ok 7 - $name (stop $stop s, drain $drain s, connect $connect s, sign-in $signin s)"
 	fi
 fi
