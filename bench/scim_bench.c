@@ -551,13 +551,14 @@ static const char *verdict(bool met)
 #define GROUP_SPARES 2000
 #define GROUP_ACTIONS "'scim_group.members_changed'"
 
-/* The loaded users in load order: $1 first, $2 last (1-based). */
+/* The loaded users (id, org_id, r) numbered r = 1, 2, ... in load order,
+ * FIRST to LAST; the arguments are pasted as text (printf conversions). */
 #define USERS_IN_ORDER(FIRST, LAST)                                                               \
 	"SELECT id, org_id, r FROM (SELECT id, org_id, row_number() OVER (ORDER BY created_at, id)" \
 	" AS r FROM members WHERE source_kind = 'scim') u WHERE r BETWEEN " #FIRST " AND " #LAST
 
-/* A group through SCIM (POST, no members), its members loaded with SQL:
- * users first..last, joined in load order. */
+/* Users first..last join group id in load order (those already in it
+ * stay): pg_exec's status. */
 static int add_members(struct ctx *c, const char *id, long first, long last)
 {
 	char *sql = NULL;
@@ -573,6 +574,8 @@ static int add_members(struct ctx *c, const char *id, long first, long last)
 	return rc;
 }
 
+/* A group through SCIM (POST, no members), its members loaded with SQL:
+ * users first..last. Its id into id (cap >= 40). */
 static void load_group(struct ctx *c, const char *name, long first, long last, char *id)
 {
 	char body[256];
