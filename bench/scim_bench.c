@@ -20,7 +20,9 @@
  *  - pgbench writing just the rows a POST and a PATCH write (no HTTP, no
  *    daemon): how far the writes' targets are from what the schema allows;
  *  - the daemon's peak RSS (VmHWM) at the end.
- * Prints requests/s, p50, p99 and the ratios the targets are stated in. */
+ * Prints requests/s, p50, p99 and the ratios the targets are stated in.
+ * -G instead measures SCIM Groups: Okta's and Entra ID's requests on a
+ * 20,000-member group beside a 10-member one (groups_main). */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ struct ctx {
 	char base[128]; /* http://127.0.0.1:PORT */
 	char users_url[256];
 	long long mark; /* an audit count taken between warm-up and measured run */
+	char big[40], small[40]; /* -G: the two groups' ids */
 };
 
 /* ---- SCIM requests for setup and checks ---- */
@@ -538,25 +541,325 @@ static const char *verdict(bool met)
 	return met ? "met" : "MISSED";
 }
 
+/* ---- -G: SCIM Groups at IdP scale ---- */
+
+/* -G: a group of GROUP_BIG members beside one of GROUP_SMALL, each request
+ * run against both, so big / small shows what grows with the group; the
+ * loaded users after them are the spares the PATCHes add and remove. */
+#define GROUP_BIG 20000
+#define GROUP_SMALL 10
+#define GROUP_SPARES 2000
+#define GROUP_ACTIONS "'scim_group.members_changed'"
+
+/* The loaded users (id, org_id, r) numbered r = 1, 2, ... in load order,
+ * FIRST to LAST; the arguments are pasted as text (printf conversions). */
+#define USERS_IN_ORDER(FIRST, LAST)                                                               \
+	"SELECT id, org_id, r FROM (SELECT id, org_id, row_number() OVER (ORDER BY created_at, id)" \
+	" AS r FROM members WHERE source_kind = 'scim') u WHERE r BETWEEN " #FIRST " AND " #LAST
+
+/* Users first..last join group id in load order (those already in it
+ * stay): pg_exec's status. */
+static int add_members(struct ctx *c, const char *id, long first, long last)
+{
+	char *sql = NULL;
+	int rc;
+
+	if (asprintf(&sql,
+		     "INSERT INTO team_members (team_id, member_id, org_id, created_at)"
+		     " SELECT '%s', u.id, u.org_id, now() + u.r * interval '1 microsecond' FROM ("
+		     USERS_IN_ORDER(%ld, %ld) ") u ON CONFLICT DO NOTHING", id, first, last) < 0)
+		bench_die("out of memory");
+	rc = pg_exec(c->st.conninfo, sql);
+	free(sql);
+	return rc;
+}
+
+/* A group through SCIM (POST, no members), its members loaded with SQL:
+ * users first..last. Its id into id (cap >= 40). */
+static void load_group(struct ctx *c, const char *name, long first, long last, char *id)
+{
+	char body[256];
+	json_t *doc = NULL;
+
+	snprintf(body, sizeof(body),
+		 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],"
+		 "\"displayName\":\"%s\",\"members\":[]}", name);
+	if (scim(c, "POST", "/scim/v2/Groups", body, &doc) != 201 || doc == NULL)
+		bench_die("POST of group %s failed", name);
+	snprintf(id, 40, "%s", json_string_value(json_object_get(doc, "id")));
+	json_decref(doc);
+	if (add_members(c, id, first, last) != 0)
+		bench_die("loading the members of %s failed", name);
+}
+
+/* The group's member count as GET renders it. */
+static long group_size(const struct ctx *c, const char *id)
+{
+	char path[128];
+	json_t *doc = NULL;
+	long n;
+
+	snprintf(path, sizeof(path), "/scim/v2/Groups/%s", id);
+	if (scim(c, "GET", path, NULL, &doc) != 200 || doc == NULL)
+		bench_die("GET %s failed", path);
+	n = (long)json_array_size(json_object_get(doc, "members"));
+	json_decref(doc);
+	return n;
+}
+
+/* The PUT bodies: the group as loaded (a), and with its last member swapped
+ * for the last spare (b). Alternating them, each PUT changes one member. */
+static char *put_body(const struct ctx *c, const char *id, bool swapped, const char *file)
+{
+	char *sql = NULL, *v, *path;
+
+	if (asprintf(&sql,
+		     "SELECT json_build_object('schemas', json_build_array("
+		     "'urn:ietf:params:scim:schemas:core:2.0:Group'), 'displayName', t.name,"
+		     " 'members', (SELECT json_agg(json_build_object('value', CASE WHEN %s AND"
+		     " tm.member_id = (SELECT member_id FROM team_members WHERE team_id = t.id"
+		     " ORDER BY created_at DESC, member_id DESC LIMIT 1) THEN (SELECT id FROM"
+		     " members WHERE source_kind = 'scim' ORDER BY created_at DESC, id DESC LIMIT 1)"
+		     " ELSE tm.member_id END) ORDER BY tm.created_at, tm.member_id)"
+		     " FROM team_members tm WHERE tm.team_id = t.id)) FROM teams t WHERE t.id = '%s'",
+		     swapped ? "true" : "false", id) < 0 ||
+	    (v = pg_query_value(c->st.conninfo, sql)) == NULL)
+		bench_die("cannot build the PUT body of %s", id);
+	free(sql);
+	path = bench_write_temp(file, v);
+	free(v);
+	return path;
+}
+
+/* Both groups back to their loaded members (the PUTs swap one out, the
+ * PATCHes add spares): each run starts from the same groups. Marks the
+ * audit count. */
+static void groups_reset(struct ctx *c)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM team_members WHERE team_id IN ('%s', '%s') AND member_id IN"
+		 " (SELECT id FROM (" USERS_IN_ORDER(%d, 2147483647) ") s)",
+		 c->big, c->small, GROUP_BIG + GROUP_SMALL + 1);
+	/* Requests wrk left in flight may still hold the rows (a slow PUT). */
+	for (int i = 0; pg_exec(c->st.conninfo, sql) != 0 || add_members(c, c->big, 1, GROUP_BIG) != 0 ||
+			add_members(c, c->small, GROUP_BIG + 1, GROUP_BIG + GROUP_SMALL) != 0;
+	     i++) {
+		if (i == 30)
+			bench_die("cannot reset the groups");
+		hx_sleep_ms(1000);
+	}
+	c->mark = audit_count(c, GROUP_ACTIONS);
+}
+
+/* PATCH one member in, one out, alternately: request 2p adds spare mine(p),
+ * request 2p+1 removes the spare added LAG pairs before (long committed, so
+ * the removal is real). %s: the group id, then the add and the remove
+ * operations with ID where the member id goes. */
+static char *toggle_lua(const char *group, const char *add_op, const char *remove_op)
+{
+	char *text = NULL;
+
+	if (asprintf(&text,
+		     CONTENT_TYPE
+		     "local k, LAG = 0, 64\n"
+		     "local function op(o, id) return (o:gsub('ID', id)) end\n"
+		     "request = function()\n"
+		     "  local p, add = math.floor(k / 2), k %% 2 == 0\n"
+		     "  k = k + 1\n"
+		     "  local o = add and op('%s', ids[mine(p)]) or op('%s', ids[mine(p - LAG)])\n"
+		     "  return wrk.format(\"PATCH\", \"/scim/v2/Groups/%s\", nil,\n"
+		     "    '{\"schemas\":[\"" PATCH_SCHEMA "\"],\"Operations\":[' .. o .. ']}')\n"
+		     "end\n",
+		     add_op, remove_op, group) < 0)
+		bench_die("out of memory");
+	return text;
+}
+
+static char *put_lua(const char *group, const char *a, const char *b)
+{
+	char *text = NULL;
+
+	if (asprintf(&text,
+		     CONTENT_TYPE
+		     "local function slurp(p) local f = io.open(p) local s = f:read('*a') f:close()"
+		     " return s end\n"
+		     "local a, b, k = slurp('%s'), slurp('%s'), 0\n"
+		     "request = function()\n"
+		     "  k = k + 1\n"
+		     "  return wrk.format(\"PUT\", \"/scim/v2/Groups/%s\", nil, k %% 2 == 1 and b or a)\n"
+		     "end\n",
+		     a, b, group) < 0)
+		bench_die("out of memory");
+	return text;
+}
+
+static char *get_lua_of(const char *path)
+{
+	char *text = NULL;
+
+	if (asprintf(&text, "request = function() return wrk.format(\"GET\", \"%s\") end\n",
+		     path) < 0)
+		bench_die("out of memory");
+	return text;
+}
+
+enum { G_OKTA, G_ENTRA, G_PUT, G_GET, G_FIND, G_FIND_ALL, G_KINDS };
+static const char *const g_labels[G_KINDS] = {
+	"PATCH add / remove members[value eq] (Okta)",
+	"PATCH Add / Remove value [1] (Entra)",
+	"PUT whole list, one member changed",
+	"GET /Groups/{id}?excludedAttributes=members",
+	"GET ?filter=displayName eq &excl.=members",
+	"GET ?filter=displayName eq (with members)",
+};
+
+/* One request kind against one group: the script, the measured result,
+ * and the membership changes audited during the measured run. */
+static struct bench_result group_run(struct ctx *c, int kind, const char *id, const char *name,
+				     const char *spares, const char *const put[2],
+				     long long *changes)
+{
+	char path[256], *body;
+	struct bench_result r;
+
+	switch (kind) {
+	case G_OKTA:
+		body = toggle_lua(id, "{\"op\":\"add\",\"path\":\"members\",\"value\":"
+				      "[{\"value\":\"ID\"}]}",
+				  /* \\" in Lua's quotes: \" in the JSON */
+				  "{\"op\":\"remove\",\"path\":\"members[value eq \\\\\"ID\\\\\"]\"}");
+		break;
+	case G_ENTRA:
+		body = toggle_lua(id, "{\"op\":\"Add\",\"path\":\"members\",\"value\":"
+				      "[{\"value\":\"ID\"}]}",
+				  "{\"op\":\"Remove\",\"path\":\"members\",\"value\":"
+				  "[{\"value\":\"ID\"}]}");
+		break;
+	case G_PUT:
+		body = put_lua(id, put[0], put[1]);
+		break;
+	case G_GET:
+		snprintf(path, sizeof(path), "/scim/v2/Groups/%s?excludedAttributes=members", id);
+		body = get_lua_of(path);
+		break;
+	default:
+		snprintf(path, sizeof(path),
+			 "/scim/v2/Groups?filter=displayName%%20eq%%20%%22%s%%22%s", name,
+			 kind == G_FIND ? "&excludedAttributes=members" : "");
+		body = get_lua_of(path);
+		break;
+	}
+	struct lua_pair lp = lua_pair(spares, body);
+	snprintf(path, sizeof(path), "%s/scim/v2/Groups", c->base);
+	/* A whole member list (a PUT, a GET with members) is one request per
+	 * wrk thread at a time: an IdP sends those one by one, and 32 parallel
+	 * 3.5 MB renders on two cores would measure the queue. */
+	int connections = opt.connections;
+	if (kind == G_PUT || kind == G_FIND_ALL)
+		opt.connections = opt.threads;
+	r = measure(c, path, c->scim_token, lp.warm, lp.run, groups_reset, NULL);
+	opt.connections = connections;
+	*changes = audit_count(c, GROUP_ACTIONS) - c->mark;
+	lua_pair_free(&lp);
+	free(body);
+	return r;
+}
+
+static int groups_main(struct ctx *c)
+{
+	char load[128], load_after[128], *put_big[2], *put_small[2];
+	long n_spares;
+
+	if (opt.n < GROUP_BIG + GROUP_SMALL + GROUP_SPARES)
+		bench_die("-G needs -n of at least %d", GROUP_BIG + GROUP_SMALL + GROUP_SPARES);
+	load_group(c, "big", 1, GROUP_BIG, c->big);
+	load_group(c, "small", GROUP_BIG + 1, GROUP_BIG + GROUP_SMALL, c->small);
+	if (pg_exec(c->st.conninfo, "VACUUM ANALYZE") != 0)
+		bench_die("VACUUM ANALYZE failed");
+	if (group_size(c, c->big) != GROUP_BIG || group_size(c, c->small) != GROUP_SMALL)
+		bench_die("the groups do not render %d and %d members", GROUP_BIG, GROUP_SMALL);
+	char spares_sql[256];
+	snprintf(spares_sql, sizeof(spares_sql), "SELECT id FROM (" USERS_IN_ORDER(%d, %d) ") s",
+		 GROUP_BIG + GROUP_SMALL + 1, GROUP_BIG + GROUP_SMALL + GROUP_SPARES);
+	char *spares = bench_ids_file(c->st.conninfo, spares_sql, &n_spares);
+	put_big[0] = put_body(c, c->big, false, "put_big_a.json");
+	put_big[1] = put_body(c, c->big, true, "put_big_b.json");
+	put_small[0] = put_body(c, c->small, false, "put_small_a.json");
+	put_small[1] = put_body(c, c->small, true, "put_small_b.json");
+	if (opt.flags['S']) {
+		printf("orgbridged pid %d at %s/scim/v2\nSCIM token: %s\nPostgreSQL: %s\n"
+		       "groups: big %s, small %s; spare user ids in %s; PUT bodies %s %s\n"
+		       "press Enter to stop\n",
+		       (int)c->st.d.pid, c->base, c->scim_token, c->st.conninfo, c->big, c->small,
+		       spares, put_big[0], put_big[1]);
+		fflush(stdout);
+		(void)getchar();
+		return bench_stack_stop(&c->st) == 0 ? 0 : 1;
+	}
+	loadavg(load, sizeof(load));
+	fprintf(stderr, "bench: groups of %d and %d members, %d spares; load average %s\n",
+		GROUP_BIG, GROUP_SMALL, (int)n_spares, load);
+
+	struct bench_result rb[G_KINDS], rs[G_KINDS];
+	long long cb[G_KINDS], cs[G_KINDS];
+	for (int k = 0; k < G_KINDS; k++) {
+		/* Big, then small, adjacent: the ratio is taken within a run. */
+		rb[k] = group_run(c, k, c->big, "big", spares, (const char *const *)put_big, &cb[k]);
+		rs[k] = group_run(c, k, c->small, "small", spares, (const char *const *)put_small,
+				  &cs[k]);
+	}
+	loadavg(load_after, sizeof(load_after));
+	bench_print_header();
+	printf("each request on the %d-member group (ratio: to the same request on the"
+	       " %d-member group below it)\n", GROUP_BIG, GROUP_SMALL);
+	for (int k = 0; k < G_KINDS; k++) {
+		char label[128];
+		snprintf(label, sizeof(label), "%s, %d", g_labels[k], GROUP_BIG);
+		bench_print_row(label, &rb[k], rs[k].rate);
+		snprintf(label, sizeof(label), "%s, %d", g_labels[k], GROUP_SMALL);
+		bench_print_row(label, &rs[k], rs[k].rate);
+	}
+	printf("\nmembership changes audited during the measured runs (requests wrk completed):\n");
+	for (int k = 0; k < G_PUT + 1; k++)
+		printf("  %-45s %lld (%ld) / %lld (%ld)\n", g_labels[k], cb[k], rb[k].requests, cs[k],
+		       rs[k].requests);
+	printf("%d connections (PUT and GET with members: %d), %d wrk threads, %d s per run (after"
+	       " 2 s warm-up); load average before: %s; after: %s\n",
+	       opt.connections, opt.threads, opt.threads, opt.seconds, load, load_after);
+	free(spares);
+	for (int i = 0; i < 2; i++) {
+		free(put_big[i]);
+		free(put_small[i]);
+	}
+	return bench_stack_stop(&c->st) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c;
 	char load_before[128], load_after[128], rss[64];
 	bench_parse_options(argc, argv,
 			    "scim_bench [-n users] [-d seconds] [-c connections] [-t threads]"
-			    " [-F (PostgreSQL with fsync off)] [-S (set up, then wait)]",
-			    "FS", &opt);
+			    " [-F (PostgreSQL with fsync off)] [-S (set up, then wait)]"
+			    " [-G (Groups: 20000 members beside 10; -n at least 22010)]",
+			    "FSG", &opt);
 	if (opt.n < 200)
 		bench_die("use at least 200 users");
 	bool durable = !opt.flags['F'];
 
 	memset(&c, 0, sizeof(c));
-	bench_stack_start(&c.st, durable ? durable_settings : harness_settings, NULL);
+	/* -G PUTs a whole 20,000-member list: about 1 MB of JSON. */
+	bench_stack_start(&c.st, durable ? durable_settings : harness_settings,
+			  opt.flags['G'] ? "[server]\nmax_body_bytes = 16M\n" : NULL);
 	snprintf(c.base, sizeof(c.base), "%s", c.st.d.base_url);
 	connect_scim(&c);
 	fprintf(stderr, "bench: loading %d users\n", opt.n);
 	load_users(&c);
 	check_users(&c);
+	if (opt.flags['G'])
+		return groups_main(&c);
 
 	/* Scripts: ids of the loaded users, each thread with its own seed. */
 	long n_ids;
