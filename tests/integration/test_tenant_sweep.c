@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "api_util.h"
@@ -31,6 +32,7 @@ extern const struct http_route api_routes[];
 extern const size_t api_routes_count;
 
 #define DIR_B "sweepdir"
+#define METRICS_TOKEN "obm-sweep-metrics-token-0123456789"
 #define SEARCH_SCHEMA "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 #define BULK_SCHEMA "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 
@@ -130,7 +132,8 @@ static const struct rcase cases[] = {
 	  "{\"name\":\"@TOKENNAME@\",\"role\":\"VIEWER\"}", NULL, 0 },
 	{ "DELETE", "/api/v1/orgs/{slug}/api-tokens/{id}", U "/api-tokens/@TOKEN@", NULL, NULL, 0 },
 
-	{ "GET", "/metrics", "/metrics", NULL, NULL, F_ANON },
+	/* The sweep's daemon asks a token for /metrics ([server] metrics_token_file). */
+	{ "GET", "/metrics", "/metrics", NULL, NULL, 0 },
 
 	{ "GET", "/api/v1/orgs/{slug}/scim-connections", U "/scim-connections", NULL, NULL, 0 },
 	{ "POST", "/api/v1/orgs/{slug}/scim-connections", U "/scim-connections",
@@ -911,6 +914,45 @@ static void test_every_route_as_every_caller_of_a_reveals_and_changes_nothing_of
 	assert_int_equal(fx_call(A.owner.token, "GET", NULL, NULL, "/api/v1/orgs/%s", A.slug), 200);
 }
 
+/* GET /metrics with "Authorization: <authorization>" (NULL: none). */
+static long get_metrics(const char *authorization, struct answer *ans)
+{
+	const char *h[2] = { authorization, NULL };
+	char url[600];
+	struct http_result res;
+
+	snprintf(url, sizeof(url), "%s/metrics", fx_daemon.base_url);
+	assert_int_equal(http_request("GET", url, h, NULL, 0, &res), 0);
+	ans->status = res.status;
+	ans->body = copy_str(res.body);
+	http_result_free(&res);
+	return ans->status;
+}
+
+static void test_metrics_with_a_token_file_answer_only_that_token(void **state)
+{
+	struct answer a;
+	const char *refused[] = { NULL, "Authorization: Bearer wrong-token",
+				  "Authorization: Basic " METRICS_TOKEN,
+				  "Authorization: Bearer " METRICS_TOKEN "x" };
+	char auth[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (get_metrics(refused[i], &a) != 401)
+			fail_msg("/metrics with %s: %ld", refused[i] ? refused[i] : "nothing", a.status);
+		assert_null(strstr(a.body, "orgbridge_"));
+		answer_free(&a);
+	}
+	/* Not even a valid session, API or SCIM token of an org will do. */
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", A.owner.token);
+	assert_int_equal(get_metrics(auth, &a), 401);
+	answer_free(&a);
+	assert_int_equal(get_metrics("Authorization: Bearer " METRICS_TOKEN, &a), 200);
+	assert_non_null(strstr(a.body, "orgbridge_http_requests_total"));
+	answer_free(&a);
+}
+
 static void test_metrics_holds_no_org_or_user_names(void **state)
 {
 	struct answer a;
@@ -921,8 +963,7 @@ static void test_metrics_holds_no_org_or_user_names(void **state)
 	/* Traffic naming both tenants first, so the counters have seen their paths. */
 	assert_int_equal(fx_call(A.owner.token, "GET", NULL, NULL, "/api/v1/orgs/%s/members/%s",
 				 A.slug, A.owner_id), 200);
-	send(K_NONE, "GET", "/metrics", NULL, NULL, &a);
-	assert_int_equal(a.status, 200);
+	assert_int_equal(get_metrics("Authorization: Bearer " METRICS_TOKEN, &a), 200);
 	for (size_t i = 0; i < nmarkers; i++)
 		if (strstr(a.body, markers[i]) != NULL)
 			fail_msg("/metrics holds B's %s", markers[i]);
@@ -954,14 +995,27 @@ static void test_scim_me_needs_a_connection_token(void **state)
 	answer_free(&a);
 }
 
+static char metrics_token_path[64];
+
 static int group_setup(void **state)
 {
+	char conf[1024];
+	int fd;
+
 	(void)state;
-	if (fx_start("tenant_sweep",
-		     "[scim]\ntoken_cache_ttl = 0\ntoken_rotation_overlap = 0\n"
-		     "[directory " DIR_B "]\nuri = ldap://127.0.0.1:9\n"
-		     "user_base = ou=people,dc=example,dc=org\n"
-		     "group_base = ou=groups,dc=example,dc=org\ninterval = 0\n") != 0)
+	/* mkstemp makes the file 0600: the daemon refuses a token others can read. */
+	snprintf(metrics_token_path, sizeof(metrics_token_path), "/tmp/ob-sweep-metrics-XXXXXX");
+	fd = mkstemp(metrics_token_path);
+	if (fd < 0 || write(fd, METRICS_TOKEN "\n", strlen(METRICS_TOKEN) + 1) < 0 || close(fd) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf),
+		 "[server]\nmetrics_token_file = %s\n"
+		 "[scim]\ntoken_cache_ttl = 0\ntoken_rotation_overlap = 0\n"
+		 "[directory " DIR_B "]\nuri = ldap://127.0.0.1:9\n"
+		 "user_base = ou=people,dc=example,dc=org\n"
+		 "group_base = ou=groups,dc=example,dc=org\ninterval = 0\n",
+		 metrics_token_path);
+	if (fx_start("tenant_sweep", conf) != 0)
 		return -1;
 	make_tenants();
 	return 0;
@@ -970,6 +1024,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	unlink(metrics_token_path);
 	return fx_stop();
 }
 
@@ -979,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_every_route_has_a_case),
 		cmocka_unit_test(test_every_route_as_every_caller_of_a_reveals_and_changes_nothing_of_b),
 		cmocka_unit_test(test_metrics_holds_no_org_or_user_names),
+		cmocka_unit_test(test_metrics_with_a_token_file_answer_only_that_token),
 		cmocka_unit_test(test_scim_me_needs_a_connection_token),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
