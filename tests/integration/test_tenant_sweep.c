@@ -177,6 +177,8 @@ static const struct rcase cases[] = {
 	{ "GET", "/scim/v2/ResourceTypes/{id}", "/scim/v2/ResourceTypes/User", NULL, NULL, 0 },
 	{ "GET", "/scim/v2/Schemas", "/scim/v2/Schemas", NULL, NULL, 0 },
 	{ "GET", "/scim/v2/Schemas/{id}", "/scim/v2/Schemas/" SG_GROUP_SCHEMA, NULL, NULL, 0 },
+	{ "POST", "/scim/v2/.search", "/scim/v2/.search",
+	  "{\"schemas\":[\"" SEARCH_SCHEMA "\"],\"count\":10000}", NULL, 0 },
 	{ "POST", "/scim/v2/.search", "/scim/v2/.search", SEARCH("id eq \\\"@USER@\\\""), NULL,
 	  F_BODY },
 	{ "POST", "/scim/v2/.search", "/scim/v2/.search",
@@ -199,7 +201,7 @@ static const struct rcase cases[] = {
 		  "[{\"op\":\"remove\",\"path\":\"members[value eq \\\"@USER@\\\"]\"}]") "},"
 	  /* B's id as a bulkId, and a reference to it and to B's Group */
 	  "{\"method\":\"POST\",\"path\":\"/Users\",\"bulkId\":\"@USER@\",\"data\":"
-	  SCIM_USER(",\"userName\":\"bulk-@N@-@UEXT@@example.com\"") "},"
+	  SCIM_USER(",\"userName\":\"bulk-@N@-r@RUN@@example.com\"") "},"
 	  "{\"method\":\"PATCH\",\"path\":\"/Groups/@AGROUP@\",\"data\":" SCIM_PATCH(
 		  "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"bulkId:@USER@\"},"
 		  "{\"value\":\"@GROUP@\",\"$ref\":\"/scim/v2/Groups/@GROUP@\"}]}]") "}"
@@ -213,6 +215,7 @@ static const struct rcase cases[] = {
 	{ "POST", "/scim/v2/Users/.search", "/scim/v2/Users/.search",
 	  SEARCH("id eq \\\"@USER@\\\" or userName eq \\\"@UNAME@\\\" or externalId eq \\\"@UEXT@\\\""),
 	  NULL, F_BODY },
+	{ "GET", "/scim/v2/Users", "/scim/v2/Users?count=10000", NULL, NULL, 0 },
 	{ "GET", "/scim/v2/Users", "/scim/v2/Users?filter=id%20eq%20%22@USER@%22", NULL, NULL,
 	  F_BODY },
 	{ "GET", "/scim/v2/Users", "/scim/v2/Users?filter=userName%20eq%20%22@UNAME@%22", NULL, NULL,
@@ -231,6 +234,7 @@ static const struct rcase cases[] = {
 	{ "DELETE", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@", NULL, "@USERETAG@", 0 },
 	{ "POST", "/scim/v2/Groups/.search", "/scim/v2/Groups/.search",
 	  SEARCH("id eq \\\"@GROUP@\\\" or members.value eq \\\"@USER@\\\""), NULL, F_BODY },
+	{ "GET", "/scim/v2/Groups", "/scim/v2/Groups?count=10000", NULL, NULL, 0 },
 	{ "GET", "/scim/v2/Groups", "/scim/v2/Groups?filter=displayName%20eq%20%22@GROUPNAME@%22",
 	  NULL, NULL, F_BODY },
 	{ "GET", "/scim/v2/Groups", "/scim/v2/Groups?filter=members.value%20eq%20%22@USER@%22", NULL,
