@@ -54,7 +54,7 @@ struct rcase {
 	const char *pattern; /* exactly as in api_routes[] */
 	const char *path;    /* template */
 	const char *body;    /* template or NULL */
-	const char *if_match;/* template or NULL */
+	const char *header;  /* template of one more header line, or NULL */
 	unsigned flags;
 };
 
@@ -230,11 +230,13 @@ static const struct rcase cases[] = {
 	{ "POST", "/scim/v2/Users", "/scim/v2/Users",
 	  SCIM_USER(",\"userName\":\"@UNAME@\",\"externalId\":\"@UEXT@\",\"active\":true"), NULL, 0 },
 	{ "GET", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@", NULL, NULL, 0 },
+	{ "GET", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@", NULL,
+	  "If-None-Match: @USERETAG@", 0 },
 	{ "PUT", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@",
-	  SCIM_USER(",\"userName\":\"taken-@N@@example.com\",\"active\":false"), "@USERETAG@", 0 },
+	  SCIM_USER(",\"userName\":\"taken-@N@@example.com\",\"active\":false"), "If-Match: @USERETAG@", 0 },
 	{ "PATCH", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@",
-	  SCIM_PATCH("[{\"op\":\"replace\",\"path\":\"active\",\"value\":false}]"), "@USERETAG@", 0 },
-	{ "DELETE", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@", NULL, "@USERETAG@", 0 },
+	  SCIM_PATCH("[{\"op\":\"replace\",\"path\":\"active\",\"value\":false}]"), "If-Match: @USERETAG@", 0 },
+	{ "DELETE", "/scim/v2/Users/{id}", "/scim/v2/Users/@USER@", NULL, "If-Match: @USERETAG@", 0 },
 	{ "POST", "/scim/v2/Groups/.search", "/scim/v2/Groups/.search",
 	  SEARCH("id eq \\\"@GROUP@\\\" or members.value eq \\\"@USER@\\\""), NULL, F_BODY },
 	{ "GET", "/scim/v2/Groups", "/scim/v2/Groups?count=10000", NULL, NULL, 0 },
@@ -247,11 +249,13 @@ static const struct rcase cases[] = {
 	{ "POST", "/scim/v2/Groups", "/scim/v2/Groups",
 	  SCIM_GROUP(",\"displayName\":\"with @N@\",\"members\":[{\"value\":\"@USER@\"}]"), NULL, 0 },
 	{ "GET", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@", NULL, NULL, 0 },
+	{ "GET", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@", NULL,
+	  "If-None-Match: @GROUPETAG@", 0 },
 	{ "PUT", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@",
-	  SCIM_GROUP(",\"displayName\":\"taken @N@\",\"members\":[]"), "@GROUPETAG@", 0 },
+	  SCIM_GROUP(",\"displayName\":\"taken @N@\",\"members\":[]"), "If-Match: @GROUPETAG@", 0 },
 	{ "PATCH", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@",
 	  SCIM_PATCH("[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"taken @N@\"}]"),
-	  "@GROUPETAG@", 0 },
+	  "If-Match: @GROUPETAG@", 0 },
 	{ "PATCH", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@AGROUP@",
 	  SCIM_PATCH("[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"@USER@\"}]}]"),
 	  NULL, 0 },
@@ -259,7 +263,7 @@ static const struct rcase cases[] = {
 	  SCIM_PATCH("[{\"op\":\"replace\",\"path\":\"members\",\"value\":[{\"value\":\"@AUSER@\"},"
 		     "{\"value\":\"@USER@\"}]}]"),
 	  NULL, 0 },
-	{ "DELETE", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@", NULL, "@GROUPETAG@", 0 },
+	{ "DELETE", "/scim/v2/Groups/{id}", "/scim/v2/Groups/@GROUP@", NULL, "If-Match: @GROUPETAG@", 0 },
 };
 
 /* ---- the two tenants ---- */
@@ -621,10 +625,10 @@ static void answer_free(struct answer *a)
 }
 
 static void send(enum caller k, const char *method, const char *path, const char *body,
-		 const char *if_match, struct answer *ans)
+		 const char *header, struct answer *ans)
 {
 	const char *h[4];
-	char auth[256], im[256], url[2048];
+	char auth[256], url[2048];
 	size_t n = 0;
 	struct http_result res;
 	const char *token = caller_token(k);
@@ -636,10 +640,8 @@ static void send(enum caller k, const char *method, const char *path, const char
 	if (body != NULL)
 		h[n++] = strncmp(path, "/scim/", 6) == 0 ? "Content-Type: application/scim+json"
 							: "Content-Type: application/json";
-	if (if_match != NULL && if_match[0] != '\0') {
-		snprintf(im, sizeof(im), "If-Match: %s", if_match);
-		h[n++] = im;
-	}
+	if (header != NULL && header[0] != '\0')
+		h[n++] = header;
 	h[n] = NULL;
 	snprintf(url, sizeof(url), "%s%s", fx_daemon.base_url, path);
 	if (http_request(method, url, h, body, body ? strlen(body) : 0, &res) != 0)
@@ -772,7 +774,7 @@ static void check_markers(const struct rcase *c, int mode_a, enum caller k, cons
 
 static int run_case(const struct rcase *c, int mode_a, enum caller k)
 {
-	char path[NVARIANTS][2048], body[NVARIANTS][4096], im[NVARIANTS][256];
+	char path[NVARIANTS][2048], body[NVARIANTS][4096], hdr[NVARIANTS][256];
 	struct answer a[NVARIANTS] = { { 0, NULL }, { 0, NULL } };
 	int n = fx_next();
 	int nv;
@@ -781,15 +783,15 @@ static int run_case(const struct rcase *c, int mode_a, enum caller k)
 	for (int v = 0; v < NVARIANTS; v++) {
 		expand(c->path, v, mode_a, n, path[v], sizeof(path[v]));
 		expand(c->body, v, mode_a, n, body[v], sizeof(body[v]));
-		expand(c->if_match, v, mode_a, n, im[v], sizeof(im[v]));
+		expand(c->header, v, mode_a, n, hdr[v], sizeof(hdr[v]));
 	}
 	/* A template naming nothing of B's is sent once. */
 	nv = strcmp(path[V_B], path[V_NONE]) || strcmp(body[V_B], body[V_NONE]) ||
-			     strcmp(im[V_B], im[V_NONE])
+			     strcmp(hdr[V_B], hdr[V_NONE])
 		     ? 2
 		     : 1;
 	for (int v = 0; v < nv; v++) {
-		send(k, c->method, path[v], c->body ? body[v] : NULL, im[v], &a[v]);
+		send(k, c->method, path[v], c->body ? body[v] : NULL, hdr[v], &a[v]);
 		check_markers(c, mode_a, k, path[v], c->body ? body[v] : NULL, &a[v]);
 	}
 
