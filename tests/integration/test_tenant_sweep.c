@@ -91,7 +91,10 @@ static const struct rcase cases[] = {
 	{ "GET", "/api/v1/orgs/{slug}/audit", U "/audit", NULL, NULL, 0 },
 
 	{ "GET", "/api/v1/orgs/{slug}/members", U "/members", NULL, NULL, 0 },
+	{ "GET", "/api/v1/orgs/{slug}/members", U "/members?source=scim&status=active&limit=200",
+	  NULL, NULL, 0 },
 	{ "GET", "/api/v1/orgs/{slug}/members/{id}", U "/members/@MEMBER@", NULL, NULL, 0 },
+	{ "GET", "/api/v1/orgs/{slug}/members/{id}", U "/members/me", NULL, NULL, 0 },
 	{ "GET", "/api/v1/orgs/{slug}/members/{id}", U "/members/@OWNER@", NULL, NULL, 0 },
 	{ "PATCH", "/api/v1/orgs/{slug}/members/{id}", U "/members/@MEMBER@",
 	  "{\"role\":\"ADMIN\"}", NULL, 0 },
@@ -161,6 +164,8 @@ static const struct rcase cases[] = {
 	  U "/scim-connections/@ACONN@/group-mappings/@MAP@", NULL, NULL, 0 },
 
 	{ "GET", "/api/v1/orgs/{slug}/directory-mappings", U "/directory-mappings", NULL, NULL, 0 },
+	{ "GET", "/api/v1/orgs/{slug}/directory-mappings",
+	  U "/directory-mappings?directory=" DIR_B, NULL, NULL, 0 },
 	{ "POST", "/api/v1/orgs/{slug}/directory-mappings", U "/directory-mappings",
 	  "{\"directory\":\"" DIR_B "\",\"group\":\"cn=g@N@,ou=groups,dc=example,dc=org\","
 	  "\"team_id\":\"@TEAM@\"}", NULL, 0 },
