@@ -989,6 +989,33 @@ static void test_metrics_holds_no_org_or_user_names(void **state)
 	answer_free(&a);
 }
 
+/* Regression: a directory's status counted the mappings, orgs and managed
+ * members of every org it maps to, so an admin of A learnt how many of B's
+ * members a directory mapped only to B manages. */
+static void test_directory_status_counts_only_the_callers_orgs(void **state)
+{
+	json_t *out = NULL;
+
+	(void)state;
+	assert_int_equal(fx_call(A.owner.token, "GET", &out, NULL, "/api/v1/directories/" DIR_B),
+			 200);
+	assert_int_equal(jint(out, "mappings"), 0);
+	assert_int_equal(jint(out, "orgs"), 0);
+	assert_int_equal(jint(out, "managed_members"), 0);
+	json_decref(out);
+	assert_int_equal(fx_call(a_api_token, "GET", &out, NULL, "/api/v1/directories"), 200);
+	assert_string_equal(jstr(out, "items.0.name"), DIR_B);
+	assert_int_equal(jint(out, "items.0.mappings"), 0);
+	assert_int_equal(jint(out, "items.0.orgs"), 0);
+	json_decref(out);
+	/* B's admin still sees B's mapping. */
+	assert_int_equal(fx_call(B.admin.token, "GET", &out, NULL, "/api/v1/directories/" DIR_B),
+			 200);
+	assert_int_equal(jint(out, "mappings"), 1);
+	assert_int_equal(jint(out, "orgs"), 1);
+	json_decref(out);
+}
+
 /* Regression: /Me answered 501 to anyone, token or not, while every other
  * SCIM endpoint (discovery included) answers only a connection's token. */
 static void test_scim_me_needs_a_connection_token(void **state)
@@ -1050,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_holds_no_org_or_user_names),
 		cmocka_unit_test(test_metrics_with_a_token_file_answer_only_that_token),
 		cmocka_unit_test(test_scim_me_needs_a_connection_token),
+		cmocka_unit_test(test_directory_status_counts_only_the_callers_orgs),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
