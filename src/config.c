@@ -114,7 +114,12 @@ static const struct key_def server_keys[] = {
 	  .empty = EMPTY_UNSET, .help = "Write the daemon's pid here (not needed under systemd)" },
 	{ .name = "metrics", .type = KT_BOOL, .offset = CFG_FIELD(metrics_enabled), .def = "true",
 	  .reloadable = true,
-	  .help = "Serve Prometheus metrics at GET /metrics, without authentication" },
+	  .help = "Serve Prometheus metrics at GET /metrics (a bearer token with metrics_token_file)" },
+	{ .name = "metrics_token_file", .type = KT_SECRET_FILE,
+	  .offset = CFG_FIELD(metrics_token_file), .empty = EMPTY_UNSET, .reloadable = true,
+	  .secret_offset = CFG_FIELD(metrics_token), .env = "ORGBRIDGE_METRICS_TOKEN",
+	  .help = "File holding the bearer token GET /metrics then requires;"
+		  " $ORGBRIDGE_METRICS_TOKEN overrides it" },
 };
 
 static const struct key_def log_keys[] = {

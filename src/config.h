@@ -78,6 +78,8 @@ struct config {
 	char *public_base_url;        /* public_base_url = http://127.0.0.1:8080 (reloadable) */
 	char *pid_file;               /* pid_file = (none) */
 	bool metrics_enabled;         /* metrics = true (reloadable): GET /metrics */
+	char *metrics_token;          /* read from metrics_token_file, or $ORGBRIDGE_METRICS_TOKEN */
+	char *metrics_token_file;     /* metrics_token_file = (none: no token asked; reloadable) */
 
 	/* [log] */
 	enum log_level log_level;     /* level = info (reloadable) */

@@ -77,3 +77,4 @@ include $(srcdir)/tests/integration/daemon_logs.local.mk
 include $(srcdir)/tests/integration/scim_filter_diff.local.mk
 include $(srcdir)/tests/integration/scim_post_batch.local.mk
 include $(srcdir)/tests/integration/scim_groups_scale.local.mk
+include $(srcdir)/tests/integration/tenant_sweep.local.mk

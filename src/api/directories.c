@@ -77,7 +77,7 @@ void api_directories_list(struct http_request *req)
 {
 	struct api_call call;
 	struct core_error err;
-	json_t *items = NULL, *one;
+	json_t *items = NULL, *one, *orgs = NULL;
 
 	if (api_begin(req, &call) != 0)
 		goto done;
@@ -88,17 +88,21 @@ void api_directories_list(struct http_request *req)
 		goto done;
 	}
 	for (size_t i = 0; i < cfg->n_directories; i++) {
-		if ((i == 0 &&
-		     core_dir_access(&call.ctx, cfg->directories[i].name, DIR_ACCESS_VIEW, NULL, &err) != 0) ||
-		    sync_history_status(&call.ctx, &cfg->directories[i], &one, &err) != 0) {
+		/* Each directory's numbers count only the caller's orgs. */
+		if (core_dir_access(&call.ctx, cfg->directories[i].name, DIR_ACCESS_VIEW, &orgs,
+				    &err) != 0 ||
+		    sync_history_status(&call.ctx, &cfg->directories[i], orgs, &one, &err) != 0) {
 			api_fail(&call, &err);
 			goto done;
 		}
+		json_decref(orgs);
+		orgs = NULL;
 		json_array_append_new(items, one);
 	}
 	api_reply(&call, 200, json_pack("{s:O, s:I}", "items", items, "total",
 					(json_int_t)cfg->n_directories));
 done:
+	json_decref(orgs);
 	json_decref(items);
 	api_end(&call);
 }
@@ -108,16 +112,17 @@ void api_directory_get(struct http_request *req)
 	struct api_call call;
 	struct core_error err;
 	const struct directory_config *dir;
-	json_t *out = NULL;
+	json_t *out = NULL, *orgs = NULL;
 
 	if (api_begin(req, &call) != 0 || (dir = path_directory(&call)) == NULL)
 		goto done;
-	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_VIEW, NULL, &err) != 0 ||
-	    sync_history_status(&call.ctx, dir, &out, &err) != 0)
+	if (core_dir_access(&call.ctx, dir->name, DIR_ACCESS_VIEW, &orgs, &err) != 0 ||
+	    sync_history_status(&call.ctx, dir, orgs, &out, &err) != 0)
 		api_fail(&call, &err);
 	else
 		api_reply(&call, 200, out);
 done:
+	json_decref(orgs);
 	api_end(&call);
 }
 

@@ -2,12 +2,17 @@
  * comes from src/metrics.c; the pool, in-flight requests and the mail outbox
  * are sampled here at scrape time.
  *
- * No authentication: like most exporters it is meant for a scraper on the
- * same host or network, and the daemon listens on loopback by default. It
- * shows counts and route patterns, never ids, emails or tokens. [server]
- * metrics = false turns it off (404), e.g. when the port is public. */
+ * No authentication by default: like most exporters it is meant for a
+ * scraper on the same host or network, and the daemon listens on loopback by
+ * default. It shows counts and route patterns, never ids, emails or tokens.
+ * When the port is public (SCIM must be reachable by the IdPs), [server]
+ * metrics_token_file makes it ask for that bearer token, and metrics = false
+ * turns it off (404). */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "app.h"
@@ -66,11 +71,32 @@ static void render_sampled(struct app *app, FILE *out)
 	metrics_write_sample(out, "orgbridge_database_up", NULL, NULL, db_ok);
 }
 
+/* Whether "Authorization: Bearer <token>" carries expected. Both sides are
+ * hashed first, so the comparison takes the same time whatever is sent. */
+static bool token_matches(const char *expected, const char *authorization)
+{
+	unsigned char want[crypto_generichash_BYTES], got[crypto_generichash_BYTES];
+	const char *given;
+
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return false;
+	given = authorization + 7;
+	while (*given == ' ')
+		given++;
+	crypto_generichash(want, sizeof(want), (const unsigned char *)expected, strlen(expected),
+			   NULL, 0);
+	crypto_generichash(got, sizeof(got), (const unsigned char *)given, strlen(given), NULL,
+			   0);
+	return sodium_memcmp(want, got, sizeof(want)) == 0;
+}
+
 void api_metrics(struct http_request *req)
 {
 	struct app *app = http_app(req);
 	struct app_config *held = app_config_hold(app);
 	bool enabled = held->cfg->metrics_enabled;
+	bool allowed = held->cfg->metrics_token == NULL ||
+		       token_matches(held->cfg->metrics_token, http_header(req, "Authorization"));
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out;
@@ -78,6 +104,12 @@ void api_metrics(struct http_request *req)
 	app_config_release(app, held);
 	if (!enabled) {
 		http_respond_error(req, 404, "not_found", "no such resource: %s", http_path(req));
+		return;
+	}
+	if (!allowed) {
+		http_add_header(req, "WWW-Authenticate", "Bearer realm=\"orgbridge-metrics\"");
+		http_respond_error(req, 401, "unauthenticated",
+				   "GET /metrics needs the bearer token of [server] metrics_token_file");
 		return;
 	}
 	out = open_memstream(&text, &len);

@@ -207,7 +207,7 @@ static int cmd_status(struct cli *cli, struct core_ctx *ctx, const struct opts *
 		const struct directory_config *d = &cli->cfg->directories[i];
 		if (o->directory != NULL && strcmp(o->directory, d->name) != 0)
 			continue;
-		if (sync_history_status(ctx, d, &one, &err) != 0) {
+		if (sync_history_status(ctx, d, NULL, &one, &err) != 0) {
 			fprintf(stderr, "orgbridgectl: %s\n", err.message);
 			json_decref(all);
 			return 1;

@@ -285,8 +285,14 @@ void scim_user_delete(struct http_request *req)
 
 void scim_me(struct http_request *req)
 {
-	/* RFC 7644 3.11 allows 501: a SCIM connection is an IdP, not a person,
-	 * so there is no "me" to resolve. */
-	http_respond_error(req, 501, "not_implemented",
-			   "/Me is not supported: SCIM connections authenticate an identity provider");
+	struct scim_call call;
+
+	/* Like every SCIM endpoint, /Me answers only a connection's token: an
+	 * unauthenticated caller gets 401, not a description of the service. */
+	if (scim_authenticate(req, &call) == 0)
+		/* RFC 7644 3.11 allows 501: a SCIM connection is an IdP, not a
+		 * person, so there is no "me" to resolve. */
+		http_respond_error(req, 501, "not_implemented",
+				   "/Me is not supported: SCIM connections authenticate an identity provider");
+	scim_end(&call);
 }

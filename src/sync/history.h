@@ -25,9 +25,12 @@ int sync_history_runs(struct core_ctx *ctx, const char *directory, unsigned limi
 		      unsigned offset, json_t **out, struct core_error *err) OB_MUST_USE;
 
 /* The directory's status: {"name", "kind", "interval", "full_run_every",
- * "on_leave", "mappings", "orgs", "watermark", "last_run" (summary or
- * null), "last_success_at", "last_full_run_at"}. */
-int sync_history_status(struct core_ctx *ctx, const struct directory_config *dir, json_t **out,
-			struct core_error *err) OB_MUST_USE;
+ * "on_leave", "mappings", "orgs", "managed_members", "watermark",
+ * "last_run" (summary or null), "last_success_at", "last_full_run_at"}.
+ * orgs (borrowed JSON array of org ids; NULL: every org, for the operator)
+ * limits "mappings", "orgs" and "managed_members" to those orgs, so an org's
+ * admin does not count another org's mappings and members. */
+int sync_history_status(struct core_ctx *ctx, const struct directory_config *dir, json_t *orgs,
+			json_t **out, struct core_error *err) OB_MUST_USE;
 
 #endif

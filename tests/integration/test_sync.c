@@ -663,7 +663,7 @@ static void test_run_history_and_status(void **state)
 	assert_int_equal(sync_history_run(&ctx, e.name, "1; DROP", &out, &err), -1);
 	assert_int_equal(err.status, 404);
 
-	assert_int_equal(sync_history_status(&ctx, e.dir, &out, &err), 0);
+	assert_int_equal(sync_history_status(&ctx, e.dir, NULL, &out, &err), 0);
 	assert_string_equal(jstr(out, "name"), e.name);
 	assert_string_equal(jstr(out, "last_run.status"), "failed");
 	assert_non_null(jstr(out, "last_success_at"));
