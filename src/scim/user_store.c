@@ -368,26 +368,37 @@ static void lookup_no_connection(void *pool, struct batch_item *item)
 			  "the database is unavailable; retry");
 }
 
+/* rows with row appended (NULL, freeing rows, when either is NULL or out
+ * of memory): the batches' JSON inputs are built with it. */
+static json_t *rows_add(json_t *rows, json_t *row)
+{
+	if (rows == NULL || json_array_append_new(rows, row) != 0) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+/* rows as compact text, rows freed; NULL when out of memory. */
+static char *rows_text(json_t *rows)
+{
+	char *text = rows != NULL ? json_dumps(rows, JSON_COMPACT) : NULL;
+
+	json_decref(rows);
+	return text;
+}
+
 /* The JSON array of the lookups those[0..n) that sql_lookup takes,
  * numbered from 1; NULL when out of memory. */
 static char *lookup_input(struct user_lookup *const *those, size_t n)
 {
-	json_t *input = json_array();
-	char *text = NULL;
+	json_t *rows = json_array();
 
-	for (size_t i = 0; input != NULL && i < n; i++)
-		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s}", "i",
-							   (json_int_t)(i + 1), "org",
-							   those[i]->c->org_id, "conn",
-							   those[i]->c->connection_id, "v",
-							   those[i]->value)) != 0) {
-			json_decref(input);
-			input = NULL;
-		}
-	if (input != NULL)
-		text = json_dumps(input, JSON_COMPACT);
-	json_decref(input);
-	return text;
+	for (size_t i = 0; i < n; i++)
+		rows = rows_add(rows, json_pack("{s:I, s:s, s:s, s:s}", "i", (json_int_t)(i + 1),
+						"org", those[i]->c->org_id, "conn",
+						those[i]->c->connection_id, "v", those[i]->value));
+	return rows_text(rows);
 }
 
 /* Every lookup failed with err. */
@@ -1538,13 +1549,10 @@ static int write_changes(struct db_conn *conn, struct user_write *const *ws, siz
 	json_t *rows = json_array();
 	size_t k = 0;
 
-	for (size_t i = 0; rows != NULL && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (ws[i]->a.writes) {
 			writers[k++] = &ws[i]->a;
-			if (json_array_append_new(rows, write_row(ws[i], k)) != 0) {
-				json_decref(rows);
-				rows = NULL;
-			}
+			rows = rows_add(rows, write_row(ws[i], k));
 		}
 	return batch_write(conn, sql_replace_many, rows, writers, k, lost, err);
 }
@@ -1834,23 +1842,14 @@ static json_t *create_row(const struct user_create *u, size_t i)
  * of memory. */
 static char *create_taken_input(struct user_create *const *us, size_t n)
 {
-	json_t *input = json_array();
-	char *text = NULL;
+	json_t *rows = json_array();
 
-	for (size_t i = 0; input != NULL && i < n; i++)
-		if (json_array_append_new(input, json_pack("{s:I, s:s, s:s, s:s?, s:s}", "i",
-							   (json_int_t)(i + 1), "org",
-							   us[i]->c->org_id, "username",
-							   us[i]->in->user_name, "ext",
-							   us[i]->in->external_id, "email",
-							   us[i]->in->email)) != 0) {
-			json_decref(input);
-			input = NULL;
-		}
-	if (input != NULL)
-		text = json_dumps(input, JSON_COMPACT);
-	json_decref(input);
-	return text;
+	for (size_t i = 0; i < n; i++)
+		rows = rows_add(rows, json_pack("{s:I, s:s, s:s, s:s?, s:s}", "i",
+						(json_int_t)(i + 1), "org", us[i]->c->org_id,
+						"username", us[i]->in->user_name, "ext",
+						us[i]->in->external_id, "email", us[i]->in->email));
+	return rows_text(rows);
 }
 
 /* The batch's first round trip: BEGIN, the orgs, what is taken. 0 with
@@ -1892,13 +1891,10 @@ static int create_all(struct db_conn *conn, struct user_create *const *us, size_
 	json_t *rows = json_array();
 	size_t k = 0;
 
-	for (size_t i = 0; rows != NULL && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (us[i]->a.writes) {
 			writers[k++] = &us[i]->a;
-			if (json_array_append_new(rows, create_row(us[i], k)) != 0) {
-				json_decref(rows);
-				rows = NULL;
-			}
+			rows = rows_add(rows, create_row(us[i], k));
 		}
 	return batch_write(conn, sql_create_many, rows, writers, k, lost, err);
 }
