@@ -28,6 +28,22 @@ static void app_config_free(struct app_config *ac)
 	free(ac);
 }
 
+/* A batcher over ops on app's pool, led by a quarter of the pool (at least
+ * one), counting its items and rounds in the two named counters. */
+static struct batcher *scim_batcher(struct app *app, const struct config *cfg,
+				    const struct batch_ops *ops, size_t max, const char *items,
+				    const char *items_help, const char *rounds,
+				    const char *rounds_help)
+{
+	struct batch_counters counted = {
+		metrics_series_add(app->metrics, METRICS_COUNTER, items, items_help, NULL),
+		metrics_series_add(app->metrics, METRICS_COUNTER, rounds, rounds_help, NULL),
+	};
+
+	return batcher_new(ops, app->db, cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
+			   max, counted);
+}
+
 int app_init(struct app *app, struct config *cfg)
 {
 	struct db_pool_options dbo;
@@ -56,59 +72,38 @@ int app_init(struct app *app, struct config *cfg)
 	app->scim_tokens = scim_token_cache_new();
 	if (app->scim_tokens == NULL)
 		return -1;
-	/* A quarter of the pool leads lookups (at least one): at 32 clients on
-	 * the default 8 that made batches of about five, a third of the
-	 * database's work per GET, where 8 leaders made batches of 1.6
-	 * (docs/BENCH.md). The rest of the pool stays free for writes. */
-	struct batch_counters counted = {
-		metrics_series_add(app->metrics, METRICS_COUNTER, "orgbridge_scim_user_lookups_total",
-				   "SCIM User lookups (GET by id, eq filters) answered together", NULL),
-		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_lookup_rounds_total",
-				   "Rounds that answered them (lookups / rounds: the mean batch)", NULL),
-	};
-	app->scim_user_reads = batcher_new(&user_store_lookup_ops, app->db,
-					   cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
-					   USER_STORE_LOOKUP_BATCH, counted);
-	if (app->scim_user_reads == NULL)
-		return -1;
-	/* PATCHes and PUTs of Users written together under load, led like
-	 * lookups by a quarter of the pool (docs/DECISIONS.md, "SCIM User
-	 * PATCHes and PUTs written together"). */
-	struct batch_counters written = {
-		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_writes_together_total",
-				   "SCIM User PATCHes and PUTs taken by a batch transaction", NULL),
-		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_write_rounds_total",
-				   "Batch transactions that took them (writes / rounds: the mean batch)",
-				   NULL),
-	};
-	app->scim_user_writes = batcher_new(&user_store_write_ops, app->db,
-					    cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
-					    USER_STORE_WRITE_BATCH, written);
-	if (app->scim_user_writes == NULL)
-		return -1;
-	/* POSTs the same way, with leaders of their own (docs/DECISIONS.md,
+	/* A quarter of the pool leads each batcher (at least one): for lookups
+	 * at 32 clients on the default 8 that made batches of about five, a
+	 * third of the database's work per GET, where 8 leaders made batches
+	 * of 1.6 (docs/BENCH.md). The rest of the pool stays free. User
+	 * PATCHes and PUTs, and POSTs, are written together the same way
+	 * (docs/DECISIONS.md, "SCIM User PATCHes and PUTs written together",
 	 * "SCIM User POSTs written together"). */
-	struct batch_counters created = {
-		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_creates_together_total",
-				   "SCIM User POSTs taken by a batch transaction", NULL),
-		metrics_series_add(app->metrics, METRICS_COUNTER,
-				   "orgbridge_scim_user_create_rounds_total",
-				   "Batch transactions that took them (POSTs / rounds: the mean batch)",
-				   NULL),
-	};
+	app->scim_user_reads = scim_batcher(
+		app, cfg, &user_store_lookup_ops, USER_STORE_LOOKUP_BATCH,
+		"orgbridge_scim_user_lookups_total",
+		"SCIM User lookups (GET by id, eq filters) answered together",
+		"orgbridge_scim_user_lookup_rounds_total",
+		"Rounds that answered them (lookups / rounds: the mean batch)");
+	app->scim_user_writes = scim_batcher(
+		app, cfg, &user_store_write_ops, USER_STORE_WRITE_BATCH,
+		"orgbridge_scim_user_writes_together_total",
+		"SCIM User PATCHes and PUTs taken by a batch transaction",
+		"orgbridge_scim_user_write_rounds_total",
+		"Batch transactions that took them (writes / rounds: the mean batch)");
+	app->scim_user_creates = scim_batcher(
+		app, cfg, &user_store_create_ops, USER_STORE_CREATE_BATCH,
+		"orgbridge_scim_user_creates_together_total",
+		"SCIM User POSTs taken by a batch transaction",
+		"orgbridge_scim_user_create_rounds_total",
+		"Batch transactions that took them (POSTs / rounds: the mean batch)");
+	if (app->scim_user_reads == NULL || app->scim_user_writes == NULL ||
+	    app->scim_user_creates == NULL)
+		return -1;
 	app->scim_user_creates_alone = metrics_series_add(
 		app->metrics, METRICS_COUNTER, "orgbridge_scim_user_creates_alone_total",
 		"SCIM User POSTs that ran alone (a match, a clash, a failed batch, roles_attribute)",
 		NULL);
-	app->scim_user_creates = batcher_new(&user_store_create_ops, app->db,
-					     cfg->db_pool_size / 4 > 0 ? cfg->db_pool_size / 4 : 1,
-					     USER_STORE_CREATE_BATCH, created);
-	if (app->scim_user_creates == NULL)
-		return -1;
 	app->ldap_tls = ldap_tls_cache_new();
 	if (app->ldap_tls == NULL)
 		return -1;
