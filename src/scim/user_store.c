@@ -368,11 +368,15 @@ static void lookup_no_connection(void *pool, struct batch_item *item)
 			  "the database is unavailable; retry");
 }
 
-/* rows with row appended (NULL, freeing rows, when either is NULL or out
- * of memory): the batches' JSON inputs are built with it. */
+/* rows with row appended, both owned (NULL, freeing both, when either is
+ * NULL or out of memory): the batches' JSON inputs are built with it. */
 static json_t *rows_add(json_t *rows, json_t *row)
 {
-	if (rows == NULL || json_array_append_new(rows, row) != 0) {
+	if (rows == NULL) {
+		json_decref(row);
+		return NULL;
+	}
+	if (json_array_append_new(rows, row) != 0) { /* row is freed by it */
 		json_decref(rows);
 		return NULL;
 	}
