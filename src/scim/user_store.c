@@ -1424,16 +1424,31 @@ static char *org_array(const char *const *ids, size_t n)
 	return strbuf_finish(&orgs);
 }
 
-/* A batch's write statement sql over rows (a JSON array, one row per
- * writer numbered from 1 in as[0..k) order, taken; sql answers (i, the
- * User) per row) and COMMIT, in one round trip (k 0: COMMIT alone).
- * 0 committed, each writer answered (its out, or a 500 when its answer
- * cannot be read: never run again); -1 with *err when either failed
+/* One row of a batch's write statement for the item whose answer is a
+ * (the first member of its struct), numbered i. */
+typedef json_t *batch_row_fn(const struct batch_answer *a, size_t i);
+
+/* A batch's write statement sql over one row per writer of as[0..n) (the
+ * items with writes set, numbered from 1 in that order; sql answers (i,
+ * the User) per row) and COMMIT, in one round trip (no writer: COMMIT
+ * alone). 0 committed, each writer answered (its out, or a 500 when its
+ * answer cannot be read: never run again); -1 with *err when either failed
  * (nothing committed), or *lost when the connection went without an
  * answer (the outcome is unknown). */
-static int batch_write(struct db_conn *conn, const char *sql, json_t *rows,
-		       struct batch_answer *const *as, size_t k, bool *lost, struct core_error *err)
+static int batch_write(struct db_conn *conn, const char *sql, batch_row_fn *row,
+		       struct batch_answer *const *as_all, size_t n, bool *lost,
+		       struct core_error *err)
 {
+	struct batch_answer *as[BATCH_LIMIT];
+	json_t *rows = json_array();
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (as_all[i]->writes) {
+			as[k++] = as_all[i];
+			rows = rows_add(rows, row(as_all[i], k));
+		}
+
 	char *text = rows != NULL && k > 0 ? json_dumps(rows, JSON_COMPACT) : NULL;
 	const char *params[] = { text };
 	const struct db_stmt st[] = { { sql, 1, params, false }, { "COMMIT", 0, NULL, false } };
@@ -1531,9 +1546,12 @@ static int write_decide(struct user_write *w, const PGresult *orgs, const PGresu
 	return 0;
 }
 
-/* One row of sql_replace_many's input for w, numbered i. */
-static json_t *write_row(const struct user_write *w, size_t i)
+/* One row of sql_replace_many's input for the PATCH or PUT answered in a,
+ * numbered i. */
+static json_t *write_row(const struct batch_answer *a, size_t i)
 {
+	const struct user_write *w = (const struct user_write *)a;
+
 	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s,"
 			 " s:s?, s:O}",
 			 "i", (json_int_t)i, "org", w->c->org_id, "id", w->row.id, "username",
@@ -1543,22 +1561,6 @@ static json_t *write_row(const struct user_write *w, size_t i)
 			 role_name(w->row.effective_role), "label", w->ctx->actor.label, "source",
 			 w->ctx->actor.audit_source, "rid", w->ctx->request_id, "before",
 			 w->look.user);
-}
-
-/* The changes of ws[0..n) (those that write) and COMMIT, as batch_write. */
-static int write_changes(struct db_conn *conn, struct user_write *const *ws, size_t n,
-			 bool *lost, struct core_error *err)
-{
-	struct batch_answer *writers[BATCH_LIMIT];
-	json_t *rows = json_array();
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (ws[i]->a.writes) {
-			writers[k++] = &ws[i]->a;
-			rows = rows_add(rows, write_row(ws[i], k));
-		}
-	return batch_write(conn, sql_replace_many, rows, writers, k, lost, err);
 }
 
 /* The batch's first round trip: BEGIN, the orgs, the rows locked, the
@@ -1621,7 +1623,7 @@ static void write_together(struct db_conn *conn, struct user_write *const *ws, s
 			lock = row;
 		ws[i]->a.single = write_decide(ws[i], res[1], res[2], lock) != 0;
 	}
-	if (write_changes(conn, ws, n, &lost, &err) == 0)
+	if (batch_write(conn, sql_replace_many, write_row, as, n, &lost, &err) == 0)
 		goto done;
 fail:
 	batch_failed(conn, as, n, lost, &err);
@@ -1827,9 +1829,11 @@ static const char sql_create_many[] =
 	"  'member', r.id::text, NULL, r.u, r.rid FROM r ORDER BY r.i)"
 	" SELECT r.i, r.u::text FROM r ORDER BY r.i";
 
-/* One row of sql_create_many's input for u, numbered i. */
-static json_t *create_row(const struct user_create *u, size_t i)
+/* One row of sql_create_many's input for the POST answered in a,
+ * numbered i. */
+static json_t *create_row(const struct batch_answer *a, size_t i)
 {
+	const struct user_create *u = (const struct user_create *)a;
 	const struct scim_user_input *in = u->in;
 
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:O, s:s, s:s, s:s,"
@@ -1887,22 +1891,6 @@ done:
 	return rc;
 }
 
-/* The new Users of us[0..n) (those that write) and COMMIT, as batch_write. */
-static int create_all(struct db_conn *conn, struct user_create *const *us, size_t n, bool *lost,
-		      struct core_error *err)
-{
-	struct batch_answer *writers[BATCH_LIMIT];
-	json_t *rows = json_array();
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (us[i]->a.writes) {
-			writers[k++] = &us[i]->a;
-			rows = rows_add(rows, create_row(us[i], k));
-		}
-	return batch_write(conn, sql_create_many, rows, writers, k, lost, err);
-}
-
 /* Provision us[0..n) (in create_order) in one transaction on conn:
  * each is answered (rc) or left single. */
 static void create_together(struct db_conn *conn, struct user_create *const *us, size_t n)
@@ -1929,7 +1917,7 @@ static void create_together(struct db_conn *conn, struct user_create *const *us,
 							 &us[i]->a.err) != 0;
 		us[i]->a.writes = !us[i]->a.single;
 	}
-	if (create_all(conn, us, n, &lost, &err) == 0)
+	if (batch_write(conn, sql_create_many, create_row, as, n, &lost, &err) == 0)
 		goto done;
 fail:
 	batch_failed(conn, as, n, lost, &err);
