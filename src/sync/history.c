@@ -63,34 +63,6 @@ int sync_history_runs(struct core_ctx *ctx, const char *directory, unsigned limi
 	return *out ? 0 : -1;
 }
 
-/* orgs as a PostgreSQL array literal of uuids ("{a,b}"), malloc'd; NULL
- * when orgs is NULL (no limit) or on failure (*failed set). */
-static char *uuid_array(json_t *orgs, bool *failed)
-{
-	size_t i, len = 3;
-	json_t *v;
-	char *text;
-
-	*failed = false;
-	if (orgs == NULL)
-		return NULL;
-	json_array_foreach(orgs, i, v)
-		len += strlen(json_string_value(v) ? json_string_value(v) : "") + 1;
-	text = malloc(len);
-	if (text == NULL) {
-		*failed = true;
-		return NULL;
-	}
-	strcpy(text, "{");
-	json_array_foreach(orgs, i, v) {
-		if (i > 0)
-			strcat(text, ",");
-		strcat(text, json_string_value(v) ? json_string_value(v) : "");
-	}
-	strcat(text, "}");
-	return text;
-}
-
 int sync_history_status(struct core_ctx *ctx, const struct directory_config *dir, json_t *orgs,
 			json_t **out, struct core_error *err)
 {
@@ -98,25 +70,27 @@ int sync_history_status(struct core_ctx *ctx, const struct directory_config *dir
 		"SELECT json_build_object("
 		" 'mappings', (SELECT count(*) FROM group_role_mappings"
 		"   WHERE source_kind = 'ldap' AND directory_name = $1"
-		"   AND ($2::uuid[] IS NULL OR org_id = ANY ($2::uuid[]))),"
+		"   AND ($2::json IS NULL OR org_id IN"
+		"    (SELECT value::uuid FROM json_array_elements_text($2::json)))),"
 		" 'orgs', (SELECT count(DISTINCT org_id) FROM group_role_mappings"
 		"   WHERE source_kind = 'ldap' AND directory_name = $1"
-		"   AND ($2::uuid[] IS NULL OR org_id = ANY ($2::uuid[]))),"
+		"   AND ($2::json IS NULL OR org_id IN"
+		"    (SELECT value::uuid FROM json_array_elements_text($2::json)))),"
 		" 'managed_members', (SELECT count(*) FROM members WHERE source_kind = 'ldap'"
 		"   AND directory_name = $1 AND status <> 'removed'"
-		"   AND ($2::uuid[] IS NULL OR org_id = ANY ($2::uuid[]))),"
+		"   AND ($2::json IS NULL OR org_id IN"
+		"    (SELECT value::uuid FROM json_array_elements_text($2::json)))),"
 		" 'watermark', s.watermark, 'last_success_at', ob_ts(s.last_success_at),"
 		" 'last_full_run_at', ob_ts(s.last_full_run_at),"
 		" 'last_run', (SELECT " RUN_SUMMARY
 		"   FROM ldap_sync_runs r WHERE r.directory_name = $1 ORDER BY r.id DESC LIMIT 1))"
 		" FROM (SELECT 1) one LEFT JOIN ldap_sync_state s ON s.directory_name = $1";
-	bool failed;
-	char *limit = uuid_array(orgs, &failed);
+	char *limit = orgs != NULL ? json_dumps(orgs, JSON_COMPACT) : NULL;
 	const char *params[] = { dir->name, limit };
 	json_t *o;
 
 	*out = NULL;
-	if (failed)
+	if (orgs != NULL && limit == NULL)
 		return core_fail(err, 500, "internal", "out of memory");
 	o = core_query_json_row(ctx, sql, 2, params, "directory", err);
 	free(limit);
