@@ -72,7 +72,7 @@ static double read_seconds;
 static int timed_read(void *arg, const struct directory_config *dir, bool full,
 		      const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
 {
-	struct sync_reader r = sync_ldap_reader(NULL);
+	struct sync_reader r = sync_ldap_reader();
 	double t0 = bench_now();
 	int rc;
 
@@ -85,7 +85,7 @@ static int timed_read(void *arg, const struct directory_config *dir, bool full,
 static int timed_fetch(void *arg, const struct directory_config *dir, const char *const *values,
 		       size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
 {
-	struct sync_reader r = sync_ldap_reader(NULL);
+	struct sync_reader r = sync_ldap_reader();
 	double t0 = bench_now();
 	int rc;
 

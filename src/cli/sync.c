@@ -170,7 +170,7 @@ static int cmd_run(struct cli *cli, struct core_ctx *ctx, const struct opts *o)
 					.force = o->force, .trigger = "cli",
 					.kind = o->full ? SYNC_KIND_FULL : SYNC_KIND_AUTO };
 	/* One run per process: no TLS context worth sharing. */
-	struct sync_reader reader = sync_ldap_reader(NULL);
+	struct sync_reader reader = sync_ldap_reader();
 	struct sync_run_result res;
 	char err[512];
 	int rc;

@@ -212,36 +212,11 @@ static int ldap_in_chain_src(void *arg, const struct directory_config *dir,
 	return rc;
 }
 
-/* sync_ldap_reader's: arg is the TLS cache, nothing stops them. */
-static int ldap_read(void *arg, const struct directory_config *dir, bool full,
-		     const char *watermark, struct dir_snapshot *out, char *err, size_t errcap)
+struct sync_reader sync_ldap_reader(void)
 {
-	struct sync_ldap_source src = { .tls = arg };
+	static const struct sync_ldap_source plain; /* no TLS cache, no stop flag */
 
-	return ldap_read_src(&src, dir, full, watermark, out, err, errcap);
-}
-
-static int ldap_fetch(void *arg, const struct directory_config *dir, const char *const *values,
-		      size_t n, struct dir_snapshot *snap, char *err, size_t errcap)
-{
-	struct sync_ldap_source src = { .tls = arg };
-
-	return ldap_fetch_src(&src, dir, values, n, snap, err, errcap);
-}
-
-static int ldap_in_chain(void *arg, const struct directory_config *dir,
-			 struct dir_snapshot *snap, const size_t *groups, size_t n, char *err,
-			 size_t errcap)
-{
-	struct sync_ldap_source src = { .tls = arg };
-
-	return ldap_in_chain_src(&src, dir, snap, groups, n, err, errcap);
-}
-
-struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls)
-{
-	return (struct sync_reader){ .read = ldap_read, .fetch = ldap_fetch, .arg = tls,
-				     .in_chain = ldap_in_chain };
+	return sync_ldap_reader_stoppable(&plain);
 }
 
 struct sync_reader sync_ldap_reader_stoppable(const struct sync_ldap_source *src)

@@ -68,15 +68,15 @@ struct sync_reader {
 };
 
 /* The LDAP reader (src/ldap/reader.h), opening a connection (ldapc_open:
- * failover, TLS with tls's contexts, bind) for each read and fetch. tls may
- * be NULL; the daemon passes its cache. */
-struct sync_reader sync_ldap_reader(struct ldap_tls_cache *tls);
+ * failover, TLS, bind) for each read and fetch; for callers with neither
+ * a TLS cache nor a stop flag (orgbridgectl, tests, benches). */
+struct sync_reader sync_ldap_reader(void);
 
-/* The same, whose connections end as soon as *stop reads true: a wait on
- * the directory (a bind, a page, StartTLS) within LDAPC_STOP_POLL_MS, a
- * connect under way within network_timeout (ldap/client.h,
- * ldapc_limits). The daemon's scheduler passes its cancel flag. src (and
- * what it points at) must outlive the reader. */
+/* The same with src's TLS cache, whose connections end as soon as *stop
+ * reads true: a wait on the directory (a bind, a page, StartTLS) within
+ * LDAPC_STOP_POLL_MS, a connect under way within network_timeout
+ * (ldap/client.h, ldapc_limits). The daemon's scheduler passes its cancel
+ * flag. src (and what it points at) must outlive the reader. */
 struct sync_ldap_source {
 	struct ldap_tls_cache *tls; /* may be NULL */
 	const atomic_bool *stop;    /* may be NULL */

@@ -42,7 +42,8 @@ struct sync_scheduler_env {
 	const struct config *(*config_hold)(void *arg, void **token);
 	void (*config_release)(void *arg, void *token);
 	void *arg;
-	const struct sync_reader *reader; /* NULL: sync_ldap_reader(ldap_tls) */
+	/* NULL: sync_ldap_reader_stoppable, with ldap_tls and the cancel flag */
+	const struct sync_reader *reader;
 	struct ldap_tls_cache *ldap_tls;  /* may be NULL */
 	struct metrics *metrics;          /* may be NULL */
 };

@@ -71,7 +71,7 @@ static void ad_env(struct sync_env *e, const char *tag, const struct slapd_serve
 	free(text);
 	e->dir = (struct directory_config *)config_directory(e->cfg, e->name);
 	assert_non_null(e->dir);
-	e->reader = sync_ldap_reader(NULL);
+	e->reader = sync_ldap_reader();
 }
 
 static void map(const struct sync_env *e, const char *group_dn, const char *role,
